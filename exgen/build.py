@@ -1,0 +1,69 @@
+"""The orchestrator: load, solve, render everything in memory, then write it at once."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .definitions import ExerciseDef, SheetDef, load_sheet
+from .engine import NumericError, Trace, solve
+from .errors import OutputError, SolveError
+from .keyjson import dumps, key_document
+
+
+@dataclass
+class BuildResult:
+    sheet: SheetDef
+    traces: list[Trace]
+    target: Path
+    files: list[str] = field(default_factory=list)
+
+
+def solve_exercise(ex: ExerciseDef, source: str) -> Trace:
+    try:
+        return solve(ex.graph, ex.given, ex.rounding)
+    except NumericError as exc:
+        path = f"{ex.path}.network" + (f".equations[{exc.equation}]"
+                                       if exc.equation is not None and
+                                       hasattr(ex.spec.network, "equations") else "")
+        raise SolveError(str(exc), source, path) from None
+
+
+def solve_sheet(sheet: SheetDef) -> list[Trace]:
+    return [solve_exercise(ex, sheet.source) for ex in sheet.exercises]
+
+
+def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None = None) -> BuildResult:
+    sheet = load_sheet(name_or_path, cwd)
+    traces = solve_sheet(sheet)
+    files: dict[str, bytes] = {"key.json": dumps(key_document(sheet, traces)).encode()}
+    target = Path(out_dir) / sheet.name
+    write_atomically(target, files)
+    return BuildResult(sheet, traces, target, sorted(files))
+
+
+def write_atomically(target: Path, files: dict[str, bytes]) -> None:
+    """Write all files to a fresh folder beside ``target``, then swap it in."""
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{parent}: cannot create the output folder ({exc.strerror})") from None
+    try:
+        for relative, data in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
+            os.replace(target, old / "previous")
+        os.replace(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{target}: cannot write the output ({exc.strerror})") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

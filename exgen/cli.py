@@ -1,0 +1,36 @@
+"""The command line: a few lines over build and check."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import build as run_build
+from .errors import ExgenError, exit_code_for
+
+
+def _fail(exc: ExgenError):
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exit_code_for(exc))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="exgen")
+def main():
+    """exgen: backpropagation homework sheets and worked, verified keys."""
+
+
+@main.command()
+@click.argument("sheet")
+@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
+              help="Folder that receives SHEET's output folder.")
+@click.option("--no-pdf", is_flag=True, help="Write HTML and key.json only.")
+def build(sheet, out_dir, no_pdf):
+    """Build SHEET (a name under exercises/ or a path to a .yaml file)."""
+    try:
+        result = run_build(sheet, Path(out_dir), pdf=not no_pdf)
+    except ExgenError as exc:
+        _fail(exc)
+    click.echo(f"built {result.target}/: {', '.join(result.files)}")

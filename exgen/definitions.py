@@ -1,0 +1,275 @@
+"""Load a sheet definition: read, validate, convert values, compile each network."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from pydantic import ValidationError
+
+from . import schema
+from .equations import EquationError, parse_equation
+from .errors import DefinitionError
+from .graph import Graph, GraphError, compile_graph, describe
+from .layers import compile_layers
+from .numbers import Rounding
+from .yamlfile import Decimal, format_path, read_yaml
+
+MAX_ELEMENTS = 10_000
+
+
+@dataclass
+class ExerciseDef:
+    spec: schema.Exercise
+    index: int
+    rounding: Rounding
+    graph: Graph
+    given: dict[str, np.ndarray]      # exact (Fraction) arrays, shaped as written
+    asks: list[tuple[str, object]]    # (name, options)
+
+    @property
+    def path(self) -> str:
+        return f"exercises[{self.index}]"
+
+
+@dataclass
+class SheetDef:
+    name: str
+    source: str          # the file as the user named it
+    spec: schema.Sheet
+    rounding: Rounding
+    exercises: list[ExerciseDef]
+
+
+def resolve(name_or_path: str, cwd: Path) -> tuple[str, Path, str]:
+    """(sheet name, file path, file as shown in messages) for NAME or a .yaml path."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        path = (cwd / name_or_path)
+        return Path(name_or_path).stem, path, name_or_path
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name_or_path):
+        raise DefinitionError(f"'{name_or_path}' is not a sheet name (letters, digits, '_', '-', "
+                              f"'.') nor a path to a .yaml file")
+    shown = f"exercises/{name_or_path}.yaml"
+    return name_or_path, cwd / shown, shown
+
+
+def load_sheet(name_or_path: str, cwd: Path | None = None) -> SheetDef:
+    cwd = Path.cwd() if cwd is None else cwd
+    name, path, shown = resolve(name_or_path, cwd)
+    data, lines = read_yaml(path, shown)
+    try:
+        return _load(name, shown, data, lines)
+    except DefinitionError as exc:
+        key = _parse_path(exc.path)
+        raise exc.located(shown, _line_for(lines, key)) from None
+
+
+def _load(name: str, shown: str, data, lines) -> SheetDef:
+    if not isinstance(data, dict):
+        raise DefinitionError(f"expected a mapping of keys (title, exercises, …) at the top, "
+                              f"found {_kind(data)}")
+    try:
+        spec = schema.Sheet.model_validate(data)
+    except ValidationError as exc:
+        raise _from_pydantic(exc) from None
+    rounding = _rounding(spec.rounding)
+    exercises, seen = [], {}
+    for index, ex in enumerate(spec.exercises):
+        if ex.id in seen:
+            raise DefinitionError(f"duplicate exercise id '{ex.id}' (also exercises[{seen[ex.id]}])",
+                                  path=f"exercises[{index}].id")
+        seen[ex.id] = index
+        try:
+            exercises.append(_exercise(spec, ex, index, rounding))
+        except DefinitionError as exc:
+            raise DefinitionError(exc.message, path=f"exercises[{index}]." + exc.path
+                                  if exc.path else f"exercises[{index}]") from None
+    return SheetDef(name, shown, spec, rounding, exercises)
+
+
+def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Rounding):
+    given = {n: to_array(v, f"values.{n}") for n, v in ex.values.items()}
+    net = ex.network
+    if isinstance(net, schema.LayersNetwork):
+        texts, loss, params = compile_layers(net, given, sheet.notation)
+        where = "network.layers"
+    else:
+        texts, loss, params = net.equations, net.loss, net.params
+        where = "network.equations"
+    equations = []
+    for k, text in enumerate(texts):
+        try:
+            equations.append(parse_equation(text))
+        except EquationError as exc:
+            raise DefinitionError(str(exc), path=f"{where}[{k}]"
+                                  if where.endswith("equations") else where) from None
+        except RecursionError:
+            raise DefinitionError("equation is nested too deeply", path=f"{where}[{k}]") from None
+    try:
+        graph = compile_graph(equations, given, loss, params, net.layout)
+    except GraphError as exc:
+        if exc.blame:
+            path = f"values.{exc.blame}"
+        elif where.endswith("equations"):
+            path = f"{where}[{exc.equation}]"
+        else:
+            path = where
+        raise DefinitionError(str(exc), path=path) from None
+    _check_roles(graph, given, params, loss, isinstance(net, schema.LayersNetwork))
+    asks = [(a, None) if isinstance(a, str) else next(iter(a.items())) for a in ex.ask]
+    for k, (name, options) in enumerate(asks):
+        if name == "gradients":
+            _check_gradient_ask(graph, options, f"ask[{k}].gradients")
+    own = _rounding(ex.rounding) if ex.rounding is not None else rounding
+    return ExerciseDef(ex, index, own, graph, given, asks)
+
+
+def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
+    if loss not in graph.nodes or graph.nodes[loss].kind != "op":
+        raise DefinitionError(f"'{loss}' is not assigned by any equation", path="network.loss")
+    node = graph.nodes[loss]
+    if node.shape != (1, 1):
+        raise DefinitionError(f"the loss '{loss}' must be a scalar, found {describe(node)}; "
+                              f"wrap it in sum(...) or mean(...)", path="network.loss")
+    for k, p in enumerate(params):
+        if p not in given:
+            raise DefinitionError(f"'{p}' is not a given value (parameters are values the "
+                                  f"network learns)", path=f"network.params[{k}]")
+        if p != loss and p not in _ancestors(graph, loss):
+            raise DefinitionError(f"the loss '{loss}' does not depend on '{p}'",
+                                  path=f"network.params[{k}]")
+
+
+def _ancestors(graph: Graph, name: str) -> set[str]:
+    seen, stack = set(), [name]
+    while stack:
+        for i in graph.nodes[stack.pop()].inputs:
+            if i not in seen:
+                seen.add(i)
+                stack.append(i)
+    return seen
+
+
+def _check_gradient_ask(graph: Graph, options, path: str) -> None:
+    if not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options):
+        raise DefinitionError(f"expected a list of names, e.g. [W1, b1], found {options!r}", path=path)
+    reach = _ancestors(graph, graph.loss)
+    for k, name in enumerate(options):
+        if name not in graph.nodes:
+            raise DefinitionError(f"'{name}' is not a value of the network", path=f"{path}[{k}]")
+        if name not in reach:
+            raise DefinitionError(f"the loss does not depend on '{name}'", path=f"{path}[{k}]")
+
+
+def _rounding(spec: schema.RoundingSpec) -> Rounding:
+    return Rounding(spec.digits, spec.carry)
+
+
+def to_array(value, path: str) -> np.ndarray:
+    """A scalar, 1-D or 2-D list of numbers as an exact object array."""
+    if isinstance(value, list):
+        if not value:
+            raise DefinitionError("expected numbers, found an empty list", path=path)
+        if all(isinstance(row, list) for row in value):
+            lengths = [len(row) for row in value]
+            if len(set(lengths)) > 1:
+                short = lengths.index(min(lengths))
+                raise DefinitionError(f"rows have different lengths: row 0 has {lengths[0]} "
+                                      f"numbers, row {short} has {lengths[short]}"
+                                      if short else f"rows have different lengths: row 0 has "
+                                      f"{lengths[0]} numbers, row {lengths.index(max(lengths))} "
+                                      f"has {max(lengths)}", path=path)
+            if lengths[0] == 0:
+                raise DefinitionError("expected numbers, found empty rows", path=path)
+            if len(value) * lengths[0] > MAX_ELEMENTS:
+                raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
+            return np.array([[_number(x, f"{path}[{i}][{j}]") for j, x in enumerate(row)]
+                             for i, row in enumerate(value)], dtype=object)
+        if any(isinstance(row, list) for row in value):
+            raise DefinitionError("mixes numbers and lists; expected a vector [1, 2] or a "
+                                  "matrix [[1, 2], [3, 4]]", path=path)
+        if len(value) > MAX_ELEMENTS:
+            raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
+        arr = np.empty(len(value), dtype=object)
+        for i, x in enumerate(value):
+            arr[i] = _number(x, f"{path}[{i}]")
+        return arr
+    arr = np.empty((), dtype=object)
+    arr[()] = _number(value, path)
+    return arr
+
+
+def _number(x, path: str) -> Fraction:
+    if isinstance(x, Decimal):
+        return x.exact()
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, int) and not isinstance(x, bool):
+        return Fraction(x)
+    if isinstance(x, float):
+        raise DefinitionError(f"expected a finite number, found {x}", path=path)
+    if isinstance(x, list):
+        raise DefinitionError("expected a number, found a list (values have at most two "
+                              "dimensions)", path=path)
+    raise DefinitionError(f"expected a number, found {_kind(x)}", path=path)
+
+
+def _kind(x) -> str:
+    if isinstance(x, str):
+        return f"'{x}'" if len(x) < 40 else "a text"
+    if isinstance(x, bool):
+        return str(x).lower()
+    if x is None:
+        return "nothing (null)"
+    if isinstance(x, dict):
+        return "a mapping"
+    if isinstance(x, list):
+        return "a list"
+    return type(x).__name__
+
+
+def _parse_path(path: str) -> tuple:
+    parts: list = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
+
+
+def _line_for(lines: dict, key: tuple) -> int | None:
+    while key not in lines and key:
+        key = key[:-1]
+    return lines.get(key)
+
+
+VOCABULARY = sorted({f for m in (schema.Sheet, schema.Exercise, schema.RoundingSpec,
+                                 schema.NotationSpec, schema.EquationsNetwork,
+                                 schema.LayersNetwork, schema.LayerSpec)
+                     for f in m.model_fields})
+
+
+def _from_pydantic(exc: ValidationError) -> DefinitionError:
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in error["loc"] if p not in schema.FORM_TAGS)
+    kind, found = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, VOCABULARY, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return DefinitionError(f"unknown key '{key}'{hint}", path=format_path(loc))
+    if kind == "missing":
+        return DefinitionError(f"missing required key '{loc[-1]}'", path=format_path(loc[:-1]))
+    message = error["msg"]
+    message = re.sub(r"^(Value error|Assertion failed), ", "", message)
+    message = re.sub(r"^Input should be ", "expected ", message)
+    message = re.sub(r"^Input should have ", "expected ", message)
+    message = re.sub(r"^String should ", "expected a text that should ", message)
+    message = message.replace("List should have", "expected").replace("Dictionary should have",
+                                                                        "expected")
+    if kind not in ("value_error",) and found is not None and not isinstance(found, (dict, list)):
+        message += f", found {_kind(found)}"
+    elif kind not in ("value_error",) and isinstance(found, (dict, list)) and "type" in kind:
+        message += f", found {_kind(found)}"
+    return DefinitionError(message, path=format_path(loc))

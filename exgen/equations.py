@@ -1,0 +1,131 @@
+"""Equations: one assignment a line, parsed with `ast` under a whitelist, never run."""
+from __future__ import annotations
+
+import ast
+import keyword
+from dataclasses import dataclass
+from fractions import Fraction
+
+FUNCTIONS = ("relu", "sigmoid", "tanh", "step", "identity", "exp", "log", "softmax",
+             "sum", "mean")
+BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
+          ast.MatMult: "matmul", ast.Pow: "pow"}
+MAX_LENGTH = 2000
+
+
+class EquationError(ValueError):
+    """An equation outside the whitelist; the message says what was found."""
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A node of an equation's expression tree.
+
+    ``op`` is ``name``, ``const``, one of the binary ops (add sub mul div matmul pow),
+    ``neg``, ``transpose`` or a function name; ``text`` is its canonical source."""
+
+    op: str
+    args: tuple["Expr", ...] = ()
+    name: str = ""
+    value: Fraction | None = None
+    text: str = ""
+
+    def names(self) -> list[str]:
+        """Names used, in order of first appearance."""
+        if self.op == "name":
+            return [self.name]
+        seen: list[str] = []
+        for arg in self.args:
+            seen += [n for n in arg.names() if n not in seen]
+        return seen
+
+
+@dataclass(frozen=True)
+class Equation:
+    target: str
+    expr: Expr
+    source: str
+
+
+def parse_equation(line: str) -> Equation:
+    """Parse ``name = expression``; raise EquationError on anything else."""
+    if not isinstance(line, str):
+        raise EquationError(f"expected an equation like 'u1 = W1 @ x', found {type(line).__name__}")
+    if len(line) > MAX_LENGTH:
+        raise EquationError(f"equation is {len(line)} characters long; at most {MAX_LENGTH}")
+    try:
+        tree = ast.parse(line.strip(), mode="exec")
+    except SyntaxError as exc:
+        raise EquationError(f"not a valid equation ({exc.msg}): {line.strip()!r}") from None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
+        raise EquationError(f"expected one assignment 'name = expression', found {line.strip()!r}")
+    assign = tree.body[0]
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
+        raise EquationError("the left side must be a single name, e.g. 'u1 = W1 @ x'")
+    target = assign.targets[0].id
+    _check_name(target)
+    if target in FUNCTIONS:
+        raise EquationError(f"'{target}' is a function name and cannot be assigned")
+    return Equation(target, _convert(assign.value, line.strip()), line.strip())
+
+
+def _check_name(name: str) -> None:
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise EquationError(f"'{name}' is not a valid name")
+    if name.startswith("_"):
+        raise EquationError(f"names may not start with '_' (found '{name}')")
+
+
+def _text(node: ast.AST) -> str:
+    return ast.unparse(node)
+
+
+def _convert(node: ast.AST, source: str) -> Expr:
+    if isinstance(node, ast.Name):
+        _check_name(node.id)
+        if node.id in FUNCTIONS:
+            raise EquationError(f"'{node.id}' is a function; call it as {node.id}(...)")
+        return Expr("name", name=node.id, text=node.id)
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise EquationError(f"only numbers may appear as constants, found {node.value!r}")
+        literal = ast.get_source_segment(source, node) or repr(node.value)
+        return Expr("const", value=Fraction(literal.replace("_", "")), text=_text(node))
+    if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
+        op = BINARY[type(node.op)]
+        left, right = _convert(node.left, source), _convert(node.right, source)
+        if op == "pow" and _constant_value(right) is None:
+            raise EquationError(f"the exponent in '{_text(node)}' must be a number")
+        return Expr(op, (left, right), text=_text(node))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        inner = _convert(node.operand, source)
+        if isinstance(node.op, ast.UAdd):
+            return inner
+        if inner.op == "const":
+            return Expr("const", value=-inner.value, text=_text(node))
+        return Expr("neg", (inner,), text=_text(node))
+    if isinstance(node, ast.Attribute):
+        if node.attr != "T":
+            raise EquationError(f"only '.T' (transpose) is allowed after a value, found '.{node.attr}'")
+        return Expr("transpose", (_convert(node.value, source),), text=_text(node))
+    if isinstance(node, ast.Call):
+        return _convert_call(node, source)
+    raise EquationError(f"'{_text(node)}' is not allowed in an equation "
+                        f"(allowed: names, numbers, + - * / @ **, unary minus, .T, "
+                        f"and the functions {', '.join(FUNCTIONS)})")
+
+
+def _convert_call(node: ast.Call, source: str) -> Expr:
+    if not isinstance(node.func, ast.Name):
+        raise EquationError(f"'{_text(node.func)}(...)' is not allowed; only the functions "
+                            f"{', '.join(FUNCTIONS)} may be called")
+    name = node.func.id
+    if name not in FUNCTIONS:
+        raise EquationError(f"unknown function '{name}' (allowed: {', '.join(FUNCTIONS)})")
+    if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+        raise EquationError(f"{name}() takes exactly one argument, found '{_text(node)}'")
+    return Expr(name, (_convert(node.args[0], source),), text=_text(node))
+
+
+def _constant_value(expr: Expr) -> Fraction | None:
+    return expr.value if expr.op == "const" else None

@@ -1,0 +1,70 @@
+"""The error hierarchy, and the one place where errors map to exit codes."""
+from __future__ import annotations
+
+
+class ExgenError(Exception):
+    """An error exgen reports as a message, never as a traceback."""
+
+    exit_code = 1
+
+
+class DefinitionError(ExgenError):
+    """A definition file is missing, malformed or inconsistent.
+
+    ``source`` is the file as the user named it, ``path`` the key path inside it
+    (e.g. ``exercises[0].values.W1``) and ``line`` the 1-based line where known.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, source: str = "", path: str = "", line: int | None = None):
+        self.message = message
+        self.source = source
+        self.path = path
+        self.line = line
+        super().__init__(str(self))
+
+    def located(self, source: str | None = None, line: int | None = None) -> "DefinitionError":
+        """A copy with the file name (and line, if not known yet) filled in."""
+        return type(self)(self.message, source or self.source, self.path,
+                          self.line if self.line is not None else line)
+
+    def __str__(self) -> str:
+        where = self.source
+        if where and self.line is not None:
+            where += f":{self.line}"
+        parts = [p for p in (where, self.path) if p]
+        return ": ".join(parts + [self.message])
+
+
+class SolveError(DefinitionError):
+    """The network cannot be evaluated with the given values (log of 0, 1/0, …)."""
+
+
+class OutputError(ExgenError):
+    """The output could not be written."""
+
+    exit_code = 3
+
+
+class CheckFailed(ExgenError):
+    """`exgen check` found a key that disagrees with an oracle."""
+
+    exit_code = 4
+
+
+EXIT_CODES = {
+    "ok": 0,
+    ExgenError: ExgenError.exit_code,
+    DefinitionError: DefinitionError.exit_code,
+    OutputError: OutputError.exit_code,
+    CheckFailed: CheckFailed.exit_code,
+}
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit status for an error: 2 bad input, 3 output, 4 failed check, 1 other."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1

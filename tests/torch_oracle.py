@@ -1,0 +1,62 @@
+"""PyTorch autograd as an oracle: the parsed equations evaluated with torch ops."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def torch_gradients(torch, equations, given, loss, layout="column"):
+    env = {}
+    leaves = {}
+    for name, value in given.items():
+        arr = np.array(value, dtype=float)
+        arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr.reshape(1, 1) if arr.ndim == 0 else arr
+        leaves[name] = torch.tensor(arr, dtype=torch.float64, requires_grad=True)
+        env[name] = (leaves[name], np.ndim(np.array(value, dtype=object)))
+    fns = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "exp": torch.exp,
+           "log": torch.log, "identity": lambda t: t,
+           "step": lambda t: (t > 0).to(torch.float64)}
+
+    def fit(a, ra, b, rb):
+        try:
+            torch.broadcast_shapes(a.shape, b.shape)
+        except RuntimeError:
+            if ra == 1:
+                a = a.T
+            elif rb == 1:
+                b = b.T
+        return a, b
+
+    def ev(e):
+        if e.op == "name":
+            return env[e.name]
+        if e.op == "const":
+            return torch.tensor([[float(e.value)]], dtype=torch.float64), 0
+        if e.op == "pow":
+            t, r = ev(e.args[0])
+            return t ** float(e.args[1].value), r
+        if e.op in ("add", "sub", "mul", "div", "matmul"):
+            (a, ra), (b, rb) = ev(e.args[0]), ev(e.args[1])
+            if e.op == "matmul":
+                return a @ b, rb
+            a, b = fit(a, ra, b, rb)
+            out = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b}[e.op]
+            return out, 1 if out.shape[1] == 1 and 2 not in (ra, rb) else 2
+        t, r = ev(e.args[0])
+        if e.op == "neg":
+            return -t, r
+        if e.op == "transpose":
+            return t.T, (0 if r == 0 else 2)
+        if e.op == "sum":
+            return t.sum().reshape(1, 1), 0
+        if e.op == "mean":
+            return t.mean().reshape(1, 1), 0
+        if e.op == "softmax":
+            return torch.softmax(t, dim=0 if layout == "column" else 1), r
+        return fns[e.op](t), r
+
+    for eq in equations:
+        env[eq.target] = ev(eq.expr)
+    out = env[loss][0]
+    out.sum().backward()
+    return float(out.detach()[0, 0]), {n: t.grad.numpy() for n, t in leaves.items()
+                                         if t.grad is not None}
