@@ -21,18 +21,18 @@ class BuildResult:
     files: list[str] = field(default_factory=list)
 
 
-def solve_exercise(ex: ExerciseDef, source: str) -> Trace:
+def solve_exercise(sheet: SheetDef, ex: ExerciseDef) -> Trace:
     try:
         return solve(ex.graph, ex.given, ex.rounding)
     except NumericError as exc:
         path = f"{ex.path}.network" + (f".equations[{exc.equation}]"
                                        if exc.equation is not None and
                                        hasattr(ex.spec.network, "equations") else "")
-        raise SolveError(str(exc), source, path) from None
+        raise sheet.error(SolveError, str(exc), path) from None
 
 
 def solve_sheet(sheet: SheetDef) -> list[Trace]:
-    return [solve_exercise(ex, sheet.source) for ex in sheet.exercises]
+    return [solve_exercise(sheet, ex) for ex in sheet.exercises]
 
 
 def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None = None) -> BuildResult:

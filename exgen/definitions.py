@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -42,6 +42,11 @@ class SheetDef:
     spec: schema.Sheet
     rounding: Rounding
     exercises: list[ExerciseDef]
+    lines: dict = field(default_factory=dict, repr=False)
+
+    def error(self, cls, message: str, path: str):
+        """An error of class ``cls`` located in this sheet's file."""
+        return cls(message, self.source, path, _line_for(self.lines, _parse_path(path)))
 
 
 def resolve(name_or_path: str, cwd: Path) -> tuple[str, Path, str]:
@@ -61,7 +66,9 @@ def load_sheet(name_or_path: str, cwd: Path | None = None) -> SheetDef:
     name, path, shown = resolve(name_or_path, cwd)
     data, lines = read_yaml(path, shown)
     try:
-        return _load(name, shown, data, lines)
+        sheet = _load(name, shown, data, lines)
+        sheet.lines = lines
+        return sheet
     except DefinitionError as exc:
         key = _parse_path(exc.path)
         raise exc.located(shown, _line_for(lines, key)) from None
@@ -250,6 +257,24 @@ VOCABULARY = sorted({f for m in (schema.Sheet, schema.Exercise, schema.RoundingS
                      for f in m.model_fields})
 
 
+PLAIN_MESSAGES = {
+    "int_parsing": "expected a whole number", "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number", "float_parsing": "expected a number",
+    "float_type": "expected a number", "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false", "string_type": "expected a text",
+    "list_type": "expected a list", "dict_type": "expected a mapping of keys",
+    "model_type": "expected a mapping of keys", "model_attributes_type": "expected a mapping of keys",
+}
+
+
+def _plain(message: str) -> str:
+    message = re.sub(r"^(Value error|Assertion failed), ", "", message)
+    message = re.sub(r"^Input should (be|have) ", "expected ", message)
+    message = re.sub(r"^String should ", "expected a text that should ", message)
+    message = message.replace(" after validation", "")
+    return re.sub(r"^(List|Dictionary) should have ", "expected ", message)
+
+
 def _from_pydantic(exc: ValidationError) -> DefinitionError:
     error = exc.errors(include_url=False)[0]
     loc = tuple(p for p in error["loc"] if p not in schema.FORM_TAGS)
@@ -261,15 +286,7 @@ def _from_pydantic(exc: ValidationError) -> DefinitionError:
         return DefinitionError(f"unknown key '{key}'{hint}", path=format_path(loc))
     if kind == "missing":
         return DefinitionError(f"missing required key '{loc[-1]}'", path=format_path(loc[:-1]))
-    message = error["msg"]
-    message = re.sub(r"^(Value error|Assertion failed), ", "", message)
-    message = re.sub(r"^Input should be ", "expected ", message)
-    message = re.sub(r"^Input should have ", "expected ", message)
-    message = re.sub(r"^String should ", "expected a text that should ", message)
-    message = message.replace("List should have", "expected").replace("Dictionary should have",
-                                                                        "expected")
-    if kind not in ("value_error",) and found is not None and not isinstance(found, (dict, list)):
-        message += f", found {_kind(found)}"
-    elif kind not in ("value_error",) and isinstance(found, (dict, list)) and "type" in kind:
+    message = PLAIN_MESSAGES.get(kind) or _plain(error["msg"])
+    if kind != "value_error" and (not isinstance(found, (dict, list)) or "type" in kind):
         message += f", found {_kind(found)}"
     return DefinitionError(message, path=format_path(loc))
