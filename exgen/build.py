@@ -11,6 +11,7 @@ from .definitions import ExerciseDef, SheetDef, load_sheet
 from .engine import NumericError, Trace, solve
 from .errors import OutputError, SolveError
 from .keyjson import dumps, key_document
+from .render import render
 
 
 @dataclass
@@ -38,7 +39,16 @@ def solve_sheet(sheet: SheetDef) -> list[Trace]:
 def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None = None) -> BuildResult:
     sheet = load_sheet(name_or_path, cwd)
     traces = solve_sheet(sheet)
-    files: dict[str, bytes] = {"key.json": dumps(key_document(sheet, traces)).encode()}
+    docs = render(sheet, traces)
+    files: dict[str, bytes] = {
+        "sheet.html": docs.sheet_html.encode(),
+        "key.html": docs.key_html.encode(),
+        "key.json": dumps(key_document(sheet, traces)).encode(),
+    }
+    if pdf:
+        from .pdf import html_to_pdf  # WeasyPrint loads only when PDFs are wanted
+        files["sheet.pdf"] = html_to_pdf(docs.sheet_html)
+        files["key.pdf"] = html_to_pdf(docs.key_html)
     target = Path(out_dir) / sheet.name
     write_atomically(target, files)
     return BuildResult(sheet, traces, target, sorted(files))
@@ -50,6 +60,9 @@ def write_atomically(target: Path, files: dict[str, bytes]) -> None:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
     except OSError as exc:
         raise OutputError(f"{parent}: cannot create the output folder ({exc.strerror})") from None
     try:

@@ -43,6 +43,7 @@ class SheetDef:
     rounding: Rounding
     exercises: list[ExerciseDef]
     lines: dict = field(default_factory=dict, repr=False)
+    template_dir: str | None = None
 
     def error(self, cls, message: str, path: str):
         """An error of class ``cls`` located in this sheet's file."""
@@ -68,6 +69,12 @@ def load_sheet(name_or_path: str, cwd: Path | None = None) -> SheetDef:
     try:
         sheet = _load(name, shown, data, lines)
         sheet.lines = lines
+        if sheet.spec.templates is not None:
+            folder = (path.parent / sheet.spec.templates).resolve()
+            if not folder.is_dir():
+                raise DefinitionError(f"template folder {sheet.spec.templates!r} does not exist "
+                                      f"(relative to the definition file)", path="templates")
+            sheet.template_dir = str(folder)
         return sheet
     except DefinitionError as exc:
         key = _parse_path(exc.path)

@@ -72,6 +72,7 @@ class Exercise(Strict):
     values: dict[Name, Any] = Field(min_length=1)
     ask: list[Union[str, dict[str, Any]]] = Field(min_length=1)
     rounding: RoundingSpec | None = None
+    space: int = Field(45, ge=0, le=250)   # millimetres of ruled space to work on the sheet
 
     @field_validator("ask")
     @classmethod
@@ -92,4 +93,5 @@ class Sheet(Strict):
     intro: str = ""
     rounding: RoundingSpec = RoundingSpec()
     notation: NotationSpec = NotationSpec()
+    templates: str | None = None       # a folder whose templates override the defaults
     exercises: list[Exercise] = Field(min_length=1, max_length=50)

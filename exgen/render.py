@@ -1,0 +1,136 @@
+"""Render the sheet and the key as self-contained HTML (Jinja, StrictUndefined)."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .definitions import ExerciseDef, SheetDef
+from .engine import Trace
+from .figures import architecture
+from .typeface import font_css
+from .formula import Matrix, Text, row
+from .markdown import make_markdown
+from .numbers import shown_array
+from .steps import solution
+from .symbols import Notation
+
+DEFAULT_TEMPLATES = Path(str(resources.files("exgen.templates")))
+
+
+def _hat(text: str, on: bool) -> str:
+    return unicodedata.normalize("NFC", text + "\u0302") if on else text
+
+
+@lru_cache(maxsize=8)
+def environment(custom: str | None = None) -> Environment:
+    loaders = [FileSystemLoader(str(DEFAULT_TEMPLATES))]
+    if custom:
+        loaders.insert(0, FileSystemLoader(custom))
+    env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html"], default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["hat"] = _hat
+    return env
+
+
+@dataclass
+class Documents:
+    sheet_html: str
+    key_html: str
+
+
+def render(sheet: SheetDef, traces: list[Trace], student: str | None = None) -> Documents:
+    env = environment(sheet.template_dir)
+    math = env.get_template("macros.html").module.math
+    markdown = make_markdown(lambda f: str(math(f)))
+    exercises = [_exercise_view(sheet, ex, t, markdown, i)
+                 for i, (ex, t) in enumerate(zip(sheet.exercises, traces), start=1)]
+    css = (Path(env.loader.loaders[0].searchpath[0]) / "style.css")
+    css_text = css.read_text() if css.exists() else (DEFAULT_TEMPLATES / "style.css").read_text()
+    out = {}
+    for kind in ("sheet", "key"):
+        doc = {
+            "kind": kind, "lang": "en", "title": sheet.spec.title, "course": sheet.spec.course,
+            "due": str(sheet.spec.due) if sheet.spec.due is not None else "",
+            "student": student or "",
+            "intro_html": Markup(markdown(sheet.spec.intro)) if sheet.spec.intro else "",
+            "rounding_text": rounding_text(sheet.rounding, all(t.exact for t in traces)),
+            "exercises": exercises, "css": css_text, "font_css": "",
+        }
+        html = env.get_template(f"{kind}.html").render(doc=doc)
+        doc["font_css"] = font_css(html)
+        out[kind] = env.get_template(f"{kind}.html").render(doc=doc)
+    return Documents(out["sheet"], out["key"])
+
+
+def rounding_text(rounding, exact: bool) -> str:
+    digits = rounding.digits
+    unit = "decimal" if digits == 1 else "decimals"
+    arithmetic = ("All arithmetic is exact (fractions)" if exact
+                  else "Computed in double precision")
+    if rounding.carry:
+        return (f"Rounding: every intermediate result is rounded to {digits} {unit} (half-up: "
+                f"8.825 → 8.83) before it is used further, as when computing by hand. "
+                f"{arithmetic} between those roundings.")
+    return (f"Rounding: results are shown rounded to {digits} {unit} (half-up: 8.825 → 8.83); "
+            f"every computation uses the unrounded values. {arithmetic}.")
+
+
+def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, markdown, number: int) -> dict:
+    notation = Notation(trace.graph, sheet.spec.notation.index)
+    graph = trace.graph
+    sol = solution(trace, notation, ex.asks)
+    given = []
+    for name, node in graph.nodes.items():
+        if node.kind == "given":
+            value = _given_value(trace, name)
+            given.append(row(notation.symbol(name), "=", value))
+    equations = [row(notation.symbol(eq.target), "=", notation.expr(eq.expr))
+                 for eq in graph.equations]
+    asks = [{"name": a, "grads": [notation.grad(n, graph.loss) for n in (o or [])]}
+            for a, o in ex.asks]
+    if "forward" not in [a for a, _ in ex.asks]:
+        asks.insert(0, {"name": "forward", "grads": []})
+    figure, alt = architecture(graph, notation)
+    return {
+        "id": ex.spec.id, "title": ex.spec.title, "space": ex.spec.space,
+        "points": _points(ex.spec.points),
+        "prompt_html": Markup(markdown(ex.spec.prompt)),
+        "given": given, "equations": equations, "figure": figure, "figure_alt": alt,
+        "figure_number": number, "number": number,
+        "asks": asks, "solution": sol,
+        "loss_symbol": notation.symbol(graph.loss),
+        "param_grads": [notation.grad(p, graph.loss) for p in graph.params],
+        "rounding_hint": _hint(ex.rounding),
+        "rounding_text": rounding_text(ex.rounding, trace.exact)
+        if ex.rounding != sheet.rounding else "",
+    }
+
+
+def _given_value(trace: Trace, name: str):
+    node = trace.graph.nodes[name]
+    strings = shown_array(trace.values[name], trace.rounding.digits, given=True)
+    strings = [[s.replace("-", "−") for s in r] for r in strings.tolist()]
+    if node.rank == 0:
+        return Text(strings[0][0])
+    return Matrix(tuple(tuple(r) for r in strings))
+
+
+def _points(points) -> str | None:
+    if points is None:
+        return None
+    return f"{points:g}"
+
+
+def _hint(rounding) -> str:
+    if rounding.carry:
+        return (f"You may round intermediate results to {rounding.digits} decimals "
+                f"(half-up) and go on with the rounded values.")
+    return f"Give results to {rounding.digits} decimals."
+

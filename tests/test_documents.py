@@ -1,0 +1,120 @@
+"""The documents: golden HTML and key.json, self-contained HTML, and real PDF builds
+checked by page count and extracted text.
+
+Regenerate the golden files after an intended change with:
+    EXGEN_REGENERATE=1 python3 -m pytest tests/test_documents.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from exgen.cli import main
+
+ROOT = Path(__file__).parents[1]
+GOLDEN = Path(__file__).parent / "golden"
+REGENERATE = os.environ.get("EXGEN_REGENERATE") == "1"
+
+
+def build(tmp: Path, name: str, *flags) -> Path:
+    (tmp / "exercises").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "exercises" / f"{name}.yaml", tmp / "exercises")
+    cwd = os.getcwd()
+    os.chdir(tmp)
+    try:
+        result = CliRunner().invoke(main, ["build", name, *flags])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    return tmp / "out" / name
+
+
+@pytest.fixture(scope="module")
+def sheet9_pdf(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("pdf"), "sheet9")
+
+
+@pytest.fixture(scope="module")
+def sheet9_html(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("html"), "sheet9", "--no-pdf")
+
+
+def without_fonts(html: str) -> str:
+    return re.sub(r"base64,[A-Za-z0-9+/=]+\) format\(\"woff2\"\)", "base64,…) format(\"woff2\")", html)
+
+
+@pytest.mark.parametrize("name", ["sheet.html", "key.html", "key.json"])
+def test_golden(sheet9_html, name):
+    text = (sheet9_html / name).read_text()
+    if name.endswith(".html"):
+        text = without_fonts(text)
+    golden = GOLDEN / "sheet9" / name
+    if REGENERATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert text == golden.read_text(), f"{name} differs from {golden}; see the module docstring"
+
+
+@pytest.mark.parametrize("name", ["sheet.html", "key.html"])
+def test_html_is_self_contained(sheet9_html, name):
+    html = (sheet9_html / name).read_text()
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", html)
+    assert not re.search(r"url\((?!data:)", html)
+    assert "@font-face" in html
+
+
+def pdf_text(path: Path) -> tuple[int, str]:
+    reader = PdfReader(str(path))
+    return len(reader.pages), "\n".join(p.extract_text() for p in reader.pages)
+
+
+def question3_answers(out: Path) -> set[str]:
+    key = json.loads((out / "key.json").read_text())["exercises"]["q3"]
+    shown = set()
+    for name, entry in key["values"].items():
+        if name not in ("x", "yhat", "W1", "W2", "W3"):
+            shown |= set(_flat(entry["shown"]))
+    for name in ("W1", "W2", "W3", "u1", "u2", "u3", "z1", "z2", "y"):
+        shown |= set(_flat(key["grads"][name]["shown"]))
+    return {s.replace("-", "−") for s in shown}
+
+
+def _flat(x):
+    if isinstance(x, list):
+        for item in x:
+            yield from _flat(item)
+    else:
+        yield x
+
+
+def test_key_pdf_has_every_value_of_question_3(sheet9_pdf):
+    pages, text = pdf_text(sheet9_pdf / "key.pdf")
+    assert 3 <= pages <= 7
+    tokens = set(re.findall(r"−?\d+\.\d+", text))
+    answers = question3_answers(sheet9_pdf)
+    assert "48.24" in answers
+    assert answers <= tokens, sorted(answers - tokens)
+    assert "Solution key" in text and "page 1 of" in text
+
+
+def test_sheet_pdf_has_no_answers(sheet9_pdf):
+    pages, text = pdf_text(sheet9_pdf / "sheet.pdf")
+    assert 1 <= pages <= 4
+    tokens = set(re.findall(r"−?\d+\.\d+", text))
+    assert not (question3_answers(sheet9_pdf) & tokens)
+    assert "Question 2" in text and "Deep Neural Networks" in text
+    assert "Solution key" not in text
+
+
+def test_pdfs_are_reproducible(sheet9_pdf, tmp_path):
+    again = build(tmp_path, "sheet9")
+    for name in ("sheet.pdf", "key.pdf", "key.html", "sheet.html", "key.json"):
+        assert (again / name).read_bytes() == (sheet9_pdf / name).read_bytes(), name
