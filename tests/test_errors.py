@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from exgen.cli import main
 
-SHEET9 = (Path(__file__).parents[1] / "exercises" / "sheet9.yaml").read_text()
+SHEET9 = (Path(__file__).parent / "fixtures" / "q3.yaml").read_text()  # seed 002, question 3
 F = "exercises/bad.yaml"
 
 

@@ -36,7 +36,7 @@ CARRIED = {
 
 
 def build(tmp_path, monkeypatch, carry: bool):
-    text = (ROOT / "exercises" / "sheet9.yaml").read_text()
+    text = (Path(__file__).parent / "fixtures" / "q3.yaml").read_text()
     if not carry:
         text = text.replace("carry: true", "carry: false")
     (tmp_path / "exercises").mkdir()
@@ -73,3 +73,14 @@ def test_key_json_layout(tmp_path, monkeypatch):
     assert q3["values"]["y"]["value"] == [8.83, 5.93]
     assert q3["grads"]["L"] == {"value": 1, "shown": "1.00"}
     assert q3["values"]["(y - yhat) ** 2"]["shown"] == ["61.31", "35.16"]
+
+
+def test_shipped_sheet9_works_question3(tmp_path, monkeypatch):
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "sheet9.yaml").write_text((ROOT / "exercises" / "sheet9.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["build", "sheet9", "--no-pdf"]).exit_code == 0
+    q3 = json.loads((tmp_path / "out" / "sheet9" / "key.json").read_text())["exercises"]["q3"]
+    for name, shown in CARRIED.items():
+        entry = q3["grads"][name[5:]] if name.startswith("grad ") else q3["values"][name]
+        assert entry["shown"] == shown, name
