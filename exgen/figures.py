@@ -3,6 +3,7 @@ as an SVG image (an <img> data URI lays out far faster than inline SVG)."""
 from __future__ import annotations
 
 import base64
+import unicodedata
 from dataclasses import dataclass, field
 from html import escape
 
@@ -100,7 +101,7 @@ def _label(notation: Notation, name: str, size: int = 13) -> str:
     plus = "+ " if name.startswith("+") else ""
     weight = "bold" if sym.bold else "normal"
     style = "normal" if sym.bold or sym.upright else "italic"
-    base = escape(sym.base + ("\u0302" if sym.hat else ""))
+    base = escape(unicodedata.normalize("NFC", sym.base + ("\u0302" if sym.hat else "")))
     sub = f'<tspan font-size="{size * 0.7:.0f}" dy="3">{escape(sym.sub)}</tspan>' if sym.sub else ""
     sup = f'<tspan font-size="{size * 0.7:.0f}" dy="-5">{escape(sym.sup)}</tspan>' if sym.sup else ""
     return (f'{plus}<tspan font-weight="{weight}" font-style="{style}">{base}</tspan>{sub}{sup}')

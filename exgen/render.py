@@ -12,10 +12,12 @@ from markupsafe import Markup
 
 from .definitions import ExerciseDef, SheetDef
 from .engine import Trace
+from .compgraph import computational_graph
 from .figures import architecture
 from .typeface import font_css
 from .formula import Matrix, Text, row
 from .markdown import make_markdown
+from .schema import NUMERIC_ASKS
 from .numbers import shown_array
 from .steps import solution
 from .symbols import Notation
@@ -93,11 +95,15 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, markdown, num
             given.append(row(notation.symbol(name), "=", value))
     equations = [row(notation.symbol(eq.target), "=", notation.expr(eq.expr))
                  for eq in graph.equations]
-    asks = [{"name": a, "grads": [notation.grad(n, graph.loss) for n in (o or [])]}
-            for a, o in ex.asks]
-    if "forward" not in [a for a, _ in ex.asks]:
-        asks.insert(0, {"name": "forward", "grads": []})
-    figure, alt = architecture(graph, notation)
+    names = [a for a, _ in ex.asks]
+    numeric = any(a in NUMERIC_ASKS for a in names)
+    asks = [{"name": a, "grads": [notation.grad(n, graph.loss) for n in (o or [])],
+             "figure": _graph_figure(a, graph, notation)} for a, o in ex.asks]
+    if numeric and "forward" not in names:
+        asks.insert(0, {"name": "forward", "grads": [], "figure": None})
+    figure, alt = architecture(graph, notation) if numeric else ("", "")
+    if not numeric:
+        given = []
     return {
         "id": ex.spec.id, "title": ex.spec.title, "space": ex.spec.space,
         "points": _points(ex.spec.points),
@@ -107,10 +113,17 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, markdown, num
         "asks": asks, "solution": sol,
         "loss_symbol": notation.symbol(graph.loss),
         "param_grads": [notation.grad(p, graph.loss) for p in graph.params],
-        "rounding_hint": _hint(ex.rounding),
+        "rounding_hint": _hint(ex.rounding) if numeric else "",
         "rounding_text": rounding_text(ex.rounding, trace.exact)
         if ex.rounding != sheet.rounding else "",
     }
+
+
+def _graph_figure(ask: str, graph, notation):
+    if ask not in ("graph", "graph_backward"):
+        return None
+    uri, alt = computational_graph(graph, notation, backward=ask == "graph_backward")
+    return {"uri": uri, "alt": alt}
 
 
 def _given_value(trace: Trace, name: str):

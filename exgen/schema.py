@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-ASKS = ("forward", "backward", "gradients")
+ASKS = ("forward", "backward", "gradients", "graph", "graph_backward")
+NUMERIC_ASKS = ("forward", "backward", "gradients")
 ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh", "step")
 LOSSES = ("half_sum", "half_mean", "mse", "softmax_ce")
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
