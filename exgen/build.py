@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .definitions import ExerciseDef, SheetDef, load_sheet
 from .engine import NumericError, Trace, solve
@@ -36,9 +37,15 @@ def solve_sheet(sheet: SheetDef) -> list[Trace]:
     return [solve_exercise(sheet, ex) for ex in sheet.exercises]
 
 
-def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None = None) -> BuildResult:
+def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None = None,
+          progress: Callable[[str], None] = lambda step: None) -> BuildResult:
+    """Load, solve and render everything in memory, then write it in one swap.
+    ``progress`` is told each step as it starts."""
+    progress("reading the definition")
     sheet = load_sheet(name_or_path, cwd)
+    progress("solving")
     traces = solve_sheet(sheet)
+    progress("rendering HTML")
     docs = render(sheet, traces)
     files: dict[str, bytes] = {
         "sheet.html": docs.sheet_html.encode(),
@@ -47,8 +54,11 @@ def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None =
     }
     if pdf:
         from .pdf import html_to_pdf  # WeasyPrint loads only when PDFs are wanted
+        progress("laying out sheet.pdf")
         files["sheet.pdf"] = html_to_pdf(docs.sheet_html)
+        progress("laying out key.pdf")
         files["key.pdf"] = html_to_pdf(docs.key_html)
+    progress("writing")
     target = Path(out_dir) / sheet.name
     write_atomically(target, files)
     return BuildResult(sheet, traces, target, sorted(files))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -29,8 +30,35 @@ def main():
 @click.option("--no-pdf", is_flag=True, help="Write HTML and key.json only.")
 def build(sheet, out_dir, no_pdf):
     """Build SHEET (a name under exercises/ or a path to a .yaml file)."""
-    try:
-        result = run_build(sheet, Path(out_dir), pdf=not no_pdf)
-    except ExgenError as exc:
-        _fail(exc)
+    with _Progress(sheet) as progress:
+        try:
+            result = run_build(sheet, Path(out_dir), pdf=not no_pdf, progress=progress)
+        except ExgenError as exc:
+            progress.close()
+            _fail(exc)
     click.echo(f"built {result.target}/: {', '.join(result.files)}")
+
+
+class _Progress:
+    """One self-erasing status line on a terminal: `sheet9: laying out key.pdf (1.2 s)`."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.live = sys.stderr.isatty()
+        self.start = time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        if self.live:
+            elapsed = time.perf_counter() - self.start
+            click.echo(f"\r\033[K{self.name}: {step} ({elapsed:.1f} s)", err=True, nl=False)
+
+    def close(self) -> None:
+        if self.live:
+            click.echo("\r\033[K", err=True, nl=False)
+            self.live = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

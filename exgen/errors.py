@@ -41,6 +41,12 @@ class SolveError(DefinitionError):
     """The network cannot be evaluated with the given values (log of 0, 1/0, …)."""
 
 
+class TemplateProblem(ExgenError):
+    """A template (the sheet's own, or a changed default) fails to render."""
+
+    exit_code = 2
+
+
 class OutputError(ExgenError):
     """The output could not be written."""
 
@@ -57,6 +63,7 @@ EXIT_CODES = {
     "ok": 0,
     ExgenError: ExgenError.exit_code,
     DefinitionError: DefinitionError.exit_code,
+    TemplateProblem: TemplateProblem.exit_code,
     OutputError: OutputError.exit_code,
     CheckFailed: CheckFailed.exit_code,
 }

@@ -13,7 +13,7 @@ from .symbols import FUNCTION_NAMES, Notation
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "step", "identity", "softmax", "exp")
 DATA_OPS = ("matmul", "add", "sub", "mul", "neg", "transpose") + ACTIVATIONS
 MAX_UNITS = 8
-R, DY, DX, TOP, GAP = 11, 30, 150, 28, 46
+R, DY, DX, TOP, GAP = 11, 30, 150, 34, 46
 
 
 @dataclass
@@ -172,10 +172,11 @@ def _bundle(src, dst, kind, labels, notation) -> str:
             lines.append(f'<line x1="{x1 + R:.1f}" y1="{y1:.1f}" x2="{x2 - R:.1f}" y2="{y2:.1f}" '
                          f'stroke="#1f5f99" stroke-width="1" stroke-dasharray="4 2"/>')
     if labels:
-        cx = (src[0][0] + dst[0][0]) / 2
-        cy = (sum(y for _, y in src) / len(src) + sum(y for _, y in dst) / len(dst)) / 2
-        text = ", ".join(_label(notation, l, 12) for l in labels)
-        w = 16 + 14 * len(labels)
+        # on the bundle's top edge, halfway, lifted clear of the lines
+        (sx, sy), (dx, dy) = src[0], dst[0]
+        cx, cy = (sx + dx) / 2, (sy + dy) / 2 - 11
+        text = ", ".join(_label(notation, l.lstrip("+"), 12) for l in labels)
+        w = 12 + sum(7.5 * len(l.lstrip("+")) for l in labels) + 9 * (len(labels) - 1)
         lines.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - 10:.1f}" width="{w}" height="16" rx="3" '
                      f'fill="#fff" stroke="#bbb" stroke-width="0.6"/>')
         lines.append(f'<text x="{cx:.1f}" y="{cy + 2:.1f}" text-anchor="middle" font-size="12">{text}</text>')

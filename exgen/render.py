@@ -7,11 +7,13 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError,
+                    select_autoescape)
 from markupsafe import Markup
 
 from .definitions import ExerciseDef, SheetDef
 from .engine import Trace
+from .errors import TemplateProblem
 from .compgraph import computational_graph
 from .figures import architecture
 from .typeface import font_css
@@ -48,6 +50,16 @@ class Documents:
 
 
 def render(sheet: SheetDef, traces: list[Trace], student: str | None = None) -> Documents:
+    try:
+        return _render(sheet, traces, student)
+    except TemplateError as exc:
+        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "a template"
+        line = getattr(exc, "lineno", None)
+        where = f"{where}:{line}" if line else where
+        raise TemplateProblem(f"{where}: {exc.message or exc}") from None
+
+
+def _render(sheet: SheetDef, traces: list[Trace], student: str | None) -> Documents:
     env = environment(sheet.template_dir)
     math = env.get_template("macros.html").module.math
     markdown = make_markdown(lambda f: str(math(f)))
