@@ -12,7 +12,9 @@ from .definitions import ExerciseDef, SheetDef, load_sheet
 from .engine import NumericError, Trace, solve
 from .errors import OutputError, SolveError
 from .keyjson import dumps, key_document
+from .asks import results_for
 from .render import render
+from .symbols import Notation
 
 
 @dataclass
@@ -25,7 +27,7 @@ class BuildResult:
 
 def solve_exercise(sheet: SheetDef, ex: ExerciseDef) -> Trace:
     try:
-        return solve(ex.graph, ex.given, ex.rounding)
+        return solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.logic is None)
     except NumericError as exc:
         path = f"{ex.path}.network" + (f".equations[{exc.equation}]"
                                        if exc.equation is not None and
@@ -45,12 +47,15 @@ def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None =
     sheet = load_sheet(name_or_path, cwd)
     progress("solving")
     traces = solve_sheet(sheet)
+    progress("working the asks")
+    results = [results_for(ex, t, Notation(t.graph, sheet.spec.notation.index))
+               for ex, t in zip(sheet.exercises, traces)]
     progress("rendering HTML")
-    docs = render(sheet, traces)
+    docs = render(sheet, traces, results)
     files: dict[str, bytes] = {
         "sheet.html": docs.sheet_html.encode(),
         "key.html": docs.key_html.encode(),
-        "key.json": dumps(key_document(sheet, traces)).encode(),
+        "key.json": dumps(key_document(sheet, traces, results)).encode(),
     }
     if pdf:
         from .pdf import html_to_pdf  # WeasyPrint loads only when PDFs are wanted

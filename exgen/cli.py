@@ -9,10 +9,11 @@ import click
 
 from . import __version__
 from .build import build as run_build
-from .errors import ExgenError, exit_code_for
+from .errors import CheckFailed, ExgenError, exit_code_for
 
 
 def _fail(exc: ExgenError):
+    sys.stdout.flush()
     click.echo(f"error: {exc}", err=True)
     sys.exit(exit_code_for(exc))
 
@@ -62,3 +63,25 @@ class _Progress:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@main.command()
+@click.argument("sheet")
+@click.option("--no-torch", is_flag=True, help="Skip PyTorch even when it is installed.")
+def check(sheet, no_torch):
+    """Verify SHEET's keys against finite differences and PyTorch autograd."""
+    from .check import check_sheet
+    from .definitions import load_sheet
+    try:
+        verdicts = check_sheet(load_sheet(sheet), use_torch=False if no_torch else None)
+    except ExgenError as exc:
+        _fail(exc)
+    for v in verdicts:
+        mark = "ok" if v.ok else "MISMATCH"
+        details = "; ".join(f"{f.oracle} {'ok' if f.ok else 'FAILED'} ({f.detail})" for f in v.findings)
+        click.echo(f"{v.exercise}: {mark} — {details}")
+    bad = [v.exercise for v in verdicts if not v.ok]
+    if bad:
+        _fail(CheckFailed(f"{len(bad)} of {len(verdicts)} exercises disagree with an oracle: "
+                          f"{', '.join(bad)}"))
+    click.echo(f"all {len(verdicts)} exercises agree with every oracle")

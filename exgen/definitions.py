@@ -15,6 +15,8 @@ from .equations import EquationError, parse_equation
 from .errors import DefinitionError
 from .graph import Graph, GraphError, compile_graph, describe
 from .layers import compile_layers
+from .logic import design as design_logic
+from .snippet import draw_values
 from .numbers import Rounding
 from .yamlfile import Decimal, format_path, read_yaml
 
@@ -27,8 +29,14 @@ class ExerciseDef:
     index: int
     rounding: Rounding
     graph: Graph
-    given: dict[str, np.ndarray]      # exact (Fraction) arrays, shaped as written
+    given: dict[str, np.ndarray]      # exact (Fraction) arrays as written, or drawn floats
     asks: list[tuple[str, object]]    # (name, options)
+    exact_values: bool = True         # False when values were drawn as floats
+    logic: object = None              # the design, for a logic exercise
+
+    @property
+    def exact(self) -> bool:
+        return self.graph.exact and self.exact_values
 
     @property
     def path(self) -> str:
@@ -105,14 +113,36 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
 
 
 def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Rounding):
+    asks = _parse_asks(ex.ask)
+    names = [a for a, _ in asks]
     given = {n: to_array(v, f"values.{n}") for n, v in ex.values.items()}
+    exact = ex.random is None
+    if ex.random is not None:
+        drawn = draw_values(ex.random)
+        for k, d in enumerate(ex.random.draws):
+            if d.name in given or list(drawn).count(d.name) > 1:
+                raise DefinitionError(f"'{d.name}' is drawn here and also given under values",
+                                      path=f"random.draws[{k}].name")
+        given.update(drawn)
     net = ex.network
-    if isinstance(net, schema.LayersNetwork):
+    logic_design = None
+    if "logic" in names:
+        if net is not None or given or len(names) > 1:
+            raise DefinitionError("a logic exercise has the logic ask alone, and no network or "
+                                  "values: exgen designs that network", path="ask")
+        logic_design = design_logic(dict(asks)["logic"], f"ask[{names.index('logic')}].logic")
+        texts, loss, params, layout = logic_design.equations, "y", [], "column"
+        given, where = logic_design.values, "ask"
+    elif net is None:
+        raise DefinitionError("missing required key 'network'", path="")
+    elif isinstance(net, schema.LayersNetwork):
         texts, loss, params = compile_layers(net, given, sheet.notation)
-        where = "network.layers"
+        where, layout = "network.layers", net.layout
     else:
         texts, loss, params = net.equations, net.loss, net.params
-        where = "network.equations"
+        where, layout = "network.equations", net.layout
+    if not given:
+        raise DefinitionError("missing required key 'values' (or 'random')", path="")
     equations = []
     for k, text in enumerate(texts):
         try:
@@ -123,22 +153,63 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
         except RecursionError:
             raise DefinitionError("equation is nested too deeply", path=f"{where}[{k}]") from None
     try:
-        graph = compile_graph(equations, given, loss, params, net.layout)
+        graph = compile_graph(equations, given, loss, params, layout)
     except GraphError as exc:
         if exc.blame:
-            path = f"values.{exc.blame}"
+            path = f"values.{exc.blame}" if exc.blame in ex.values else \
+                f"random.draws[{[d.name for d in ex.random.draws].index(exc.blame)}]" \
+                if ex.random is not None and exc.blame in given else where
         elif where.endswith("equations"):
             path = f"{where}[{exc.equation}]"
         else:
             path = where
         raise DefinitionError(str(exc), path=path) from None
-    _check_roles(graph, given, params, loss, isinstance(net, schema.LayersNetwork))
-    asks = [(a, None) if isinstance(a, str) else next(iter(a.items())) for a in ex.ask]
+    if logic_design is None:
+        _check_roles(graph, given, params, loss, isinstance(net, schema.LayersNetwork))
     for k, (name, options) in enumerate(asks):
-        if name == "gradients":
-            _check_gradient_ask(graph, options, f"ask[{k}].gradients")
+        _check_ask(graph, name, options, f"ask[{k}].{name}")
     own = _rounding(ex.rounding) if ex.rounding is not None else rounding
-    return ExerciseDef(ex, index, own, graph, given, asks)
+    return ExerciseDef(ex, index, own, graph, given, asks, exact, logic_design)
+
+
+def _parse_asks(items) -> list[tuple[str, object]]:
+    asks = []
+    for k, item in enumerate(items):
+        name, options = (item, None) if isinstance(item, str) else next(iter(item.items()))
+        model = schema.ASK_OPTIONS.get(name)
+        if name == "gradients":
+            pass  # checked against the graph
+        elif model is not None:
+            try:
+                options = model.model_validate({} if options is None else options)
+            except ValidationError as exc:
+                inner = _from_pydantic(exc)
+                raise DefinitionError(inner.message, path=f"ask[{k}].{name}" +
+                                      ("." + inner.path if inner.path else "")) from None
+        elif options is not None:
+            raise DefinitionError(f"'{name}' takes no options", path=f"ask[{k}].{name}")
+        asks.append((name, options))
+    if len({a for a, _ in asks}) != len(asks):
+        raise DefinitionError("an ask is listed twice", path="ask")
+    return asks
+
+
+def _check_ask(graph: Graph, name: str, options, path: str) -> None:
+    if name == "gradients":
+        _check_gradient_ask(graph, options, path)
+    elif name == "symbolic":
+        for key in ("of", "wrt"):
+            target = getattr(options, key)
+            if target not in graph.nodes:
+                raise DefinitionError(f"'{target}' is not a value of the network", path=f"{path}.{key}")
+        if graph.nodes[options.of].shape != (1, 1):
+            raise DefinitionError(f"'{options.of}' must be a scalar", path=f"{path}.of")
+        if options.wrt not in _ancestors(graph, options.of):
+            raise DefinitionError(f"'{options.of}' does not depend on '{options.wrt}'",
+                                  path=f"{path}.wrt")
+    elif name == "softmax_ce":
+        if not any(n.kind == "op" and n.op.name == "softmax" for n in graph.nodes.values()):
+            raise DefinitionError("the network has no softmax (e.g. p = softmax(h))", path=path)
 
 
 def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:

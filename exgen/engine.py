@@ -52,8 +52,9 @@ class Trace:
 
 
 def solve(graph: Graph, given: dict[str, np.ndarray], rounding: Rounding,
-          exact: bool | None = None) -> Trace:
-    """Forward and backward pass. ``exact`` defaults to the graph's own (rational or not)."""
+          exact: bool | None = None, backward: bool = True) -> Trace:
+    """Forward and (unless ``backward`` is False) backward pass. ``exact`` defaults to
+    the graph's own (rational or not)."""
     exact = graph.exact if exact is None else exact
     convert = exact_array if exact else float_array
     trace = Trace(graph, rounding, exact)
@@ -70,7 +71,8 @@ def solve(graph: Graph, given: dict[str, np.ndarray], rounding: Rounding,
             if node.op.elementwise_local:
                 trace.local[name] = carry(_checked(lambda: node.op.local(xs[0], trace.values[name]),
                                                    node))
-    _backward(trace, carry, convert)
+    if backward:
+        _backward(trace, carry, convert)
     return trace
 
 

@@ -35,7 +35,8 @@ def layers_of(graph: Graph) -> list[Layer]:
     for name, node in nodes.items():
         if node.kind == "given" and name not in params:
             users = [c for c in graph.consumers(name)]
-            if any(nodes[c].op.name in ("matmul",) + ACTIVATIONS for c in users):
+            if any(nodes[c].op.name in ("matmul",) + ACTIVATIONS or _weighted(graph, c, name)
+                   for c in users):
                 data.add(name)
             else:
                 targets.add(name)
@@ -80,7 +81,7 @@ def _expand(graph: Graph, name: str, drawn: set, data: set) -> list:
     if node.kind != "op":
         return []
     op = node.op.name
-    if op == "matmul":
+    if op == "matmul" or (op == "mul" and any(_weighted(graph, name, i) for i in node.inputs)):
         left, right = node.inputs
         weight, source = (left, right) if right in data else (right, left)
         inner = _expand(graph, source, drawn, data)
@@ -94,6 +95,12 @@ def _expand(graph: Graph, name: str, drawn: set, data: set) -> list:
         s, kind, labels = out[0]
         out[0] = (s, kind, labels + ["+" + e for e in extras])
     return out
+
+
+def _weighted(graph: Graph, consumer: str, value: str) -> bool:
+    """`w * a` with w a parameter: a weighted connection, as in a network of scalars."""
+    node = graph.nodes[consumer]
+    return node.op.name == "mul" and any(i in graph.params and i != value for i in node.inputs)
 
 
 def _label(notation: Notation, name: str, size: int = 13) -> str:
@@ -172,9 +179,10 @@ def _bundle(src, dst, kind, labels, notation) -> str:
             lines.append(f'<line x1="{x1 + R:.1f}" y1="{y1:.1f}" x2="{x2 - R:.1f}" y2="{y2:.1f}" '
                          f'stroke="#1f5f99" stroke-width="1" stroke-dasharray="4 2"/>')
     if labels:
-        # on the bundle's top edge, halfway, lifted clear of the lines
+        # on the bundle's top edge, a third of the way (clear of the crossing in the
+        # middle), lifted clear of the lines
         (sx, sy), (dx, dy) = src[0], dst[0]
-        cx, cy = (sx + dx) / 2, (sy + dy) / 2 - 11
+        cx, cy = sx + (dx - sx) * 0.36, sy + (dy - sy) * 0.36 - 11
         text = ", ".join(_label(notation, l.lstrip("+"), 12) for l in labels)
         w = 12 + sum(7.5 * len(l.lstrip("+")) for l in labels) + 9 * (len(labels) - 1)
         lines.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - 10:.1f}" width="{w}" height="16" rx="3" '

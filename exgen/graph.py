@@ -49,6 +49,11 @@ class Graph:
     def exact(self) -> bool:
         return all(n.op.rational for n in self.nodes.values() if n.kind == "op")
 
+    @property
+    def row_vectors(self) -> set[str]:
+        """Vectors that broadcast along rows (biases in row layout): shown as rows."""
+        return {i for n in self.nodes.values() for i, r in zip(n.inputs, n.as_row) if r}
+
     def consumers(self, name: str) -> list[str]:
         return [n.name for n in self.nodes.values() if name in n.inputs]
 
@@ -118,7 +123,7 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         args = tuple(_add_expr(graph, a, index) for a in expr.args)
         op = make_op(expr.op, axis=0 if graph.layout == "column" else 1)
     inputs = [graph.nodes[a] for a in args]
-    shape, rank, as_row = _infer(op.name, inputs, expr, index)
+    shape, rank, as_row = _infer(op.name, inputs, expr, index, graph.layout)
     graph.nodes[name] = Node(name, "op", shape, rank, op=op, inputs=args, as_row=as_row,
                              equation=index, named=target is not None, expr=expr)
     return name
@@ -128,7 +133,7 @@ def _blame(a: Node, b: Node) -> str | None:
     return a.name if a.kind == "given" else b.name if b.kind == "given" else None
 
 
-def _infer(op: str, inputs: list[Node], expr: Expr, index: int):
+def _infer(op: str, inputs: list[Node], expr: Expr, index: int, layout: str = "column"):
     """Output shape, rank and per-input row-broadcast flags, or a GraphError."""
     if op == "matmul":
         a, b = inputs
@@ -146,7 +151,7 @@ def _infer(op: str, inputs: list[Node], expr: Expr, index: int):
         rank = 1 if b.rank == 1 and shape[0] > 1 else 0 if shape == (1, 1) and b.rank < 2 else 2
         return shape, rank, (False, False)
     if op in ELEMENTWISE_BINARY:
-        return _broadcast(inputs, expr, index)
+        return _broadcast(inputs, expr, index, layout)
     (a,) = inputs
     if op in ("sum", "mean"):
         return (1, 1), 0, (False,)
@@ -155,11 +160,13 @@ def _infer(op: str, inputs: list[Node], expr: Expr, index: int):
     return a.shape, a.rank, (False,)
 
 
-def _broadcast(inputs: list[Node], expr: Expr, index: int):
+def _broadcast(inputs: list[Node], expr: Expr, index: int, layout: str):
     a, b = inputs
     shapes = [a.shape, b.shape]
     as_row = [False, False]
     try:
+        if layout == "row" and {a.rank, b.rank} == {1, 2} and shapes[0] != shapes[1]:
+            raise ValueError("in row layout a vector broadcasts along the rows")
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
         # a column vector added to a batch in row layout (X W + b): broadcast along rows

@@ -34,10 +34,9 @@ def entry(arr: np.ndarray, rank: int, digits: int, given: bool) -> dict:
 def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
     graph, digits = trace.graph, ex.rounding.digits
     out: dict = {"title": ex.spec.title, "arithmetic": "exact" if trace.exact else "float64"}
+    out = {**out, "loss": graph.loss, "params": list(graph.params)} if ex.logic is None else out
     if ex.rounding != sheet.rounding:
         out["rounding"] = ex.rounding.as_json()
-    out["loss"] = graph.loss
-    out["params"] = list(graph.params)
     out["values"], out["grads"] = {}, {}
     for name, node in graph.nodes.items():
         if node.kind == "const":
@@ -49,15 +48,49 @@ def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
     return out
 
 
-def key_document(sheet: SheetDef, traces: list[Trace], student: str | None = None,
-                 seed: str | None = None) -> dict:
+def asks_json(ex: ExerciseDef, trace: Trace, results: dict) -> dict:
+    """What the extra asks found, for machines (graders' scripts, `exgen check`)."""
+    out: dict = {}
+    digits = ex.rounding.digits
+    for name, result in results.items():
+        if name == "numeric_check":
+            out[name] = {"step": result.step, "params": {
+                r.param: {"numeric": nested(r.numeric, ex.graph.nodes[r.param].rank),
+                          "max_relative_error": r.worst} for r in result.rows}}
+        elif name == "param_count":
+            out[name] = {"layers": {r.layer: {n: c for n, _, c in r.params} for r in result},
+                         "total": sum(r.total for r in result)}
+        elif name == "update":
+            eta, rows = result
+            out[name] = {"lr": _number(eta), "params": {
+                r.param: entry(r.new, ex.graph.nodes[r.param].rank, digits, False) for r in rows}}
+        elif name == "symbolic":
+            out[name] = {"of": result.of, "wrt": result.wrt, "value": result.expansion.value,
+                         "engine_value": result.engine_value}
+        elif name == "pytorch":
+            out[name] = {"ran": result.ran, "max_relative_error": result.max_error,
+                         "output": result.output}
+    if ex.logic is not None:
+        out["logic"] = {"points": len(ex.logic.points), "expected": ex.logic.expected,
+                        "outputs": [int(v) for v in trace.values["y"].reshape(-1)]}
+    return out
+
+
+def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
+                 student: str | None = None, seed: str | None = None) -> dict:
+    results = results if results is not None else [{} for _ in traces]
+    exercises = {}
+    for ex, t, r in zip(sheet.exercises, traces, results):
+        exercises[ex.spec.id] = exercise_json(ex, t, sheet)
+        extra = asks_json(ex, t, r)
+        if extra:
+            exercises[ex.spec.id]["asks"] = extra
     return {
         "sheet": sheet.name,
         "student": student,
         "seed": seed,
         "rounding": sheet.rounding.as_json(),
-        "exercises": {ex.spec.id: exercise_json(ex, t, sheet)
-                      for ex, t in zip(sheet.exercises, traces)},
+        "exercises": exercises,
     }
 
 

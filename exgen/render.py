@@ -20,10 +20,13 @@ from .typeface import font_css
 from .formula import Matrix, Text, row
 from .markdown import make_markdown
 from .schema import NUMERIC_ASKS
-from .numbers import shown_array
+from .snippet import snippet_code
+from . import views
+from .numbers import shown_array, shown_given
 from .steps import solution
 from .symbols import Notation
 
+DRAWING_ASKS = ("graph", "graph_backward", "param_count")
 DEFAULT_TEMPLATES = Path(str(resources.files("exgen.templates")))
 
 
@@ -49,9 +52,11 @@ class Documents:
     key_html: str
 
 
-def render(sheet: SheetDef, traces: list[Trace], student: str | None = None) -> Documents:
+def render(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
+           student: str | None = None) -> Documents:
+    results = results if results is not None else [{} for _ in traces]
     try:
-        return _render(sheet, traces, student)
+        return _render(sheet, traces, results, student)
     except TemplateError as exc:
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "a template"
         line = getattr(exc, "lineno", None)
@@ -59,12 +64,12 @@ def render(sheet: SheetDef, traces: list[Trace], student: str | None = None) -> 
         raise TemplateProblem(f"{where}: {exc.message or exc}") from None
 
 
-def _render(sheet: SheetDef, traces: list[Trace], student: str | None) -> Documents:
+def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: str | None) -> Documents:
     env = environment(sheet.template_dir)
     math = env.get_template("macros.html").module.math
     markdown = make_markdown(lambda f: str(math(f)))
-    exercises = [_exercise_view(sheet, ex, t, markdown, i)
-                 for i, (ex, t) in enumerate(zip(sheet.exercises, traces), start=1)]
+    exercises = [_exercise_view(sheet, ex, t, r, markdown, i)
+                 for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)]
     css = (Path(env.loader.loaders[0].searchpath[0]) / "style.css")
     css_text = css.read_text() if css.exists() else (DEFAULT_TEMPLATES / "style.css").read_text()
     out = {}
@@ -96,51 +101,71 @@ def rounding_text(rounding, exact: bool) -> str:
             f"every computation uses the unrounded values. {arithmetic}.")
 
 
-def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, markdown, number: int) -> dict:
+def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict, markdown,
+                   number: int) -> dict:
     notation = Notation(trace.graph, sheet.spec.notation.index)
     graph = trace.graph
-    sol = solution(trace, notation, ex.asks)
-    given = []
-    for name, node in graph.nodes.items():
-        if node.kind == "given":
-            value = _given_value(trace, name)
-            given.append(row(notation.symbol(name), "=", value))
-    equations = [row(notation.symbol(eq.target), "=", notation.expr(eq.expr))
-                 for eq in graph.equations]
     names = [a for a, _ in ex.asks]
-    numeric = any(a in NUMERIC_ASKS for a in names)
-    asks = [{"name": a, "grads": [notation.grad(n, graph.loss) for n in (o or [])],
-             "figure": _graph_figure(a, graph, notation)} for a, o in ex.asks]
-    if numeric and "forward" not in names:
-        asks.insert(0, {"name": "forward", "grads": [], "figure": None})
-    figure, alt = architecture(graph, notation) if numeric else ("", "")
-    if not numeric:
-        given = []
+    shows_values = ex.logic is None and any(a not in DRAWING_ASKS for a in names)
+    sol = solution(trace, notation, ex.asks) if ex.logic is None else None
+    given = [row(notation.symbol(n), "=", _given_value(trace, n))
+             for n, node in graph.nodes.items() if node.kind == "given"] if shows_values else []
+    equations = [row(notation.symbol(eq.target), "=", notation.expr(eq.expr))
+                 for eq in graph.equations] if ex.logic is None else []
+    asks = [{"name": a, "options": o, "view": _ask_view(a, o, ex, trace, results, notation)}
+            for a, o in ex.asks]
+    if any(a in ("backward", "gradients", "update") for a in names) and "forward" not in names:
+        asks.insert(0, {"name": "forward", "options": None, "view": None})
+    drawn = ex.logic is None and any(a not in ("graph", "graph_backward") for a in names)
+    figure, alt = architecture(graph, notation) if drawn else ("", "")
+    snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return {
         "id": ex.spec.id, "title": ex.spec.title, "space": ex.spec.space,
         "points": _points(ex.spec.points),
         "prompt_html": Markup(markdown(ex.spec.prompt)),
-        "given": given, "equations": equations, "figure": figure, "figure_alt": alt,
-        "figure_number": number, "number": number,
+        "given": given, "snippet": snippet, "equations": equations,
+        "figure": figure, "figure_alt": alt, "figure_number": number, "number": number,
         "asks": asks, "solution": sol,
-        "loss_symbol": notation.symbol(graph.loss),
+        "loss_symbol": notation.symbol(graph.loss) if ex.logic is None else None,
         "param_grads": [notation.grad(p, graph.loss) for p in graph.params],
-        "rounding_hint": _hint(ex.rounding) if numeric else "",
+        "rounding_hint": _hint(ex.rounding) if any(a in NUMERIC_ASKS for a in names) else "",
         "rounding_text": rounding_text(ex.rounding, trace.exact)
         if ex.rounding != sheet.rounding else "",
     }
 
 
-def _graph_figure(ask: str, graph, notation):
-    if ask not in ("graph", "graph_backward"):
-        return None
-    uri, alt = computational_graph(graph, notation, backward=ask == "graph_backward")
-    return {"uri": uri, "alt": alt}
+def _ask_view(name: str, options, ex: ExerciseDef, trace: Trace, results: dict, notation):
+    graph = trace.graph
+    if name in ("graph", "graph_backward"):
+        uri, alt = computational_graph(graph, notation, backward=name == "graph_backward")
+        return {"uri": uri, "alt": alt}
+    if name == "gradients":
+        return {"grads": [notation.grad(n, graph.loss) for n in options]}
+    if name == "numeric_check":
+        return views.numeric_check_view(results[name], trace, notation)
+    if name == "param_count":
+        return views.param_count_view(results[name], notation)
+    if name == "update":
+        return {"lr": shown_given(results[name][0], trace.rounding.digits),
+                "steps": views.update_view(results[name], trace, notation)}
+    if name == "symbolic":
+        view = views.symbolic_view(results[name], trace, notation)
+        view["of"], view["wrt"] = notation.symbol(options.of), notation.symbol(options.wrt)
+        return view
+    if name == "softmax_ce":
+        return views.softmax_view(trace, notation)
+    if name == "logic":
+        return views.logic_view(ex.logic, trace, notation)
+    if name == "pytorch":
+        return results[name]
+    return None
 
 
 def _given_value(trace: Trace, name: str):
     node = trace.graph.nodes[name]
     strings = shown_array(trace.values[name], trace.rounding.digits, given=True)
+    if name in trace.graph.row_vectors:
+        strings = strings.T
     strings = [[s.replace("-", "−") for s in r] for r in strings.tolist()]
     if node.rank == 0:
         return Text(strings[0][0])

@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-ASKS = ("forward", "backward", "gradients", "graph", "graph_backward")
-NUMERIC_ASKS = ("forward", "backward", "gradients")
+ASKS = ("forward", "backward", "gradients", "numeric_check", "graph", "graph_backward",
+        "param_count", "update", "symbolic", "softmax_ce", "logic", "pytorch")
+NUMERIC_ASKS = ("forward", "backward", "gradients", "numeric_check", "update", "pytorch")
 ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh", "step")
 LOSSES = ("half_sum", "half_mean", "mse", "softmax_ce")
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
@@ -64,13 +65,58 @@ Network = Annotated[Union[Annotated[EquationsNetwork, Tag("equations-form")],
 FORM_TAGS = ("equations-form", "layers-form")
 
 
+class Draw(Strict):
+    """One line of a NumPy seeding snippet: ``name = np.random.randn(*shape) * scale``."""
+
+    name: Name
+    dist: Literal["randn", "rand", "zeros", "ones"]
+    shape: list[int] = Field(min_length=1, max_length=2)
+    scale: float = 1.0
+
+
+class RandomSpec(Strict):
+    """Values drawn as a seeded NumPy snippet does (legacy np.random.seed stream)."""
+
+    seed: int = Field(ge=0, lt=2**32)
+    draws: list[Draw] = Field(min_length=1)
+
+
+class NumericCheckOptions(Strict):
+    step: float = Field(1e-5, gt=0, lt=1)
+
+
+class UpdateOptions(Strict):
+    lr: float = Field(gt=0)
+
+
+class SymbolicOptions(Strict):
+    of: Name
+    wrt: Name
+
+
+class TruthTable(Strict):
+    inputs: list[Name] = Field(min_length=1, max_length=4)
+    outputs: list[Literal[0, 1]] = Field(min_length=2, max_length=16)
+
+
+class LogicOptions(Strict):
+    inputs: list[Name] = Field(["x1", "x2"], min_length=1, max_length=3)
+    region: list[str] | None = Field(None, min_length=1, max_length=8)
+    truth_table: TruthTable | None = None
+
+
+ASK_OPTIONS = {"numeric_check": NumericCheckOptions, "update": UpdateOptions,
+               "symbolic": SymbolicOptions, "logic": LogicOptions}
+
+
 class Exercise(Strict):
     id: Name
     title: str
     points: float | None = None
     prompt: str = ""
-    network: Network
-    values: dict[Name, Any] = Field(min_length=1)
+    network: Network | None = None
+    values: dict[Name, Any] = {}
+    random: RandomSpec | None = None
     ask: list[Union[str, dict[str, Any]]] = Field(min_length=1)
     rounding: RoundingSpec | None = None
     space: int = Field(45, ge=0, le=250)   # millimetres of ruled space to work on the sheet

@@ -41,6 +41,7 @@ class Writer:
         self.trace, self.n = trace, notation
         self.graph = trace.graph
         self.digits = trace.rounding.digits
+        self.rows = trace.graph.row_vectors
 
     # values as formulas ------------------------------------------------------
     def shown(self, name: str) -> np.ndarray:
@@ -51,7 +52,10 @@ class Writer:
         node = self.graph.nodes[name]
         if node.kind == "const":
             return Num(name.replace("-", "−"))
-        return self.array(self.shown(name), node.rank)
+        return self.array(self._oriented(name, self.shown(name)), node.rank)
+
+    def _oriented(self, name: str, strings: np.ndarray) -> np.ndarray:
+        return strings.T if name in self.rows else strings
 
     def array(self, strings: np.ndarray, rank: int):
         if rank == 0:
@@ -60,7 +64,8 @@ class Writer:
 
     def grad_value(self, name: str):
         node = self.graph.nodes[name]
-        return self.array(shown_array(self.trace.grads[name], self.digits), node.rank)
+        strings = shown_array(self.trace.grads[name], self.digits)
+        return self.array(self._oriented(name, strings), node.rank)
 
     def num(self, x) -> str:
         return _minus(shown(x, self.digits))

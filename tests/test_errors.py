@@ -85,7 +85,8 @@ CASES = {
                   f"{F}:5: rounding.carry: expected true or false, found 'maybe'"),
     "unknown ask": (edit("ask: [forward, backward]", "ask: [forward, graf]"),
                     f"{F}:32: exercises[0].ask: unknown ask 'graf' (expected one of: forward, "
-                    "backward, gradients, graph, graph_backward)"),
+                    "backward, gradients, numeric_check, graph, graph_backward, param_count, update, "
+                    "symbolic, softmax_ce, logic, pytorch)"),
     "unused value": (edit("yhat: [1, 0]", "yhat: [1, 0]\n      foo: 3"),
                      f"{F}:29: exercises[0].values.foo: 'foo' is given but no equation uses it"),
     "unknown param": (edit("params: [W1, W2, W3]", "params: [W1, W2, W4]"),
