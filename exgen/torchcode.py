@@ -20,7 +20,7 @@ FUNCTIONS = {"relu": "torch.relu", "sigmoid": "torch.sigmoid", "tanh": "torch.ta
 BINARY = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div,
           "matmul": ast.MatMult, "pow": ast.Pow}
 MARK = "@@exgen-gradients@@"
-PRINT_OPTIONS = "np.set_printoptions(precision=4, suppress=True)"
+PRINT_OPTIONS = "np.set_printoptions(precision=4)"
 
 
 @dataclass
@@ -110,7 +110,7 @@ def predicted_output(ex: ExerciseDef, trace: Trace) -> str:
     rows = {i for n in graph.nodes.values() for i, r in zip(n.inputs, n.as_row) if r}
     out = []
     scalars = _zero_dim(graph)
-    with np.printoptions(precision=4, suppress=True):
+    with np.printoptions(precision=4):
         for eq in graph.equations:
             value = trace.values[eq.target]
             text = f"{float(value[0, 0]):.4f}" if eq.target in scalars else _shaped(value, eq.target in rows)
