@@ -71,6 +71,17 @@ def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None =
 
 def write_atomically(target: Path, files: dict[str, bytes]) -> None:
     """Write all files to a fresh folder beside ``target``, then swap it in."""
+    staging = staging_folder(target)
+    try:
+        write_files(staging, files)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{target}: cannot write the output ({exc.strerror})") from None
+    swap_in(staging, target)
+
+
+def staging_folder(target: Path) -> Path:
+    """A fresh, private folder beside ``target`` to build the output in."""
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -80,14 +91,22 @@ def write_atomically(target: Path, files: dict[str, bytes]) -> None:
         staging.chmod(0o777 & ~umask)
     except OSError as exc:
         raise OutputError(f"{parent}: cannot create the output folder ({exc.strerror})") from None
+    return staging
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    for relative, data in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` (the old output goes only once the new is in)."""
+    old = None
     try:
-        for relative, data in files.items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        old = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, old / "previous")
         os.replace(staging, target)
     except OSError as exc:

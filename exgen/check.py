@@ -104,3 +104,50 @@ def _largest_gap(a: Trace, b: Trace) -> float:
             gap = np.where(diff <= 1e-12, 0.0, diff / np.where(scale > 0, scale, 1))
             worst = max(worst, float(gap.max()) if gap.size else 0.0)
     return worst
+
+
+@dataclass
+class StressReport:
+    count: int
+    redraws: dict            # constraint -> failed candidates
+    spread: dict             # answer column -> (min, max, distinct values)
+    trouble: list[str]       # numeric trouble found (non-finite values, oracle mismatches)
+    distinct: int            # how many distinct variants
+
+
+def stress(sheet: SheetDef, count: int) -> StressReport:
+    """Draw and solve ``count`` variants (no PDFs): redraws per constraint, the spread
+    of the answers, and any numeric trouble — an exact key disagreeing with float64,
+    a non-finite number, two students with the same numbers."""
+    from collections import Counter
+
+    from .classbuild import answer_row, numbered
+    from .keyjson import key_document
+    from .variants import make_variant
+    redraws: Counter = Counter()
+    columns: dict[str, list[float]] = {}
+    trouble, seen = [], set()
+    for student in numbered(count):
+        v = make_variant(sheet, student)
+        redraws.update(v.redraws)
+        seen.add(repr({k: {n: a.tolist() for n, a in d.items()} for k, d in v.drawn.items()}))
+        for ex, trace in zip(v.sheet.exercises, v.traces):
+            if ex.logic is not None:
+                continue
+            if ex.exact:
+                plain = Rounding(ex.rounding.digits, carry=False)
+                gap = _largest_gap(solve(ex.graph, ex.given, plain, exact=True),
+                                   solve(ex.graph, ex.given, plain, exact=False))
+                if gap > 1e-9:
+                    trouble.append(f"student {student.id}, {ex.spec.id}: exact and float64 differ "
+                                   f"by {gap:.1e}")
+            for table in (trace.values, trace.grads):
+                for name, value in table.items():
+                    if not np.all(np.isfinite(np.array(value, dtype=float))):
+                        trouble.append(f"student {student.id}, {ex.spec.id}: {name} is not finite")
+        for column, text in answer_row(key_document(v.sheet, v.traces)).items():
+            columns.setdefault(column, []).append(float(text))
+    spread = {c: (min(v), max(v), len(set(v))) for c, v in columns.items()}
+    if len(seen) < count:
+        trouble.append(f"only {len(seen)} distinct variants among {count} students")
+    return StressReport(count, dict(redraws), spread, trouble, len(seen))

@@ -29,10 +29,24 @@ def main():
 @click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
               help="Folder that receives SHEET's output folder.")
 @click.option("--no-pdf", is_flag=True, help="Write HTML and key.json only.")
-def build(sheet, out_dir, no_pdf):
+@click.option("--variants", type=click.IntRange(1, 10_000), help="One variant per student 001…N.")
+@click.option("--roster", type=click.Path(dir_okay=False), help="CSV with an id (and a name) column.")
+@click.option("--student", help="Only this student's variant (the same numbers as in the class).")
+@click.option("--seed", help="Use this secret instead of the sheet's variants seed.")
+@click.option("--jobs", type=click.IntRange(1, 256), help="Parallel workers (default: all cores).")
+def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
     """Build SHEET (a name under exercises/ or a path to a .yaml file)."""
+    from .classbuild import build_class, numbered, read_roster
     with _Progress(sheet) as progress:
         try:
+            if variants or roster or student:
+                students = read_roster(roster) if roster else numbered(variants or 0)
+                target = build_class(sheet, Path(out_dir), students, pdf=not no_pdf, jobs=jobs,
+                                     secret=seed, only=student, progress=progress)
+                progress.close()
+                click.echo(f"built {target}/ for {1 if student else len(students)} "
+                           f"student{'' if student or len(students) == 1 else 's'}")
+                return
             result = run_build(sheet, Path(out_dir), pdf=not no_pdf, progress=progress)
         except ExgenError as exc:
             progress.close()
@@ -68,12 +82,16 @@ class _Progress:
 @main.command()
 @click.argument("sheet")
 @click.option("--no-torch", is_flag=True, help="Skip PyTorch even when it is installed.")
-def check(sheet, no_torch):
+@click.option("--variants", type=click.IntRange(1, 100_000),
+              help="Also draw and solve this many variants: redraws, spread, numeric trouble.")
+def check(sheet, no_torch, variants):
     """Verify SHEET's keys against finite differences and PyTorch autograd."""
-    from .check import check_sheet
+    from .check import check_sheet, stress
     from .definitions import load_sheet
     try:
-        verdicts = check_sheet(load_sheet(sheet), use_torch=False if no_torch else None)
+        loaded = load_sheet(sheet)
+        verdicts = check_sheet(loaded, use_torch=False if no_torch else None)
+        report = stress(loaded, variants) if variants else None
     except ExgenError as exc:
         _fail(exc)
     for v in verdicts:
@@ -81,7 +99,34 @@ def check(sheet, no_torch):
         details = "; ".join(f"{f.oracle} {'ok' if f.ok else 'FAILED'} ({f.detail})" for f in v.findings)
         click.echo(f"{v.exercise}: {mark} — {details}")
     bad = [v.exercise for v in verdicts if not v.ok]
+    if report is not None:
+        _report_stress(report)
+    if report is not None and report.trouble:
+        _fail(CheckFailed(f"{len(report.trouble)} problems among {report.count} variants"))
     if bad:
         _fail(CheckFailed(f"{len(bad)} of {len(verdicts)} exercises disagree with an oracle: "
                           f"{', '.join(bad)}"))
     click.echo(f"all {len(verdicts)} exercises agree with every oracle")
+
+
+def _report_stress(report) -> None:
+    click.echo(f"{report.count} variants drawn and solved, {report.distinct} distinct")
+    total = sum(report.redraws.values())
+    click.echo(f"redraws: {total}" + (" (" + ", ".join(f"{k} {v}" for k, v in
+                                                      sorted(report.redraws.items())) + ")" if total else ""))
+    by_exercise: dict[str, list] = {}
+    for column, spread in report.spread.items():
+        exercise, _, answer = column.partition(" ")
+        by_exercise.setdefault(exercise, []).append((answer, spread))
+    for exercise, answers in by_exercise.items():
+        (loss, (lo, hi, distinct)), grads = answers[0], answers[1:]
+        line = f"  {exercise}: {loss} from {lo:g} to {hi:g} ({distinct} distinct)"
+        if grads:
+            g_lo = min(s[0] for _, s in grads)
+            g_hi = max(s[1] for _, s in grads)
+            fewest = min(s[2] for _, s in grads)
+            line += (f"; {len(grads)} gradient entries from {g_lo:g} to {g_hi:g}, "
+                     f"each with at least {fewest} distinct values")
+        click.echo(line)
+    for line in report.trouble[:20]:
+        click.echo(f"trouble: {line}")

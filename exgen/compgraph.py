@@ -10,8 +10,6 @@ import unicodedata
 from dataclasses import dataclass
 from html import escape
 
-import igraph
-
 from .graph import Graph
 from .symbols import Notation
 
@@ -85,6 +83,7 @@ def _out_key(graph: Graph, name: str) -> str:
 
 
 def _layout(boxes: dict[str, Box], edges):
+    import igraph  # loads only when a computational graph is drawn
     keys = list(boxes)
     index = {k: i for i, k in enumerate(keys)}
     g = igraph.Graph(n=len(keys), edges=[(index[a], index[b]) for a, b in edges], directed=True)

@@ -52,6 +52,7 @@ class SheetDef:
     exercises: list[ExerciseDef]
     lines: dict = field(default_factory=dict, repr=False)
     template_dir: str | None = None
+    variant_rules: dict = field(default_factory=dict, repr=False)
 
     def error(self, cls, message: str, path: str):
         """An error of class ``cls`` located in this sheet's file."""
@@ -109,7 +110,16 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
         except DefinitionError as exc:
             raise DefinitionError(exc.message, path=f"exercises[{index}]." + exc.path
                                   if exc.path else f"exercises[{index}]") from None
-    return SheetDef(name, shown, spec, rounding, exercises)
+    sheet = SheetDef(name, shown, spec, rounding, exercises)
+    if spec.variants is not None:
+        from .variants import compile_rules
+        values = {}
+        for ex in exercises:
+            for n, v in ex.spec.values.items():
+                values.setdefault(n, ex.given[n])
+                values[f"{ex.spec.id}.{n}"] = ex.given[n]
+        sheet.variant_rules = compile_rules(spec.variants, values)
+    return sheet
 
 
 def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Rounding):

@@ -33,7 +33,8 @@ def entry(arr: np.ndarray, rank: int, digits: int, given: bool) -> dict:
 
 def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
     graph, digits = trace.graph, ex.rounding.digits
-    out: dict = {"title": ex.spec.title, "arithmetic": "exact" if trace.exact else "float64"}
+    out: dict = {"title": ex.spec.title, "asked": [a for a, _ in ex.asks],
+                 "arithmetic": "exact" if trace.exact else "float64"}
     out = {**out, "loss": graph.loss, "params": list(graph.params)} if ex.logic is None else out
     if ex.rounding != sheet.rounding:
         out["rounding"] = ex.rounding.as_json()
@@ -94,5 +95,20 @@ def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | Non
     }
 
 
-def dumps(document: dict) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+def dumps(document: dict, depth: int = 4) -> str:
+    """JSON with the structure indented to ``depth`` levels and everything deeper on one
+    line (each node's value and shown strings side by side; the C encoder does those)."""
+    return _dump(document, depth, "") + "\n"
+
+
+def _dump(x, depth: int, pad: str) -> str:
+    flat = isinstance(x, list) and not any(isinstance(v, (dict, list)) for v in x)
+    if depth == 0 or not isinstance(x, (dict, list)) or not x or flat:
+        return json.dumps(x, ensure_ascii=False)
+    inner = pad + "  "
+    if isinstance(x, dict):
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_dump(v, depth - 1, inner)}"
+                 for k, v in x.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    items = [inner + _dump(v, depth - 1, inner) for v in x]
+    return "[\n" + ",\n".join(items) + "\n" + pad + "]"

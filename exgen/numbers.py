@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from fractions import Fraction
 
 import numpy as np
@@ -31,24 +32,29 @@ def to_decimal(x) -> Decimal:
     return Decimal(format(float(x), ".15g"))
 
 
+def _scaled_half_up(n: int, d: int, digits: int) -> int:
+    """round(n/d · 10^digits), ties away from zero, in integers."""
+    q = (abs(n) * 10 ** digits * 2 + d) // (2 * d)
+    return q if n >= 0 else -q
+
+
 def round_half_up(x, digits: int):
     """Round to ``digits`` decimals, ties away from zero; keeps the number's kind
     (Fraction stays exact, float stays float)."""
     if isinstance(x, (Fraction, int, np.integer)):
-        x = Fraction(x)
-        scale = 10 ** digits
-        scaled = abs(x) * scale
-        q = (scaled.numerator * 2 + scaled.denominator) // (2 * scaled.denominator)
-        return Fraction(q if x >= 0 else -q, scale)
+        if not isinstance(x, Fraction):
+            return Fraction(int(x))
+        return Fraction(_scaled_half_up(x.numerator, x.denominator, digits), 10 ** digits)
     quantum = Decimal(1).scaleb(-digits)
     return float(to_decimal(x).quantize(quantum, rounding=ROUND_HALF_UP)) + 0.0  # no -0.0
 
 
+@lru_cache(maxsize=65536)
 def shown(x, digits: int) -> str:
     """The string the key prints: exactly ``digits`` decimals, half-up, never "-0.00"."""
     if isinstance(x, (Fraction, int, np.integer)):
-        r = round_half_up(Fraction(x), digits)
-        text = _fraction_fixed(r, digits)
+        x = Fraction(x) if not isinstance(x, Fraction) else x
+        text = _fixed(_scaled_half_up(x.numerator, x.denominator, digits), digits)
     else:
         text = format(to_decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP), "f")
     if text.startswith("-") and not any(c in "123456789" for c in text):
@@ -56,10 +62,10 @@ def shown(x, digits: int) -> str:
     return text
 
 
-def _fraction_fixed(r: Fraction, digits: int) -> str:
-    scaled = r * 10 ** digits  # an integer after rounding
-    n = abs(scaled.numerator // scaled.denominator)
-    sign = "-" if r < 0 else ""
+def _fixed(q: int, digits: int) -> str:
+    """The decimal text of q / 10^digits."""
+    n = abs(q)
+    sign = "-" if q < 0 else ""
     if digits == 0:
         return f"{sign}{n}"
     whole, frac = divmod(n, 10 ** digits)
@@ -114,7 +120,5 @@ def round_array(arr: np.ndarray, digits: int) -> np.ndarray:
 def shown_array(arr: np.ndarray, digits: int, given: bool = False) -> np.ndarray:
     fmt = shown_given if given else shown
     out = np.empty(arr.shape, dtype=object)
-    flat_in, flat_out = arr.reshape(-1), out.reshape(-1)
-    for i, v in enumerate(flat_in):
-        flat_out[i] = fmt(v, digits)
+    out.reshape(-1)[:] = [fmt(v, digits) for v in arr.reshape(-1)]
     return out

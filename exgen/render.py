@@ -19,6 +19,7 @@ from .figures import architecture
 from .typeface import font_css
 from .formula import Matrix, Text, row
 from .markdown import make_markdown
+from .mathhtml import matrix_html, step_html, to_html
 from .schema import NUMERIC_ASKS
 from .snippet import snippet_code
 from . import views
@@ -26,6 +27,7 @@ from .numbers import shown_array, shown_given
 from .steps import solution
 from .symbols import Notation
 
+FONT_SLOT = "/* @font-face rules go here */"
 DRAWING_ASKS = ("graph", "graph_backward", "param_count")
 DEFAULT_TEMPLATES = Path(str(resources.files("exgen.templates")))
 
@@ -43,6 +45,8 @@ def environment(custom: str | None = None) -> Environment:
                       autoescape=select_autoescape(["html"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["hat"] = _hat
+    env.globals.update(math_html=to_html, matrix_html=matrix_html, step_html=step_html,
+                       column=lambda cells: [[c] for c in cells])
     return env
 
 
@@ -66,8 +70,7 @@ def render(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = No
 
 def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: str | None) -> Documents:
     env = environment(sheet.template_dir)
-    math = env.get_template("macros.html").module.math
-    markdown = make_markdown(lambda f: str(math(f)))
+    markdown = make_markdown(lambda f: str(to_html(f)))
     exercises = [_exercise_view(sheet, ex, t, r, markdown, i)
                  for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)]
     css = (Path(env.loader.loaders[0].searchpath[0]) / "style.css")
@@ -80,11 +83,10 @@ def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: 
             "student": student or "",
             "intro_html": Markup(markdown(sheet.spec.intro)) if sheet.spec.intro else "",
             "rounding_text": rounding_text(sheet.rounding, all(t.exact for t in traces)),
-            "exercises": exercises, "css": css_text, "font_css": "",
+            "exercises": exercises, "css": css_text, "font_css": FONT_SLOT,
         }
         html = env.get_template(f"{kind}.html").render(doc=doc)
-        doc["font_css"] = font_css(html)
-        out[kind] = env.get_template(f"{kind}.html").render(doc=doc)
+        out[kind] = html.replace(FONT_SLOT, font_css(html), 1)
     return Documents(out["sheet"], out["key"])
 
 
@@ -117,7 +119,7 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict
     if any(a in ("backward", "gradients", "update") for a in names) and "forward" not in names:
         asks.insert(0, {"name": "forward", "options": None, "view": None})
     drawn = ex.logic is None and any(a not in ("graph", "graph_backward") for a in names)
-    figure, alt = architecture(graph, notation) if drawn else ("", "")
+    figure, alt = _figure(architecture, graph, notation) if drawn else ("", "")
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return {
         "id": ex.spec.id, "title": ex.spec.title, "space": ex.spec.space,
@@ -134,10 +136,40 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict
     }
 
 
+_FIGURES: dict = {}
+
+
+def warm(sheet: SheetDef) -> None:
+    """Fill the caches the class build's workers inherit: templates, figures, fonts."""
+    env = environment(sheet.template_dir)
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    for ex in sheet.exercises:
+        notation = Notation(ex.graph, sheet.spec.notation.index)
+        names = [a for a, _ in ex.asks]
+        if ex.logic is None and any(a not in ("graph", "graph_backward") for a in names):
+            _figure(architecture, ex.graph, notation)
+        for a in ("graph", "graph_backward"):
+            if a in names:
+                _figure(computational_graph, ex.graph, notation, a == "graph_backward")
+    font_css("")
+
+
+def _figure(draw, graph, notation, *args):
+    """Each distinct figure drawn once: variants share their graph, and figures depend
+    only on its structure and the notation, never on the numbers."""
+    key = (draw.__name__, id(graph), notation.index, args)
+    if key not in _FIGURES:
+        if len(_FIGURES) > 256:
+            _FIGURES.clear()
+        _FIGURES[key] = (graph, draw(graph, notation, *args))  # holding graph keeps its id
+    return _FIGURES[key][1]
+
+
 def _ask_view(name: str, options, ex: ExerciseDef, trace: Trace, results: dict, notation):
     graph = trace.graph
     if name in ("graph", "graph_backward"):
-        uri, alt = computational_graph(graph, notation, backward=name == "graph_backward")
+        uri, alt = _figure(computational_graph, graph, notation, name == "graph_backward")
         return {"uri": uri, "alt": alt}
     if name == "gradients":
         return {"grads": [notation.grad(n, graph.loss) for n in options]}

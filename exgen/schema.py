@@ -133,6 +133,22 @@ class Exercise(Strict):
         return asks
 
 
+class DrawRule(Strict):
+    """How one value is drawn for each student; its shape is the given value's."""
+
+    integers: tuple[int, int] | None = None                 # whole numbers lo … hi
+    grid: tuple[float, float, float] | None = None          # lo, hi, step: multiples of step
+    choice: list[float] | None = Field(None, min_length=1)  # each entry one of these
+    one_of: list[Any] | None = Field(None, min_length=1)    # the whole value one of these
+
+
+class VariantsSpec(Strict):
+    seed: str = Field(min_length=1, max_length=200)
+    draw: dict[str, DrawRule] = Field(min_length=1)          # name, or exercise_id.name
+    require: list[Union[str, dict[str, float]]] = []
+    tries: int = Field(1000, ge=1, le=100_000)
+
+
 class Sheet(Strict):
     title: str
     course: str = ""
@@ -141,4 +157,5 @@ class Sheet(Strict):
     rounding: RoundingSpec = RoundingSpec()
     notation: NotationSpec = NotationSpec()
     templates: str | None = None       # a folder whose templates override the defaults
+    variants: VariantsSpec | None = None
     exercises: list[Exercise] = Field(min_length=1, max_length=50)

@@ -14,7 +14,7 @@ from .numbers import shown, shown_array, shown_given
 from .symbols import FUNCTION_NAMES, Notation
 
 MAX_SUM_TERMS = 8
-EG = Text("e.g.")
+EG = Text("e.g.")  # set in italics by the renderer (class "eg")
 
 
 @dataclass

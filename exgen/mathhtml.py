@@ -1,0 +1,121 @@
+"""Formula trees (exgen/formula.py) as HTML text: the one hot path of rendering, so it
+is plain Python rather than a recursive template macro. Everything is escaped."""
+from __future__ import annotations
+
+import unicodedata
+
+from markupsafe import Markup
+from markupsafe import escape as _markup_escape
+
+BIG = ("∑", "∑ₙ")
+
+
+def escape(text: str) -> str:
+    """HTML-escape; most math text (digits, letters, signs) needs nothing done."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return str(_markup_escape(text))
+    return text
+
+
+def _hat(text: str, on: bool) -> str:
+    return unicodedata.normalize("NFC", text + "\u0302") if on else text
+
+
+def to_html(f) -> Markup:
+    out: list[str] = []
+    _emit(f, out)
+    return Markup("".join(out))
+
+
+def _emit(f, out: list[str]) -> None:
+    if f is None:
+        return
+    if isinstance(f, str):
+        out.append(escape(f))
+        return
+    kind = f.kind
+    if kind == "sym":
+        cls = "mi" + (" b" if f.bold else "") + (" up" if f.upright else "")
+        out.append(f'<span class="{cls}">{escape(_hat(f.base, f.hat))}</span>')
+        if f.sub and f.sup:
+            out.append(f'<span class="ss"><sup>{escape(f.sup)}</sup><sub>{escape(f.sub)}</sub></span>')
+        elif f.sub:
+            out.append(f"<sub>{escape(f.sub)}</sub>")
+        elif f.sup:
+            out.append(f"<sup>{escape(f.sup)}</sup>")
+    elif kind == "num":
+        out.append(escape(f.text))
+    elif kind == "op":  # no-break spaces around: a formula breaks between parts, not inside
+        out.append(",\u00a0" if f.text == "," else f"\u00a0{escape(f.text)}\u00a0")
+    elif kind == "text":
+        out.append(escape(f.text))
+    elif kind == "row":
+        for item in f.items:
+            _emit(item, out)
+    elif kind == "paren":
+        out.append(escape(f.open))
+        _emit(f.inner, out)
+        out.append(escape(f.close))
+    elif kind == "frac":
+        out.append('<span class="frac"><span class="fn">')
+        _emit(f.num, out)
+        out.append('</span><span class="fd">')
+        _emit(f.den, out)
+        out.append("</span></span>")
+    elif kind == "script":
+        _emit(f.base, out)
+        if f.sup is not None and f.sub is not None:
+            out.append('<span class="ss"><sup>')
+            _emit(f.sup, out)
+            out.append("</sup><sub>")
+            _emit(f.sub, out)
+            out.append("</sub></span>")
+        elif f.sup is not None:
+            out.append("<sup>")
+            _emit(f.sup, out)
+            out.append("</sup>")
+        elif f.sub is not None:
+            out.append("<sub>")
+            _emit(f.sub, out)
+            out.append("</sub>")
+    elif kind == "func":
+        big = f.name in BIG
+        out.append(f'<span class="mf{" big" if big else ""}">{escape(f.name)}</span>')
+        bare = f.arg.kind in ("matrix", "frac", "paren") or (big and f.arg.kind in ("script", "sym"))
+        if not bare:
+            out.append("(")
+        _emit(f.arg, out)
+        if not bare:
+            out.append(")")
+    elif kind == "matrix":
+        out.append(matrix_html(f.rows))
+
+
+def matrix_html(rows) -> str:
+    cls = "mat row1" if len(rows) == 1 else "mat"
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<span class="{cls}"><table>{body}</table></span>'
+
+
+def step_html(step) -> Markup:
+    """One worked step: the symbol, then "= part" for each part, then its note."""
+    classes = "step" + (" final" if step.final else "") + (" sub" if step.sub else "")
+    out = [f'<div class="{classes}">\n<div class="eq"><span class="lhs">']
+    _emit(step.lhs, out)
+    out.append("</span>")
+    for part in step.parts:
+        out.append('<span class="part">\u00a0=\u00a0')
+        _emit(part, out)
+        out.append("</span>")
+    out.append("</div>")
+    if step.note is not None:
+        out.append('<div class="note">')
+        items = getattr(step.note, "items", ())
+        if items and getattr(items[0], "text", None) == "e.g.":
+            out.append('<span class="eg">e.g.</span>')
+            items = items[1:]
+        for item in items or (step.note,):
+            _emit(item, out)
+        out.append("</div>")
+    out.append("\n</div>")
+    return Markup("".join(out))

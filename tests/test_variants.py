@@ -1,0 +1,206 @@
+"""Per-student variants: distinct, reproducible, right, safe with any name."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from exgen.cli import main
+from exgen.numbers import shown
+from exgen.variants import student_seed
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture(scope="module")
+def class30(tmp_path_factory):
+    work = tmp_path_factory.mktemp("class")
+    shutil.copytree(ROOT / "exercises", work / "exercises")
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        result = CliRunner().invoke(main, ["build", "sheet9", "--variants", "30", "--no-pdf"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    return work
+
+
+def invoke(work: Path, *args):
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        return CliRunner().invoke(main, list(args))
+    finally:
+        os.chdir(cwd)
+
+
+def keys(work: Path, sub="out/sheet9/variants") -> dict[str, dict]:
+    folder = work / sub
+    return {s: json.loads((folder / s / "key.json").read_text()) for s in sorted(os.listdir(folder))}
+
+
+def test_student_seeds_are_stable():
+    # SHA-256 of the sheet's secret and the id: the same on every machine and release
+    assert student_seed("s", "001") == "78ded535760e4c5a0b9d7e12309d14afc2befcc427ca551faeb0c4918251c9ba"
+    assert len({student_seed("s", "001"), student_seed("s", "002"), student_seed("t", "001")}) == 3
+
+
+def test_thirty_variants_are_pairwise_distinct(class30):
+    q3 = [json.dumps({n: k["exercises"]["q3"]["values"][n]["value"] for n in ("x", "W1", "W2", "W3")})
+          for k in keys(class30).values()]
+    assert len(q3) == 30 and len(set(q3)) == 30
+
+
+def test_rebuild_is_byte_identical(class30, tmp_path):
+    shutil.copytree(class30 / "exercises", tmp_path / "exercises")
+    assert invoke(tmp_path, "build", "sheet9", "--variants", "30", "--no-pdf", "--jobs", "1").exit_code == 0
+    for student in ("001", "017", "030"):
+        for name in ("sheet.html", "key.html", "key.json"):
+            a = (class30 / "out/sheet9/variants" / student / name).read_bytes()
+            b = (tmp_path / "out/sheet9/variants" / student / name).read_bytes()
+            assert a == b, (student, name)
+    for name in ("answers.csv", "manifest.json"):
+        assert (class30 / "out/sheet9" / name).read_bytes() == (tmp_path / "out/sheet9" / name).read_bytes()
+
+
+def test_one_student_alone_gets_the_same_numbers(class30, tmp_path):
+    shutil.copytree(class30 / "exercises", tmp_path / "exercises")
+    result = invoke(tmp_path, "build", "sheet9", "--student", "017", "--no-pdf")
+    assert result.exit_code == 0, result.output
+    for name in ("sheet.html", "key.html", "key.json"):
+        assert (tmp_path / "out/sheet9/variants/017" / name).read_bytes() == \
+            (class30 / "out/sheet9/variants/017" / name).read_bytes()
+
+
+def r(x: Fraction) -> Fraction:
+    """Half-up to 2 decimals, by hand."""
+    q = (abs(x) * 100 * 2 + 1) // 2
+    return Fraction(int(q) if x >= 0 else -int(q), 100)
+
+
+def carried_q3(x, yhat, W1, W2, W3):
+    """Question 3 worked the way a student does: each result rounded to 2 decimals."""
+    F = lambda a: [[Fraction(str(v)) for v in row] for row in a]  # noqa: E731
+    x, yhat = [Fraction(str(v)) for v in x], [Fraction(str(v)) for v in yhat]
+    W1, W2, W3 = F(W1), F(W2), F(W3)
+    mv = lambda W, v: [r(sum(w * a for w, a in zip(row, v))) for row in W]  # noqa: E731
+    u1 = mv(W1, x); z1 = [max(v, 0) for v in u1]  # noqa: E702
+    u2 = mv(W2, x); z2 = [max(v, 0) for v in u2]  # noqa: E702
+    u3 = mv(W3, z1)
+    y = [r(a + b) for a, b in zip(u3, z2)]
+    d = [r(a - b) for a, b in zip(y, yhat)]
+    L = r(Fraction(1, 2) * r(sum(r(v * v) for v in d)))
+    dz1 = [r(sum(W3[i][j] * d[i] for i in range(len(d)))) for j in range(len(z1))]
+    du1 = [g if u > 0 else Fraction(0) for g, u in zip(dz1, u1)]
+    du2 = [g if u > 0 else Fraction(0) for g, u in zip(d, u2)]
+    outer = lambda a, b: [[r(p * q) for q in b] for p in a]  # noqa: E731
+    return {"u1": u1, "u2": u2, "u3": u3, "y": y, "L": L, "dW3": outer(d, z1),
+            "dW2": outer(du2, x), "dW1": outer(du1, x)}
+
+
+def strings(v):
+    if isinstance(v, list):
+        return [strings(i) for i in v]
+    return shown(v, 2)
+
+
+def test_every_variant_key_is_right(class30):
+    manifest = json.loads((class30 / "out/sheet9/manifest.json").read_text())
+    drawn = {s["id"]: s["drawn"]["q3"] for s in manifest["students"]}
+    for student, key in keys(class30).items():
+        q3 = key["exercises"]["q3"]
+        given = {n: q3["values"][n]["shown"] for n in ("x", "yhat", "W1", "W2", "W3")}
+        assert given == drawn[student]
+        hand = carried_q3(*(given[n] for n in ("x", "yhat", "W1", "W2", "W3")))
+        for name in ("u1", "u2", "u3", "y", "L"):
+            assert q3["values"][name]["shown"] == strings(hand[name]), (student, name)
+        for name in ("W1", "W2", "W3"):
+            assert q3["grads"][name]["shown"] == strings(hand["d" + name]), (student, name)
+
+
+def test_answers_table_matches_the_keys(class30):
+    rows = list(csv.DictReader(io.StringIO((class30 / "out/sheet9/answers.csv").read_text())))
+    assert [r["id"] for r in rows] == [f"{i:03d}" for i in range(1, 31)]
+    key = keys(class30)["005"]["exercises"]["q3"]
+    row = rows[4]
+    assert row["q3 L"] == key["values"]["L"]["shown"]
+    assert row["q3 dL/dW2[2,3]"] == key["grads"]["W2"]["shown"][1][2]
+    assert not any(c.startswith("q2 ") for c in row)  # the graph question has no numbers
+
+
+def test_manifest(class30):
+    m = json.loads((class30 / "out/sheet9/manifest.json").read_text())
+    assert m["sheet"] == "sheet9" and m["exgen"] and m["seed"] == "kogsys-dnn-assignment9"
+    first = m["students"][0]
+    assert first["id"] == "001" and first["seed"] == student_seed("kogsys-dnn-assignment9", "001")
+    assert set(first["drawn"]) == {"q1", "q3"} and set(first["drawn"]["q3"]) == {"x", "yhat", "W1", "W2", "W3"}
+
+
+ROSTER = "id,name\nde1,Jürgen Groß\nth1,สมชาย ใจดี\nzh1,王小明\nbad1,<script>alert('x')</script>\n"
+
+
+def test_roster_names_in_any_script_and_hostile_ones(tmp_path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    (tmp_path / "class.csv").write_text(ROSTER, encoding="utf-8")
+    result = invoke(tmp_path, "build", "sheet9", "--roster", "class.csv")
+    assert result.exit_code == 0, result.output
+    names = {"de1": "Jürgen Groß", "th1": "สมชาย ใจดี", "zh1": "王小明"}
+    for student, name in names.items():
+        folder = tmp_path / "out/sheet9/variants" / student
+        assert name in (folder / "sheet.html").read_text()
+        text = "".join(p.extract_text() for p in PdfReader(str(folder / "sheet.pdf")).pages)
+        # pypdf puts NULs between the Thai glyphs it maps (poppler does not); drop them
+        assert name.replace(" ", "") in text.replace(" ", "").replace("\x00", ""), student
+        assert all(other not in (folder / "sheet.html").read_text()
+                   for other in names.values() if other != name)
+    hostile = (tmp_path / "out/sheet9/variants/bad1/sheet.html").read_text()
+    assert "<script>" not in hostile and "&lt;script&gt;alert(" in hostile
+    booklet = PdfReader(str(tmp_path / "out/sheet9/keys.pdf"))
+    pages = sum(len(PdfReader(str(tmp_path / "out/sheet9/variants" / s / "key.pdf")).pages)
+                for s in ("de1", "th1", "zh1", "bad1"))
+    assert len(booklet.pages) == pages
+    assert "Jürgen Groß" in booklet.pages[0].extract_text()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name\nAda\n", "class.csv:1: expected an 'id' column, found columns: name"),
+    ("id\n001\n001\n", "class.csv:3: student id '001' appears twice (also line 2)"),
+    ("id\n../x\n", "class.csv:2: student id '../x' must be 1–64 letters, digits, '.', '_' or '-'"),
+])
+def test_roster_errors(tmp_path, text, message):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    (tmp_path / "class.csv").write_text(text)
+    result = invoke(tmp_path, "build", "sheet9", "--roster", "class.csv", "--no-pdf")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {message}")
+
+
+def test_rules_that_cannot_be_met(tmp_path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    path = tmp_path / "exercises" / "sheet9.yaml"
+    text = path.read_text().replace("q3.W1: {grid: [-1, 1, 0.05]}", "q3.W1: {grid: [0, 0, 0.05]}")
+    path.write_text(text.replace("  require:", "  tries: 50\n  require:"))
+    result = invoke(tmp_path, "build", "sheet9", "--variants", "2", "--no-pdf")
+    assert result.exit_code == 2
+    assert "cannot meet 'no_relu_at_zero' for exercise q3 (student 001): it failed all 50 draws" \
+        in result.stderr
+    assert "variants.require" in result.stderr
+    assert not (tmp_path / "out" / "sheet9").exists()
+
+
+def test_stress_check(tmp_path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    result = invoke(tmp_path, "check", "sheet9", "--variants", "40", "--no-torch")
+    assert result.exit_code == 0, result.output
+    assert "40 variants drawn and solved, 40 distinct" in result.output
+    assert "q3: L from " in result.output and "redraws: " in result.output
