@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,14 +28,21 @@ print(time.perf_counter() - start)
 """
 
 
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def run(args: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall time of a command and the peak memory (MiB) of its largest process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run(args, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024
+    """Wall time of a command, and the peak memory (MiB) of its largest process, measured
+    in a fresh wrapper process so that each run has its own peak."""
+    out = subprocess.run([sys.executable, "-c", MEASURE, *args], cwd=cwd, check=True,
+                         capture_output=True, text=True)
+    elapsed, peak_kib = out.stdout.split()
+    return float(elapsed), int(peak_kib) / 1024
 
 
 def bare_weasyprint(files: list[Path]) -> float:

@@ -58,11 +58,9 @@ def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None =
         "key.json": dumps(key_document(sheet, traces, results)).encode(),
     }
     if pdf:
-        from .pdf import html_to_pdf  # WeasyPrint loads only when PDFs are wanted
-        progress("laying out sheet.pdf")
-        files["sheet.pdf"] = html_to_pdf(docs.sheet_html)
-        progress("laying out key.pdf")
-        files["key.pdf"] = html_to_pdf(docs.key_html)
+        from .pdf import html_to_pdfs  # WeasyPrint loads only when PDFs are wanted
+        progress("laying out the PDFs")
+        files["key.pdf"], files["sheet.pdf"] = html_to_pdfs([docs.key_html, docs.sheet_html])
     progress("writing")
     target = Path(out_dir) / sheet.name
     write_atomically(target, files)

@@ -155,8 +155,9 @@ def build_class(name_or_path: str, out_dir: Path, students: list[Student], pdf: 
 
 def _run(sheet: SheetDef, students: list[Student], pdf: bool, jobs: int | None,
          progress) -> list[StudentOutput]:
-    if pdf:
-        import weasyprint  # noqa: F401  (loaded once here, inherited by the workers)
+    if pdf:  # load and start WeasyPrint once, here: the workers inherit it ready
+        from .pdf import html_to_pdf
+        html_to_pdf("<p>exgen</p>")
     warm(sheet)  # templates, figures and fonts once, here: the workers inherit them
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(students)))
     outputs: list[StudentOutput] = []
@@ -201,12 +202,15 @@ def answers_csv(outputs: list[StudentOutput]) -> bytes:
 
 def booklet(pdfs: list[bytes]) -> bytes:
     """All keys in one PDF, in roster order; each key starts on a new page."""
-    from pypdf import PdfWriter
-    writer = PdfWriter()
-    for data in pdfs:
-        writer.append(io.BytesIO(data))
-    writer.add_metadata({"/Producer": f"exgen {__version__}", "/Title": "Solution keys"})
-    writer._ID = None  # no random file identifier: the same class gives the same bytes
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    import pikepdf  # qpdf: merges a class set in a fraction of a second
+    out = pikepdf.Pdf.new()
+    sources = [pikepdf.Pdf.open(io.BytesIO(data)) for data in pdfs]
+    for source in sources:
+        out.pages.extend(source.pages)
+    with out.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:title"] = "Solution keys"
+    out.docinfo["/Title"] = "Solution keys"
+    out.docinfo["/Producer"] = f"exgen {__version__}"
+    buffer = io.BytesIO()
+    out.save(buffer, deterministic_id=True)  # the same class gives the same bytes
+    return buffer.getvalue()

@@ -134,7 +134,7 @@ def _backward(graph: Graph, notation: Notation, boxes: dict[str, Box], right: fl
     """Gradient nodes ∂L/∂n to the right of the values (given or named) between the parameters
     and the loss; chains of unnamed operations (one input, one output) are left out,
     as the seed allows. Thin edges bring the forward values a local derivative needs."""
-    needed = _between(graph, set(graph.params), graph.loss)
+    needed = graph.between(set(graph.params), graph.loss)
     values = [n for n in needed if graph.nodes[n].kind == "given" or graph.nodes[n].named]
     left = min(b.x - b.width / 2 for b in boxes.values())
     offset = right - left + 40
@@ -178,21 +178,6 @@ def _downstream(graph: Graph, name: str, needed: set) -> tuple[list[str], list[s
             else:
                 stack.append(consumer)
     return list(dict.fromkeys(sources)), [d for d in dict.fromkeys(deps) if d != name]
-
-
-def _between(graph: Graph, sources: set, target: str) -> list[str]:
-    """Nodes on a path from a source to the target, in graph order (target first)."""
-    reach_down = set(sources)
-    for name, node in graph.nodes.items():
-        if any(i in reach_down for i in node.inputs):
-            reach_down.add(name)
-    reach_up, stack = {target}, [target]
-    while stack:
-        for i in graph.nodes[stack.pop()].inputs:
-            if i not in reach_up:
-                reach_up.add(i)
-                stack.append(i)
-    return [n for n in reversed(graph.nodes) if n in reach_down and n in reach_up]
 
 
 def _node(box: Box) -> str:

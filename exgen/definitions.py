@@ -214,7 +214,7 @@ def _check_ask(graph: Graph, name: str, options, path: str) -> None:
                 raise DefinitionError(f"'{target}' is not a value of the network", path=f"{path}.{key}")
         if graph.nodes[options.of].shape != (1, 1):
             raise DefinitionError(f"'{options.of}' must be a scalar", path=f"{path}.of")
-        if options.wrt not in _ancestors(graph, options.of):
+        if options.wrt not in graph.ancestors(options.of):
             raise DefinitionError(f"'{options.of}' does not depend on '{options.wrt}'",
                                   path=f"{path}.wrt")
     elif name == "softmax_ce":
@@ -233,25 +233,15 @@ def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
         if p not in given:
             raise DefinitionError(f"'{p}' is not a given value (parameters are values the "
                                   f"network learns)", path=f"network.params[{k}]")
-        if p != loss and p not in _ancestors(graph, loss):
+        if p != loss and p not in graph.ancestors(loss):
             raise DefinitionError(f"the loss '{loss}' does not depend on '{p}'",
                                   path=f"network.params[{k}]")
-
-
-def _ancestors(graph: Graph, name: str) -> set[str]:
-    seen, stack = set(), [name]
-    while stack:
-        for i in graph.nodes[stack.pop()].inputs:
-            if i not in seen:
-                seen.add(i)
-                stack.append(i)
-    return seen
 
 
 def _check_gradient_ask(graph: Graph, options, path: str) -> None:
     if not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options):
         raise DefinitionError(f"expected a list of names, e.g. [W1, b1], found {options!r}", path=path)
-    reach = _ancestors(graph, graph.loss)
+    reach = graph.ancestors(graph.loss)
     for k, name in enumerate(options):
         if name not in graph.nodes:
             raise DefinitionError(f"'{name}' is not a value of the network", path=f"{path}[{k}]")

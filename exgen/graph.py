@@ -54,6 +54,25 @@ class Graph:
         """Vectors that broadcast along rows (biases in row layout): shown as rows."""
         return {i for n in self.nodes.values() for i, r in zip(n.inputs, n.as_row) if r}
 
+    def ancestors(self, name: str) -> set[str]:
+        """Every node ``name`` depends on."""
+        seen, stack = set(), [name]
+        while stack:
+            for i in self.nodes[stack.pop()].inputs:
+                if i not in seen:
+                    seen.add(i)
+                    stack.append(i)
+        return seen
+
+    def between(self, sources: set[str], target: str) -> list[str]:
+        """Nodes on a path from one of ``sources`` to ``target``, target first."""
+        down = set(sources)
+        for name, node in self.nodes.items():
+            if any(i in down for i in node.inputs):
+                down.add(name)
+        up = self.ancestors(target) | {target}
+        return [n for n in reversed(self.nodes) if n in down and n in up]
+
     def consumers(self, name: str) -> list[str]:
         return [n.name for n in self.nodes.values() if name in n.inputs]
 

@@ -75,7 +75,7 @@ def _wrap(f):
 
 
 def expand(graph: Graph, trace: Trace, notation: Notation, of: str, wrt: str) -> Expansion:
-    on_path = _on_paths(graph, wrt, of)
+    on_path = set(graph.between({wrt}, of))
     memo: dict[str, object] = {}
 
     def factored(n: str):
@@ -109,20 +109,6 @@ def expand(graph: Graph, trace: Trace, notation: Notation, of: str, wrt: str) ->
     walk(wrt, [], [wrt])
     tree = factored(wrt)
     return Expansion(paths, tree, float(evaluate(tree)), names)
-
-
-def _on_paths(graph: Graph, source: str, target: str) -> set[str]:
-    down = {source}
-    for name, node in graph.nodes.items():
-        if any(i in down for i in node.inputs):
-            down.add(name)
-    up, stack = {target}, [target]
-    while stack:
-        for i in graph.nodes[stack.pop()].inputs:
-            if i not in up:
-                up.add(i)
-                stack.append(i)
-    return down & up
 
 
 def _prod(items):

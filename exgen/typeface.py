@@ -53,6 +53,8 @@ def _cut(name: str, chars: frozenset) -> str:
     subsetter.subset(font)
     out = io.BytesIO()
     font.flavor = "woff2"
+    font.recalcTimestamp = False  # no build time inside: the same cut gives the same bytes
+    font["head"].modified = font["head"].created
     font.save(out)
     return base64.b64encode(out.getvalue()).decode("ascii")
 

@@ -170,6 +170,12 @@ def test_roster_names_in_any_script_and_hostile_ones(tmp_path):
                 for s in ("de1", "th1", "zh1", "bad1"))
     assert len(booklet.pages) == pages
     assert "Jürgen Groß" in booklet.pages[0].extract_text()
+    # months later: one student alone, byte for byte the same PDFs
+    before = {f: (tmp_path / "out/sheet9/variants/zh1" / f).read_bytes() for f in ("sheet.pdf", "key.pdf")}
+    assert invoke(tmp_path, "build", "sheet9", "--roster", "class.csv", "--student", "zh1").exit_code == 0
+    for f, data in before.items():
+        assert (tmp_path / "out/sheet9/variants/zh1" / f).read_bytes() == data, f
+    assert (tmp_path / "out/sheet9/keys.pdf").exists()  # the class output stays
 
 
 @pytest.mark.parametrize("text, message", [
