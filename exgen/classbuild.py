@@ -77,6 +77,7 @@ _SHEET: SheetDef | None = None     # set before the workers fork: they inherit i
 _SECRET: str | None = None
 _PDF = True
 _STAGING: Path | None = None       # workers write each student's files straight in here
+_DOCS_SIDE_BY_SIDE = False         # one student at a time: its two PDFs on two cores
 
 
 def _one(student: Student) -> StudentOutput:
@@ -91,9 +92,12 @@ def _one(student: Student) -> StudentOutput:
     files = {"sheet.html": docs.sheet_html.encode(), "key.html": docs.key_html.encode(),
              "key.json": dumps(key).encode()}
     if pdf:
-        from .pdf import html_to_pdf
-        files["sheet.pdf"] = html_to_pdf(docs.sheet_html)
-        files["key.pdf"] = html_to_pdf(docs.key_html)
+        from .pdf import html_to_pdf, html_to_pdfs
+        if _DOCS_SIDE_BY_SIDE:  # fewer students than cores: the key beside the sheet
+            files["key.pdf"], files["sheet.pdf"] = html_to_pdfs([docs.key_html, docs.sheet_html])
+        else:
+            files["sheet.pdf"] = html_to_pdf(docs.sheet_html)
+            files["key.pdf"] = html_to_pdf(docs.key_html)
     folder = _STAGING / "variants" / student.id
     write_files(folder, files)
     manifest = {"id": student.id, "name": student.name, "seed": variant.seed, "code": variant.code,
@@ -159,7 +163,10 @@ def _run(sheet: SheetDef, students: list[Student], pdf: bool, jobs: int | None,
         from .pdf import html_to_pdf
         html_to_pdf("<p>exgen</p>")
     warm(sheet)  # templates, figures and fonts once, here: the workers inherit them
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(students)))
+    global _DOCS_SIDE_BY_SIDE
+    cores = jobs or os.cpu_count() or 1
+    jobs = max(1, min(cores, len(students)))
+    _DOCS_SIDE_BY_SIDE = jobs == 1 and cores > 1
     outputs: list[StudentOutput] = []
     if jobs == 1:
         results = map(_one, students)
