@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gc
 import io
-import json
 import os
 import re
 import shutil

@@ -115,7 +115,7 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
         from .variants import compile_rules
         values = {}
         for ex in exercises:
-            for n, v in ex.spec.values.items():
+            for n in ex.spec.values:
                 values.setdefault(n, ex.given[n])
                 values[f"{ex.spec.id}.{n}"] = ex.given[n]
         sheet.variant_rules = compile_rules(spec.variants, values)

@@ -66,11 +66,10 @@ def solve(graph: Graph, given: dict[str, np.ndarray], rounding: Rounding,
             trace.values[name] = convert([[node.value]])
         else:
             xs = _aligned(trace, node)
-            out = _checked(lambda: node.op.forward(*xs), node)
+            out = _checked(node.op.forward, node, *xs)
             trace.values[name] = carry(out)
             if node.op.elementwise_local:
-                trace.local[name] = carry(_checked(lambda: node.op.local(xs[0], trace.values[name]),
-                                                   node))
+                trace.local[name] = carry(_checked(node.op.local, node, xs[0], trace.values[name]))
     if backward:
         _backward(trace, carry, convert)
     return trace
@@ -103,10 +102,10 @@ def _backward(trace: Trace, carry, convert) -> None:
             trace.grads[source] = part if previous is None else carry(previous + part)
 
 
-def _checked(compute, node: Node) -> np.ndarray:
+def _checked(compute, node: Node, *args) -> np.ndarray:
     with np.errstate(all="raise"):
         try:
-            out = np.asarray(compute())
+            out = np.asarray(compute(*args))
         except (ZeroDivisionError, FloatingPointError) as exc:
             raise NumericError(_numeric_message(node, str(exc)), node.equation) from None
     if out.dtype != object and not np.all(np.isfinite(out)):

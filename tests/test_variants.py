@@ -9,7 +9,6 @@ import shutil
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
