@@ -48,7 +48,7 @@ def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None =
     progress("solving")
     traces = solve_sheet(sheet)
     progress("working the asks")
-    results = [results_for(ex, t, Notation(t.graph, sheet.spec.notation.index))
+    results = [results_for(ex, t, Notation.of(t.graph, sheet.spec.notation))
                for ex, t in zip(sheet.exercises, traces)]
     progress("rendering HTML")
     docs = render(sheet, traces, results)

@@ -83,7 +83,7 @@ def _one(student: Student) -> StudentOutput:
     sheet, pdf = _SHEET, _PDF
     variant = make_variant(sheet, student, _SECRET)
     vsheet, traces = variant.sheet, variant.traces
-    results = [results_for(ex, t, Notation(t.graph, vsheet.spec.notation.index))
+    results = [results_for(ex, t, Notation.of(t.graph, vsheet.spec.notation))
                for ex, t in zip(vsheet.exercises, traces)]
     label = " · ".join(p for p in (student.name, student.id, f"variant {variant.code}") if p)
     docs = render(vsheet, traces, results, student=label)

@@ -105,7 +105,7 @@ def rounding_text(rounding, exact: bool) -> str:
 
 def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict, markdown,
                    number: int) -> dict:
-    notation = Notation(trace.graph, sheet.spec.notation.index)
+    notation = Notation.of(trace.graph, sheet.spec.notation)
     graph = trace.graph
     names = [a for a, _ in ex.asks]
     shows_values = ex.logic is None and any(a not in DRAWING_ASKS for a in names)
@@ -145,7 +145,7 @@ def warm(sheet: SheetDef) -> None:
     for name in env.list_templates(extensions=["html"]):
         env.get_template(name)
     for ex in sheet.exercises:
-        notation = Notation(ex.graph, sheet.spec.notation.index)
+        notation = Notation.of(ex.graph, sheet.spec.notation)
         names = [a for a, _ in ex.asks]
         if ex.logic is None and any(a not in ("graph", "graph_backward") for a in names):
             _figure(architecture, ex.graph, notation)

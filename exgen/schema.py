@@ -30,7 +30,7 @@ class NotationSpec(Strict):
     act: str = Field("z", max_length=8)
     index: Literal["sub", "sup"] = "sub"
     loss: str = Field("L", max_length=8)
-    delta: str = Field("δ", max_length=4)
+    errors: Literal["partial", "delta"] = "partial"   # ∂L/∂u₁, or δ with the node as index
 
 
 class EquationsNetwork(Strict):

@@ -19,10 +19,16 @@ PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "po
 class Notation:
     """Writes node names as symbols: u1 → u₁ (or u⁽¹⁾), yhat → ŷ, bold for arrays."""
 
-    def __init__(self, graph: Graph, index: str = "sub"):
+    def __init__(self, graph: Graph, index: str = "sub", errors: str = "partial"):
         self.graph = graph
         self.index = index
+        self.errors = errors
         self._cache: dict[str, Sym] = {}
+
+    @classmethod
+    def of(cls, graph: Graph, spec) -> "Notation":
+        """The notation a sheet's profile (schema.NotationSpec) asks for."""
+        return cls(graph, spec.index, spec.errors)
 
     def symbol(self, name: str) -> Sym:
         if name not in self._cache:
@@ -74,7 +80,10 @@ class Notation:
         return self.expr(node.expr)
 
     def grad(self, name: str, loss: str):
-        """∂L/∂n as a stacked fraction."""
+        """∂L/∂n as a stacked fraction; an error signal as δ with the node as its index
+        when the profile says so (parameter gradients stay ∂L/∂W)."""
+        if self.errors == "delta" and self.graph.nodes[name].kind == "op":
+            return Script(Text("δ"), sub=self.node(name))
         node = self.node(name)
         if isinstance(node, Row):
             node = Paren(node)

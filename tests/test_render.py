@@ -114,3 +114,11 @@ def test_computational_graph_nodes(tmp_path):
     grads = re.findall(r'stroke-dasharray="4 2"', backward)
     # ∂L/∂ for L, y, u3, z2, u2, z1, u1 and the three weights
     assert len(grads) == 10
+
+
+def test_error_signals_as_deltas(tmp_path):
+    sheet, traces = load(tmp_path, FIXTURE.replace("course: Kognitive Systeme",
+                                                   "course: Kognitive Systeme\nnotation: {errors: delta}"))
+    key = render(sheet, traces).key_html
+    assert 'δ<sub><span class="mi b">u</span><sub>1</sub></sub>' in key   # δ of u₁
+    assert '∂<span class="mi b">W</span><sub>1</sub>' in key              # ∂L/∂W₁ stays
