@@ -1,7 +1,6 @@
 """Render the sheet and the key as self-contained HTML (Jinja, StrictUndefined)."""
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -32,10 +31,6 @@ DRAWING_ASKS = ("graph", "graph_backward", "param_count")
 DEFAULT_TEMPLATES = Path(str(resources.files("exgen.templates")))
 
 
-def _hat(text: str, on: bool) -> str:
-    return unicodedata.normalize("NFC", text + "\u0302") if on else text
-
-
 @lru_cache(maxsize=8)
 def environment(custom: str | None = None) -> Environment:
     loaders = [FileSystemLoader(str(DEFAULT_TEMPLATES))]
@@ -44,7 +39,6 @@ def environment(custom: str | None = None) -> Environment:
     env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["hat"] = _hat
     env.globals.update(math_html=to_html, matrix_html=matrix_html, step_html=step_html,
                        column=lambda cells: [[c] for c in cells])
     return env
