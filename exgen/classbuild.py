@@ -3,6 +3,7 @@ and the manifest — solved and rendered on all cores, written in one swap."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import gc
 import io
 import os
@@ -187,7 +188,9 @@ def _class_files(sheet: SheetDef, outputs: list[StudentOutput], secret, pdf: boo
     files = {"answers.csv": answers_csv(outputs),
              "manifest.json": dumps({
                  "sheet": sheet.name, "exgen": __version__,
-                 "seed": secret if secret is not None else sheet.spec.variants.seed,
+                 # which secret, without giving it away (it would let anyone redraw any variant)
+                 "secret_fingerprint": hashlib.sha256(
+                     (secret if secret is not None else sheet.spec.variants.seed).encode()).hexdigest()[:16],
                  "students": [o.manifest for o in outputs]}).encode()}
     if pdf:
         files["keys.pdf"] = booklet([(o.folder / "key.pdf").read_bytes() for o in outputs])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -139,7 +140,9 @@ def test_answers_table_matches_the_keys(class30):
 
 def test_manifest(class30):
     m = json.loads((class30 / "out/sheet9/manifest.json").read_text())
-    assert m["sheet"] == "sheet9" and m["exgen"] and m["seed"] == "kogsys-dnn-assignment9"
+    assert m["sheet"] == "sheet9" and m["exgen"] and "seed" not in m
+    assert m["secret_fingerprint"] == hashlib.sha256(b"kogsys-dnn-assignment9").hexdigest()[:16]
+    assert "kogsys-dnn-assignment9" not in (class30 / "out/sheet9/manifest.json").read_text()
     first = m["students"][0]
     assert first["id"] == "001" and first["seed"] == student_seed("kogsys-dnn-assignment9", "001")
     assert set(first["drawn"]) == {"q1", "q3"} and set(first["drawn"]["q3"]) == {"x", "yhat", "W1", "W2", "W3"}
