@@ -16,14 +16,14 @@ from .errors import TemplateProblem
 from .compgraph import computational_graph
 from .figures import architecture
 from .typeface import font_css
-from .formula import Matrix, Text, row
+from .formula import row
 from .markdown import make_markdown
 from .mathhtml import matrix_html, step_html, to_html
 from .schema import NUMERIC_ASKS
 from .snippet import snippet_code
 from . import views
-from .numbers import shown_array, shown_given
-from .steps import solution
+from .numbers import shown_given
+from .steps import Writer, solution
 from .symbols import Notation
 
 FONT_SLOT = "/* @font-face rules go here */"
@@ -104,7 +104,8 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict
     names = [a for a, _ in ex.asks]
     shows_values = ex.logic is None and any(a not in DRAWING_ASKS for a in names)
     sol = solution(trace, notation, ex.asks) if ex.logic is None else None
-    given = [row(notation.symbol(n), "=", _given_value(trace, n))
+    writer = Writer(trace, notation)
+    given = [row(notation.symbol(n), "=", writer.value(n))
              for n, node in graph.nodes.items() if node.kind == "given"] if shows_values else []
     equations = [row(notation.symbol(eq.target), "=", notation.expr(eq.expr))
                  for eq in graph.equations] if ex.logic is None else []
@@ -185,17 +186,6 @@ def _ask_view(name: str, options, ex: ExerciseDef, trace: Trace, results: dict, 
     if name == "pytorch":
         return results[name]
     return None
-
-
-def _given_value(trace: Trace, name: str):
-    node = trace.graph.nodes[name]
-    strings = shown_array(trace.values[name], trace.rounding.digits, given=True)
-    if name in trace.graph.row_vectors:
-        strings = strings.T
-    strings = [[s.replace("-", "−") for s in r] for r in strings.tolist()]
-    if node.rank == 0:
-        return Text(strings[0][0])
-    return Matrix(tuple(tuple(r) for r in strings))
 
 
 def _points(points) -> str | None:

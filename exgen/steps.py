@@ -24,7 +24,6 @@ class Step:
     note: object = None              # one component worked out, a mask, …
     final: bool = False              # a parameter gradient: the answer
     sub: bool = False                # a piece of a longer equation
-    label: str = ""
 
 
 @dataclass
@@ -58,9 +57,7 @@ class Writer:
         return strings.T if name in self.rows else strings
 
     def array(self, strings: np.ndarray, rank: int):
-        if rank == 0:
-            return Num(_minus(strings.reshape(-1)[0]))
-        return matrix(np.vectorize(_minus, otypes=[object])(strings))
+        return value_formula(strings, rank)
 
     def grad_value(self, name: str):
         node = self.graph.nodes[name]
@@ -151,7 +148,7 @@ class Writer:
                                           sup=Num(str(node.op.exponent))), "=", result)
         if op in ("relu", "sigmoid", "tanh", "exp", "log", "step"):
             arg = self._given_num(node.inputs[0], first[0])
-            worked = {"relu": Func("max", Row((Num("0"), Op_comma(), arg))),
+            worked = {"relu": Func("max", Row((Num("0"), Text(", "), arg))),
                       "sigmoid": Frac(Num("1"), row(Num("1"), "+", Script(Text("e"),
                                                                       sup=_negated(arg)))),
                       "step": None, "tanh": None, "exp": None, "log": None}[op]
@@ -184,10 +181,8 @@ class Writer:
         by_target: dict[str, list] = {}
         for c in self.trace.contributions:
             by_target.setdefault(c.target, []).append(c)
-        for name in self.trace.backward_order:
+        for name in self.backward_names():
             node = self.graph.nodes[name]
-            if name == loss or (node.kind == "given" and name not in params):
-                continue
             terms = by_target.get(name, [])
             symbolic = joined([self.term(c, symbolic=True) for c in terms], "+")
             numeric = joined([self.term(c, symbolic=False) for c in terms], "+")
@@ -195,6 +190,12 @@ class Writer:
             steps.append(Step(self.n.grad(name, loss), parts, note=self.local_note(terms),
                               final=name in params, sub=node.kind == "op" and not node.named))
         return steps
+
+    def backward_names(self) -> list[str]:
+        """The nodes whose gradient the key shows: error signals and parameters."""
+        params = set(self.graph.params)
+        return [n for n in self.trace.backward_order if n != self.graph.loss and not (
+            self.graph.nodes[n].kind == "given" and n not in params)]
 
     def term(self, c, symbolic: bool):
         """One consumer's contribution to an adjoint, in symbols or in numbers."""
@@ -285,10 +286,6 @@ class Writer:
         return None
 
 
-def Op_comma():
-    return Text(", ")
-
-
 def _wrap(item):
     return item if isinstance(item, (Matrix, Num, Paren)) or getattr(item, "kind", "") == "sym" \
         else Paren(item)
@@ -302,6 +299,14 @@ def _negated(arg):
 
 def _minus(text: str) -> str:
     return text.replace("-", "−")
+
+
+def value_formula(strings: np.ndarray, rank: int):
+    """Shown strings as a number (rank 0) or a matrix, with real minus signs."""
+    strings = np.asarray(strings, dtype=object)
+    if rank == 0:
+        return Num(_minus(strings.reshape(-1)[0]))
+    return matrix(np.vectorize(_minus, otypes=[object])(np.atleast_2d(strings)))
 
 
 def _dedupe(parts: list) -> list:
@@ -321,15 +326,9 @@ def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
     if "backward" in names:
         sol.backward = writer.backward()
     steps = writer.backward() if "gradients" in names and not sol.backward else sol.backward
-    by_name = dict(zip(_backward_names(trace), steps))
+    by_name = dict(zip(writer.backward_names(), steps))
     wanted = [n for a, o in asks if a == "gradients" for n in o]
     if "backward" in names:
         wanted += [p for p in trace.graph.params if p not in wanted]
     sol.answers = [Step(by_name[n].lhs, [by_name[n].parts[-1]], final=True) for n in wanted]
     return sol
-
-
-def _backward_names(trace: Trace) -> list[str]:
-    params = set(trace.graph.params)
-    return [n for n in trace.backward_order if n != trace.graph.loss and not (
-        trace.graph.nodes[n].kind == "given" and n not in params)]

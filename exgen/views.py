@@ -3,15 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formula import Frac, Matrix, Num, Paren, Row, Script, Sym, Text, joined, row
+from .formula import Frac, Num, Paren, Row, Script, Sym, Text, joined, row
 from .numbers import shown, shown_array, shown_given
-from .steps import Step
+from .steps import Step, value_formula
 from .symbolic import formula as tree_formula
 from .symbolic import path_formula
-
-
-def _m(strings) -> Matrix:
-    return Matrix(tuple(tuple(str(c).replace("-", "−") for c in r) for r in np.atleast_2d(strings)))
 
 
 def _sci(x: float) -> str:
@@ -19,10 +15,7 @@ def _sci(x: float) -> str:
 
 
 def _arr(arr, rank, fmt):
-    strings = np.vectorize(fmt, otypes=[object])(np.array(arr, dtype=float))
-    if rank == 0:
-        return Num(str(strings.reshape(-1)[0]).replace("-", "−"))
-    return _m(strings)
+    return value_formula(np.vectorize(fmt, otypes=[object])(np.array(arr, dtype=float)), rank)
 
 
 def numeric_check_view(result, trace, notation) -> dict:
@@ -59,18 +52,12 @@ def update_view(result, trace, notation) -> list[Step]:
         sym = notation.symbol(r.param)
         new = Script(sym, sup=Text("new"))
         grad = notation.grad(r.param, trace.graph.loss)
-        old_v = _value(shown_array(r.old, digits, given=True), node.rank)
-        grad_v = _value(shown_array(r.grad, digits), node.rank)
-        new_v = _value(shown_array(r.new, digits), node.rank)
+        old_v = value_formula(shown_array(r.old, digits, given=True), node.rank)
+        grad_v = value_formula(shown_array(r.grad, digits), node.rank)
+        new_v = value_formula(shown_array(r.new, digits), node.rank)
         steps.append(Step(new, [row(sym, "−", Sym("η"), "·", grad),
                                 row(old_v, "−", Num(eta_text), "·", grad_v), new_v], final=True))
     return steps
-
-
-def _value(strings, rank):
-    if rank == 0:
-        return Num(str(strings.reshape(-1)[0]).replace("-", "−"))
-    return _m(strings)
 
 
 def symbolic_view(result, trace, notation) -> dict:
@@ -126,8 +113,10 @@ def softmax_view(trace, notation) -> dict:
         tv = shown_array(trace.values[target], digits, given=True)
         diff = shown_array(trace.values[p] - trace.values[target], digits)
         numbers = [Step(notation.grad(h, graph.loss), [row(notation.symbol(p), "−", notation.symbol(target)),
-                                                   row(_m(pv), "−", _m(tv)), _m(diff)]),
-                   Step(Text("backpropagation gives"), [_m(shown_array(trace.grads[h], digits))], final=True)]
+                                                   row(value_formula(pv, 2), "−", value_formula(tv, 2)),
+                                                   value_formula(diff, 2)]),
+                   Step(Text("backpropagation gives"),
+                        [value_formula(shown_array(trace.grads[h], digits), 2)], final=True)]
     return {"lines": lines, "numbers": numbers, "p": notation.symbol(p), "h": notation.symbol(h)}
 
 
@@ -143,7 +132,8 @@ def _one_hot_target(graph, p: str):
 
 def logic_view(design, trace, notation) -> dict:
     values = trace.values
-    weights = [row(notation.symbol(n), "=", _m(shown_array(values[n], 2, given=True)))
+    weights = [row(notation.symbol(n), "=",
+                   value_formula(shown_array(values[n], 2, given=True), 2))
                for n in ("W1", "b1", "W2", "b2")]
     out = values["y"].reshape(-1)
     hidden = values["h"]
