@@ -6,10 +6,10 @@ Returns an SVG data URI (an <img> lays out far faster than inline SVG in WeasyPr
 from __future__ import annotations
 
 import base64
-import unicodedata
 from dataclasses import dataclass
 from html import escape
 
+from .figures import svg_symbol
 from .graph import Graph
 from .symbols import Notation
 
@@ -30,21 +30,6 @@ class Box:
     y: float = 0
 
 
-def _sym(notation: Notation, name: str, size: int = FONT) -> tuple[str, int]:
-    """SVG text for a symbol and its width in characters."""
-    s = notation.symbol(name)
-    weight = "bold" if s.bold else "normal"
-    style = "normal" if s.bold or s.upright else "italic"
-    base = escape(unicodedata.normalize("NFC", s.base + ("\u0302" if s.hat else "")))
-    out = f'<tspan font-weight="{weight}" font-style="{style}">{base}</tspan>'
-    small = round(size * 0.72)
-    if s.sub:
-        out += f'<tspan font-size="{small}" dy="4">{escape(s.sub)}</tspan><tspan dy="-4"> </tspan>'
-    if s.sup:
-        out += f'<tspan font-size="{small}" dy="-6">{escape(s.sup)}</tspan><tspan dy="6"> </tspan>'
-    return out, len(s.base) + len(s.sub) * 0.7 + len(s.sup) * 0.7
-
-
 def _forward_boxes(graph: Graph, notation: Notation):
     """Drawn nodes and edges: given values, operations, named results (constants fold
     into their operation's label)."""
@@ -55,7 +40,7 @@ def _forward_boxes(graph: Graph, notation: Notation):
         if node.kind == "const":
             continue
         if node.kind == "given":
-            label, chars = _sym(notation, name)
+            label, chars = svg_symbol(notation, name)
             kind = "param" if name in params else "input"
             boxes[name] = Box(name, label, 18 + 8 * chars, kind)
             continue
@@ -71,7 +56,7 @@ def _forward_boxes(graph: Graph, notation: Notation):
             if graph.nodes[i].kind != "const":
                 edges.append((_out_key(graph, i), op_key))
         if node.named:
-            label, chars = _sym(notation, name)
+            label, chars = svg_symbol(notation, name)
             boxes[name] = Box(name, label, 18 + 8 * chars, "loss" if name == graph.loss else "value")
             edges.append((op_key, name))
     return boxes, edges
@@ -138,10 +123,10 @@ def _backward(graph: Graph, notation: Notation, boxes: dict[str, Box], right: fl
     values = [n for n in needed if graph.nodes[n].kind == "given" or graph.nodes[n].named]
     left = min(b.x - b.width / 2 for b in boxes.values())
     offset = right - left + 40
-    loss_sym, _ = _sym(notation, graph.loss, 11)
+    loss_sym, _ = svg_symbol(notation, graph.loss, 11)
     grads: dict[str, Box] = {}
     for name in values:
-        sym, chars = _sym(notation, name, 12)
+        sym, chars = svg_symbol(notation, name, 12)
         fwd = boxes[name]
         grads[name] = Box("grad:" + name, f"∂{loss_sym}/∂{sym}", 18 + 7.5 * (chars + 4), "grad",
                           fwd.x + offset, fwd.y)

@@ -103,15 +103,21 @@ def _weighted(graph: Graph, consumer: str, value: str) -> bool:
     return node.op.name == "mul" and any(i in graph.params and i != value for i in node.inputs)
 
 
-def _label(notation: Notation, name: str, size: int = 13) -> str:
-    sym = notation.symbol(name.lstrip("+"))
-    plus = "+ " if name.startswith("+") else ""
-    weight = "bold" if sym.bold else "normal"
-    style = "normal" if sym.bold or sym.upright else "italic"
-    base = escape(unicodedata.normalize("NFC", sym.base + ("\u0302" if sym.hat else "")))
-    sub = f'<tspan font-size="{size * 0.7:.0f}" dy="3">{escape(sym.sub)}</tspan>' if sym.sub else ""
-    sup = f'<tspan font-size="{size * 0.7:.0f}" dy="-5">{escape(sym.sup)}</tspan>' if sym.sup else ""
-    return (f'{plus}<tspan font-weight="{weight}" font-style="{style}">{base}</tspan>{sub}{sup}')
+def svg_symbol(notation: Notation, name: str, size: int = 13) -> tuple[str, float]:
+    """SVG text for a node's symbol (bold, italic, hat, index as in the key) and its
+    width in characters. The baseline is restored after an index, so that text
+    following it sits on the line."""
+    s = notation.symbol(name)
+    weight = "bold" if s.bold else "normal"
+    style = "normal" if s.bold or s.upright else "italic"
+    base = escape(unicodedata.normalize("NFC", s.base + ("\u0302" if s.hat else "")))
+    out = f'<tspan font-weight="{weight}" font-style="{style}">{base}</tspan>'
+    small = round(size * 0.72)
+    if s.sub:
+        out += f'<tspan font-size="{small}" dy="4">{escape(s.sub)}</tspan><tspan dy="-4">\u200b</tspan>'
+    if s.sup:
+        out += f'<tspan font-size="{small}" dy="-6">{escape(s.sup)}</tspan><tspan dy="6">\u200b</tspan>'
+    return out, len(s.base) + len(s.sub) * 0.7 + len(s.sup) * 0.7
 
 
 def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
@@ -148,12 +154,14 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
             x, y = pos[layer.name][-1]
             parts.append(f'<text x="{x + R + 4:.1f}" y="{y + 4:.1f}" font-size="11">⋮ {layer.units}</text>')
         x, y = label_at[layer.name]
-        text = _label(notation, layer.name)
+        text, _ = svg_symbol(notation, layer.name)
         if layer.activation:
             fn = escape(FUNCTION_NAMES.get(layer.activation, layer.activation))
-            text += f'<tspan font-size="11" dy="0"> = {fn}(</tspan>' + \
-                (_label(notation, layer.pre, 11) if layer.pre else "") + '<tspan font-size="11">)</tspan>' \
-                if layer.pre else f'<tspan font-size="11"> ({fn})</tspan>'
+            if layer.pre:
+                pre, _ = svg_symbol(notation, layer.pre, 11)
+                text += f'<tspan font-size="11"> = {fn}(</tspan>{pre}<tspan font-size="11">)</tspan>'
+            else:
+                text += f'<tspan font-size="11"> ({fn})</tspan>'
         chars = len(layer.name) + (len(layer.activation) + len(layer.pre) + 5 if layer.activation else 0)
         w = 8 + 7 * chars
         parts.append(f'<rect x="{x - w / 2:.1f}" y="{y - 12:.1f}" width="{w}" height="17" '
@@ -183,7 +191,7 @@ def _bundle(src, dst, kind, labels, notation) -> str:
         # middle), lifted clear of the lines
         (sx, sy), (dx, dy) = src[0], dst[0]
         cx, cy = sx + (dx - sx) * 0.36, sy + (dy - sy) * 0.36 - 11
-        text = ", ".join(_label(notation, l.lstrip("+"), 12) for l in labels)
+        text = ", ".join(svg_symbol(notation, l.lstrip("+"), 12)[0] for l in labels)
         w = 12 + sum(7.5 * len(l.lstrip("+")) for l in labels) + 9 * (len(labels) - 1)
         lines.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - 10:.1f}" width="{w}" height="16" rx="3" '
                      f'fill="#fff" stroke="#bbb" stroke-width="0.6"/>')

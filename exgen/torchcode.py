@@ -69,7 +69,7 @@ def _literal(arr: np.ndarray, as_row: bool) -> str:
 
 def code_for(ex: ExerciseDef) -> str:
     graph = ex.graph
-    rows = {i for n in graph.nodes.values() for i, r in zip(n.inputs, n.as_row) if r}
+    rows = graph.row_vectors
     lines = ["import numpy as np", "import torch", "", PRINT_OPTIONS, ""]
     drawn = set()
     if ex.spec.random is not None:
@@ -107,7 +107,7 @@ def code_for(ex: ExerciseDef) -> str:
 def predicted_output(ex: ExerciseDef, trace: Trace) -> str:
     """What the code prints, from the engine's full-precision numbers."""
     graph = ex.graph
-    rows = {i for n in graph.nodes.values() for i, r in zip(n.inputs, n.as_row) if r}
+    rows = graph.row_vectors
     out = []
     scalars = _zero_dim(graph)
     with np.printoptions(precision=4):
