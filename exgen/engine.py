@@ -56,9 +56,9 @@ def solve(graph: Graph, given: dict[str, np.ndarray], rounding: Rounding,
     """Forward and (unless ``backward`` is False) backward pass. ``exact`` defaults to
     the graph's own (rational or not)."""
     exact = graph.exact if exact is None else exact
-    convert = exact_array if exact else float_array
+    convert = _converter(exact)
     trace = Trace(graph, rounding, exact)
-    carry = (lambda a: round_array(a, rounding.digits)) if rounding.carry else (lambda a: a)
+    carry = _carrier(rounding)
     for name, node in graph.nodes.items():
         if node.kind == "given":
             trace.values[name] = convert(given[name]).reshape(node.shape)
@@ -71,8 +71,17 @@ def solve(graph: Graph, given: dict[str, np.ndarray], rounding: Rounding,
             if node.op.elementwise_local:
                 trace.local[name] = carry(_checked(node.op.local, node, xs[0], trace.values[name]))
     if backward:
-        _backward(trace, carry, convert)
+        backpropagate(trace)
     return trace
+
+
+def _converter(exact: bool):
+    return exact_array if exact else float_array
+
+
+def _carrier(rounding: Rounding):
+    """Rounding of every intermediate when the rule carries it; nothing otherwise."""
+    return (lambda a: round_array(a, rounding.digits)) if rounding.carry else (lambda a: a)
 
 
 def _aligned(trace: Trace, node: Node) -> list[np.ndarray]:
@@ -80,9 +89,12 @@ def _aligned(trace: Trace, node: Node) -> list[np.ndarray]:
             for i, row in zip(node.inputs, node.as_row)]
 
 
-def _backward(trace: Trace, carry, convert) -> None:
+def backpropagate(trace: Trace) -> Trace:
+    """The backward pass over a trace that has its forward pass (``solve`` with
+    ``backward=False``): a candidate that fails on its forward values costs no more."""
     graph = trace.graph
-    trace.grads[graph.loss] = convert([[1]])
+    carry = _carrier(trace.rounding)
+    trace.grads[graph.loss] = _converter(trace.exact)([[1]])
     for name in reversed(list(graph.nodes)):
         node = graph.nodes[name]
         if node.kind != "op" or name not in trace.grads:
@@ -100,6 +112,7 @@ def _backward(trace: Trace, carry, convert) -> None:
             trace.contributions.append(Contribution(name, source, part))
             previous = trace.grads.get(source)
             trace.grads[source] = part if previous is None else carry(previous + part)
+    return trace
 
 
 def _checked(compute, node: Node, *args) -> np.ndarray:

@@ -27,7 +27,8 @@ from .steps import Writer, solution
 from .symbols import Notation
 
 FONT_SLOT = "/* @font-face rules go here */"
-DRAWING_ASKS = ("graph", "graph_backward", "param_count")
+GRAPH_ASKS = ("graph", "graph_backward")
+DRAWING_ASKS = GRAPH_ASKS + ("param_count",)
 DEFAULT_TEMPLATES = Path(str(resources.files("exgen.templates")))
 
 
@@ -67,8 +68,7 @@ def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: 
     markdown = make_markdown(lambda f: str(to_html(f)))
     exercises = [_exercise_view(sheet, ex, t, r, markdown, i)
                  for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)]
-    css = (Path(env.loader.loaders[0].searchpath[0]) / "style.css")
-    css_text = css.read_text() if css.exists() else (DEFAULT_TEMPLATES / "style.css").read_text()
+    css_text = _style(sheet.template_dir)
     out = {}
     for kind in ("sheet", "key"):
         doc = {
@@ -82,6 +82,14 @@ def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: 
         html = env.get_template(f"{kind}.html").render(doc=doc)
         out[kind] = html.replace(FONT_SLOT, font_css(html), 1)
     return Documents(out["sheet"], out["key"])
+
+
+@lru_cache(maxsize=8)
+def _style(custom: str | None) -> str:
+    """The print CSS: the sheet's own style.css if its template folder has one
+    (read once per process: a class build renders it for every student)."""
+    own = Path(custom) / "style.css" if custom else None
+    return (own if own and own.exists() else DEFAULT_TEMPLATES / "style.css").read_text()
 
 
 def rounding_text(rounding, exact: bool) -> str:
@@ -113,8 +121,7 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict
             for a, o in ex.asks]
     if any(a in ("backward", "gradients", "update") for a in names) and "forward" not in names:
         asks.insert(0, {"name": "forward", "options": None, "view": None})
-    drawn = ex.logic is None and any(a not in ("graph", "graph_backward") for a in names)
-    figure, alt = _figure(architecture, graph, notation) if drawn else ("", "")
+    figure, alt = _figure(architecture, graph, notation) if _has_architecture(ex) else ("", "")
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return {
         "id": ex.spec.id, "title": ex.spec.title, "space": ex.spec.space,
@@ -141,13 +148,18 @@ def warm(sheet: SheetDef) -> None:
         env.get_template(name)
     for ex in sheet.exercises:
         notation = Notation.of(ex.graph, sheet.spec.notation)
-        names = [a for a, _ in ex.asks]
-        if ex.logic is None and any(a not in ("graph", "graph_backward") for a in names):
+        if _has_architecture(ex):
             _figure(architecture, ex.graph, notation)
-        for a in ("graph", "graph_backward"):
-            if a in names:
+        for a, _ in ex.asks:
+            if a in GRAPH_ASKS:
                 _figure(computational_graph, ex.graph, notation, a == "graph_backward")
     font_css("")
+
+
+def _has_architecture(ex: ExerciseDef) -> bool:
+    """The network's figure goes with every exercise but a logic design (the network is
+    the answer) and one that asks only for the student's own computational graph."""
+    return ex.logic is None and any(a not in GRAPH_ASKS for a, _ in ex.asks)
 
 
 def _figure(draw, graph, notation, *args):
@@ -163,7 +175,7 @@ def _figure(draw, graph, notation, *args):
 
 def _ask_view(name: str, options, ex: ExerciseDef, trace: Trace, results: dict, notation):
     graph = trace.graph
-    if name in ("graph", "graph_backward"):
+    if name in GRAPH_ASKS:
         uri, alt = _figure(computational_graph, graph, notation, name == "graph_backward")
         return {"uri": uri, "alt": alt}
     if name == "gradients":

@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from .definitions import ExerciseDef, SheetDef, to_array
-from .engine import Trace, solve
+from .engine import Trace, backpropagate, solve
 from .errors import DefinitionError
 from .numbers import shown
 
@@ -116,6 +116,18 @@ def violations(trace: Trace, requires: list) -> list[str]:
     return out
 
 
+_UNCHANGED: dict[int, tuple[ExerciseDef, Trace]] = {}
+
+
+def _unchanged(ex: ExerciseDef) -> Trace:
+    """The trace of an exercise no rule draws for (keyed by identity; holding the
+    exercise keeps its id from being reused)."""
+    if id(ex) not in _UNCHANGED:
+        trace = solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.logic is None)
+        _UNCHANGED[id(ex)] = (ex, trace)
+    return _UNCHANGED[id(ex)][1]
+
+
 def _forward_only(requirement) -> bool:
     return isinstance(requirement, str) and requirement != "grads_visible"
 
@@ -138,13 +150,14 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
     exercises, traces, drawn, redraws = [], [], {}, Counter()
     for ex in sheet.exercises:
         rules = rules_for(sheet, ex)
-        if not rules:
+        if not rules:  # the same for every student: solved once per process
             exercises.append(ex)
-            traces.append(solve(ex.graph, ex.given, ex.rounding, exact=ex.exact,
-                                backward=ex.logic is None))
+            traces.append(_unchanged(ex))
             continue
         rng = _rng(seed, ex.spec.id)
         failed = Counter()
+        ahead_rules = [r for r in spec.require if _forward_only(r)]
+        behind_rules = [r for r in spec.require if not _forward_only(r)]
         for _ in range(spec.tries):
             given = dict(ex.given)
             for name, rule in rules.items():
@@ -152,12 +165,11 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
             candidate = replace(ex, given=given)
             # the forward pass alone decides most constraints: a candidate that fails
             # them never costs a backward pass
-            ahead = solve(candidate.graph, given, candidate.rounding, exact=candidate.exact,
+            trace = solve(candidate.graph, given, candidate.rounding, exact=candidate.exact,
                           backward=False)
-            broken = violations(ahead, [r for r in spec.require if _forward_only(r)])
+            broken = violations(trace, ahead_rules)
             if not broken:
-                trace = solve(candidate.graph, given, candidate.rounding, exact=candidate.exact)
-                broken = violations(trace, [r for r in spec.require if not _forward_only(r)])
+                broken = violations(backpropagate(trace), behind_rules)
             if not broken:
                 break
             failed.update(broken)
