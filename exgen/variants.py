@@ -15,7 +15,7 @@ from fractions import Fraction
 import numpy as np
 
 from .definitions import ExerciseDef, SheetDef, to_array
-from .engine import Trace, backpropagate, solve
+from .engine import NumericError, Trace, backpropagate, solve
 from .errors import DefinitionError
 from .numbers import shown
 
@@ -165,11 +165,14 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
             candidate = replace(ex, given=given)
             # the forward pass alone decides most constraints: a candidate that fails
             # them never costs a backward pass
-            trace = solve(candidate.graph, given, candidate.rounding, exact=candidate.exact,
-                          backward=False)
-            broken = violations(trace, ahead_rules)
-            if not broken:
-                broken = violations(backpropagate(trace), behind_rules)
+            try:
+                trace = solve(candidate.graph, given, candidate.rounding, exact=candidate.exact,
+                              backward=False)
+                broken = violations(trace, ahead_rules)
+                if not broken:
+                    broken = violations(backpropagate(trace), behind_rules)
+            except NumericError:  # 1/0, log 0, overflow: the draw is redrawn like any other
+                broken = ["computable"]
             if not broken:
                 break
             failed.update(broken)

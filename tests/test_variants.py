@@ -212,3 +212,32 @@ def test_stress_check(tmp_path):
     assert result.exit_code == 0, result.output
     assert "40 variants drawn and solved, 40 distinct" in result.output
     assert "q3: L from " in result.output and "redraws: " in result.output
+
+
+def test_a_draw_that_cannot_be_computed_is_drawn_again(tmp_path):
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "d.yaml").write_text("""title: t
+variants:
+  seed: s
+  draw:
+    c: {integers: [0, 1]}
+exercises:
+  - id: e
+    title: e
+    network:
+      equations: ["h = w / c", "L = 0.5 * (h - t) ** 2"]
+      loss: L
+      params: [w]
+    values: {w: 1, c: 1, t: 0}
+    ask: [backward]
+""")
+    result = invoke(tmp_path, "build", "d", "--variants", "20", "--no-pdf")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "out/d/manifest.json").read_text())
+    assert all(s["drawn"]["e"]["c"] == "1" for s in manifest["students"])
+    assert sum(s["redraws"].get("computable", 0) for s in manifest["students"]) > 0
+    path = tmp_path / "exercises" / "d.yaml"
+    path.write_text(path.read_text().replace("integers: [0, 1]", "integers: [0, 0]"))
+    result = invoke(tmp_path, "build", "d", "--variants", "2", "--no-pdf")
+    assert result.exit_code == 2
+    assert "cannot meet 'computable' for exercise e (student 001)" in result.stderr
