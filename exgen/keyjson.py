@@ -35,17 +35,15 @@ def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
     graph, digits = trace.graph, ex.rounding.digits
     out: dict = {"title": ex.spec.title, "asked": [a for a, _ in ex.asks],
                  "arithmetic": "exact" if trace.exact else "float64"}
-    out = {**out, "loss": graph.loss, "params": list(graph.params)} if ex.logic is None else out
+    if ex.logic is None:
+        out.update(loss=graph.loss, params=list(graph.params))
     if ex.rounding != sheet.rounding:
         out["rounding"] = ex.rounding.as_json()
-    out["values"], out["grads"] = {}, {}
-    for name, node in graph.nodes.items():
-        if node.kind == "const":
-            continue
-        out["values"][name] = entry(trace.values[name], node.rank, digits, node.kind == "given")
-    for name in trace.graph.nodes:
-        if name in trace.grads and graph.nodes[name].kind != "const":
-            out["grads"][name] = entry(trace.grads[name], graph.nodes[name].rank, digits, False)
+    nodes = {n: node for n, node in graph.nodes.items() if node.kind != "const"}
+    out["values"] = {n: entry(trace.values[n], node.rank, digits, node.kind == "given")
+                     for n, node in nodes.items()}
+    out["grads"] = {n: entry(trace.grads[n], node.rank, digits, False)
+                    for n, node in nodes.items() if n in trace.grads}
     return out
 
 
