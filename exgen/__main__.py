@@ -1,3 +1,3 @@
-from .cli import main
+from exgen.cli import main
 
 main()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .build import build as run_build
-from .errors import CheckFailed, ExgenError, exit_code_for
+from exgen import __version__
+from exgen.build.single import build as run_build
+from exgen.errors import CheckFailed, ExgenError, exit_code_for
 
 
 def _fail(exc: ExgenError):
@@ -36,7 +36,7 @@ def main():
 @click.option("--jobs", type=click.IntRange(1, 256), help="Parallel workers (default: all cores).")
 def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
     """Build SHEET (a name under exercises/ or a path to a .yaml file)."""
-    from .classbuild import build_class, numbered, read_roster
+    from exgen.build.classset import build_class, numbered, read_roster
     with _Progress(sheet) as progress:
         try:
             if variants or roster or student:
@@ -86,8 +86,8 @@ class _Progress:
               help="Also draw and solve this many variants: redraws, spread, numeric trouble.")
 def check(sheet, no_torch, variants):
     """Verify SHEET's keys against finite differences and PyTorch autograd."""
-    from .check import check_sheet, stress
-    from .definitions import load_sheet
+    from exgen.check.oracles import check_sheet, stress
+    from exgen.define.load import load_sheet
     try:
         loaded = load_sheet(sheet)
         verdicts = check_sheet(loaded, use_torch=False if no_torch else None)

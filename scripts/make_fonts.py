@@ -1,4 +1,4 @@
-"""Regenerate exgen/fonts/: the fonts exgen embeds, cut down from Debian's packages.
+"""Regenerate exgen/render/fonts/: the fonts exgen embeds, cut down from Debian's packages.
 
 - STIX (math and text; SIL OFL): Latin, Greek and the mathematical blocks.
 - Noto Sans Thai and Noto Sans CJK SC (names in other scripts; SIL OFL): Thai; the
@@ -59,11 +59,11 @@ def cut(font: TTFont, unicodes, target: Path, features=("*",)) -> None:
 
 def main(source: str) -> None:
     root = Path(source) / "usr/share/fonts"
-    out = Path(__file__).parents[1] / "exgen" / "fonts"
+    out = Path(__file__).parents[1] / "exgen" / "render" / "fonts"
     out.mkdir(exist_ok=True)
     stix = [c for lo, hi in STIX_RANGES for c in range(lo, hi + 1)]
     sys.path.insert(0, str(Path(__file__).parents[1]))
-    from exgen.typeface import EVERYDAY
+    from exgen.render.typeface import EVERYDAY
     for style, name in STIX.items():
         cut(TTFont(str(root / "opentype/stix-word" / name)), stix, out / f"STIX-{style}.woff2")
         # the cut nearly every document needs, ready made (no subsetting at build time)

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exgen.asks import numeric_check, param_count, results_for, update
-from exgen.build import solve_sheet
-from exgen.definitions import load_sheet
+from exgen.asks.results import numeric_check, param_count, results_for, update
+from exgen.build.single import solve_sheet
+from exgen.define.load import load_sheet
 from exgen.errors import DefinitionError
-from exgen.symbols import Notation
-from exgen.torchcode import code_for, predicted_output, run, torch_available
+from exgen.typeset.notation import Notation
+from exgen.asks.pytorch import code_for, predicted_output, run, torch_available
 
 ROOT = Path(__file__).parents[1]
 
@@ -116,8 +116,8 @@ def test_pytorch_code_and_its_predicted_output():
     assert "B1 = torch.tensor([0.1, 0.0, 0.2], dtype=torch.float64, requires_grad=True)" in code
     assert "Z1 = X @ W1 + B1" in code and "E.backward()" in code
     compile(code, "generated", "exec")  # valid Python
-    from exgen.engine import solve
-    from exgen.numbers import Rounding
+    from exgen.engine.solve import solve
+    from exgen.engine.rounding import Rounding
     full = solve(ex.graph, ex.given, Rounding(4), exact=False)
     text = predicted_output(ex, full)
     assert text.startswith("Z1 = [[") and "dE/dB4 = [" in text
@@ -125,8 +125,8 @@ def test_pytorch_code_and_its_predicted_output():
 
 @pytest.mark.skipif(not torch_available(), reason="the torch extra is not installed")
 def test_pytorch_code_runs_and_agrees():
-    from exgen.engine import solve
-    from exgen.numbers import Rounding
+    from exgen.engine.solve import solve
+    from exgen.engine.rounding import Rounding
     s, traces = sheet("sheet11-logic-chain-rule")
     ex, _ = by_id(s, traces, "sheet11")
     full = solve(ex.graph, ex.given, Rounding(4), exact=False)

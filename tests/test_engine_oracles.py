@@ -8,11 +8,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from exgen.definitions import to_array
-from exgen.engine import solve
-from exgen.equations import parse_equation
-from exgen.graph import compile_graph
-from exgen.numbers import Rounding, shown_array
+from exgen.define.load import to_array
+from exgen.engine.solve import solve
+from exgen.engine.equations import parse_equation
+from exgen.engine.graph import compile_graph
+from exgen.engine.rounding import Rounding, shown_array
 from netgen import random_network
 from oracle import values_and_gradients
 

@@ -1,6 +1,6 @@
 import pytest
 
-from exgen.equations import EquationError, parse_equation
+from exgen.engine.equations import EquationError, parse_equation
 
 
 def test_parses_names_numbers_and_functions():

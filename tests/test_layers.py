@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exgen.definitions import load_sheet
-from exgen.engine import solve
+from exgen.define.load import load_sheet
+from exgen.engine.solve import solve
 from exgen.errors import DefinitionError
 
 

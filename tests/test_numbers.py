@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from exgen.numbers import round_half_up, shown, shown_given
+from exgen.engine.rounding import round_half_up, shown, shown_given
 
 
 @pytest.mark.parametrize("text, expected", [

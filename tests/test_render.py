@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from exgen.build import solve_sheet
-from exgen.compgraph import computational_graph
-from exgen.definitions import load_sheet
+from exgen.build.single import solve_sheet
+from exgen.render.graph_figure import computational_graph
+from exgen.define.load import load_sheet
 from exgen.errors import TemplateProblem
-from exgen.figures import architecture, layers_of
-from exgen.render import render
-from exgen.symbols import Notation, name_symbol
-from exgen.texmath import parse_tex
+from exgen.render.architecture_figure import architecture, layers_of
+from exgen.render.documents import render
+from exgen.typeset.notation import Notation, name_symbol
+from exgen.typeset.texmath import parse_tex
 
 FIXTURE = (Path(__file__).parent / "fixtures" / "q3.yaml").read_text()
 

@@ -33,8 +33,8 @@ def test_one_definition_per_seed_document():
 
 
 def test_every_ask_is_used_somewhere():
-    from exgen.definitions import load_sheet
-    from exgen.schema import ASKS
+    from exgen.define.load import load_sheet
+    from exgen.define.schema import ASKS
     used = {a for n in SHIPPED for ex in load_sheet(str(ROOT / "exercises" / f"{n}.yaml")).exercises
             for a, _ in ex.asks}
     assert used == set(ASKS)
@@ -87,7 +87,7 @@ def test_seed000_matches_plain_numpy(workdir):
 
 
 def test_check_fails_loudly_on_a_wrong_engine(workdir, monkeypatch):
-    from exgen import ops
+    from exgen.engine import ops
     monkeypatch.setattr(ops.Relu, "local", lambda self, x, out: ops._like(x, np.ones(x.shape, dtype=int)))
     (workdir / "exercises" / "neg.yaml").write_text("""title: t
 exercises:

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from exgen.cli import main
-from exgen.numbers import shown
-from exgen.variants import student_seed
+from exgen.engine.rounding import shown
+from exgen.build.variants import student_seed
 
 ROOT = Path(__file__).parents[1]
 

@@ -1,0 +1,184 @@
+"""`pytorch`: the PyTorch code a student writes for an exercise, what it prints, and,
+when torch is installed, the proof: exgen runs that code and compares its gradients."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ast
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from exgen.engine.solve import Trace
+from exgen.engine.equations import Expr
+from exgen.engine.snippet import snippet_code
+
+FUNCTIONS = {"relu": "torch.relu", "sigmoid": "torch.sigmoid", "tanh": "torch.tanh",
+             "exp": "torch.exp", "log": "torch.log", "sum": "torch.sum", "mean": "torch.mean"}
+BINARY = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div,
+          "matmul": ast.MatMult, "pow": ast.Pow}
+MARK = "@@exgen-gradients@@"
+PRINT_OPTIONS = "np.set_printoptions(precision=4)"
+
+if TYPE_CHECKING:  # the definition stage sits above the asks
+    from exgen.define.load import ExerciseDef
+
+
+@dataclass
+class TorchResult:
+    code: str
+    output: str          # what the code prints
+    ran: bool            # output comes from running it with torch
+    max_error: float | None = None   # largest relative difference to the key's gradients
+    version: str = ""
+
+    @property
+    def agrees(self) -> bool | None:
+        return None if self.max_error is None else self.max_error < 1e-9
+
+
+def _to_ast(e: Expr, softmax_dim: int) -> ast.expr:
+    if e.op == "name":
+        return ast.Name(e.name)
+    if e.op == "const":
+        v = e.value
+        return ast.Constant(int(v) if v.denominator == 1 else float(v))
+    if e.op in BINARY:
+        return ast.BinOp(_to_ast(e.args[0], softmax_dim), BINARY[e.op](), _to_ast(e.args[1], softmax_dim))
+    if e.op == "neg":
+        return ast.UnaryOp(ast.USub(), _to_ast(e.args[0], softmax_dim))
+    if e.op == "transpose":
+        return ast.Attribute(_to_ast(e.args[0], softmax_dim), "T")
+    arg = _to_ast(e.args[0], softmax_dim)
+    if e.op == "identity":
+        return arg
+    if e.op == "step":
+        return ast.Call(ast.Attribute(ast.Compare(arg, [ast.Gt()], [ast.Constant(0)]), "double"), [], [])
+    if e.op == "softmax":
+        return ast.Call(ast.Name("torch.softmax"), [arg], [ast.keyword("dim", ast.Constant(softmax_dim))])
+    return ast.Call(ast.Name(FUNCTIONS[e.op]), [arg], [])
+
+
+def _literal(arr: np.ndarray, as_row: bool) -> str:
+    a = np.array(arr, dtype=float)
+    if a.ndim == 1 and not as_row:
+        a = a.reshape(-1, 1)
+    if a.ndim == 0:
+        a = a.reshape(1, 1)
+    return repr(a.tolist())
+
+
+def code_for(ex: ExerciseDef) -> str:
+    graph = ex.graph
+    rows = graph.row_vectors
+    lines = ["import numpy as np", "import torch", "", PRINT_OPTIONS, ""]
+    drawn = set()
+    if ex.spec.random is not None:
+        lines += ["# the same numbers as the NumPy snippet"]
+        lines += snippet_code(ex.spec.random).splitlines()[1:]
+        drawn = {d.name for d in ex.spec.random.draws}
+        lines.append("")
+    lines.append("# values and parameters (float64, so that the digits agree with the key)")
+    for name, node in graph.nodes.items():
+        if node.kind != "given":
+            continue
+        grad = ", requires_grad=True" if name in graph.params else ""
+        if name in drawn:
+            shape = "" if node.rank != 1 or name in rows else ".reshape(-1, 1)"
+            lines.append(f"{name} = torch.tensor({name}{shape}, dtype=torch.float64{grad})")
+        else:
+            lines.append(f"{name} = torch.tensor({_literal(ex.given[name], name in rows)}, "
+                         f"dtype=torch.float64{grad})")
+    lines += ["", "# forward pass"]
+    dim = 0 if graph.layout == "column" else 1
+    for eq in graph.equations:
+        lines.append(f"{eq.target} = {ast.unparse(_to_ast(eq.expr, dim))}")
+    scalars = _zero_dim(graph)
+    for eq in graph.equations:
+        if eq.target in scalars:
+            lines.append(f'print("{eq.target} =", f"{{{eq.target}.item():.4f}}")')
+        else:
+            lines.append(f'print("{eq.target} =", {eq.target}.detach().numpy())')
+    lines += ["", "# backward pass", f"{graph.loss}.backward()"]
+    for p in graph.params:
+        lines.append(f'print("d{graph.loss}/d{p} =", {p}.grad.numpy())')
+    return "\n".join(lines) + "\n"
+
+
+def predicted_output(ex: ExerciseDef, trace: Trace) -> str:
+    """What the code prints, from the engine's full-precision numbers."""
+    graph = ex.graph
+    rows = graph.row_vectors
+    out = []
+    scalars = _zero_dim(graph)
+    with np.printoptions(precision=4):
+        for eq in graph.equations:
+            value = trace.values[eq.target]
+            text = f"{float(value[0, 0]):.4f}" if eq.target in scalars else _shaped(value, eq.target in rows)
+            out.append(f"{eq.target} = {text}")
+        for p in graph.params:
+            g = trace.grads[p]
+            out.append(f"d{graph.loss}/d{p} = {_shaped(g, p in rows)}")
+    return "\n".join(out) + "\n"
+
+
+def _zero_dim(graph) -> set[str]:
+    """Named results that torch holds as 0-d tensors (sums, means and what follows)."""
+    out: set[str] = set()
+
+    def zero(e: Expr) -> bool:
+        if e.op == "name":
+            return e.name in out
+        if e.op == "const":
+            return True
+        if e.op in ("sum", "mean"):
+            return True
+        if e.op == "matmul":
+            return False
+        return all(zero(a) for a in e.args)
+
+    for eq in graph.equations:
+        if zero(eq.expr):
+            out.add(eq.target)
+    return out
+
+
+def _shaped(arr: np.ndarray, as_row: bool) -> str:
+    a = np.array(arr, dtype=float)
+    return str(a.reshape(-1) if as_row else a)
+
+
+def torch_available() -> bool:
+    try:
+        import importlib.util
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def run(ex: ExerciseDef, trace_full: Trace, timeout: float = 300) -> TorchResult:
+    """Run the code with PyTorch when it is installed; else predict its output."""
+    code = code_for(ex)
+    if not torch_available():
+        return TorchResult(code, predicted_output(ex, trace_full), ran=False)
+    probe = code + (f"\nimport json\nprint({MARK!r}, json.dumps({{"
+                    + ", ".join(f"{p!r}: {p}.grad.tolist()" for p in ex.graph.params)
+                    + "}), torch.__version__)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=timeout)
+    if done.returncode != 0 or MARK not in done.stdout:
+        raise RuntimeError(f"the generated PyTorch code failed:\n{done.stderr[-2000:]}")
+    shown, _, tail = done.stdout.partition(MARK)
+    payload, _, version = tail.strip().rpartition(" ")
+    grads = json.loads(payload)
+    worst = 0.0
+    for p, g in grads.items():
+        mine = np.array(trace_full.grads[p], dtype=float)
+        theirs = np.array(g, dtype=float).reshape(mine.shape)
+        scale = np.maximum(np.abs(mine), np.abs(theirs))
+        diff = np.abs(mine - theirs) / np.where(scale > 0, scale, 1)
+        worst = max(worst, float(diff.max()))
+    return TorchResult(code, shown, ran=True, max_error=worst, version=version)

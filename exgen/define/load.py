@@ -1,0 +1,370 @@
+"""Load a sheet definition: read, validate, convert values, compile each network."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from pydantic import ValidationError
+
+from exgen.define import schema
+from exgen.engine.equations import EquationError, parse_equation
+from exgen.errors import DefinitionError
+from exgen.engine.graph import Graph, GraphError, compile_graph, describe
+from exgen.define.layers import compile_layers
+from exgen.asks.logic_design import design as design_logic
+from exgen.engine.snippet import draw_values
+from exgen.engine.rounding import Rounding
+from exgen.define.yaml_reader import Decimal, format_path, read_yaml
+
+MAX_ELEMENTS = 10_000
+
+
+@dataclass
+class ExerciseDef:
+    spec: schema.Exercise
+    index: int
+    rounding: Rounding
+    graph: Graph
+    given: dict[str, np.ndarray]      # exact (Fraction) arrays as written, or drawn floats
+    asks: list[tuple[str, object]]    # (name, options)
+    exact_values: bool = True         # False when values were drawn as floats
+    logic: object = None              # the design, for a logic exercise
+
+    @property
+    def exact(self) -> bool:
+        return self.graph.exact and self.exact_values
+
+    @property
+    def path(self) -> str:
+        return f"exercises[{self.index}]"
+
+
+@dataclass
+class SheetDef:
+    name: str
+    source: str          # the file as the user named it
+    spec: schema.Sheet
+    rounding: Rounding
+    exercises: list[ExerciseDef]
+    lines: dict = field(default_factory=dict, repr=False)
+    template_dir: str | None = None
+    variant_rules: dict = field(default_factory=dict, repr=False)
+
+    def error(self, cls, message: str, path: str):
+        """An error of class ``cls`` located in this sheet's file."""
+        return cls(message, self.source, path, _line_for(self.lines, _parse_path(path)))
+
+
+def resolve(name_or_path: str, cwd: Path) -> tuple[str, Path, str]:
+    """(sheet name, file path, file as shown in messages) for NAME or a .yaml path."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        path = (cwd / name_or_path)
+        return Path(name_or_path).stem, path, name_or_path
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name_or_path):
+        raise DefinitionError(f"'{name_or_path}' is not a sheet name (letters, digits, '_', '-', "
+                              f"'.') nor a path to a .yaml file")
+    shown = f"exercises/{name_or_path}.yaml"
+    return name_or_path, cwd / shown, shown
+
+
+def load_sheet(name_or_path: str, cwd: Path | None = None) -> SheetDef:
+    cwd = Path.cwd() if cwd is None else cwd
+    name, path, shown = resolve(name_or_path, cwd)
+    data, lines = read_yaml(path, shown)
+    try:
+        sheet = _load(name, shown, data, lines)
+        sheet.lines = lines
+        if sheet.spec.templates is not None:
+            folder = (path.parent / sheet.spec.templates).resolve()
+            if not folder.is_dir():
+                raise DefinitionError(f"template folder {sheet.spec.templates!r} does not exist "
+                                      f"(relative to the definition file)", path="templates")
+            sheet.template_dir = str(folder)
+        return sheet
+    except DefinitionError as exc:
+        key = _parse_path(exc.path)
+        raise exc.located(shown, _line_for(lines, key)) from None
+
+
+def _load(name: str, shown: str, data, lines) -> SheetDef:
+    if not isinstance(data, dict):
+        raise DefinitionError(f"expected a mapping of keys (title, exercises, …) at the top, "
+                              f"found {_kind(data)}")
+    try:
+        spec = schema.Sheet.model_validate(data)
+    except ValidationError as exc:
+        raise _from_pydantic(exc) from None
+    rounding = _rounding(spec.rounding)
+    exercises, seen = [], {}
+    for index, ex in enumerate(spec.exercises):
+        if ex.id in seen:
+            raise DefinitionError(f"duplicate exercise id '{ex.id}' (also exercises[{seen[ex.id]}])",
+                                  path=f"exercises[{index}].id")
+        seen[ex.id] = index
+        try:
+            exercises.append(_exercise(spec, ex, index, rounding))
+        except DefinitionError as exc:
+            raise DefinitionError(exc.message, path=f"exercises[{index}]." + exc.path
+                                  if exc.path else f"exercises[{index}]") from None
+    sheet = SheetDef(name, shown, spec, rounding, exercises)
+    if spec.variants is not None:
+        from exgen.define.draw_rules import compile_rules
+        values = {}
+        for ex in exercises:
+            for n in ex.spec.values:
+                values.setdefault(n, ex.given[n])
+                values[f"{ex.spec.id}.{n}"] = ex.given[n]
+        sheet.variant_rules = compile_rules(spec.variants, values)
+    return sheet
+
+
+def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Rounding):
+    asks = _parse_asks(ex.ask)
+    names = [a for a, _ in asks]
+    given = {n: to_array(v, f"values.{n}") for n, v in ex.values.items()}
+    exact = ex.random is None
+    if ex.random is not None:
+        drawn = draw_values(ex.random)
+        for k, d in enumerate(ex.random.draws):
+            if d.name in given or list(drawn).count(d.name) > 1:
+                raise DefinitionError(f"'{d.name}' is drawn here and also given under values",
+                                      path=f"random.draws[{k}].name")
+        given.update(drawn)
+    net = ex.network
+    logic_design = None
+    if "logic" in names:
+        if net is not None or given or len(names) > 1:
+            raise DefinitionError("a logic exercise has the logic ask alone, and no network or "
+                                  "values: exgen designs that network", path="ask")
+        logic_design = design_logic(dict(asks)["logic"], f"ask[{names.index('logic')}].logic")
+        texts, loss, params, layout = logic_design.equations, "y", [], "column"
+        given, where = logic_design.values, "ask"
+    elif net is None:
+        raise DefinitionError("missing required key 'network'", path="")
+    elif isinstance(net, schema.LayersNetwork):
+        texts, loss, params = compile_layers(net, given, sheet.notation)
+        where, layout = "network.layers", net.layout
+    else:
+        texts, loss, params = net.equations, net.loss, net.params
+        where, layout = "network.equations", net.layout
+    if not given:
+        raise DefinitionError("missing required key 'values' (or 'random')", path="")
+    equations = []
+    for k, text in enumerate(texts):
+        try:
+            equations.append(parse_equation(text))
+        except EquationError as exc:
+            raise DefinitionError(str(exc), path=f"{where}[{k}]"
+                                  if where.endswith("equations") else where) from None
+        except RecursionError:
+            raise DefinitionError("equation is nested too deeply", path=f"{where}[{k}]") from None
+    try:
+        graph = compile_graph(equations, given, loss, params, layout)
+    except GraphError as exc:
+        if exc.blame:
+            path = f"values.{exc.blame}" if exc.blame in ex.values else \
+                f"random.draws[{[d.name for d in ex.random.draws].index(exc.blame)}]" \
+                if ex.random is not None and exc.blame in given else where
+        elif where.endswith("equations"):
+            path = f"{where}[{exc.equation}]"
+        else:
+            path = where
+        raise DefinitionError(str(exc), path=path) from None
+    if logic_design is None:
+        _check_roles(graph, given, params, loss, isinstance(net, schema.LayersNetwork))
+    for k, (name, options) in enumerate(asks):
+        _check_ask(graph, name, options, f"ask[{k}].{name}")
+    own = _rounding(ex.rounding) if ex.rounding is not None else rounding
+    return ExerciseDef(ex, index, own, graph, given, asks, exact, logic_design)
+
+
+def _parse_asks(items) -> list[tuple[str, object]]:
+    asks = []
+    for k, item in enumerate(items):
+        name, options = (item, None) if isinstance(item, str) else next(iter(item.items()))
+        model = schema.ASK_OPTIONS.get(name)
+        if name == "gradients":
+            pass  # checked against the graph
+        elif model is not None:
+            try:
+                options = model.model_validate({} if options is None else options)
+            except ValidationError as exc:
+                inner = _from_pydantic(exc)
+                raise DefinitionError(inner.message, path=f"ask[{k}].{name}" +
+                                      ("." + inner.path if inner.path else "")) from None
+        elif options is not None:
+            raise DefinitionError(f"'{name}' takes no options", path=f"ask[{k}].{name}")
+        asks.append((name, options))
+    if len({a for a, _ in asks}) != len(asks):
+        raise DefinitionError("an ask is listed twice", path="ask")
+    return asks
+
+
+def _check_ask(graph: Graph, name: str, options, path: str) -> None:
+    if name == "gradients":
+        _check_gradient_ask(graph, options, path)
+    elif name == "symbolic":
+        for key in ("of", "wrt"):
+            target = getattr(options, key)
+            if target not in graph.nodes:
+                raise DefinitionError(f"'{target}' is not a value of the network", path=f"{path}.{key}")
+        if graph.nodes[options.of].shape != (1, 1):
+            raise DefinitionError(f"'{options.of}' must be a scalar", path=f"{path}.of")
+        if options.wrt not in graph.ancestors(options.of):
+            raise DefinitionError(f"'{options.of}' does not depend on '{options.wrt}'",
+                                  path=f"{path}.wrt")
+    elif name == "softmax_ce":
+        if not any(n.kind == "op" and n.op.name == "softmax" for n in graph.nodes.values()):
+            raise DefinitionError("the network has no softmax (e.g. p = softmax(h))", path=path)
+
+
+def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
+    if loss not in graph.nodes or graph.nodes[loss].kind != "op":
+        raise DefinitionError(f"'{loss}' is not assigned by any equation", path="network.loss")
+    node = graph.nodes[loss]
+    if node.shape != (1, 1):
+        raise DefinitionError(f"the loss '{loss}' must be a scalar, found {describe(node)}; "
+                              f"wrap it in sum(...) or mean(...)", path="network.loss")
+    for k, p in enumerate(params):
+        if p not in given:
+            raise DefinitionError(f"'{p}' is not a given value (parameters are values the "
+                                  f"network learns)", path=f"network.params[{k}]")
+        if p != loss and p not in graph.ancestors(loss):
+            raise DefinitionError(f"the loss '{loss}' does not depend on '{p}'",
+                                  path=f"network.params[{k}]")
+
+
+def _check_gradient_ask(graph: Graph, options, path: str) -> None:
+    if not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options):
+        raise DefinitionError(f"expected a list of names, e.g. [W1, b1], found {options!r}", path=path)
+    reach = graph.ancestors(graph.loss)
+    for k, name in enumerate(options):
+        if name not in graph.nodes:
+            raise DefinitionError(f"'{name}' is not a value of the network", path=f"{path}[{k}]")
+        if name not in reach:
+            raise DefinitionError(f"the loss does not depend on '{name}'", path=f"{path}[{k}]")
+
+
+def _rounding(spec: schema.RoundingSpec) -> Rounding:
+    return Rounding(spec.digits, spec.carry)
+
+
+def to_array(value, path: str) -> np.ndarray:
+    """A scalar, 1-D or 2-D list of numbers as an exact object array."""
+    if isinstance(value, list):
+        if not value:
+            raise DefinitionError("expected numbers, found an empty list", path=path)
+        if all(isinstance(row, list) for row in value):
+            lengths = [len(row) for row in value]
+            if len(set(lengths)) > 1:
+                short = lengths.index(min(lengths))
+                raise DefinitionError(f"rows have different lengths: row 0 has {lengths[0]} "
+                                      f"numbers, row {short} has {lengths[short]}"
+                                      if short else f"rows have different lengths: row 0 has "
+                                      f"{lengths[0]} numbers, row {lengths.index(max(lengths))} "
+                                      f"has {max(lengths)}", path=path)
+            if lengths[0] == 0:
+                raise DefinitionError("expected numbers, found empty rows", path=path)
+            if len(value) * lengths[0] > MAX_ELEMENTS:
+                raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
+            return np.array([[_number(x, f"{path}[{i}][{j}]") for j, x in enumerate(row)]
+                             for i, row in enumerate(value)], dtype=object)
+        if any(isinstance(row, list) for row in value):
+            raise DefinitionError("mixes numbers and lists; expected a vector [1, 2] or a "
+                                  "matrix [[1, 2], [3, 4]]", path=path)
+        if len(value) > MAX_ELEMENTS:
+            raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
+        arr = np.empty(len(value), dtype=object)
+        for i, x in enumerate(value):
+            arr[i] = _number(x, f"{path}[{i}]")
+        return arr
+    arr = np.empty((), dtype=object)
+    arr[()] = _number(value, path)
+    return arr
+
+
+def _number(x, path: str) -> Fraction:
+    if isinstance(x, Decimal):
+        return x.exact()
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, int) and not isinstance(x, bool):
+        return Fraction(x)
+    if isinstance(x, float):
+        raise DefinitionError(f"expected a finite number, found {x}", path=path)
+    if isinstance(x, list):
+        raise DefinitionError("expected a number, found a list (values have at most two "
+                              "dimensions)", path=path)
+    raise DefinitionError(f"expected a number, found {_kind(x)}", path=path)
+
+
+def _kind(x) -> str:
+    if isinstance(x, str):
+        return f"'{x}'" if len(x) < 40 else "a text"
+    if isinstance(x, bool):
+        return str(x).lower()
+    if x is None:
+        return "nothing (null)"
+    if isinstance(x, dict):
+        return "a mapping"
+    if isinstance(x, list):
+        return "a list"
+    return type(x).__name__
+
+
+def _parse_path(path: str) -> tuple:
+    parts: list = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
+
+
+def _line_for(lines: dict, key: tuple) -> int | None:
+    while key not in lines and key:
+        key = key[:-1]
+    return lines.get(key)
+
+
+VOCABULARY = sorted({f for m in (schema.Sheet, schema.Exercise, schema.RoundingSpec,
+                                 schema.NotationSpec, schema.EquationsNetwork,
+                                 schema.LayersNetwork, schema.LayerSpec)
+                     for f in m.model_fields})
+
+
+PLAIN_MESSAGES = {
+    "int_parsing": "expected a whole number", "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number", "float_parsing": "expected a number",
+    "float_type": "expected a number", "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false", "string_type": "expected a text",
+    "list_type": "expected a list", "dict_type": "expected a mapping of keys",
+    "model_type": "expected a mapping of keys", "model_attributes_type": "expected a mapping of keys",
+}
+
+
+def _plain(message: str) -> str:
+    message = re.sub(r"^(Value error|Assertion failed), ", "", message)
+    message = re.sub(r"^Input should (be|have) ", "expected ", message)
+    message = re.sub(r"^String should ", "expected a text that should ", message)
+    message = message.replace(" after validation", "")
+    return re.sub(r"^(List|Dictionary) should have ", "expected ", message)
+
+
+def _from_pydantic(exc: ValidationError) -> DefinitionError:
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in error["loc"] if p not in schema.FORM_TAGS)
+    kind, found = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, VOCABULARY, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return DefinitionError(f"unknown key '{key}'{hint}", path=format_path(loc))
+    if kind == "missing":
+        return DefinitionError(f"missing required key '{loc[-1]}'", path=format_path(loc[:-1]))
+    message = PLAIN_MESSAGES.get(kind) or _plain(error["msg"])
+    if kind != "value_error" and (not isinstance(found, (dict, list)) or "type" in kind):
+        message += f", found {_kind(found)}"
+    return DefinitionError(message, path=format_path(loc))

@@ -1,0 +1,208 @@
+"""Compile equations into a computational graph with checked shapes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from exgen.engine.equations import Equation, Expr
+from exgen.engine.ops import Op, make_op
+
+ELEMENTWISE_BINARY = ("add", "sub", "mul", "div")
+
+
+class GraphError(ValueError):
+    """A graph that cannot be built; ``blame`` is the given value at fault, if any,
+    otherwise ``equation`` is the index of the equation at fault."""
+
+    def __init__(self, message: str, blame: str | None = None, equation: int | None = None):
+        super().__init__(message)
+        self.blame = blame
+        self.equation = equation
+
+
+@dataclass
+class Node:
+    name: str
+    kind: str                       # "given", "const" or "op"
+    shape: tuple[int, int]
+    rank: int                       # 0 scalar, 1 column vector, 2 matrix
+    op: Op | None = None
+    inputs: tuple[str, ...] = ()
+    as_row: tuple[bool, ...] = ()   # per input: a column vector broadcast along rows
+    equation: int | None = None     # the equation the node belongs to
+    named: bool = False             # the equation's own result (its left side)
+    expr: Expr | None = None
+    value: Fraction | None = None   # for constants
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)   # in evaluation order
+    equations: list[Equation] = field(default_factory=list)
+    loss: str = ""
+    params: tuple[str, ...] = ()
+    layout: str = "column"
+
+    @property
+    def exact(self) -> bool:
+        return all(n.op.rational for n in self.nodes.values() if n.kind == "op")
+
+    @property
+    def row_vectors(self) -> set[str]:
+        """Vectors that broadcast along rows (biases in row layout): shown as rows."""
+        return {i for n in self.nodes.values() for i, r in zip(n.inputs, n.as_row) if r}
+
+    def ancestors(self, name: str) -> set[str]:
+        """Every node ``name`` depends on."""
+        seen, stack = set(), [name]
+        while stack:
+            for i in self.nodes[stack.pop()].inputs:
+                if i not in seen:
+                    seen.add(i)
+                    stack.append(i)
+        return seen
+
+    def between(self, sources: set[str], target: str) -> list[str]:
+        """Nodes on a path from one of ``sources`` to ``target``, target first."""
+        down = set(sources)
+        for name, node in self.nodes.items():
+            if any(i in down for i in node.inputs):
+                down.add(name)
+        up = self.ancestors(target) | {target}
+        return [n for n in reversed(self.nodes) if n in down and n in up]
+
+    def consumers(self, name: str) -> list[str]:
+        return [n.name for n in self.nodes.values() if name in n.inputs]
+
+
+def describe(node: Node) -> str:
+    if node.rank == 0:
+        return "a scalar"
+    if node.rank == 1:
+        return f"of length {node.shape[0]}"
+    return f"shape {node.shape[0]}×{node.shape[1]}"
+
+
+def given_shape(value: np.ndarray) -> tuple[tuple[int, int], int]:
+    """The 2-D shape and rank of a given value (1-D lists are column vectors)."""
+    if value.ndim == 0:
+        return (1, 1), 0
+    if value.ndim == 1:
+        return (value.shape[0], 1), 1
+    return tuple(value.shape), 2
+
+
+def compile_graph(equations: list[Equation], given: dict[str, np.ndarray], loss: str,
+                  params: list[str], layout: str = "column") -> Graph:
+    graph = Graph(equations=list(equations), loss=loss, params=tuple(params), layout=layout)
+    assigned: set[str] = set()
+    for index, eq in enumerate(equations):
+        if eq.target in given:
+            raise GraphError(f"'{eq.target}' is given under values and also assigned by an "
+                             f"equation", equation=index)
+        if eq.target in assigned:
+            raise GraphError(f"'{eq.target}' is assigned twice", equation=index)
+        for name in eq.expr.names():
+            if name not in given and name not in assigned:
+                later = " (it is assigned later: equations are read top to bottom)" \
+                    if any(e.target == name for e in equations[index:]) else ""
+                raise GraphError(f"undefined name '{name}' in '{eq.source}': not under values "
+                                 f"and not assigned earlier{later}", equation=index)
+            if name in given and name not in graph.nodes:
+                shape, rank = given_shape(given[name])
+                graph.nodes[name] = Node(name, "given", shape, rank)
+        _add_expr(graph, eq.expr, index, target=eq.target)
+        assigned.add(eq.target)
+    unused = [n for n in given if n not in graph.nodes]
+    if unused:
+        raise GraphError(f"'{unused[0]}' is given but no equation uses it", blame=unused[0])
+    return graph
+
+
+def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -> str:
+    """Add an expression's nodes in post-order; return the name of its node."""
+    if expr.op == "name" and target is None:
+        return expr.name
+    if expr.op == "const" and target is None:
+        if expr.text not in graph.nodes:
+            graph.nodes[expr.text] = Node(expr.text, "const", (1, 1), 0, value=expr.value)
+        return expr.text
+    name = target or expr.text
+    if target is None and name in graph.nodes:  # the same sub-expression again
+        return name
+    if expr.op in ("name", "const"):  # an alias or a constant on its own: `h = z1`, `c = 2`
+        args = (_add_expr(graph, expr, index),)
+        op = make_op("identity")
+    elif expr.op == "pow":
+        args = (_add_expr(graph, expr.args[0], index),)
+        op = make_op("pow", exponent=expr.args[1].value)
+    else:
+        args = tuple(_add_expr(graph, a, index) for a in expr.args)
+        op = make_op(expr.op, axis=0 if graph.layout == "column" else 1)
+    inputs = [graph.nodes[a] for a in args]
+    shape, rank, as_row = _infer(op.name, inputs, expr, index, graph.layout)
+    graph.nodes[name] = Node(name, "op", shape, rank, op=op, inputs=args, as_row=as_row,
+                             equation=index, named=target is not None, expr=expr)
+    return name
+
+
+def _blame(a: Node, b: Node) -> str | None:
+    return a.name if a.kind == "given" else b.name if b.kind == "given" else None
+
+
+def _infer(op: str, inputs: list[Node], expr: Expr, index: int, layout: str = "column"):
+    """Output shape, rank and per-input row-broadcast flags, or a GraphError."""
+    if op == "matmul":
+        a, b = inputs
+        if a.shape[1] != b.shape[0]:
+            blamed = _blame(a, b)
+            other = b if blamed == a.name else a
+            if blamed is not None:
+                msg = (f"{describe(a if blamed == a.name else b)} does not fit {expr.text} "
+                       f"with {other.name} {describe(other)}")
+            else:
+                msg = (f"{a.name} ({describe(a)}) and {b.name} ({describe(b)}) do not fit "
+                       f"in '{expr.text}'")
+            raise GraphError(msg, blame=blamed, equation=index)
+        shape = (a.shape[0], b.shape[1])
+        rank = 1 if b.rank == 1 and shape[0] > 1 else 0 if shape == (1, 1) and b.rank < 2 else 2
+        return shape, rank, (False, False)
+    if op in ELEMENTWISE_BINARY:
+        return _broadcast(inputs, expr, index, layout)
+    (a,) = inputs
+    if op in ("sum", "mean"):
+        return (1, 1), 0, (False,)
+    if op == "transpose":
+        return (a.shape[1], a.shape[0]), (0 if a.rank == 0 else 2), (False,)
+    return a.shape, a.rank, (False,)
+
+
+def _broadcast(inputs: list[Node], expr: Expr, index: int, layout: str):
+    a, b = inputs
+    shapes = [a.shape, b.shape]
+    as_row = [False, False]
+    try:
+        if layout == "row" and {a.rank, b.rank} == {1, 2} and shapes[0] != shapes[1]:
+            raise ValueError("in row layout a vector broadcasts along the rows")
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        # a column vector added to a batch in row layout (X W + b): broadcast along rows
+        for i, (node, other) in enumerate(((a, b), (b, a))):
+            if node.rank == 1 and other.rank == 2 and other.shape[1] == node.shape[0]:
+                as_row[i] = True
+                shapes[i] = (1, node.shape[0])
+        try:
+            shape = np.broadcast_shapes(*shapes)
+        except ValueError:
+            blamed = _blame(a, b)
+            raise GraphError(f"{a.name} ({describe(a)}) and {b.name} ({describe(b)}) do not fit "
+                             f"in '{expr.text}'", blame=blamed, equation=index) from None
+    if a.rank == 0 and b.rank == 0:
+        rank = 0
+    elif shape[1] == 1 and not any(n.rank == 2 for n in (a, b)):
+        rank = 1
+    else:
+        rank = 2 if shape != (1, 1) or 2 in (a.rank, b.rank) else 0
+    return tuple(shape), rank, tuple(as_row)

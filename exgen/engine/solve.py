@@ -1,0 +1,135 @@
+"""Solve a graph forward and backward (reverse mode), recording a full trace.
+
+The numeric core knows nothing of files or display; rounding is a policy passed in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from exgen.engine.graph import Graph, Node
+from exgen.engine.rounding import Rounding, exact_array, float_array, round_array
+
+
+class NumericError(ArithmeticError):
+    """A value the network cannot compute (division by zero, log of 0, overflow)."""
+
+    def __init__(self, message: str, equation: int | None):
+        super().__init__(message)
+        self.equation = equation
+
+
+@dataclass
+class Contribution:
+    """One term of an adjoint: ∂L/∂``source`` flows into ∂L/∂``target``."""
+
+    source: str
+    target: str
+    value: np.ndarray
+
+
+@dataclass
+class Trace:
+    """Everything the key shows, in the order a student computes it."""
+
+    graph: Graph
+    rounding: Rounding
+    exact: bool
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    local: dict[str, np.ndarray] = field(default_factory=dict)
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    contributions: list[Contribution] = field(default_factory=list)
+
+    @property
+    def forward_order(self) -> list[str]:
+        return [n for n, node in self.graph.nodes.items() if node.kind == "op"]
+
+    @property
+    def backward_order(self) -> list[str]:
+        return [n for n in reversed(self.graph.nodes) if n in self.grads
+                and self.graph.nodes[n].kind != "const"]
+
+
+def solve(graph: Graph, given: dict[str, np.ndarray], rounding: Rounding,
+          exact: bool | None = None, backward: bool = True) -> Trace:
+    """Forward and (unless ``backward`` is False) backward pass. ``exact`` defaults to
+    the graph's own (rational or not)."""
+    exact = graph.exact if exact is None else exact
+    convert = _converter(exact)
+    trace = Trace(graph, rounding, exact)
+    carry = _carrier(rounding)
+    for name, node in graph.nodes.items():
+        if node.kind == "given":
+            trace.values[name] = convert(given[name]).reshape(node.shape)
+        elif node.kind == "const":
+            trace.values[name] = convert([[node.value]])
+        else:
+            xs = _aligned(trace, node)
+            out = _checked(node.op.forward, node, *xs)
+            trace.values[name] = carry(out)
+            if node.op.elementwise_local:
+                trace.local[name] = carry(_checked(node.op.local, node, xs[0], trace.values[name]))
+    if backward:
+        backpropagate(trace)
+    return trace
+
+
+def _converter(exact: bool):
+    return exact_array if exact else float_array
+
+
+def _carrier(rounding: Rounding):
+    """Rounding of every intermediate when the rule carries it; nothing otherwise."""
+    return (lambda a: round_array(a, rounding.digits)) if rounding.carry else (lambda a: a)
+
+
+def _aligned(trace: Trace, node: Node) -> list[np.ndarray]:
+    return [trace.values[i].T if row else trace.values[i]
+            for i, row in zip(node.inputs, node.as_row)]
+
+
+def backpropagate(trace: Trace) -> Trace:
+    """The backward pass over a trace that has its forward pass (``solve`` with
+    ``backward=False``): a candidate that fails on its forward values costs no more."""
+    graph = trace.graph
+    carry = _carrier(trace.rounding)
+    trace.grads[graph.loss] = _converter(trace.exact)([[1]])
+    for name in reversed(list(graph.nodes)):
+        node = graph.nodes[name]
+        if node.kind != "op" or name not in trace.grads:
+            continue
+        g = trace.grads[name]
+        xs = _aligned(trace, node)
+        if node.op.elementwise_local:
+            parts = (g * trace.local[name],)
+        else:
+            parts = node.op.backward(g, xs, trace.values[name])
+        for source, part, row in zip(node.inputs, parts, node.as_row):
+            if graph.nodes[source].kind == "const":
+                continue
+            part = carry(np.asarray(part.T if row else part))
+            trace.contributions.append(Contribution(name, source, part))
+            previous = trace.grads.get(source)
+            trace.grads[source] = part if previous is None else carry(previous + part)
+    return trace
+
+
+def _checked(compute, node: Node, *args) -> np.ndarray:
+    with np.errstate(all="raise"):
+        try:
+            out = np.asarray(compute(*args))
+        except (ZeroDivisionError, FloatingPointError) as exc:
+            raise NumericError(_numeric_message(node, str(exc)), node.equation) from None
+    if out.dtype != object and not np.all(np.isfinite(out)):
+        raise NumericError(_numeric_message(node, "not finite"), node.equation)
+    return out
+
+
+def _numeric_message(node: Node, reason: str) -> str:
+    text = node.expr.text if node.expr is not None else node.name
+    if node.op.name == "log":
+        return f"'{text}' takes the log of a value ≤ 0"
+    if node.op.name == "div" or "divide" in reason or "division" in reason:
+        return f"'{text}' divides by zero"
+    return f"'{text}' cannot be computed: {reason.replace('encountered in', 'in')}"
