@@ -9,11 +9,13 @@ from fractions import Fraction
 
 import numpy as np
 
+from exgen.engine.equations import MAX_DEPTH, TOO_DEEP, EquationError, check_depth, number_literal
 from exgen.errors import DefinitionError
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_INEQUALITY = 500   # characters in one inequality of a region
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 
 
@@ -28,7 +30,8 @@ class TruthTable(_Strict):
 
 class LogicOptions(_Strict):
     inputs: list[Name] = Field(["x1", "x2"], min_length=1, max_length=3)
-    region: list[str] | None = Field(None, min_length=1, max_length=8)
+    region: list[Annotated[str, Field(max_length=MAX_INEQUALITY)]] | None = \
+        Field(None, min_length=1, max_length=8)
     truth_table: TruthTable | None = None
 
 
@@ -56,39 +59,48 @@ class LogicDesign:
 
 def parse_inequality(text: str, inputs: list[str], path: str) -> Inequality:
     try:
-        tree = ast.parse(text, mode="eval").body
+        tree = ast.parse(text, mode="eval")
+        check_depth(tree, MAX_DEPTH + 2)   # Expression and Compare above each side
     except SyntaxError:
         raise DefinitionError(f"not an inequality: {text!r}", path=path) from None
+    except (RecursionError, MemoryError):  # the parser's own stack: 5,000 unary minuses
+        raise DefinitionError(TOO_DEEP, path=path) from None
+    except EquationError as exc:
+        raise DefinitionError(str(exc), path=path) from None
+    tree = tree.body
     if not isinstance(tree, ast.Compare) or len(tree.ops) != 1 or \
             not isinstance(tree.ops[0], (ast.Gt, ast.Lt)):
         raise DefinitionError(f"expected a strict inequality like 'x1 + 1 > 0' (threshold units "
                               f"fire where their input is > 0), found {text!r}", path=path)
-    left = _linear(tree.left, inputs, path)
-    right = _linear(tree.comparators[0], inputs, path)
+    left = _linear(tree.left, inputs, path, text)
+    right = _linear(tree.comparators[0], inputs, path, text)
     sign = 1 if isinstance(tree.ops[0], ast.Gt) else -1
     terms = {k: sign * (left.get(k, 0) - right.get(k, 0)) for k in set(left) | set(right)}
     return Inequality(text, [Fraction(terms.get(n, 0)) for n in inputs], Fraction(terms.get("", 0)))
 
 
-def _linear(node, inputs: list[str], path: str) -> dict:
+def _linear(node, inputs: list[str], path: str, text: str) -> dict:
     """A linear form as {input name: coefficient, "": constant}."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
             and not isinstance(node.value, bool):
-        return {"": Fraction(str(node.value))}
+        try:
+            return {"": number_literal(node, text)}
+        except EquationError as exc:
+            raise DefinitionError(str(exc), path=path) from None
     if isinstance(node, ast.Name):
         if node.id not in inputs:
             raise DefinitionError(f"'{node.id}' is not one of the inputs ({', '.join(inputs)})",
                                   path=path)
         return {node.id: Fraction(1)}
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        inner = _linear(node.operand, inputs, path)
+        inner = _linear(node.operand, inputs, path, text)
         return {k: -v for k, v in inner.items()} if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
-        a, b = _linear(node.left, inputs, path), _linear(node.right, inputs, path)
+        a, b = _linear(node.left, inputs, path, text), _linear(node.right, inputs, path, text)
         s = 1 if isinstance(node.op, ast.Add) else -1
         return {k: a.get(k, 0) + s * b.get(k, 0) for k in set(a) | set(b)}
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
-        a, b = _linear(node.left, inputs, path), _linear(node.right, inputs, path)
+        a, b = _linear(node.left, inputs, path, text), _linear(node.right, inputs, path, text)
         if set(b) == {""} and b[""] != 0 or isinstance(node.op, ast.Mult) and set(a) == {""}:
             if isinstance(node.op, ast.Div):
                 return {k: v / b[""] for k, v in a.items()}

@@ -17,7 +17,7 @@ import numpy as np
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import NumericError, Trace, backpropagate, solve
 from exgen.errors import DefinitionError
-from exgen.engine.rounding import shown
+from exgen.engine.rounding import round_half_up
 
 
 
@@ -97,7 +97,7 @@ def violations(trace: Trace, requires: list) -> list[str]:
                 if g is None:
                     continue
                 for x in g.reshape(-1):
-                    if x != 0 and float(shown(x, digits)) == 0:
+                    if x != 0 and round_half_up(x, digits) == 0:
                         bad = True
         elif name == "no_saturation":
             bad = False

@@ -11,16 +11,16 @@ import numpy as np
 from pydantic import ValidationError
 
 from exgen.define import schema
-from exgen.engine.equations import EquationError, parse_equation
+from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
 from exgen.errors import DefinitionError
 from exgen.engine.graph import Graph, GraphError, compile_graph, describe
 from exgen.define.layers import compile_layers
 from exgen.asks.logic_design import design as design_logic
 from exgen.engine.snippet import draw_values
-from exgen.engine.rounding import Rounding
+from exgen.engine.rounding import GIVEN_RANGE, Rounding, within
 from exgen.define.yaml_reader import Decimal, format_path, read_yaml
 
-MAX_ELEMENTS = 10_000
+MAX_ELEMENTS = schema.MAX_ELEMENTS
 
 
 @dataclass
@@ -161,7 +161,7 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
             raise DefinitionError(str(exc), path=f"{where}[{k}]"
                                   if where.endswith("equations") else where) from None
         except RecursionError:
-            raise DefinitionError("equation is nested too deeply", path=f"{where}[{k}]") from None
+            raise DefinitionError(TOO_DEEP, path=f"{where}[{k}]") from None
     try:
         graph = compile_graph(equations, given, loss, params, layout)
     except GraphError as exc:
@@ -288,11 +288,14 @@ def to_array(value, path: str) -> np.ndarray:
 
 
 def _number(x, path: str) -> Fraction:
+    """An exact number from the file: finite, and at most MAX_GIVEN in magnitude."""
     if isinstance(x, Decimal):
+        if not within(x):  # also .inf, which YAML reads as a plain float
+            raise DefinitionError(f"expected a number {GIVEN_RANGE}, found {x.text}", path=path)
         return x.exact()
-    if isinstance(x, Fraction):
-        return x
-    if isinstance(x, int) and not isinstance(x, bool):
+    if isinstance(x, (Fraction, int)) and not isinstance(x, bool):
+        if not within(x):
+            raise DefinitionError(f"expected a number {GIVEN_RANGE}, found {_kind(x)}", path=path)
         return Fraction(x)
     if isinstance(x, float):
         raise DefinitionError(f"expected a finite number, found {x}", path=path)
@@ -303,6 +306,12 @@ def _number(x, path: str) -> Fraction:
 
 
 def _kind(x) -> str:
+    if isinstance(x, Decimal):
+        return x.text if len(x.text) < 40 else "a long number"
+    if isinstance(x, int) and not isinstance(x, bool):
+        return str(x) if abs(x) < 10 ** 40 else "a long number"
+    if isinstance(x, float):
+        return format(x, "g")
     if isinstance(x, str):
         return f"'{x}'" if len(x) < 40 else "a text"
     if isinstance(x, bool):
@@ -345,9 +354,16 @@ PLAIN_MESSAGES = {
 }
 
 
+BOUND_MESSAGES = {
+    "greater_than_equal": "expected a number ≥ {ge}", "less_than_equal": "expected a number ≤ {le}",
+    "greater_than": "expected a number > {gt}", "less_than": "expected a number < {lt}",
+}
+
+
 def _plain(message: str) -> str:
     message = re.sub(r"^(Value error|Assertion failed), ", "", message)
     message = re.sub(r"^Input should (be|have) ", "expected ", message)
+    message = re.sub(r"^String should have ", "expected a text of ", message)
     message = re.sub(r"^String should ", "expected a text that should ", message)
     message = message.replace(" after validation", "")
     return re.sub(r"^(List|Dictionary) should have ", "expected ", message)
@@ -364,7 +380,12 @@ def _from_pydantic(exc: ValidationError) -> DefinitionError:
         return DefinitionError(f"unknown key '{key}'{hint}", path=format_path(loc))
     if kind == "missing":
         return DefinitionError(f"missing required key '{loc[-1]}'", path=format_path(loc[:-1]))
-    message = PLAIN_MESSAGES.get(kind) or _plain(error["msg"])
-    if kind != "value_error" and (not isinstance(found, (dict, list)) or "type" in kind):
+    bounds = {k: format(v, "g") if isinstance(v, float) else v
+              for k, v in error.get("ctx", {}).items()}
+    message = PLAIN_MESSAGES.get(kind) or BOUND_MESSAGES.get(kind, "").format(**bounds) \
+        or _plain(error["msg"])
+    if kind == "string_too_long":
+        message += f", found {len(found)} characters"
+    elif kind != "value_error" and (not isinstance(found, (dict, list)) or "type" in kind):
         message += f", found {_kind(found)}"
     return DefinitionError(message, path=format_path(loc))

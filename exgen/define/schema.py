@@ -4,7 +4,10 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator,
+                      model_validator)
+
+from exgen.engine.rounding import MAX_GIVEN
 
 ASKS = ("forward", "backward", "gradients", "numeric_check", "graph", "graph_backward",
         "param_count", "update", "symbolic", "softmax_ce", "logic", "pytorch")
@@ -12,6 +15,37 @@ NUMERIC_ASKS = ("forward", "backward", "gradients", "numeric_check", "update", "
 ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh", "step")
 LOSSES = ("half_sum", "half_mean", "mse", "softmax_ce")
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
+# Numbers in options and rules: finite and within the magnitude every value keeps to.
+Number = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_GIVEN, le=MAX_GIVEN)]
+Whole = Annotated[int, Field(ge=-MAX_GIVEN, le=MAX_GIVEN)]
+MAX_ELEMENTS = 10_000        # numbers in one value, given or drawn
+MAX_TEX_DEPTH = 32           # levels of nested braces in a prompt's TeX
+
+
+def brace_depth(text: str) -> int:
+    """How deeply ``{ }`` nest in a text (escaped braces aside)."""
+    depth = deepest = 0
+    escaped = False
+    for c in text:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c == "}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _shallow_tex(text: str) -> str:
+    if brace_depth(text) > MAX_TEX_DEPTH:
+        raise ValueError(f"braces nested too deeply (at most {MAX_TEX_DEPTH} levels)")
+    return text
+
+
+TexText = Annotated[str, Field(max_length=100_000)]
 
 
 class Strict(BaseModel):
@@ -70,15 +104,25 @@ class Draw(Strict):
 
     name: Name
     dist: Literal["randn", "rand", "zeros", "ones"]
-    shape: list[int] = Field(min_length=1, max_length=2)
-    scale: float = 1.0
+    shape: list[Annotated[int, Field(ge=1, le=MAX_ELEMENTS)]] = Field(min_length=1, max_length=2)
+    scale: Number = 1.0
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        count = 1
+        for n in self.shape:
+            count *= n
+        if count > MAX_ELEMENTS:
+            raise ValueError(f"shape {self.shape} has {count} numbers; at most {MAX_ELEMENTS} "
+                             f"per value")
+        return self
 
 
 class RandomSpec(Strict):
     """Values drawn as a seeded NumPy snippet does (legacy np.random.seed stream)."""
 
     seed: int = Field(ge=0, lt=2**32)
-    draws: list[Draw] = Field(min_length=1)
+    draws: list[Draw] = Field(min_length=1, max_length=50)
 
 
 class NumericCheckOptions(Strict):
@@ -86,7 +130,7 @@ class NumericCheckOptions(Strict):
 
 
 class UpdateOptions(Strict):
-    lr: float = Field(gt=0)
+    lr: float = Field(gt=0, le=MAX_GIVEN, allow_inf_nan=False)
 
 
 class SymbolicOptions(Strict):
@@ -103,14 +147,16 @@ ASK_OPTIONS = {"numeric_check": NumericCheckOptions, "update": UpdateOptions,
 class Exercise(Strict):
     id: Name
     title: str
-    points: float | None = None
-    prompt: str = ""
+    points: float | None = Field(None, ge=0, le=1000, allow_inf_nan=False)
+    prompt: TexText = ""
     network: Network | None = None
     values: dict[Name, Any] = {}
     random: RandomSpec | None = None
     ask: list[Union[str, dict[str, Any]]] = Field(min_length=1)
     rounding: RoundingSpec | None = None
     space: int = Field(45, ge=0, le=250)   # millimetres of ruled space to work on the sheet
+
+    _prompt = field_validator("prompt")(_shallow_tex)
 
     @field_validator("ask")
     @classmethod
@@ -127,26 +173,28 @@ class Exercise(Strict):
 class DrawRule(Strict):
     """How one value is drawn for each student; its shape is the given value's."""
 
-    integers: tuple[int, int] | None = None                 # whole numbers lo … hi
-    grid: tuple[float, float, float] | None = None          # lo, hi, step: multiples of step
-    choice: list[float] | None = Field(None, min_length=1)  # each entry one of these
-    one_of: list[Any] | None = Field(None, min_length=1)    # the whole value one of these
+    integers: tuple[Whole, Whole] | None = None              # whole numbers lo … hi
+    grid: tuple[Number, Number, Number] | None = None        # lo, hi, step: multiples of step
+    choice: list[Number] | None = Field(None, min_length=1, max_length=1000)  # each entry one of
+    one_of: list[Any] | None = Field(None, min_length=1, max_length=1000)  # the whole value one of
 
 
 class VariantsSpec(Strict):
     seed: str = Field(min_length=1, max_length=200)
     draw: dict[str, DrawRule] = Field(min_length=1)          # name, or exercise_id.name
-    require: list[Union[str, dict[str, float]]] = []
-    tries: int = Field(1000, ge=1, le=100_000)
+    require: list[Union[str, dict[str, Number]]] = []
+    tries: int = Field(1000, ge=1, le=10_000)   # the sheet's work bounds tries × work, too
 
 
 class Sheet(Strict):
     title: str
     course: str = ""
     due: Union[datetime.date, str, None] = None
-    intro: str = ""
+    intro: TexText = ""
     rounding: RoundingSpec = RoundingSpec()
     notation: NotationSpec = NotationSpec()
     templates: str | None = None       # a folder whose templates override the defaults
     variants: VariantsSpec | None = None
     exercises: list[Exercise] = Field(min_length=1, max_length=50)
+
+    _intro = field_validator("intro")(_shallow_tex)

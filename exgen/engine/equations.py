@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import ast
 import keyword
+import re
 from dataclasses import dataclass
 from fractions import Fraction
+
+from exgen.engine.rounding import GIVEN_RANGE, within
 
 FUNCTIONS = ("relu", "sigmoid", "tanh", "step", "identity", "exp", "log", "softmax",
              "sum", "mean")
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
           ast.MatMult: "matmul", ast.Pow: "pow"}
 MAX_LENGTH = 2000
+MAX_DEPTH = 64       # levels of nesting in one expression (a sum of n terms is n levels)
+MAX_EXPONENT = 64    # |k| in x ** k: exact powers beyond it grow past any shown precision
+DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+TOO_DEEP = f"expression nested too deeply (at most {MAX_DEPTH} levels)"
 
 
 class EquationError(ValueError):
@@ -57,6 +64,9 @@ def parse_equation(line: str) -> Equation:
         tree = ast.parse(line.strip(), mode="exec")
     except SyntaxError as exc:
         raise EquationError(f"not a valid equation ({exc.msg}): {line.strip()!r}") from None
+    except (RecursionError, MemoryError):  # the parser's own stack: 5,000 unary minuses
+        raise EquationError(TOO_DEEP) from None
+    check_depth(tree, MAX_DEPTH + 2)    # Module and Assign above the expression
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
         raise EquationError(f"expected one assignment 'name = expression', found {line.strip()!r}")
     assign = tree.body[0]
@@ -67,6 +77,31 @@ def parse_equation(line: str) -> Equation:
     if target in FUNCTIONS:
         raise EquationError(f"'{target}' is a function name and cannot be assigned")
     return Equation(target, _convert(assign.value, line.strip()), line.strip())
+
+
+def check_depth(tree: ast.AST, limit: int, message: str = TOO_DEEP) -> None:
+    """Refuse a tree deeper than ``limit`` before anything walks it recursively."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise EquationError(message)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
+                     if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop,
+                                               ast.cmpop)))
+
+
+def number_literal(node: ast.Constant, source: str) -> Fraction:
+    """The exact value of a number as written: plain decimal, finite, within range."""
+    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+        raise EquationError(f"only numbers may appear as constants, found {node.value!r}")
+    literal = ast.get_source_segment(source, node) or repr(node.value)
+    if not DECIMAL.fullmatch(literal):
+        raise EquationError(f"write numbers in decimal, like 1000, 0.5 or 2e-3; found '{literal}'")
+    value = Fraction(literal)
+    if not within(value):
+        raise EquationError(f"the number {literal} is out of range (numbers are {GIVEN_RANGE})")
+    return value
 
 
 def _check_name(name: str) -> None:
@@ -87,15 +122,15 @@ def _convert(node: ast.AST, source: str) -> Expr:
             raise EquationError(f"'{node.id}' is a function; call it as {node.id}(...)")
         return Expr("name", name=node.id, text=node.id)
     if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise EquationError(f"only numbers may appear as constants, found {node.value!r}")
-        literal = ast.get_source_segment(source, node) or repr(node.value)
-        return Expr("const", value=Fraction(literal.replace("_", "")), text=_text(node))
+        return Expr("const", value=number_literal(node, source), text=_text(node))
     if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
         op = BINARY[type(node.op)]
         left, right = _convert(node.left, source), _convert(node.right, source)
         if op == "pow" and _constant_value(right) is None:
             raise EquationError(f"the exponent in '{_text(node)}' must be a number")
+        if op == "pow" and abs(right.value) > MAX_EXPONENT:
+            raise EquationError(f"the exponent in '{_text(node)}' is {right.text}; exponents are "
+                                f"at most {MAX_EXPONENT} in magnitude")
         return Expr(op, (left, right), text=_text(node))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _convert(node.operand, source)

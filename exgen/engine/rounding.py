@@ -1,6 +1,7 @@
 """Exact and float numbers: conversion, half-up rounding, display strings."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -21,6 +22,21 @@ class Rounding:
         return {"digits": self.digits, "carry": self.carry, "mode": "half-up"}
 
 
+# The magnitude policy, in one place. Numbers a definition gives (values, constants, draw
+# rules, options) are finite and at most MAX_GIVEN in magnitude. Computed values may grow
+# beyond it, up to MAX_COMPUTED (floats reach 1.8e308, and the key lists every value as a
+# float too); an exact value also stays below MAX_EXACT_BITS bits, so that no chain of
+# powers makes exact arithmetic run for minutes.
+MAX_GIVEN = 10 ** 15
+GIVEN_RANGE = "between -1e15 and 1e15"     # MAX_GIVEN as a definition writes it
+MAX_COMPUTED = 10 ** 300
+MAX_EXACT_BITS = 20_000
+# Display: fixed notation while the rounded value is below FIXED_BELOW in magnitude,
+# otherwise d.dd×10ⁿ with the key's digits after the point (the same half-up rounding).
+FIXED_BELOW = 10 ** 15
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
 def to_decimal(x) -> Decimal:
     """The decimal value of a number. Floats go through 15 significant digits, so that
     binary noise (8.824999999999999 for 8.825) does not decide a tie."""
@@ -30,6 +46,38 @@ def to_decimal(x) -> Decimal:
     if isinstance(x, (int, np.integer)):
         return Decimal(int(x))
     return Decimal(format(float(x), ".15g"))
+
+
+def to_fraction(x) -> Fraction:
+    """The exact value of a finite number; floats through 15 significant digits (as above)."""
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, (int, np.integer)):
+        return Fraction(int(x))
+    return Fraction(Decimal(format(float(x), ".15g")))
+
+
+def within(x, limit: int = MAX_GIVEN) -> bool:
+    """Finite and at most ``limit`` in magnitude."""
+    if isinstance(x, Fraction):
+        return abs(x.numerator) <= limit * x.denominator
+    if isinstance(x, (int, np.integer)):
+        return abs(int(x)) <= limit
+    return bool(np.isfinite(x)) and abs(float(x)) <= limit
+
+
+def out_of_range(values: np.ndarray) -> str | None:
+    """Why a computed array cannot be carried on (too large, or too long exactly), or None."""
+    if values.dtype != object:
+        return None if np.all(np.abs(values) <= float(MAX_COMPUTED)) else \
+            "a value beyond 10³⁰⁰"
+    for x in values.reshape(-1):
+        if isinstance(x, Fraction):
+            if not within(x, MAX_COMPUTED):
+                return "a value beyond 10³⁰⁰"
+            if x.numerator.bit_length() + x.denominator.bit_length() > MAX_EXACT_BITS:
+                return f"exact values longer than {MAX_EXACT_BITS * 3 // 10} digits"
+    return None
 
 
 def _scaled_half_up(n: int, d: int, digits: int) -> int:
@@ -45,18 +93,47 @@ def round_half_up(x, digits: int):
         if not isinstance(x, Fraction):
             return Fraction(int(x))
         return Fraction(_scaled_half_up(x.numerator, x.denominator, digits), 10 ** digits)
-    quantum = Decimal(1).scaleb(-digits)
-    return float(to_decimal(x).quantize(quantum, rounding=ROUND_HALF_UP)) + 0.0  # no -0.0
+    if not np.isfinite(x):
+        return float(x)
+    f = to_fraction(x)
+    return float(Fraction(_scaled_half_up(f.numerator, f.denominator, digits), 10 ** digits)) + 0.0
+
+
+def _exponent(f: Fraction) -> int:
+    """n with 10^n ≤ |f| < 10^(n+1), for f ≠ 0."""
+    a = abs(f)
+    n = int(math.floor(math.log10(a.numerator) - math.log10(a.denominator)))
+    while a >= Fraction(10) ** (n + 1):
+        n += 1
+    while a < Fraction(10) ** n:
+        n -= 1
+    return n
+
+
+def _scientific(f: Fraction, digits: int, trim: bool = False) -> str:
+    n = _exponent(f)
+    m = _scaled_half_up(f.numerator, f.denominator * 10 ** n, digits)
+    if abs(m) >= 10 ** (digits + 1):  # 9.995×10ⁿ rounds up to 1.00×10ⁿ⁺¹
+        n += 1
+        m = _scaled_half_up(f.numerator, f.denominator * 10 ** n, digits)
+    mantissa = _fixed(m, digits)
+    if trim and "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}×10{str(n).translate(SUPERSCRIPT)}"
 
 
 @lru_cache(maxsize=65536)
 def shown(x, digits: int) -> str:
-    """The string the key prints: exactly ``digits`` decimals, half-up, never "-0.00"."""
-    if isinstance(x, (Fraction, int, np.integer)):
-        x = Fraction(x) if not isinstance(x, Fraction) else x
-        text = _fixed(_scaled_half_up(x.numerator, x.denominator, digits), digits)
+    """The string the key prints: ``digits`` decimals, half-up, never "-0.00"; from 10¹⁵ on
+    in scientific notation, d.dd×10ⁿ, with ``digits`` decimals in the mantissa."""
+    if not isinstance(x, (Fraction, int, np.integer)) and not np.isfinite(x):
+        return str(float(x))   # never reached by a solved key: solve refuses non-finite values
+    f = to_fraction(x)
+    q = _scaled_half_up(f.numerator, f.denominator, digits)
+    if abs(q) < FIXED_BELOW * 10 ** digits:
+        text = _fixed(q, digits)
     else:
-        text = format(to_decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP), "f")
+        text = _scientific(f, digits)
     if text.startswith("-") and not any(c in "123456789" for c in text):
         text = text[1:]
     return text
@@ -74,12 +151,20 @@ def _fixed(q: int, digits: int) -> str:
 
 def shown_given(x, digits: int, max_digits: int = 6) -> str:
     """A given value as the sheet states it: its shortest decimal form (0.4, 0.25, 3),
-    cut to ``max(digits, max_digits)`` decimals for long numbers."""
-    d = to_decimal(x)
+    cut to ``max(digits, max_digits)`` decimals for long numbers (and in scientific
+    notation from 10¹⁵ on, as ``shown``)."""
+    if not isinstance(x, (Fraction, int, np.integer)) and not np.isfinite(x):
+        return str(float(x))
+    f = to_fraction(x)
     limit = max(digits, max_digits)
-    if d != d.quantize(Decimal(1).scaleb(-limit), rounding=ROUND_HALF_UP):
+    if abs(f) >= FIXED_BELOW:
+        return _scientific(f, limit, trim=True)
+    q = _scaled_half_up(f.numerator, f.denominator, limit)
+    if Fraction(q, 10 ** limit) != f:
         return shown(x, limit)
-    text = format(d.normalize(), "f")
+    text = _fixed(q, limit)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     if text in ("-0", "-0.0"):
         text = "0"
     return text

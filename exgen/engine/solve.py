@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exgen.engine.graph import Graph, Node
-from exgen.engine.rounding import Rounding, exact_array, float_array, round_array
+from exgen.engine.rounding import (Rounding, exact_array, float_array, out_of_range,
+                                   round_array)
 
 
 class NumericError(ArithmeticError):
@@ -116,13 +117,18 @@ def backpropagate(trace: Trace) -> Trace:
 
 
 def _checked(compute, node: Node, *args) -> np.ndarray:
-    with np.errstate(all="raise"):
+    # underflow is harmless (sigmoid(-1000) is 0 to any shown precision): only overflow,
+    # division by zero and invalid operations stop the solve
+    with np.errstate(all="raise", under="ignore"):
         try:
             out = np.asarray(compute(*args))
-        except (ZeroDivisionError, FloatingPointError) as exc:
+        except (ZeroDivisionError, FloatingPointError, OverflowError) as exc:
             raise NumericError(_numeric_message(node, str(exc)), node.equation) from None
     if out.dtype != object and not np.all(np.isfinite(out)):
         raise NumericError(_numeric_message(node, "not finite"), node.equation)
+    trouble = out_of_range(out)
+    if trouble:
+        raise NumericError(_numeric_message(node, f"it reaches {trouble}"), node.equation)
     return out
 
 
