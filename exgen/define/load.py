@@ -15,6 +15,7 @@ from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
 from exgen.errors import DefinitionError
 from exgen.engine.graph import Graph, GraphError, compile_graph, describe
 from exgen.define.layers import compile_layers
+from exgen.define.work import check_work
 from exgen.asks.logic_design import design as design_logic
 from exgen.engine.snippet import draw_values
 from exgen.engine.rounding import GIVEN_RANGE, Rounding, within
@@ -119,6 +120,7 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
                 values.setdefault(n, ex.given[n])
                 values[f"{ex.spec.id}.{n}"] = ex.given[n]
         sheet.variant_rules = compile_rules(spec.variants, values)
+    check_work(exercises, sheet.variant_rules, spec.variants.tries if spec.variants else None)
     return sheet
 
 
