@@ -4,7 +4,6 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +17,10 @@ from exgen.define.layers import compile_layers
 from exgen.define.work import check_work
 from exgen.asks.logic_design import design as design_logic
 from exgen.engine.snippet import draw_values
-from exgen.engine.rounding import GIVEN_RANGE, Rounding, within
-from exgen.define.yaml_reader import Decimal, format_path, read_yaml
+from exgen.engine.rounding import Rounding
+from exgen.define.values import MAX_ELEMENTS, kind as _kind, to_array  # noqa: F401
+from exgen.define.yaml_reader import format_path, read_yaml
 
-MAX_ELEMENTS = schema.MAX_ELEMENTS
 
 
 @dataclass
@@ -255,78 +254,6 @@ def _rounding(spec: schema.RoundingSpec) -> Rounding:
     return Rounding(spec.digits, spec.carry)
 
 
-def to_array(value, path: str) -> np.ndarray:
-    """A scalar, 1-D or 2-D list of numbers as an exact object array."""
-    if isinstance(value, list):
-        if not value:
-            raise DefinitionError("expected numbers, found an empty list", path=path)
-        if all(isinstance(row, list) for row in value):
-            lengths = [len(row) for row in value]
-            if len(set(lengths)) > 1:
-                short = lengths.index(min(lengths))
-                raise DefinitionError(f"rows have different lengths: row 0 has {lengths[0]} "
-                                      f"numbers, row {short} has {lengths[short]}"
-                                      if short else f"rows have different lengths: row 0 has "
-                                      f"{lengths[0]} numbers, row {lengths.index(max(lengths))} "
-                                      f"has {max(lengths)}", path=path)
-            if lengths[0] == 0:
-                raise DefinitionError("expected numbers, found empty rows", path=path)
-            if len(value) * lengths[0] > MAX_ELEMENTS:
-                raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
-            return np.array([[_number(x, f"{path}[{i}][{j}]") for j, x in enumerate(row)]
-                             for i, row in enumerate(value)], dtype=object)
-        if any(isinstance(row, list) for row in value):
-            raise DefinitionError("mixes numbers and lists; expected a vector [1, 2] or a "
-                                  "matrix [[1, 2], [3, 4]]", path=path)
-        if len(value) > MAX_ELEMENTS:
-            raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
-        arr = np.empty(len(value), dtype=object)
-        for i, x in enumerate(value):
-            arr[i] = _number(x, f"{path}[{i}]")
-        return arr
-    arr = np.empty((), dtype=object)
-    arr[()] = _number(value, path)
-    return arr
-
-
-def _number(x, path: str) -> Fraction:
-    """An exact number from the file: finite, and at most MAX_GIVEN in magnitude."""
-    if isinstance(x, Decimal):
-        if not within(x):  # also .inf, which YAML reads as a plain float
-            raise DefinitionError(f"expected a number {GIVEN_RANGE}, found {x.text}", path=path)
-        return x.exact()
-    if isinstance(x, (Fraction, int)) and not isinstance(x, bool):
-        if not within(x):
-            raise DefinitionError(f"expected a number {GIVEN_RANGE}, found {_kind(x)}", path=path)
-        return Fraction(x)
-    if isinstance(x, float):
-        raise DefinitionError(f"expected a finite number, found {x}", path=path)
-    if isinstance(x, list):
-        raise DefinitionError("expected a number, found a list (values have at most two "
-                              "dimensions)", path=path)
-    raise DefinitionError(f"expected a number, found {_kind(x)}", path=path)
-
-
-def _kind(x) -> str:
-    if isinstance(x, Decimal):
-        return x.text if len(x.text) < 40 else "a long number"
-    if isinstance(x, int) and not isinstance(x, bool):
-        return str(x) if abs(x) < 10 ** 40 else "a long number"
-    if isinstance(x, float):
-        return format(x, "g")
-    if isinstance(x, str):
-        return f"'{x}'" if len(x) < 40 else "a text"
-    if isinstance(x, bool):
-        return str(x).lower()
-    if x is None:
-        return "nothing (null)"
-    if isinstance(x, dict):
-        return "a mapping"
-    if isinstance(x, list):
-        return "a list"
-    return type(x).__name__
-
-
 def _parse_path(path: str) -> tuple:
     parts: list = []
     for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
@@ -362,6 +289,13 @@ BOUND_MESSAGES = {
 }
 
 
+def _bound(v) -> str:
+    """A bound as a definition would write it: 0.5, 10000, 1e15."""
+    if isinstance(v, (int, float)) and abs(v) >= 10 ** 6:
+        return f"{v:.0e}".replace("e+", "e")
+    return format(v, "g") if isinstance(v, float) else str(v)
+
+
 def _plain(message: str) -> str:
     message = re.sub(r"^(Value error|Assertion failed), ", "", message)
     message = re.sub(r"^Input should (be|have) ", "expected ", message)
@@ -382,8 +316,7 @@ def _from_pydantic(exc: ValidationError) -> DefinitionError:
         return DefinitionError(f"unknown key '{key}'{hint}", path=format_path(loc))
     if kind == "missing":
         return DefinitionError(f"missing required key '{loc[-1]}'", path=format_path(loc[:-1]))
-    bounds = {k: format(v, "g") if isinstance(v, float) else v
-              for k, v in error.get("ctx", {}).items()}
+    bounds = {k: _bound(v) for k, v in error.get("ctx", {}).items()}
     message = PLAIN_MESSAGES.get(kind) or BOUND_MESSAGES.get(kind, "").format(**bounds) \
         or _plain(error["msg"])
     if kind == "string_too_long":

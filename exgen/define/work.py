@@ -22,14 +22,25 @@ EXACT_FACTOR = 2
 
 def graph_work(graph: Graph, exact: bool) -> int:
     """Units to solve and write one exercise's forward and backward pass."""
-    units = 0
+    return _work(graph, exact)[0]
+
+
+def _work(graph: Graph, exact: bool) -> tuple[int, str]:
+    """The units, and the step that costs the most, described."""
+    units, largest = 0, (0, "")
     for node in graph.nodes.values():
-        size = node.shape[0] * node.shape[1]
+        rows, cols = node.shape
+        size = rows * cols
+        what = f"{node.name} ({rows}×{cols})"
         if node.kind == "op" and node.op.name == "matmul":
-            inner = graph.nodes[node.inputs[0]].shape[1]
-            size *= inner
+            a, b = (graph.nodes[i] for i in node.inputs)
+            size *= a.shape[1]
+            what = (f"{node.name} ({a.shape[0]}×{a.shape[1]} times {b.shape[0]}×{b.shape[1]}: "
+                    f"{size} products)")
         units += size + NODE_OVERHEAD
-    return units * (EXACT_FACTOR if exact else 1)
+        largest = max(largest, (size, what), key=lambda t: t[0])
+    factor = EXACT_FACTOR if exact else 1
+    return units * factor, largest[1]
 
 
 def _paths(graph: Graph, of: str, wrt: str) -> tuple[int, int]:
@@ -46,11 +57,11 @@ def _paths(graph: Graph, of: str, wrt: str) -> tuple[int, int]:
 
 def check_work(exercises, variant_rules: dict, tries: int | None) -> None:
     """Refuse a sheet whose key would take minutes or gigabytes, naming what to shrink."""
-    total, largest = 0, (0, None)
+    total, largest = 0, (0, None, "")
     for ex in exercises:
-        units = graph_work(ex.graph, ex.exact)
+        units, step = _work(ex.graph, ex.exact)
         total += units
-        largest = max(largest, (units, ex.index), key=lambda t: t[0])
+        largest = max(largest, (units, ex.index, step), key=lambda t: t[0])
         names = [name for name, _ in ex.asks]
         if "numeric_check" in names:
             entries = sum(ex.graph.nodes[p].shape[0] * ex.graph.nodes[p].shape[1]
@@ -77,11 +88,11 @@ def check_work(exercises, variant_rules: dict, tries: int | None) -> None:
                 f"lower tries to {max(1, MAX_TRIES_WORK // units)} or make the values smaller",
                 path="variants.tries")
     if total > MAX_SHEET_WORK:
-        units, index = largest
+        units, index, step = largest
         raise DefinitionError(
             f"the key needs about {total} units of work (one unit a computed number, or one "
             f"product in a matrix product); at most {MAX_SHEET_WORK}: make the values smaller "
-            f"(exercises[{index}] has the most, {units})", path=f"exercises[{index}].values")
+            f"(exercises[{index}] needs {units}, most for {step})", path=f"exercises[{index}].values")
 
 
 def _drawn(ex, variant_rules: dict) -> bool:

@@ -51,7 +51,7 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses aliases (no billion-laughs), tags beyond plain data and
     deep nesting, and keeps float text."""
 
-    depth = 0
+    trail: list = []     # the key path of the collection being composed
     paths: dict = {}     # id(node) -> key path, for errors found while constructing
 
     def compose_node(self, parent, index):
@@ -62,14 +62,17 @@ class _Loader(yaml.SafeLoader):
                 f"YAML aliases (*{event.anchor}) are not allowed in definitions; write the value out",
                 line=line)
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            if self.depth >= MAX_DEPTH:
+            # index is the key node in a mapping, the position in a list
+            self.trail.append(index.value if isinstance(index, yaml.ScalarNode) else index)
+            if len(self.trail) > MAX_DEPTH:
+                parts = tuple(p for p in self.trail[1:] if p is not None)
+                path = format_path(parts[:6]) + ("…" if len(parts) > 6 else "")
                 raise DefinitionError(f"lists and mappings nested too deeply (at most {MAX_DEPTH} "
-                                      f"levels)", line=line)
-            self.depth += 1
+                                      f"levels)", path=path, line=line)
             try:
                 return super().compose_node(parent, index)
             finally:
-                self.depth -= 1
+                self.trail.pop()
         return super().compose_node(parent, index)
 
     def construct_object(self, node, deep=False):
@@ -103,8 +106,8 @@ def _construct_float(loader, node):
 def _construct_int(loader, node):
     text = loader.construct_scalar(node)
     if sum(c.isdigit() for c in text) > MAX_INT_DIGITS:
-        raise DefinitionError(f"a whole number of {sum(c.isdigit() for c in text)} digits; "
-                              f"numbers have at most {MAX_INT_DIGITS}", line=node.start_mark.line + 1)
+        raise DefinitionError(f"expected a number of at most {MAX_INT_DIGITS} digits, found one of "
+                              f"{sum(c.isdigit() for c in text)}", line=node.start_mark.line + 1)
     return loader.construct_yaml_int(node)
 
 
@@ -193,8 +196,23 @@ def _decode(raw: bytes, shown_as: str) -> str:
         line = text.count("\n", 0, bad.start()) + 1
         raise DefinitionError(f"the character U+{ord(bad.group()):04X} is not allowed in a "
                               f"definition (control and non-characters; write text only)",
-                              shown_as, line=line)
+                              shown_as, _path_at(NOT_PRINTABLE.sub(" ", text), line), line)
     return text
+
+
+def _path_at(text: str, line: int) -> str:
+    """The key path of the last key that starts at or before ``line``, if the text reads."""
+    try:
+        loader = _Loader(text)
+        loader.trail = []
+        try:
+            lines = _line_map(loader.get_single_node())
+        finally:
+            loader.dispose()
+    except Exception:  # noqa: BLE001  (only a hint for a message that stands without it)
+        return ""
+    before = [path for path, at in lines.items() if at <= line and path]
+    return format_path(max(before, key=lambda p: (lines[p], len(p)))) if before else ""
 
 
 def read_yaml(path: Path, shown_as: str) -> tuple[object, dict]:
@@ -204,6 +222,7 @@ def read_yaml(path: Path, shown_as: str) -> tuple[object, dict]:
         loader = _Loader(text)
     except yaml.YAMLError as exc:  # the reader's own checks, should any remain
         raise DefinitionError(f"invalid YAML: {exc}", shown_as) from None
+    loader.trail = []
     try:
         node = loader.get_single_node()
         if node is None:
