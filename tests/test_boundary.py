@@ -94,6 +94,14 @@ CASES = {
     "a value given twice": (edit("yhat: [1, 0]", "yhat: [1, 0]\n      yhat: [0, 1]"),
                             f"{F}:29: exercises[0].values.yhat: the key 'yhat' is given twice "
                             "(lines 28 and 29); give it once"),
+    "NUL written as an escape": (edit("title: Deep", 'title: "\\0" # Deep'),
+                                 f"{F}:3: title: the character U+0000 {CONTROL}"),
+    "a template path of 5,000 characters": (Q3 + "templates: " + "x" * 5000 + "\n",
+                                            f"{F}:33: templates: expected a text of at most 1000 "
+                                            "characters, found 5000 characters"),
+    "a template path too long for the system": (Q3 + "templates: " + "x" * 300 + "\n",
+                                                f"{F}:33: templates: template folder '" + "x" * 300
+                                                + "' does not exist (relative to the definition file)"),
     # numbers
     "1.0e+22 in a value": (edit("x: [1, 2, 3, 4]", "x: [1, 2, 3, 1.0e+22]"),
                            f"{F}:27: exercises[0].values.x[3]: expected a number {RANGE}, found 1.0e+22"),

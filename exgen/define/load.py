@@ -79,8 +79,12 @@ def load_sheet(name_or_path: str, cwd: Path | None = None) -> SheetDef:
         sheet = _load(name, shown, data, lines)
         sheet.lines = lines
         if sheet.spec.templates is not None:
-            folder = (path.parent / sheet.spec.templates).resolve()
-            if not folder.is_dir():
+            try:
+                folder = (path.parent / sheet.spec.templates).resolve()
+                found = folder.is_dir()
+            except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, a link loop
+                found = False
+            if not found:
                 raise DefinitionError(f"template folder {sheet.spec.templates!r} does not exist "
                                       f"(relative to the definition file)", path="templates")
             sheet.template_dir = str(folder)

@@ -193,7 +193,7 @@ class Sheet(Strict):
     intro: TexText = ""
     rounding: RoundingSpec = RoundingSpec()
     notation: NotationSpec = NotationSpec()
-    templates: str | None = None       # a folder whose templates override the defaults
+    templates: str | None = Field(None, max_length=1000)   # a folder whose templates override the defaults
     variants: VariantsSpec | None = None
     exercises: list[Exercise] = Field(min_length=1, max_length=50)
 

@@ -111,6 +111,17 @@ def _construct_int(loader, node):
     return loader.construct_yaml_int(node)
 
 
+def _construct_str(loader, node):
+    text = loader.construct_yaml_str(node)
+    bad = NOT_PRINTABLE.search(text)
+    if bad:  # written as an escape ("\0", "\e"): the raw text passed the check
+        raise DefinitionError(f"the character U+{ord(bad.group()):04X} is not allowed in a "
+                              f"definition (control and non-characters; write text only)",
+                              line=node.start_mark.line + 1)
+    return text
+
+
+_Loader.add_constructor(TAG + "str", _construct_str)
 _Loader.add_constructor(TAG + "float", _construct_float)
 _Loader.add_constructor(TAG + "int", _construct_int)
 _Loader.add_implicit_resolver(TAG + "float", EXPONENT_FLOAT, list("-+.0123456789"))
