@@ -157,6 +157,10 @@ def _line_map(node, path=(), lines=None, paths=None) -> dict:
         for key, value in node.value:
             k = _key_text(key)
             line = key.start_mark.line + 1
+            if key.tag not in ALLOWED_TAGS:
+                raise DefinitionError(f"the tag {_tag_name(key.tag)} is not allowed; definitions "
+                                      f"hold plain values (numbers, texts, true/false, lists and "
+                                      f"mappings)", path=format_path(path), line=line)
             if k in seen:
                 raise DefinitionError(f"the key '{k}' is given twice (lines {seen[k]} and {line}); "
                                       f"give it once", path=format_path(path + (k,)), line=line)
