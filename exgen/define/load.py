@@ -14,7 +14,7 @@ from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
 from exgen.errors import DefinitionError
 from exgen.engine.graph import Graph, GraphError, compile_graph, describe
 from exgen.define.layers import compile_layers
-from exgen.define.work import check_work
+from exgen.define.work import check_exercise_work, check_work
 from exgen.asks.logic_design import design as design_logic
 from exgen.engine.snippet import draw_values
 from exgen.engine.rounding import Rounding
@@ -169,6 +169,7 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
             raise DefinitionError(TOO_DEEP, path=f"{where}[{k}]") from None
     try:
         graph = compile_graph(equations, given, loss, params, layout)
+        check_exercise_work(graph, exact and graph.exact, index)
     except GraphError as exc:
         if exc.blame:
             path = f"values.{exc.blame}" if exc.blame in ex.values else \

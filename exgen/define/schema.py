@@ -70,7 +70,7 @@ class NotationSpec(Strict):
 class EquationsNetwork(Strict):
     equations: list[str] = Field(min_length=1, max_length=200)
     loss: Name
-    params: list[Name] = []
+    params: list[Name] = Field([], max_length=200)
     layout: Literal["column", "row"] = "column"
 
 
@@ -146,7 +146,7 @@ ASK_OPTIONS = {"numeric_check": NumericCheckOptions, "update": UpdateOptions,
 
 class Exercise(Strict):
     id: Name
-    title: str
+    title: str = Field(max_length=500)
     points: float | None = Field(None, ge=0, le=1000, allow_inf_nan=False)
     prompt: TexText = ""
     network: Network | None = None
@@ -181,14 +181,14 @@ class DrawRule(Strict):
 
 class VariantsSpec(Strict):
     seed: str = Field(min_length=1, max_length=200)
-    draw: dict[str, DrawRule] = Field(min_length=1)          # name, or exercise_id.name
-    require: list[Union[str, dict[str, Number]]] = []
+    draw: dict[str, DrawRule] = Field(min_length=1, max_length=500)   # name, or exercise_id.name
+    require: list[Union[str, dict[str, Number]]] = Field([], max_length=20)
     tries: int = Field(1000, ge=1, le=10_000)   # the sheet's work bounds tries × work, too
 
 
 class Sheet(Strict):
-    title: str
-    course: str = ""
+    title: str = Field(max_length=500)
+    course: str = Field("", max_length=500)
     due: Union[datetime.date, str, None] = None
     intro: TexText = ""
     rounding: RoundingSpec = RoundingSpec()

@@ -89,10 +89,21 @@ def check_work(exercises, variant_rules: dict, tries: int | None) -> None:
                 path="variants.tries")
     if total > MAX_SHEET_WORK:
         units, index, step = largest
-        raise DefinitionError(
-            f"the key needs about {total} units of work (one unit a computed number, or one "
+        raise DefinitionError(_too_much(total, units, index, step),
+                              path=f"exercises[{index}].values")
+
+
+def check_exercise_work(graph: Graph, exact: bool, index: int) -> None:
+    """One exercise alone over the sheet's bound: refused before anything else walks it."""
+    units, step = _work(graph, exact)
+    if units > MAX_SHEET_WORK:
+        raise DefinitionError(_too_much(units, units, index, step), path="values")
+
+
+def _too_much(total: int, units: int, index: int, step: str) -> str:
+    return (f"the key needs about {total} units of work (one unit a computed number, or one "
             f"product in a matrix product); at most {MAX_SHEET_WORK}: make the values smaller "
-            f"(exercises[{index}] needs {units}, most for {step})", path=f"exercises[{index}].values")
+            f"(exercises[{index}] needs {units}, most for {step})")
 
 
 def _drawn(ex, variant_rules: dict) -> bool:
