@@ -52,6 +52,7 @@ class SheetDef:
     exercises: list[ExerciseDef]
     lines: dict = field(default_factory=dict, repr=False)
     template_dir: str | None = None
+    folder: str | None = None   # the definition file's folder: its images, its templates
     variant_rules: dict = field(default_factory=dict, repr=False)
 
     def error(self, cls, message: str, path: str):
@@ -78,16 +79,39 @@ def load_sheet(name_or_path: str, cwd: Path | None = None) -> SheetDef:
     try:
         sheet = _load(name, shown, data, lines)
         sheet.lines = lines
+        sheet.folder = str(path.parent.resolve())
         if sheet.spec.templates is not None:
-            folder = (path.parent / sheet.spec.templates).resolve()
-            if not folder.is_dir():
-                raise DefinitionError(f"template folder {sheet.spec.templates!r} does not exist "
-                                      f"(relative to the definition file)", path="templates")
-            sheet.template_dir = str(folder)
+            sheet.template_dir = _template_folder(Path(sheet.folder), sheet.spec.templates)
         return sheet
     except DefinitionError as exc:
         key = _parse_path(exc.path)
         raise exc.located(shown, _line_for(lines, key)) from None
+
+
+MAX_TEMPLATES_PATH = 1024
+
+
+def _template_folder(home: Path, written: str) -> str:
+    """The sheet's templates folder: an existing folder inside the definition's own folder
+    (a definition cannot point exgen at templates elsewhere on the machine)."""
+    named = repr(written) if len(written) <= 80 else repr(written[:60]) + "…"
+    if len(written) > MAX_TEMPLATES_PATH:
+        raise DefinitionError(f"template folder path is {len(written):,} characters long "
+                              f"(at most {MAX_TEMPLATES_PATH})", path="templates")
+    try:
+        folder = (home / written).resolve()
+        exists = folder.is_dir()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise DefinitionError(f"template folder {named} cannot be used "
+                              f"({getattr(exc, 'strerror', None) or exc})", path="templates") from None
+    if not folder.is_relative_to(home):
+        raise DefinitionError(f"template folder {named} is outside the definition's folder "
+                              f"{home}: a sheet's templates must be in that folder or below it",
+                              path="templates")
+    if not exists:
+        raise DefinitionError(f"template folder {named} does not exist "
+                              f"(relative to the definition file)", path="templates")
+    return str(folder)
 
 
 def _load(name: str, shown: str, data, lines) -> SheetDef:

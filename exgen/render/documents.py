@@ -1,18 +1,19 @@
 """Render the sheet and the key as self-contained HTML (Jinja, StrictUndefined)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError,
-                    select_autoescape)
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
-from exgen.errors import TemplateProblem
+from exgen.errors import DefinitionError, ExgenError
+from exgen.render.sandbox import SheetSandbox, SheetTemplates, problem, style_sheet
 from exgen.render.graph_figure import computational_graph
 from exgen.render.architecture_figure import architecture
 from exgen.render.typeface import font_css
@@ -30,16 +31,20 @@ FONT_SLOT = "/* @font-face rules go here */"
 GRAPH_ASKS = ("graph", "graph_backward")
 DRAWING_ASKS = GRAPH_ASKS + ("param_count",)
 DEFAULT_TEMPLATES = Path(str(resources.files("exgen.render.templates")))
+# The templates exgen asks for by name (the rest are included by them).
+USED_TEMPLATES = ("sheet.html", "key.html")
 
 
 @lru_cache(maxsize=8)
 def environment(custom: str | None = None) -> Environment:
+    """The templates, in Jinja's sandbox: a sheet's own templates folder (which overrides
+    the defaults) must not be able to run code, whatever it holds."""
     loaders = [FileSystemLoader(str(DEFAULT_TEMPLATES))]
     if custom:
-        loaders.insert(0, FileSystemLoader(custom))
-    env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html"], default=True),
-                      trim_blocks=True, lstrip_blocks=True)
+        loaders.insert(0, SheetTemplates(custom))
+    env = SheetSandbox(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html"], default=True),
+                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(math_html=to_html, matrix_html=matrix_html, step_html=step_html,
                        column=lambda cells: [[c] for c in cells])
     return env
@@ -54,20 +59,30 @@ class Documents:
 def render(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
            student: str | None = None) -> Documents:
     results = results if results is not None else [{} for _ in traces]
-    try:
+    with _template_problems(sheet.template_dir):
         return _render(sheet, traces, results, student)
-    except TemplateError as exc:
-        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "a template"
-        line = getattr(exc, "lineno", None)
-        where = f"{where}:{line}" if line else where
-        raise TemplateProblem(f"{where}: {exc.message or exc}") from None
+
+
+@contextmanager
+def _template_problems(custom: str | None):
+    """Whatever goes wrong in a template, as a TemplateProblem naming the file and line."""
+    try:
+        yield
+    except ExgenError:
+        raise
+    except Exception as exc:
+        mapped = problem(exc, custom, DEFAULT_TEMPLATES)
+        if mapped is None:
+            raise
+        raise mapped from None
 
 
 def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: str | None) -> Documents:
     env = environment(sheet.template_dir)
-    markdown = make_markdown(lambda f: str(to_html(f)))
-    exercises = [_exercise_view(sheet, ex, t, r, markdown, i)
+    markdown = make_markdown(lambda f: str(to_html(f)), sheet.folder)
+    exercises = [_exercise_view(sheet, ex, t, r, _located(markdown, sheet, f"{ex.path}.prompt"), i)
                  for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)]
+    markdown = _located(markdown, sheet, "intro")
     css_text = _style(sheet.template_dir)
     out = {}
     for kind in ("sheet", "key"):
@@ -84,12 +99,22 @@ def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: 
     return Documents(out["sheet"], out["key"])
 
 
+def _located(markdown, sheet: SheetDef, path: str):
+    """``markdown`` whose refusals (a remote image) name the file, line and key path."""
+    def render_text(text: str) -> str:
+        try:
+            return markdown(text)
+        except DefinitionError as exc:
+            raise sheet.error(DefinitionError, exc.message, path) from None
+    return render_text
+
+
 @lru_cache(maxsize=8)
 def _style(custom: str | None) -> str:
-    """The print CSS: the sheet's own style.css if its template folder has one
+    """The print CSS: the sheet's own style.css (checked) if its template folder has one
     (read once per process: a class build renders it for every student)."""
-    own = Path(custom) / "style.css" if custom else None
-    return (own if own and own.exists() else DEFAULT_TEMPLATES / "style.css").read_text()
+    own = style_sheet(custom) if custom else None
+    return own if own is not None else (DEFAULT_TEMPLATES / "style.css").read_text()
 
 
 def rounding_text(rounding, exact: bool) -> str:
@@ -144,8 +169,15 @@ _FIGURES: dict = {}
 def warm(sheet: SheetDef) -> None:
     """Fill the caches the class build's workers inherit: templates, figures, fonts."""
     env = environment(sheet.template_dir)
-    for name in env.list_templates(extensions=["html"]):
-        env.get_template(name)
+    with _template_problems(sheet.template_dir):
+        # the names exgen uses, never every file of the sheet's folder: the sheet's own
+        # partials load when a document includes them (an unused broken one is no error)
+        own = Path(sheet.template_dir) if sheet.template_dir else None
+        defaults = FileSystemLoader(str(DEFAULT_TEMPLATES)).list_templates()
+        for name in USED_TEMPLATES + tuple(n for n in defaults if n.endswith(".html")):
+            if name in USED_TEMPLATES or own is None or not (own / name).exists():
+                env.get_template(name)
+        _style(sheet.template_dir)
     for ex in sheet.exercises:
         notation = Notation.of(ex.graph, sheet.spec.notation)
         if _has_architecture(ex):

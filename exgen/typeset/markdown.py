@@ -1,16 +1,28 @@
-"""Prompt text: Markdown (raw HTML escaped) with `$…$` math set as HTML text."""
+"""Prompt text: Markdown (raw HTML escaped) with `$…$` math set as HTML text, and images
+embedded as data: URIs (a document fetches nothing, and its HTML stands alone)."""
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from exgen.errors import DefinitionError
+from exgen.typeset.local_files import FileRefused, read_inside
 from exgen.typeset.texmath import parse_tex
 
+MAX_IMAGE_BYTES = 2_000_000
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".svg": "image/svg+xml"}
 
-def make_markdown(render_math: Callable[[object], str]) -> Callable[[str], str]:
-    """A Markdown-to-HTML function whose math goes through ``render_math``."""
+
+def make_markdown(render_math: Callable[[object], str],
+                  folder: str | None = None) -> Callable[[str], str]:
+    """A Markdown-to-HTML function whose math goes through ``render_math`` and whose images
+    are files inside ``folder`` (the definition's), embedded."""
     md = MarkdownIt("commonmark", {"html": False, "typographer": True})
     md.enable(["replacements", "smartquotes", "table"])
     md.use(dollarmath_plugin, allow_space=True, double_inline=True)
@@ -25,4 +37,50 @@ def make_markdown(render_math: Callable[[object], str]) -> Callable[[str], str]:
     md.add_render_rule("math_inline_double", inline)
     md.add_render_rule("math_block", block)
     md.add_render_rule("math_block_label", block)
+
+    def image(self, tokens, idx, options, env):
+        tokens[idx].attrSet("src", embedded_image(str(tokens[idx].attrGet("src")), folder))
+        return self.image(tokens, idx, options, env)
+
+    md.add_render_rule("image", image)
     return md.render
+
+
+def embedded_image(src: str, folder: str | None) -> str:
+    """A prompt image as a data: URI: a PNG, JPEG or SVG file inside the definition's folder
+    (or a data: URI already). Raises DefinitionError (the caller adds where) otherwise."""
+    if src.lower().startswith("data:"):
+        return src
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc:
+        raise DefinitionError(f"image {src!r} is not a file beside the definition: exgen fetches "
+                              f"nothing from the network or from elsewhere (save the image in "
+                              f"the definition's folder and give its relative path)")
+    relative = unquote(parts.path)
+    kind = IMAGE_TYPES.get(Path(relative).suffix.lower())
+    if kind is None:
+        raise DefinitionError(f"image {src!r}: only .png, .jpg/.jpeg and .svg files are embedded")
+    if folder is None or Path(relative).is_absolute():
+        raise DefinitionError(f"image {src!r}: give a path relative to the definition's folder")
+    try:
+        data = read_inside(Path(folder), relative, MAX_IMAGE_BYTES)
+    except FileNotFoundError:
+        raise DefinitionError(f"image {src!r} does not exist (relative to the definition's "
+                              f"folder)") from None
+    except FileRefused as exc:
+        raise DefinitionError(f"image {src!r} {exc}") from None
+    if not _looks_like(kind, data):
+        raise DefinitionError(f"image {src!r} is not a {kind.split('/')[1].upper()} file")
+    return _data_uri(kind, data)
+
+
+def _looks_like(kind: str, data: bytes) -> bool:
+    if kind == "image/png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n")
+    if kind == "image/jpeg":
+        return data.startswith(b"\xff\xd8\xff")
+    return b"<svg" in data[:4096]
+
+
+def _data_uri(kind: str, data: bytes) -> str:
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"

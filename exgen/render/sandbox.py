@@ -1,0 +1,179 @@
+"""Where a sheet's own templates run: Jinja's immutable sandbox, a loader that reads only
+regular UTF-8 files inside the sheet's templates folder, a checked style sheet, and one
+mapping from anything a template can do wrong to a TemplateProblem naming the file and
+line. Nothing in a definition is ever executed; that holds for its templates too."""
+from __future__ import annotations
+
+import operator
+import os
+import re
+from pathlib import Path
+from types import TracebackType
+
+import tinycss2
+from jinja2 import BaseLoader, TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from exgen.errors import TemplateProblem
+from exgen.typeset.local_files import FileRefused, decoded, read_inside
+
+MAX_TEMPLATE_BYTES = 1_000_000
+MAX_POWER = 1_000           # largest exponent `**` takes (10 ** 10 ** 9 would run for hours)
+MAX_SIZE = 1_000_000        # longest string or list `*` and `%` may make
+# Functions whose string argument is a URL (a bare url(...) is a URL token of its own).
+URL_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"}
+
+
+class SheetSandbox(ImmutableSandboxedEnvironment):
+    """No attribute starting with `_`, no mutation of lists or dicts, and operators bounded
+    so that a template cannot run for minutes or fill the memory either."""
+
+    intercepted_binops = frozenset(["**", "*", "%"])
+
+    def call_binop(self, context, op: str, left, right):
+        if op == "**" and _number(left) and _number(right) and abs(right) > MAX_POWER \
+                and abs(left) not in (0, 1):
+            raise SecurityError(f"exponent {right} is larger than {MAX_POWER}")
+        if op == "*" and _number(right) and hasattr(left, "__len__") or \
+                op == "*" and _number(left) and hasattr(right, "__len__"):
+            size, times = (len(left), right) if _number(right) else (len(right), left)
+            if size * times > MAX_SIZE:
+                raise SecurityError(f"repetition would make {size * times:,} items "
+                                    f"(at most {MAX_SIZE:,})")
+        if op == "%" and isinstance(left, str):
+            widths = [int(w) for w in re.findall(r"%[-#0 +]*(\d+)", left)]
+            if any(w > MAX_SIZE for w in widths):
+                raise SecurityError(f"format width {max(widths):,} (at most {MAX_SIZE:,})")
+        return {"**": operator.pow, "*": operator.mul, "%": operator.mod}[op](left, right)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class SheetTemplates(BaseLoader):
+    """A sheet's own templates: regular UTF-8 files inside its templates folder."""
+
+    def __init__(self, folder: str):
+        self.folder = Path(folder)
+
+    def get_source(self, environment, template: str):
+        pieces = split_template_path(template)  # refuses '..'
+        path = self.folder.joinpath(*pieces)
+        try:
+            source = decoded(read_inside(self.folder, Path(*pieces), MAX_TEMPLATE_BYTES))
+        except FileNotFoundError:
+            raise TemplateNotFound(template) from None
+        except FileRefused as exc:
+            raise TemplateProblem(exc.about(shown(str(path)))) from None
+        mtime = _mtime(path)
+        return source, str(path), lambda: _mtime(path) == mtime
+
+    def list_templates(self) -> list[str]:
+        return []  # exgen asks for the names it uses, never for all the folder holds
+
+
+def _mtime(path: Path):
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def shown(filename: str) -> str:
+    """A template's file as the user knows it: relative to the working folder if inside it."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if relative.startswith("..") else relative
+
+
+def problem(exc: Exception, custom: str | None, default: Path) -> TemplateProblem | None:
+    """The TemplateProblem for an error raised while rendering, or None for an error in
+    exgen's own code (a bug, which should show as one). Errors in templates: Jinja's own,
+    endless recursion, and any error raised inside one of the sheet's own templates."""
+    folders = [Path(default)] + ([Path(custom)] if custom else [])
+    where = _innermost_template(exc.__traceback__, folders)
+    if isinstance(exc, TemplateSyntaxError) and exc.filename:
+        where = (exc.filename, exc.lineno)
+    ours = where is not None and custom is not None and Path(where[0]).is_relative_to(custom)
+    if not (isinstance(exc, (TemplateError, RecursionError)) or ours):
+        return None
+    if isinstance(exc, RecursionError):
+        what = "a template includes, imports or extends itself (endless recursion)"
+    elif isinstance(exc, TemplateNotFound):
+        what = f"no template named {exc.name!r}"
+    elif isinstance(exc, SecurityError):
+        what = f"not allowed in a sheet template: {exc.message}"
+    elif isinstance(exc, TemplateError):
+        what = exc.message or str(exc)
+    else:
+        what = f"{exc} ({type(exc).__name__})"
+    place = "a template" if where is None else shown(where[0]) + (f":{where[1]}" if where[1] else "")
+    return TemplateProblem(f"{place}: {what}")
+
+
+def _innermost_template(tb: TracebackType | None, folders: list[Path]):
+    """(file, line) of the innermost template frame, or None: Jinja rewrites the traceback
+    so that template code shows its own file and line."""
+    found = None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if any(Path(name).is_relative_to(f) for f in folders):
+            found = (name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def style_sheet(folder: str, name: str = "style.css") -> str | None:
+    """The sheet's own style sheet, checked, or None when its folder has none."""
+    path = str(Path(folder) / name)
+    try:
+        text = decoded(read_inside(Path(folder), name, MAX_TEMPLATE_BYTES))
+    except FileNotFoundError:
+        return None
+    except FileRefused as exc:
+        raise TemplateProblem(exc.about(shown(path))) from None
+    check_style(text, shown(path))
+    return text
+
+
+def check_style(text: str, shown_as: str) -> None:
+    """A style sheet goes inside a <style> element: it must not end the element (no `<`
+    at all) nor fetch anything (no @import, no URL but data: URIs). tinycss2 reads it as
+    a browser would, so CSS escapes (`u\\72l(`) and comments do not hide anything."""
+    if "<" in text:
+        line = text.count("\n", 0, text.index("<")) + 1
+        raise TemplateProblem(f"{shown_as}:{line}: a style sheet may not contain '<' (it would "
+                              f"end the <style> element: found {_around(text, text.index('<'))!r})")
+    for node, url in _urls(tinycss2.parse_stylesheet(text, skip_comments=True)):
+        if url is None:
+            raise TemplateProblem(f"{shown_as}:{node.source_line}: @import is not allowed "
+                                  f"(exgen fetches no other style sheet; copy its rules in)")
+        if not url.strip().lower().startswith("data:"):
+            raise TemplateProblem(f"{shown_as}:{node.source_line}: url({url!r}) is not allowed: "
+                                  f"a style sheet may only use data: URIs (exgen fetches nothing)")
+
+
+def _urls(nodes):
+    """(node, URL) for every URL in the nodes, (node, None) for an @import."""
+    for node in nodes:
+        kind = getattr(node, "type", "")
+        if kind == "at-rule" and node.lower_at_keyword == "import" or \
+                kind == "at-keyword" and node.lower_value == "import":
+            yield node, None
+        elif kind == "url":
+            yield node, node.value
+        elif kind == "function" and node.lower_name in URL_FUNCTIONS:
+            yield from ((node, arg.value) for arg in node.arguments if arg.type == "string")
+        for part in ("prelude", "content", "arguments"):
+            children = getattr(node, part, None)
+            if isinstance(children, list):
+                yield from _urls(children)
+
+
+def _around(text: str, at: int) -> str:
+    return text[at:at + 12].split("\n")[0]
