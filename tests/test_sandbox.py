@@ -223,6 +223,38 @@ def test_a_plain_style_sheet_is_used(sheet_dir):
     assert css in (sheet_dir / "out/s/sheet.html").read_text()
 
 
+ACTIVE = {
+    "a script": ("<p>\n<script>alert(1)</script>", "<script> is not allowed: a sheet runs no code and fetches nothing"),
+    "a handler": ('<div onclick="alert(1)">', "the attribute onclick is not allowed: a sheet runs no code"),
+    "a remote image": ('<img src="http://127.0.0.1:9/a.png">', "src='http://127.0.0.1:9/a.png' is "
+                       "not allowed: a sheet uses only data: URIs (exgen embeds prompt images itself)"),
+    "an svg image": ('<svg><image href="//127.0.0.1:9/a.png"/></svg>', "href='//127.0.0.1:9/a.png' "
+                     "is not allowed: a sheet uses only data: URIs (exgen embeds prompt images itself)"),
+    "a style attribute": ('<p style="background: url(http://127.0.0.1:9/a.png)">',
+                          "url('http://127.0.0.1:9/a.png') is not allowed: a style sheet may only "
+                          "use data: URIs (exgen fetches nothing)"),
+    "a style element": ('<style>\np {}\n@import "x.css";</style>', "@import is not allowed "
+                        "(exgen fetches no other style sheet; copy its rules in)"),
+    "a refresh": ('<meta http-equiv="refresh" content="0; url=http://127.0.0.1:9/">',
+                  "<meta> is not allowed: a sheet runs no code and fetches nothing"),
+    "a javascript link": ('<a href="javascript:alert(1)">x</a>',
+                          "the link 'javascript:alert(1)' is not allowed: a sheet runs no code"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACTIVE))
+def test_a_sheet_made_with_own_templates_runs_and_fetches_nothing(sheet_dir, case):
+    text, message = ACTIVE[case]
+    template(sheet_dir, "sheet.html", text)
+    line = 1 + text.count("\n")
+    refused(build(sheet_dir), f"{T}: sheet.html as rendered, line {line}: {message}")
+
+
+def test_links_to_click_are_allowed(sheet_dir):
+    template(sheet_dir, "partials/heading.html", '<h2><a href="https://example.org/dnn">{{ ex.title }}</a></h2>')
+    assert build(sheet_dir).exit_code == 0
+
+
 # 4. Prompt images and the URL fetcher
 
 def prompt(image: str) -> str:
@@ -239,6 +271,13 @@ def test_a_remote_prompt_image_is_refused_at_definition_time(sheet_dir, no_netwo
             f"{F}:{PROMPT_LINE}: exercises[0].prompt: image {image!r} is not a file beside the "
             f"definition: exgen fetches nothing from the network or from elsewhere (save the "
             f"image in the definition's folder and give its relative path)")
+
+
+def test_a_remote_image_in_the_intro_is_refused(sheet_dir, no_network):
+    result = build(sheet_dir, None, "intro: '![x](http://127.0.0.1:9/x.png)'\n" + FIXTURE)
+    refused(result, f"{F}:1: intro: image 'http://127.0.0.1:9/x.png' is not a file beside the "
+                    f"definition: exgen fetches nothing from the network or from elsewhere (save "
+                    f"the image in the definition's folder and give its relative path)")
 
 
 def test_a_local_prompt_image_is_embedded(sheet_dir):

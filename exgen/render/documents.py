@@ -13,7 +13,8 @@ from markupsafe import Markup
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError, ExgenError
-from exgen.render.sandbox import SheetSandbox, SheetTemplates, problem, style_sheet
+from exgen.render.sandbox import (SheetSandbox, SheetTemplates, check_document, problem, shown,
+                                  style_sheet)
 from exgen.render.graph_figure import computational_graph
 from exgen.render.architecture_figure import architecture
 from exgen.render.typeface import font_css
@@ -95,6 +96,8 @@ def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: 
             "exercises": exercises, "css": css_text, "font_css": FONT_SLOT,
         }
         html = env.get_template(f"{kind}.html").render(doc=doc)
+        if sheet.template_dir:  # the defaults are checked once, by the tests
+            check_document(html, f"{shown(sheet.template_dir)}: {kind}.html")
         out[kind] = html.replace(FONT_SLOT, font_css(html), 1)
     return Documents(out["sheet"], out["key"])
 

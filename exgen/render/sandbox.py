@@ -7,6 +7,8 @@ from __future__ import annotations
 import operator
 import os
 import re
+from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
 
@@ -100,7 +102,7 @@ def problem(exc: Exception, custom: str | None, default: Path) -> TemplateProble
     if isinstance(exc, TemplateSyntaxError) and exc.filename:
         where = (exc.filename, exc.lineno)
     ours = where is not None and custom is not None and Path(where[0]).is_relative_to(custom)
-    if not (isinstance(exc, (TemplateError, RecursionError)) or ours):
+    if not (isinstance(exc, TemplateError) or ours or isinstance(exc, RecursionError) and where):
         return None
     if isinstance(exc, RecursionError):
         what = "a template includes, imports or extends itself (endless recursion)"
@@ -143,36 +145,104 @@ def style_sheet(folder: str, name: str = "style.css") -> str | None:
 
 def check_style(text: str, shown_as: str) -> None:
     """A style sheet goes inside a <style> element: it must not end the element (no `<`
-    at all) nor fetch anything (no @import, no URL but data: URIs). tinycss2 reads it as
-    a browser would, so CSS escapes (`u\\72l(`) and comments do not hide anything."""
+    at all) nor fetch anything (no @import, no URL but data: URIs)."""
+    found = style_problem(text)
+    if found:
+        raise TemplateProblem(f"{shown_as}:{found[0]}: {found[1]}")
+
+
+@lru_cache(maxsize=64)  # a class build checks the same <style> for every student
+def style_problem(text: str) -> tuple[int, str] | None:
+    """(line, what) of the first thing a style sheet may not hold, or None. tinycss2 reads
+    it token by token as a browser would, so CSS escapes (`u\\72l(`), comments and broken
+    rules hide nothing."""
     if "<" in text:
-        line = text.count("\n", 0, text.index("<")) + 1
-        raise TemplateProblem(f"{shown_as}:{line}: a style sheet may not contain '<' (it would "
-                              f"end the <style> element: found {_around(text, text.index('<'))!r})")
-    for node, url in _urls(tinycss2.parse_stylesheet(text, skip_comments=True)):
+        return (text.count("\n", 0, text.index("<")) + 1,
+                f"a style sheet may not contain '<' (it would end the <style> element: "
+                f"found {_around(text, text.index('<'))!r})")
+    for node, url in _urls(tinycss2.parse_component_value_list(text, skip_comments=True)):
         if url is None:
-            raise TemplateProblem(f"{shown_as}:{node.source_line}: @import is not allowed "
-                                  f"(exgen fetches no other style sheet; copy its rules in)")
+            return (node.source_line, "@import is not allowed (exgen fetches no other style "
+                                      "sheet; copy its rules in)")
         if not url.strip().lower().startswith("data:"):
-            raise TemplateProblem(f"{shown_as}:{node.source_line}: url({url!r}) is not allowed: "
-                                  f"a style sheet may only use data: URIs (exgen fetches nothing)")
+            return (node.source_line, f"url({url!r}) is not allowed: a style sheet may only "
+                                      f"use data: URIs (exgen fetches nothing)")
+    return None
 
 
 def _urls(nodes):
     """(node, URL) for every URL in the nodes, (node, None) for an @import."""
     for node in nodes:
         kind = getattr(node, "type", "")
-        if kind == "at-rule" and node.lower_at_keyword == "import" or \
-                kind == "at-keyword" and node.lower_value == "import":
+        if kind == "at-keyword" and node.lower_value == "import":
             yield node, None
         elif kind == "url":
             yield node, node.value
         elif kind == "function" and node.lower_name in URL_FUNCTIONS:
             yield from ((node, arg.value) for arg in node.arguments if arg.type == "string")
-        for part in ("prelude", "content", "arguments"):
+        for part in ("content", "arguments"):  # blocks and functions
             children = getattr(node, part, None)
             if isinstance(children, list):
                 yield from _urls(children)
+
+
+# Elements that run code or fetch by themselves, in a students' browser or in WeasyPrint.
+ACTIVE_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base",
+                   "link", "form", "portal", "noscript", "template", "svg:script"}
+# Attributes whose URL a browser fetches (an <a>/<area> href is only followed when clicked).
+FETCHED = {"src", "href", "poster", "background", "action", "formaction", "data", "xlink:href",
+           "lowsrc", "dynsrc", "manifest", "codebase"}
+NEVER = {"srcset", "ping"}  # lists of URLs: src and a data: URI do
+LINKS = {"a", "area"}
+
+
+def check_document(html: str, shown_as: str) -> None:
+    """A document made with a sheet's own templates may show anything, but neither run
+    code nor fetch: no script or other active element, no on… handler, no URL but data:
+    URIs and #anchors (links to click excepted), style checked as style.css is."""
+    scanner = _Scanner(shown_as)
+    scanner.feed(html)
+    scanner.close()
+
+
+class _Scanner(HTMLParser):
+    def __init__(self, shown_as: str):
+        super().__init__(convert_charrefs=True)
+        self.shown_as = shown_as
+        self.in_style = False
+
+    def refuse(self, what: str, line_offset: int = 0):
+        line = self.getpos()[0] + line_offset
+        raise TemplateProblem(f"{self.shown_as} as rendered, line {line}: {what}")
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ACTIVE_ELEMENTS or tag == "meta" and any(n == "http-equiv" for n, _ in attrs):
+            self.refuse(f"<{tag}> is not allowed: a sheet runs no code and fetches nothing")
+        for name, value in attrs:
+            value = (value or "").strip()
+            if name.startswith("on"):
+                self.refuse(f"the attribute {name} is not allowed: a sheet runs no code")
+            elif name == "style" and style_problem(value):
+                self.refuse(style_problem(value)[1])
+            elif name == "href" and tag in LINKS:
+                if re.match(r"(?i)(javascript|vbscript|data):", value):
+                    self.refuse(f"the link {value[:40]!r} is not allowed: a sheet runs no code")
+            elif name in NEVER or name in FETCHED and not value.lower().startswith(("data:", "#")):
+                self.refuse(f"{name}={value[:60]!r} is not allowed: a sheet uses only data: URIs "
+                            f"(exgen embeds prompt images itself)")
+        self.in_style = tag == "style"
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        self.in_style = False
+
+    def handle_endtag(self, tag):
+        self.in_style = False
+
+    def handle_data(self, data):
+        found = style_problem(data) if self.in_style else None
+        if found:
+            self.refuse(found[1], found[0] - 1)
 
 
 def _around(text: str, at: int) -> str:
