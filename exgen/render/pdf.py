@@ -59,9 +59,9 @@ def html_to_pdf(html: str, folders: tuple[str, ...] = ()) -> bytes:
     try:
         document = HTML(string=html, base_url=None, url_fetcher=LocalOnly(folders)).render()
     except RefusedURL as refused:
-        raise TemplateProblem(f"the document refers to {_short(str(refused))}, which exgen does not "
-                              f"fetch: a sheet may use only data: URIs and files inside its "
-                              f"folder") from None
+        raise TemplateProblem(f"the document refers to {_short(str(refused))}, which exgen "
+                              f"does not fetch: a sheet may use only data: URIs and files "
+                              f"inside its folder") from None
     meta = document.metadata
     meta.created = FIXED_DATE
     meta.modified = FIXED_DATE

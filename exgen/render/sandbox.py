@@ -114,7 +114,10 @@ def problem(exc: Exception, custom: str | None, default: Path) -> TemplateProble
         what = exc.message or str(exc)
     else:
         what = f"{exc} ({type(exc).__name__})"
-    place = "a template" if where is None else shown(where[0]) + (f":{where[1]}" if where[1] else "")
+    if where is None:
+        place = "a template"
+    else:
+        place = shown(where[0]) + (f":{where[1]}" if where[1] else "")
     return TemplateProblem(f"{place}: {what}")
 
 
