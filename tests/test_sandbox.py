@@ -294,6 +294,22 @@ def test_a_local_prompt_image_is_embedded(sheet_dir):
     assert "fig%201.png" not in html
 
 
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'
+REMOTE_SVG = SVG.replace("<rect", '<image href="http://127.0.0.1:9/x.png" width="4" height="4"/><rect')
+
+
+def test_an_svg_prompt_image_is_embedded_unless_it_refers_elsewhere(sheet_dir, no_network):
+    (sheet_dir / "exercises" / "net.svg").write_text(SVG)
+    assert build(sheet_dir, None, prompt("net.svg")).exit_code == 0
+    uri = "data:image/svg+xml;base64," + base64.b64encode(SVG.encode()).decode()
+    assert f'<img src="{uri}"' in (sheet_dir / "out/s/sheet.html").read_text()
+    (sheet_dir / "exercises" / "net.svg").write_text(REMOTE_SVG)
+    refused(build(sheet_dir, None, prompt("net.svg")),
+            f"{F}:{PROMPT_LINE}: exercises[0].prompt: image 'net.svg' may not hold scripts, "
+            f"entities or references to other files or URLs (found "
+            f"'href=\"http://127.0.0.1:9/x.png\" width=\"4'); embed them as data: URIs")
+
+
 @pytest.mark.parametrize("image, message", [
     ("../outside.png", "image '../outside.png' is outside the folder {home}"),
     ("nope.png", "image 'nope.png' does not exist (relative to the definition's folder)"),
@@ -340,3 +356,11 @@ def test_the_pdf_build_names_the_refused_url(no_network):
     assert str(caught.value) == ("the document refers to 'http://127.0.0.1:9/x.png', which exgen "
                                  "does not fetch: a sheet may use only data: URIs and files "
                                  "inside its folder")
+
+
+@pytest.mark.pdf
+def test_a_url_inside_an_svg_is_refused_and_named_too(no_network):
+    # WeasyPrint swallows errors while drawing an SVG: the fetcher keeps what it refused
+    uri = "data:image/svg+xml;base64," + base64.b64encode(REMOTE_SVG.encode()).decode()
+    with pytest.raises(TemplateProblem, match="^the document refers to 'http://127.0.0.1:9/x.png'"):
+        html_to_pdf(f'<p>x</p><img src="{uri}">')

@@ -35,6 +35,7 @@ class LocalOnly(URLFetcher):
     def __init__(self, folders: tuple[str, ...] = ()):
         super().__init__(allowed_protocols=("data",), allow_redirects=False)
         self.roots = (PACKAGE, *(Path(f).resolve() for f in folders))
+        self.refused: list[str] = []  # WeasyPrint swallows some refusals (inside an SVG)
 
     def fetch(self, url: str, headers=None):
         scheme = url.split(":", 1)[0].lower() if ":" in url else ""
@@ -51,22 +52,27 @@ class LocalOnly(URLFetcher):
                         except (FileNotFoundError, FileRefused):
                             break
                         return URLFetcherResponse(url, body)
+        self.refused.append(url)
         raise RefusedURL(url)
 
 
 def html_to_pdf(html: str, folders: tuple[str, ...] = ()) -> bytes:
     """The PDF of ``html``; it may use data: URIs, exgen's own files and files in ``folders``."""
+    fetcher = LocalOnly(folders)
     try:
-        document = HTML(string=html, base_url=None, url_fetcher=LocalOnly(folders)).render()
-    except RefusedURL as refused:
-        raise TemplateProblem(f"the document refers to {_short(str(refused))}, which exgen "
+        document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+        meta = document.metadata
+        meta.created = FIXED_DATE
+        meta.modified = FIXED_DATE
+        meta.generator = f"exgen {__version__}"
+        pdf = document.write_pdf(uncompressed_pdf=False)  # draws SVG images: fetches too
+    except RefusedURL:
+        pass  # named below: the fetcher keeps every URL it refused
+    if fetcher.refused:
+        raise TemplateProblem(f"the document refers to {_short(fetcher.refused[0])}, which exgen "
                               f"does not fetch: a sheet may use only data: URIs and files "
-                              f"inside its folder") from None
-    meta = document.metadata
-    meta.created = FIXED_DATE
-    meta.modified = FIXED_DATE
-    meta.generator = f"exgen {__version__}"
-    return document.write_pdf(uncompressed_pdf=False)
+                              f"inside its folder")
+    return pdf
 
 
 def html_to_pdfs(htmls: list[str]) -> list[bytes]:

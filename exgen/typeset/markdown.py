@@ -3,6 +3,7 @@ embedded as data: URIs (a document fetches nothing, and its HTML stands alone)."
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlsplit
@@ -15,6 +16,11 @@ from exgen.typeset.local_files import FileRefused, read_inside
 from exgen.typeset.texmath import parse_tex
 
 MAX_IMAGE_BYTES = 2_000_000
+# What an SVG may not hold: a script or handler, an entity (which could read a file), a
+# reference to anything but its own #ids and data: URIs.
+SVG_ACTIVE = re.compile(rb"(?i)<script|<!entity|<foreignobject|\son\w+\s*=|"
+                        rb"href\s*=\s*[\"']?\s*(?!#|data:)[^\s\"'>]|"
+                        rb"url\(\s*[\"']?\s*(?!#|data:)[^\s\"')]|@import")
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".svg": "image/svg+xml"}
 
@@ -71,6 +77,11 @@ def embedded_image(src: str, folder: str | None) -> str:
         raise DefinitionError(f"image {src!r} {exc}") from None
     if not _looks_like(kind, data):
         raise DefinitionError(f"image {src!r} is not a {kind.split('/')[1].upper()} file")
+    active = SVG_ACTIVE.search(data) if kind == "image/svg+xml" else None
+    if active:
+        found = data[active.start():active.start() + 40].split(b"\n")[0].decode("utf-8", "replace")
+        raise DefinitionError(f"image {src!r} may not hold scripts, entities or references to "
+                              f"other files or URLs (found {found!r}); embed them as data: URIs")
     return _data_uri(kind, data)
 
 
