@@ -82,7 +82,16 @@ ESCAPES = {
     "a huge repetition": ('\n{{ "a" * 100000000 }}',
                           "repetition would make 100,000,000 items (at most 1,000,000)"),
     "a huge power": ("{{ 2 ** 100000000 }}", "exponent 100000000 is larger than 1000"),
-    "a huge format width": ('{{ "%0999999999d" % 1 }}', "format width 999,999,999 (at most 1,000,000)"),
+    "a huge format width": ('{{ "%0999999999d" % 1 }}',
+                            "format width '%0999999999' is too large (at most 1,000,000)"),
+    "a huge width from the arguments": ('{{ "%*d" % (1000000000, 1) }}',
+                                        "% with 1,000,000,000 would make a huge value (at most 1,000,000)"),
+    "a huge str.format width": ('{{ "{:>999999999}".format(1) }}',
+                                "format width '{:>999999999' is too large (at most 1,000,000)"),
+    "a huge padding method": ('{{ "a".ljust(1000000000) }}',
+                              "ljust with 1,000,000,000 would make a huge value (at most 1,000,000)"),
+    "a huge padding filter": ('{{ "a" | center(1000000000) }}',
+                              "center with 1,000,000,000 would make a huge value (at most 1,000,000)"),
 }
 
 

@@ -4,6 +4,7 @@ mapping from anything a template can do wrong to a TemplateProblem naming the fi
 line. Nothing in a definition is ever executed; that holds for its templates too."""
 from __future__ import annotations
 
+import functools
 import operator
 import os
 import re
@@ -29,10 +30,18 @@ URL_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "cross
 
 
 class SheetSandbox(ImmutableSandboxedEnvironment):
-    """No attribute starting with `_`, no mutation of lists or dicts, and operators bounded
-    so that a template cannot run for minutes or fill the memory either."""
+    """Jinja's sandbox keeps Python out of reach: no attribute starting with `_`, no
+    changing lists or dicts. On top, what makes one huge value out of small ones (`**`,
+    `*`, `%`, str.format, the padding and replacing methods and filters) is bounded, so
+    that a single expression cannot take gigabytes. (Nested loops can still run long.)"""
 
     intercepted_binops = frozenset(["**", "*", "%"])
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        for name in SIZED:
+            if name in self.filters:
+                self.filters[name] = _bounded(name, self.filters[name])
 
     def call_binop(self, context, op: str, left, right):
         if op == "**" and _number(left) and _number(right) and abs(right) > MAX_POWER \
@@ -45,10 +54,53 @@ class SheetSandbox(ImmutableSandboxedEnvironment):
                 raise SecurityError(f"repetition would make {size * times:,} items "
                                     f"(at most {MAX_SIZE:,})")
         if op == "%" and isinstance(left, str):
-            widths = [int(w) for w in re.findall(r"%[-#0 +]*(\d+)", left)]
-            if any(w > MAX_SIZE for w in widths):
-                raise SecurityError(f"format width {max(widths):,} (at most {MAX_SIZE:,})")
+            _check_size("%", [left, *(right if isinstance(right, tuple) else (right,))])
         return {"**": operator.pow, "*": operator.mul, "%": operator.mod}[op](left, right)
+
+    def call(self, context, obj, *args, **kwargs):
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, str) and getattr(obj, "__name__", "") in SIZED:
+            _check_size(obj.__name__, [owner, *args, *kwargs.values()])
+        return super().call(context, obj, *args, **kwargs)
+
+    def wrap_str_format(self, value):
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+
+        def bounded_format(*args, **kwargs):
+            _check_size("format", [value.__self__, *args, *kwargs.values()])
+            return wrapped(*args, **kwargs)
+        return bounded_format
+
+
+# Methods and filters whose result can be far larger than their arguments.
+SIZED = {"center", "ljust", "rjust", "zfill", "expandtabs", "indent", "replace", "format",
+         "format_map"}
+WIDTH = re.compile(r"%[-#0 +]*\d{7,}|\{[^{}]*:[^{}]*\d{7,}")
+
+
+def _bounded(name: str, function):
+    @functools.wraps(function)  # keeps Jinja's pass_eval_context marker
+    def bounded(*args, **kwargs):
+        _check_size(name, [*args, *kwargs.values()])
+        return function(*args, **kwargs)
+    return bounded
+
+
+def _check_size(name: str, args: list) -> None:
+    big = [a for a in args if _number(a) and abs(a) > MAX_SIZE]
+    if big:
+        raise SecurityError(f"{name} with {big[0]:,} would make a huge value "
+                            f"(at most {MAX_SIZE:,})")
+    texts = [a for a in args if isinstance(a, str)]
+    if name in ("%", "format", "format_map") and texts and WIDTH.search(texts[0]):
+        raise SecurityError(f"format width {WIDTH.search(texts[0]).group(0)!r} is too large "
+                            f"(at most {MAX_SIZE:,})")
+    if name == "replace" and len(texts) >= 3 and \
+            len(texts[0]) * max(1, len(texts[2])) > 10 * MAX_SIZE:
+        raise SecurityError(f"replace would make a value of up to "
+                            f"{len(texts[0]) * len(texts[2]):,} characters")
 
 
 def _number(value) -> bool:
