@@ -16,9 +16,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from exgen.cli import main
 from exgen.define.load import load_sheet
-from exgen.errors import TemplateProblem
+from exgen.errors import DefinitionError, TemplateProblem
 from exgen.render.documents import environment, warm
 from exgen.render.pdf import PACKAGE, LocalOnly, RefusedURL, html_to_pdf
+from exgen.render.sandbox import check_document
 from exgen.typeset import markdown
 
 FIXTURE = (Path(__file__).parent / "fixtures" / "q3.yaml").read_text()
@@ -265,6 +266,11 @@ def test_a_sheet_made_with_own_templates_runs_and_fetches_nothing(sheet_dir, cas
     refused(build(sheet_dir), f"{T}: sheet.html as rendered, line {line}: {message}")
 
 
+@pytest.mark.parametrize("name", ["sheet.html", "key.html"])
+def test_the_default_documents_pass_the_same_check(name):
+    check_document((Path(__file__).parent / "golden" / "sheet9" / name).read_text(), name)
+
+
 def test_links_to_click_are_allowed(sheet_dir):
     template(sheet_dir, "partials/heading.html", '<h2><a href="https://example.org/dnn">{{ ex.title }}</a></h2>')
     assert build(sheet_dir).exit_code == 0
@@ -293,6 +299,15 @@ def test_a_remote_image_in_the_intro_is_refused(sheet_dir, no_network):
     refused(result, f"{F}:1: intro: image 'http://127.0.0.1:9/x.png' is not a file beside the "
                     f"definition: exgen fetches nothing from the network or from elsewhere (save "
                     f"the image in the definition's folder and give its relative path)")
+
+
+def test_a_class_build_refuses_a_remote_image_before_any_student(sheet_dir, no_network):
+    (sheet_dir / F).write_text(SHEET9.replace("    prompt: >\n", "    prompt: >\n      ![x](http://127.0.0.1:9/x.png)\n", 1))
+    sheet = load_sheet(F)
+    line = SHEET9.splitlines().index("    prompt: >") + 1
+    with pytest.raises(DefinitionError) as caught:
+        warm(sheet)
+    assert str(caught.value).startswith(f"{F}:{line}: exercises[0].prompt: image 'http://127.0.0.1:9/x.png' is")
 
 
 def test_a_local_prompt_image_is_embedded(sheet_dir):

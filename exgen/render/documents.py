@@ -170,7 +170,8 @@ _FIGURES: dict = {}
 
 
 def warm(sheet: SheetDef) -> None:
-    """Fill the caches the class build's workers inherit: templates, figures, fonts."""
+    """Fill the caches the class build's workers inherit (templates, figures, fonts), and
+    check once what every student's documents share (templates, style sheet, images)."""
     env = environment(sheet.template_dir)
     with _template_problems(sheet.template_dir):
         # the names exgen uses, never every file of the sheet's folder: the sheet's own
@@ -181,6 +182,12 @@ def warm(sheet: SheetDef) -> None:
             if name in USED_TEMPLATES or own is None or not (own / name).exists():
                 env.get_template(name)
         _style(sheet.template_dir)
+    markdown = make_markdown(lambda f: str(to_html(f)), sheet.folder)
+    texts = [(sheet.spec.intro, "intro")] + [(ex.spec.prompt, f"{ex.path}.prompt")
+                                             for ex in sheet.exercises]
+    for text, path in texts:  # a refused image stops the build here, before any student
+        if text:
+            _located(markdown, sheet, path)(text)
     for ex in sheet.exercises:
         notation = Notation.of(ex.graph, sheet.spec.notation)
         if _has_architecture(ex):

@@ -1,14 +1,14 @@
-"""Where a sheet's own templates run: Jinja's immutable sandbox, a loader that reads only
-regular UTF-8 files inside the sheet's templates folder, a checked style sheet, and one
-mapping from anything a template can do wrong to a TemplateProblem naming the file and
-line. Nothing in a definition is ever executed; that holds for its templates too."""
+"""Where a sheet's own templates run: Jinja's immutable sandbox (with operators that could
+make huge values bounded), a loader that reads only regular UTF-8 files inside the sheet's
+templates folder, a checked style sheet, a check that the documents made run and fetch
+nothing, and one mapping from anything a template can do wrong to a TemplateProblem naming
+the file and line. Nothing in a definition is ever executed; that holds for its templates."""
 from __future__ import annotations
 
 import functools
 import operator
 import os
 import re
-from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
@@ -24,7 +24,7 @@ from exgen.typeset.local_files import FileRefused, decoded, read_inside
 
 MAX_TEMPLATE_BYTES = 1_000_000
 MAX_POWER = 1_000           # largest exponent `**` takes (10 ** 10 ** 9 would run for hours)
-MAX_SIZE = 1_000_000        # longest string or list `*` and `%` may make
+MAX_SIZE = 1_000_000        # longest string or list one operation may make
 # Functions whose string argument is a URL (a bare url(...) is a URL token of its own).
 URL_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"}
 
@@ -206,7 +206,7 @@ def check_style(text: str, shown_as: str) -> None:
         raise TemplateProblem(f"{shown_as}:{found[0]}: {found[1]}")
 
 
-@lru_cache(maxsize=64)  # a class build checks the same <style> for every student
+@functools.lru_cache(maxsize=64)  # a class build checks the same <style> for every student
 def style_problem(text: str) -> tuple[int, str] | None:
     """(line, what) of the first thing a style sheet may not hold, or None. tinycss2 reads
     it token by token as a browser would, so CSS escapes (`u\\72l(`), comments and broken
