@@ -132,6 +132,9 @@ FAILURES = {
                      "3: unexpected end of template, expected 'end of print statement'."),
     "missing include": ("sheet.html", '\n{% include "nope.html" %}',
                         "2: no template named 'nope.html'"),
+    "a file elsewhere": ("sheet.html", '{% include "/etc/passwd" %}',
+                         "1: no template named '/etc/passwd'"),
+    "a file above": ("sheet.html", '{% include "../s.yaml" %}', "1: no template named '../s.yaml'"),
     "undefined field": ("partials/heading.html", "<h2>{{ ex.no_such_field }}</h2>",
                         "1: 'dict object' has no attribute 'no_such_field'"),
 }
@@ -173,6 +176,13 @@ def test_a_templates_folder_outside_the_definitions_folder_is_refused(sheet_dir,
     (sheet_dir / "elsewhere").mkdir()
     home = sheet_dir.resolve() / "exercises"
     refused(build(sheet_dir, written), f"{F}:1: templates: " + message.format(home=home))
+
+
+def test_a_templates_folder_linked_from_elsewhere_is_refused(sheet_dir):
+    (sheet_dir / "exercises" / "linked").symlink_to(sheet_dir)
+    home = sheet_dir.resolve() / "exercises"
+    refused(build(sheet_dir, "linked"), f"{F}:1: templates: template folder 'linked' is outside "
+            f"the definition's folder {home}: a sheet's templates must be in that folder or below it")
 
 
 def test_the_class_build_loads_only_the_templates_it_uses(sheet_dir):
