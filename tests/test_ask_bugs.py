@@ -167,3 +167,17 @@ def _flat(x):
             yield from _flat(item)
     else:
         yield x
+
+
+@pytest.mark.parametrize("ask, message", [
+    ("gradients", "ask[0].gradients: expected a list of names, e.g. [W1, b1], found nothing"),
+    ("gradients: []", "ask[0].gradients: expected a list of names, e.g. [W1, b1], found []"),
+    ("gradients: [W1, 3]", "ask[0].gradients[1]: expected a text, found int"),
+    ("gradients: [zz]", "ask[0].gradients[0]: 'zz' is not a value of the network"),
+    ("forward: {a: 1}", "ask[0].forward: 'forward' takes no options"),
+])
+def test_ask_options_are_read_by_the_asks_own_model(tmp_path, monkeypatch, ask, message):
+    text = edit("ask: [forward, backward]", f"ask: [{ask}]")
+    result = run(tmp_path, monkeypatch, text)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: {F}:{line_of(text, 'ask:')}: exercises[0].{message}"

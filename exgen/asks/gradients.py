@@ -2,7 +2,7 @@
 an input, any value the loss depends on."""
 from __future__ import annotations
 
-from pydantic import Field, RootModel
+from pydantic import Field, RootModel, model_validator
 
 from exgen.asks.base import Ask, Name, Work, loss_and_param_gradients
 from exgen.errors import DefinitionError
@@ -12,6 +12,14 @@ class GradientOptions(RootModel[list[Name]]):
     """The names, e.g. [W1, b1] (read as a plain list)."""
 
     root: list[Name] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_list(cls, value):
+        if not isinstance(value, list) or not value:
+            found = "nothing" if value is None else repr(value)
+            raise ValueError(f"expected a list of names, e.g. [W1, b1], found {found}")
+        return value
 
 
 def check(graph, options: list[str], path: str) -> None:

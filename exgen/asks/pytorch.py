@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from exgen.asks.base import Ask, Work, loss_and_param_gradients
-from exgen.engine.equations import Expr
 from exgen.engine.rounding import Rounding
-from exgen.engine.solve import Trace, solve
+from exgen.engine.solve import solve
+from exgen.engine.solve import Trace
+from exgen.engine.equations import Expr
 from exgen.engine.snippet import snippet_code
 
 FUNCTIONS = {"relu": "torch.relu", "sigmoid": "torch.sigmoid", "tanh": "torch.tanh",

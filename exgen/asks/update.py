@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the definition stage sits above the asks
 
 
 class UpdateOptions(Strict):
-    lr: float = Field(gt=0)
+    lr: float = Field(gt=0, allow_inf_nan=False)
 
 
 @dataclass

@@ -202,8 +202,9 @@ def _parse_asks(items) -> list[tuple[str, object]]:
                 options = model.model_validate({} if options is None and not root else options)
             except ValidationError as exc:
                 inner = _from_pydantic(exc)
-                raise DefinitionError(inner.message, path=f"ask[{k}].{name}" +
-                                      ("." + inner.path if inner.path else "")) from None
+                inner_path = inner.path if inner.path.startswith("[") or not inner.path \
+                    else "." + inner.path
+                raise DefinitionError(inner.message, path=f"ask[{k}].{name}{inner_path}") from None
             options = options.root if root else options
         elif options is not None:
             raise DefinitionError(f"'{name}' takes no options", path=f"ask[{k}].{name}")
