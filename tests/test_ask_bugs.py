@@ -181,3 +181,43 @@ def test_ask_options_are_read_by_the_asks_own_model(tmp_path, monkeypatch, ask, 
     result = run(tmp_path, monkeypatch, text)
     assert result.exit_code == 2, result.output
     assert result.output.strip() == f"error: {F}:{line_of(text, 'ask:')}: exercises[0].{message}"
+
+
+LAYERS = """\
+title: t
+exercises:
+  - id: a
+    title: The softmax layer of a batch
+    network:
+      layers: [{units: 3}]
+      loss: softmax_ce
+      layout: row
+    values:
+      x: [[1, 2], [0.5, -1]]
+      t: [[0, 1, 0], [1, 0, 0]]
+      W1: [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
+      B1: [0.1, 0.1, 0.1]
+    ask: [softmax_ce]
+  - id: b
+    title: A mean over every entry
+    network:
+      equations: [p = softmax(h), L = -mean(y * log(p))]
+      loss: L
+    values:
+      h: [[2, 0.5], [1, 1], [0.1, -1]]
+      y: [[0, 1], [1, 0], [0, 0]]
+    ask: [softmax_ce]
+"""
+
+
+def test_softmax_ce_finds_n_in_the_layers_form_and_in_a_mean(tmp_path, monkeypatch):
+    result = run(tmp_path, monkeypatch, LAYERS, "ce")
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "out" / "ce" / "key.json").read_text())["exercises"]
+    assert data["a"]["asks"]["softmax_ce"]["N"] == 2        # -sum(t * log(p)) / 2, by rows
+    assert data["a"]["asks"]["softmax_ce"]["delta"]["shown"] == data["a"]["grads"]["u1"]["shown"]
+    assert data["b"]["asks"]["softmax_ce"]["N"] == 6        # mean over 3 classes × 2 samples
+    assert data["b"]["asks"]["softmax_ce"]["delta"]["shown"] == data["b"]["grads"]["h"]["shown"]
+    sheet = re.sub(r"<[^>]+>", "", (tmp_path / "out" / "ce" / "sheet.html").read_text())
+    assert "its mean over the N = 2 samples, is (P(y = i) − yi)/N" in sheet
+    assert "the sum divided by N = 6, is (P(y = i) − yi)/N" in sheet
