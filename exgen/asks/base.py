@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,7 +50,7 @@ class Ask:
     options: type[BaseModel] | None   # None: no options; a RootModel's value is read plainly
     check: Callable[[Graph, Any, str], None] | None          # against the network, at load
     compute: Callable[[ExerciseDef, Trace, Notation, Any], Any] | None   # its result
-    view: Callable[[Any, Work], dict | None]    # what its two templates show
+    view: Callable[[Any, Work], Any]    # what its two templates see as ask.view
     json: Callable[[Any, ExerciseDef], dict] | None          # key.json asks.<name>
     columns: Callable[[str, dict], dict[str, str]] | None    # answers.csv, from key.json
     needs: tuple[str, ...]          # asks whose work this one builds on, shown before it

@@ -4,7 +4,8 @@ answers.csv — iterates this table."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from exgen.asks import (backward, computational_graph, forward, gradients, logic,
                         numeric_check, param_count, pytorch, softmax_ce, symbolic, update)
