@@ -8,14 +8,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import RootModel, ValidationError
 
 from exgen.define import schema
 from exgen.engine.equations import EquationError, parse_equation
 from exgen.errors import DefinitionError
 from exgen.engine.graph import Graph, GraphError, compile_graph, describe
 from exgen.define.layers import compile_layers
-from exgen.asks.logic_design import design as design_logic
+from exgen.asks import registry
 from exgen.engine.snippet import draw_values
 from exgen.engine.rounding import Rounding
 from exgen.define.yaml_reader import Decimal, format_path, read_yaml
@@ -32,7 +32,13 @@ class ExerciseDef:
     given: dict[str, np.ndarray]      # exact (Fraction) arrays as written, or drawn floats
     asks: list[tuple[str, object]]    # (name, options)
     exact_values: bool = True         # False when values were drawn as floats
-    logic: object = None              # the design, for a logic exercise
+    design: object = None             # a network an ask designed (asks.base.DesignedNetwork)
+
+    @property
+    def backward(self) -> bool:
+        """Solved backward too: every network but one an ask designed (it has no loss to
+        learn from; the design is the answer)."""
+        return self.design is None
 
     @property
     def exact(self) -> bool:
@@ -159,14 +165,15 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
                                       path=f"random.draws[{k}].name")
         given.update(drawn)
     net = ex.network
-    logic_design = None
-    if "logic" in names:
+    designed = registry.designer(names)
+    if designed is not None:
         if net is not None or given or len(names) > 1:
-            raise DefinitionError("a logic exercise has the logic ask alone, and no network or "
-                                  "values: exgen designs that network", path="ask")
-        logic_design = design_logic(dict(asks)["logic"], f"ask[{names.index('logic')}].logic")
-        texts, loss, params, layout = logic_design.equations, "y", [], "column"
-        given, where = logic_design.values, "ask"
+            raise DefinitionError(f"a {designed} exercise has the {designed} ask alone, and no "
+                                  f"network or values: exgen designs that network", path="ask")
+        k = names.index(designed)
+        design = registry.ASKS[designed].design(asks[k][1], f"ask[{k}].{designed}")
+        texts, loss, params, layout = design.equations, design.loss, [], "column"
+        given, where = design.values, "ask"
     elif net is None:
         raise DefinitionError("missing required key 'network'", path="")
     elif isinstance(net, schema.LayersNetwork):
@@ -198,52 +205,37 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
         else:
             path = where
         raise DefinitionError(str(exc), path=path) from None
-    if logic_design is None:
+    if designed is None:
         _check_roles(graph, given, params, loss, isinstance(net, schema.LayersNetwork))
+        design = None
     for k, (name, options) in enumerate(asks):
-        _check_ask(graph, name, options, f"ask[{k}].{name}")
+        registry.check(graph, k, name, options)
     own = _rounding(ex.rounding) if ex.rounding is not None else rounding
-    return ExerciseDef(ex, index, own, graph, given, asks, exact, logic_design)
+    return ExerciseDef(ex, index, own, graph, given, asks, exact, design)
 
 
 def _parse_asks(items) -> list[tuple[str, object]]:
+    """(name, options) for each ask, the options read by the ask's own model."""
     asks = []
     for k, item in enumerate(items):
         name, options = (item, None) if isinstance(item, str) else next(iter(item.items()))
-        model = schema.ASK_OPTIONS.get(name)
-        if name == "gradients":
-            pass  # checked against the graph
-        elif model is not None:
+        model = registry.ASKS[name].options
+        if model is not None:
+            root = issubclass(model, RootModel)  # options that are a plain value, e.g. a list
             try:
-                options = model.model_validate({} if options is None else options)
+                options = model.model_validate({} if options is None and not root else options)
             except ValidationError as exc:
                 inner = _from_pydantic(exc)
-                raise DefinitionError(inner.message, path=f"ask[{k}].{name}" +
-                                      ("." + inner.path if inner.path else "")) from None
+                inner_path = inner.path if inner.path.startswith("[") or not inner.path \
+                    else "." + inner.path
+                raise DefinitionError(inner.message, path=f"ask[{k}].{name}{inner_path}") from None
+            options = options.root if root else options
         elif options is not None:
             raise DefinitionError(f"'{name}' takes no options", path=f"ask[{k}].{name}")
         asks.append((name, options))
     if len({a for a, _ in asks}) != len(asks):
         raise DefinitionError("an ask is listed twice", path="ask")
     return asks
-
-
-def _check_ask(graph: Graph, name: str, options, path: str) -> None:
-    if name == "gradients":
-        _check_gradient_ask(graph, options, path)
-    elif name == "symbolic":
-        for key in ("of", "wrt"):
-            target = getattr(options, key)
-            if target not in graph.nodes:
-                raise DefinitionError(f"'{target}' is not a value of the network", path=f"{path}.{key}")
-        if graph.nodes[options.of].shape != (1, 1):
-            raise DefinitionError(f"'{options.of}' must be a scalar", path=f"{path}.of")
-        if options.wrt not in graph.ancestors(options.of):
-            raise DefinitionError(f"'{options.of}' does not depend on '{options.wrt}'",
-                                  path=f"{path}.wrt")
-    elif name == "softmax_ce":
-        if not any(n.kind == "op" and n.op.name == "softmax" for n in graph.nodes.values()):
-            raise DefinitionError("the network has no softmax (e.g. p = softmax(h))", path=path)
 
 
 def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
@@ -260,17 +252,6 @@ def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
         if p != loss and p not in graph.ancestors(loss):
             raise DefinitionError(f"the loss '{loss}' does not depend on '{p}'",
                                   path=f"network.params[{k}]")
-
-
-def _check_gradient_ask(graph: Graph, options, path: str) -> None:
-    if not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options):
-        raise DefinitionError(f"expected a list of names, e.g. [W1, b1], found {options!r}", path=path)
-    reach = graph.ancestors(graph.loss)
-    for k, name in enumerate(options):
-        if name not in graph.nodes:
-            raise DefinitionError(f"'{name}' is not a value of the network", path=f"{path}[{k}]")
-        if name not in reach:
-            raise DefinitionError(f"the loss does not depend on '{name}'", path=f"{path}[{k}]")
 
 
 def _rounding(spec: schema.RoundingSpec) -> Rounding:

@@ -21,16 +21,12 @@ from exgen.render.typeface import font_css
 from exgen.typeset.formula import row
 from exgen.typeset.markdown import make_markdown
 from exgen.typeset.mathhtml import matrix_html, step_html, to_html
-from exgen.define.schema import NUMERIC_ASKS
 from exgen.engine.snippet import snippet_code
-from exgen.asks import views
-from exgen.engine.rounding import shown_given
-from exgen.typeset.steps import Writer, solution
+from exgen.asks import registry
+from exgen.typeset.steps import Writer
 from exgen.typeset.notation import Notation
 
 FONT_SLOT = "/* @font-face rules go here */"
-GRAPH_ASKS = ("graph", "graph_backward")
-DRAWING_ASKS = GRAPH_ASKS + ("param_count",)
 DEFAULT_TEMPLATES = Path(str(resources.files("exgen.render.templates")))
 # The templates exgen asks for by name (the rest are included by them).
 USED_TEMPLATES = ("sheet.html", "key.html")
@@ -137,18 +133,16 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict
                    number: int) -> dict:
     notation = Notation.of(trace.graph, sheet.spec.notation)
     graph = trace.graph
-    names = [a for a, _ in ex.asks]
-    shows_values = ex.logic is None and any(a not in DRAWING_ASKS for a in names)
-    sol = solution(trace, notation, ex.asks) if ex.logic is None else None
+    asked = [registry.ASKS[a] for a, _ in ex.asks]
     writer = Writer(trace, notation)
     given = [row(notation.symbol(n), "=", writer.value(n))
-             for n, node in graph.nodes.items() if node.kind == "given"] if shows_values else []
+             for n, node in graph.nodes.items() if node.kind == "given"] \
+        if any(a.given_values for a in asked) else []
+    # a network an ask designed is that ask's answer: the sheet shows no equations of it
     equations = [row(notation.symbol(eq.target), "=", notation.expr(eq.expr))
-                 for eq in graph.equations] if ex.logic is None else []
-    asks = [{"name": a, "options": o, "view": _ask_view(a, o, ex, trace, results, notation)}
-            for a, o in ex.asks]
-    if any(a in ("backward", "gradients", "update") for a in names) and "forward" not in names:
-        asks.insert(0, {"name": "forward", "options": None, "view": None})
+                 for eq in graph.equations] if ex.design is None else []
+    asks = registry.views(ex, trace, notation, results,
+                          lambda backward: _figure(computational_graph, graph, notation, backward))
     figure, alt = _figure(architecture, graph, notation) if _has_architecture(ex) else ("", "")
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return {
@@ -157,10 +151,9 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict
         "prompt_html": Markup(markdown(ex.spec.prompt)),
         "given": given, "snippet": snippet, "equations": equations,
         "figure": figure, "figure_alt": alt, "figure_number": number, "number": number,
-        "asks": asks, "solution": sol,
-        "loss_symbol": notation.symbol(graph.loss) if ex.logic is None else None,
-        "param_grads": [notation.grad(p, graph.loss) for p in graph.params],
-        "rounding_hint": _hint(ex.rounding) if any(a in NUMERIC_ASKS for a in names) else "",
+        "asks": asks,
+        "loss_symbol": notation.symbol(graph.loss) if ex.design is None else None,
+        "rounding_hint": _hint(ex.rounding) if any(a.numeric for a in asked) else "",
         "rounding_text": rounding_text(ex.rounding, trace.exact)
         if ex.rounding != sheet.rounding else "",
     }
@@ -193,15 +186,15 @@ def warm(sheet: SheetDef) -> None:
         if _has_architecture(ex):
             _figure(architecture, ex.graph, notation)
         for a, _ in ex.asks:
-            if a in GRAPH_ASKS:
-                _figure(computational_graph, ex.graph, notation, a == "graph_backward")
+            if registry.ASKS[a].computational_graph is not None:
+                _figure(computational_graph, ex.graph, notation, registry.ASKS[a].computational_graph)
     font_css("")
 
 
 def _has_architecture(ex: ExerciseDef) -> bool:
-    """The network's figure goes with every exercise but a logic design (the network is
-    the answer) and one that asks only for the student's own computational graph."""
-    return ex.logic is None and any(a not in GRAPH_ASKS for a, _ in ex.asks)
+    """The network's figure goes with an exercise when one of its asks shows it (not a
+    designed network, which is the answer, nor the student's own computational graph)."""
+    return any(registry.ASKS[a].architecture for a, _ in ex.asks)
 
 
 def _figure(draw, graph, notation, *args):
@@ -213,33 +206,6 @@ def _figure(draw, graph, notation, *args):
             _FIGURES.clear()
         _FIGURES[key] = (graph, draw(graph, notation, *args))  # holding graph keeps its id
     return _FIGURES[key][1]
-
-
-def _ask_view(name: str, options, ex: ExerciseDef, trace: Trace, results: dict, notation):
-    graph = trace.graph
-    if name in GRAPH_ASKS:
-        uri, alt = _figure(computational_graph, graph, notation, name == "graph_backward")
-        return {"uri": uri, "alt": alt}
-    if name == "gradients":
-        return {"grads": [notation.grad(n, graph.loss) for n in options]}
-    if name == "numeric_check":
-        return views.numeric_check_view(results[name], trace, notation)
-    if name == "param_count":
-        return views.param_count_view(results[name], notation)
-    if name == "update":
-        return {"lr": shown_given(results[name][0], trace.rounding.digits),
-                "steps": views.update_view(results[name], trace, notation)}
-    if name == "symbolic":
-        view = views.symbolic_view(results[name], trace, notation)
-        view["of"], view["wrt"] = notation.symbol(options.of), notation.symbol(options.wrt)
-        return view
-    if name == "softmax_ce":
-        return views.softmax_view(trace, notation)
-    if name == "logic":
-        return views.logic_view(ex.logic, trace, notation)
-    if name == "pytorch":
-        return results[name]
-    return None
 
 
 def _points(points) -> str | None:
