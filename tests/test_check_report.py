@@ -170,3 +170,14 @@ def test_a_kink_is_explained_not_passed_as_ok(work):
     assert "could not judge: finite differences on k (not comparable at a kink" in result.output
     assert result.output.endswith("1 exercise agrees with every oracle that ran and could judge "
                                   "them\n")
+
+
+def test_each_variants_printed_steps_are_checked(work, monkeypatch):
+    work(text=SHEET.replace("exercises:", "variants:\n  seed: s\n  draw:\n    w: {{integers: [1, 3]}}"
+                            "\nexercises:"))
+    record_steps(monkeypatch, [dict(U, result="1.60")])
+    result = check("--no-torch", "--variants", "2")
+    assert result.exit_code == 4
+    assert ("trouble: student 001, e step 1 (target u): printed 1.60, but the printed numbers "
+            "give 1.50 (1.5 rounded half-up to 2 decimals)\n") in result.output
+    assert result.stderr == "error: 2 problems among 2 variants\n"

@@ -21,10 +21,10 @@ from exgen.asks.pytorch import torch_available
 
 TORCH = "torch autograd"
 FINITE_DIFFERENCES = "finite differences"
-# Where an op has a kink, and what backprop and the two sides of it say there.
+# What the two sides of a kink say, for the message. Where an op declares its kinks
+# (`kinks`, the inputs where the derivative jumps), those are used; else 0 for these.
 KINKS = {"relu": "one-sided derivatives 0 and 1", "leaky_relu": "one-sided derivatives 0.01 and 1",
          "step": "a jump from 0 to 1"}
-
 
 def check_sheet(sheet: SheetDef, no_torch: bool = False) -> list[Verdict]:
     """Every exercise against every oracle; an oracle that cannot run says why."""
@@ -102,21 +102,25 @@ def _finite_differences(ex: ExerciseDef, trace: Trace) -> Finding:
 
 
 def _kinks(ex: ExerciseDef, trace: Trace) -> list[str]:
-    """Inputs of ReLU-like nodes that sit exactly on the kink (0), e.g.
+    """Inputs of nodes that sit exactly on a kink of their op, e.g.
     "relu input u1[2] is 0; one-sided derivatives 0 and 1"."""
     out = []
     for name, node in ex.graph.nodes.items():
-        if node.kind != "op" or node.op.name not in KINKS:
+        if node.kind != "op":
             continue
+        points = getattr(node.op, "kinks", (0,) if node.op.name in KINKS else ())
         source = node.inputs[0]
         x = trace.values[source]
-        at_zero = [i for i in np.ndindex(x.shape) if abs(float(x[i])) < 1e-12]
-        if at_zero:
+        on_kink = [(i, k) for i in np.ndindex(x.shape) for k in points
+                   if abs(float(x[i]) - float(k)) < 1e-12]
+        if on_kink:
             shape = ex.graph.nodes[source].shape
-            entries = ", ".join(_entry(source, i, shape) for i in at_zero[:3])
-            more = f" and {len(at_zero) - 3} more" if len(at_zero) > 3 else ""
-            verb = "is" if len(at_zero) == 1 else "are"
-            out.append(f"{node.op.name} input {entries}{more} {verb} 0; {KINKS[node.op.name]}")
+            entries = ", ".join(_entry(source, i, shape) for i, _ in on_kink[:3])
+            more = f" and {len(on_kink) - 3} more" if len(on_kink) > 3 else ""
+            verb = "is" if len(on_kink) == 1 else "are"
+            value = ", ".join(sorted({f"{float(k):g}" for _, k in on_kink}))
+            sides = KINKS.get(node.op.name, "its derivative jumps there")
+            out.append(f"{node.op.name} input {entries}{more} {verb} {value}; {sides}")
     return out
 
 
@@ -166,7 +170,8 @@ class StressReport:
 def stress(sheet: SheetDef, count: int) -> StressReport:
     """Draw and solve ``count`` variants (no PDFs): redraws per constraint, the spread
     of the answers, and any numeric trouble — an exact key disagreeing with float64,
-    a non-finite number, two students with the same numbers."""
+    a non-finite number, a printed step its numbers do not give, two students with the
+    same numbers."""
     from collections import Counter
 
     from exgen.build.classset import answer_row, numbered
@@ -193,8 +198,13 @@ def stress(sheet: SheetDef, count: int) -> StressReport:
                 for name, value in table.items():
                     if not np.all(np.isfinite(np.array(value, dtype=float))):
                         trouble.append(f"student {student.id}, {ex.spec.id}: {name} is not finite")
-        for column, text in answer_row(key_document(v.sheet, v.traces)).items():
+        key = key_document(v.sheet, v.traces)
+        for column, text in answer_row(key).items():
             columns.setdefault(column, []).append(float(text))
+        for exercise, entry in key["exercises"].items():  # each variant's printed steps too
+            steps = check_printed_steps(exercise, entry, key["rounding"])
+            if steps.status == FAILED:
+                trouble += [f"student {student.id}, {p}" for p in steps.problems or [steps.detail]]
     spread = {c: (min(v), max(v), len(set(v))) for c, v in columns.items()}
     if len(seen) < count:
         trouble.append(f"only {len(seen)} distinct variants among {count} students")
