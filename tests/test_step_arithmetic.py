@@ -111,6 +111,14 @@ def test_interval_edges():
                  2, carry=False) is None
     assert judge(step("matmul", [["1.00", "1.00"]], col("1.00", "1.00"), result="2.03"),
                  2, carry=False) is not None
+    # a root of a printed 0.00 takes only the part of [-0.005, 0.005] where it is defined
+    assert judge(step("pow", "0.00", "0.5", result="0.07"), 2, carry=False) is None
+    assert judge(step("pow", "0.00", "0.5", result="0.08"), 2, carry=False) is not None
+    assert judge(step("pow", "-1.00", "0.5", result="1.00"), 2, carry=False) == (
+        "-0.995 to the power 0.5")
+    # softmax of unbounded inputs: anything in [0, 1]
+    unbounded = {"op": "div", "args": [col("1", "2"), "0.00"]}
+    assert judge(step("softmax", unbounded, result=col("0.99", "0.01")), 2, carry=False) is None
     # log near 0 reaches down without bound, never up
     assert judge(step("log", "0.00", result="-9.00"), 2, carry=False) is None
     assert judge(step("log", "0.00", result="0.00"), 2, carry=False) is not None

@@ -93,7 +93,8 @@ def softmax(entries: list) -> list[Interval]:
         others = [x for j, x in enumerate(xs) if j != i]
         low = 1 / (1 + sum(_exp(float(x.hi) - float(xi.lo)) for x in others))
         high = 1 / (1 + sum(_exp(float(x.lo) - float(xi.hi)) for x in others))
-        out.append(Interval(low, high))
+        # ∞ − ∞ (unbounded inputs) says nothing: p_i may then be anything in [0, 1]
+        out.append(Interval(0.0 if math.isnan(low) else low, 1.0 if math.isnan(high) else high))
     return out
 
 

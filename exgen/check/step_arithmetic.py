@@ -189,14 +189,19 @@ def _power(a: np.ndarray, exponent: np.ndarray) -> np.ndarray:
         return _map(integer_power, a)
     p = float(n)
 
+    def one(x) -> float:
+        return math.inf if x == 0 and p < 0 else float(x) ** p
+
     def real_power(x):
-        lo = x.lo if isinstance(x, Interval) else x
-        if lo < 0:
-            raise StepProblem(f"a negative number to the power {_plain(n)}")
-        if isinstance(x, Interval):
-            ends = (float(x.lo) ** p, float(x.hi) ** p)
+        hi = x.hi if isinstance(x, Interval) else x
+        if hi < 0 or (hi == 0 and p < 0):
+            raise StepProblem(f"{_plain(hi)} to the power {_plain(n)}")
+        if isinstance(x, Interval):  # only the part of the interval where x**p is defined
+            ends = (one(max(x.lo, 0)), one(x.hi))
             return Interval(min(ends), max(ends))
-        return float(x) ** p
+        if x < 0:
+            raise StepProblem(f"{_plain(x)} to the power {_plain(n)}")
+        return one(x)
     return _map(real_power, a)
 
 
