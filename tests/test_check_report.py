@@ -42,11 +42,12 @@ def work(tmp_path, monkeypatch):
 
 
 def record_steps(monkeypatch, steps):
-    """Stand in for the key writer until it records `steps` itself."""
+    """Stand in for the key writer: the key records these steps (None: no steps at all)."""
     original = keyjson.exercise_json
 
     def with_steps(ex, trace, sheet):
-        return dict(original(ex, trace, sheet), steps=steps)
+        entry = dict(original(ex, trace, sheet), steps=steps)
+        return entry if steps is not None else {k: v for k, v in entry.items() if k != "steps"}
     monkeypatch.setattr(keyjson, "exercise_json", with_steps)
 
 
@@ -106,6 +107,8 @@ def test_an_unknown_op_is_a_finding_not_a_skip(work, monkeypatch):
 
 def test_no_recorded_steps_are_said_and_fail_once_required(work, monkeypatch):
     work()
+    record_steps(monkeypatch, None)
+    monkeypatch.setattr(printed_steps, "STEPS_REQUIRED", False)
     result = check("--no-torch")
     assert result.exit_code == 0
     assert "printed steps skipped (none recorded)" in result.output
@@ -121,6 +124,8 @@ def test_no_recorded_steps_are_said_and_fail_once_required(work, monkeypatch):
 def test_torch_skipped_says_why(work, monkeypatch):
     from exgen.check import oracles
     work()
+    record_steps(monkeypatch, None)
+    monkeypatch.setattr(printed_steps, "STEPS_REQUIRED", False)
     monkeypatch.setattr(oracles, "torch_available", lambda: False)
     result = check()
     assert result.exit_code == 0
