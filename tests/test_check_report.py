@@ -168,11 +168,12 @@ def test_a_kink_is_explained_not_passed_as_ok(work):
     work(text=KINK.replace("{", "{{").replace("}", "}}"))
     result = check("--no-torch")
     assert result.exit_code == 0, result.output
-    assert ("k: ok — finite differences not comparable (not comparable at a kink: relu input "
-            "u1[2] is 0; one-sided derivatives 0 and 1; max. relative error 1.0e+00 at W1[2,1] "
-            "(backprop 0.0e+00, finite difference -5.0e-01), max. absolute error 5.0e-01)"
+    assert ("k: ok — finite differences not comparable at a kink: relu input u1[2] is 0; "
+            "one-sided derivatives 0 and 1 (max. relative error 1.0e+00 at W1[2,1] (backprop "
+            "0.0e+00, finite difference -5.0e-01), max. absolute error 5.0e-01); exact vs float64 ok"
             ) in result.output
-    assert "could not judge: finite differences on k (not comparable at a kink" in result.output
+    assert ("could not judge: finite differences on k (at a kink: relu input u1[2] is 0; "
+            "one-sided derivatives 0 and 1 (max. relative error") in result.output
     assert result.output.endswith("1 exercise agrees with every oracle that ran and could judge "
                                   "them\n")
 
@@ -186,3 +187,17 @@ def test_each_variants_printed_steps_are_checked(work, monkeypatch):
     assert ("trouble: student 001, e step 1 (target u): printed 1.60, but the printed numbers "
             "give 1.50 (1.5 rounded half-up to 2 decimals)\n") in result.output
     assert result.stderr == "error: 2 problems among 2 variants\n"
+
+
+def test_a_relative_error_of_one_is_explained(monkeypatch):
+    """sheet11: float noise (−4e-17) beside an exact 0 gives a relative error of 1.0."""
+    from pathlib import Path
+    monkeypatch.chdir(Path(__file__).parents[1])
+    result = CliRunner().invoke(main, ["check", "sheet11-logic-chain-rule", "--no-torch"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("sheet11: "))
+    assert re.search(r"finite differences ok \(max\. relative error 1\.0e\+00 at W2\[\d,\d\] "
+                     r"\(backprop -?\d\.\de-\d\d, finite difference -?\d\.\de[-+]\d\d: an absolute "
+                     r"difference below 1e-9, counted as agreeing\), max\. absolute error "
+                     r"\d\.\de-\d\d; at a kink: relu input Z1\[1,2\] is 0; one-sided derivatives 0 "
+                     r"and 1\)", line), line

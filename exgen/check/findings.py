@@ -24,6 +24,8 @@ class Finding:
         return self.status in (OK, FAILED)
 
     def line(self) -> str:
+        if self.status == NOT_COMPARABLE:  # "not comparable at a kink: …" reads as one phrase
+            return f"{self.oracle} {self.status} {self.detail}"
         return f"{self.oracle} {self.status} ({self.detail})"
 
 

@@ -26,6 +26,7 @@ FINITE_DIFFERENCES = "finite differences"
 KINKS = {"relu": "one-sided derivatives 0 and 1", "leaky_relu": "one-sided derivatives 0.01 and 1",
          "step": "a jump from 0 to 1"}
 
+
 def check_sheet(sheet: SheetDef, no_torch: bool = False) -> list[Verdict]:
     """Every exercise against every oracle; an oracle that cannot run says why."""
     torch_skipped = "--no-torch" if no_torch else None if torch_available() else \
@@ -94,7 +95,7 @@ def _finite_differences(ex: ExerciseDef, trace: Trace) -> Finding:
     if not all(r.agrees for r in rows):
         if kinks:
             return Finding(FINITE_DIFFERENCES, NOT_COMPARABLE,
-                           f"not comparable at a kink: {'; '.join(kinks)}; {measured}")
+                           f"at a kink: {'; '.join(kinks)} ({measured})")
         return Finding(FINITE_DIFFERENCES, FAILED, measured)
     if kinks:
         measured += f"; at a kink: {'; '.join(kinks)}"
