@@ -99,7 +99,7 @@ def _float(f, domain=None):
 
 
 def _relu(x):
-    return x if x > 0 else 0 * x
+    return x if x > 0 else 0.0 if isinstance(x, float) else Fraction(0)  # not 0·x: 0·(−∞)
 
 
 def _leaky_relu(x):
@@ -124,7 +124,7 @@ ELEMENTWISE = {
     "step": _exact_or_interval(lambda x: Fraction(1) if x > 0 else Fraction(0)),
     "leaky_relu": _exact_or_interval(_leaky_relu),
     "exp": _float(_exp),
-    "log": _float(lambda x: math.log(x) if x > 0 else -math.inf, (0, False, "log")),
+    "log": _float(math.log, (0, False, "log")),
     "sqrt": _float(math.sqrt, (0, True, "square root")),
     "sigmoid": _float(lambda x: _sigmoid(x) if math.isfinite(x) else float(x > 0)),
     "tanh": _float(math.tanh),
