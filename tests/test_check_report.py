@@ -201,3 +201,10 @@ def test_a_relative_error_of_one_is_explained(monkeypatch):
                      r"difference below 1e-9, counted as agreeing\), max\. absolute error "
                      r"\d\.\de-\d\d; at a kink: relu input Z1\[1,2\] is 0; one-sided derivatives 0 "
                      r"and 1\)", line), line
+
+
+def test_a_finding_from_a_plain_yes_or_no():
+    from exgen.check.findings import Finding
+    assert Finding("truth table", True, "4 of 4 points right").line() == \
+        "truth table ok (4 of 4 points right)"
+    assert not Finding("truth table", False, "3 of 4 points right").ok

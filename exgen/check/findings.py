@@ -15,6 +15,10 @@ class Finding:
     detail: str
     problems: list[str] = field(default_factory=list)   # one line each, printed below
 
+    def __post_init__(self):
+        if isinstance(self.status, bool):  # an oracle that only says agrees or not
+            self.status = OK if self.status else FAILED
+
     @property
     def ok(self) -> bool:
         return self.status != FAILED
