@@ -1,6 +1,7 @@
-"""An independent oracle for the key's printed steps (key.json `steps`, /STEPS.md): each
-step's `expr` is worked out again from its printed numbers and set against its printed
-`result`.
+"""An independent oracle for the key's printed steps. key.json records each step as an
+`expr` tree ({"op": name, "args": [...], "axis": k}) over the printed numbers (decimal
+strings; scalars plain, everything else 2-D lists of rows) and the printed `result`; the
+`expr` is worked out again here from those printed numbers and set against the `result`.
 
 Its own arithmetic on purpose (nothing from exgen.engine): exact Fractions for the
 rational operations, float64 for exp, log, sqrt, sigmoid, tanh, softmax and softplus,
