@@ -57,7 +57,7 @@ class Interval:
     def __neg__(self):
         return Interval(-self.hi, -self.lo)
 
-    def power(self, n: int) -> "Interval":
+    def power(self, n: int) -> Interval:
         """x**n for an integer n; an even power of an interval across 0 starts at 0."""
         if n == 0:
             return Interval(Fraction(1), Fraction(1))

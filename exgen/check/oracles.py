@@ -106,7 +106,7 @@ def _kinks(ex: ExerciseDef, trace: Trace) -> list[str]:
     """Inputs of nodes that sit exactly on a kink of their op, e.g.
     "relu input u1[2] is 0; one-sided derivatives 0 and 1"."""
     out = []
-    for name, node in ex.graph.nodes.items():
+    for node in ex.graph.nodes.values():
         if node.kind != "op":
             continue
         points = getattr(node.op, "kinks", (0,) if node.op.name in KINKS else ())
