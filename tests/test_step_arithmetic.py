@@ -2,6 +2,7 @@
 the printed numbers, right and wrong steps, carried and uncarried rounding."""
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
@@ -9,7 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from exgen.check.step_arithmetic import OPS, judge
+from exgen.check.intervals import Interval, interval, softmax
+from exgen.check.step_arithmetic import OPS, evaluate, judge
 
 
 def step(op, *args, result, **keywords):
@@ -169,8 +171,8 @@ def printed(x: Fraction, places: int) -> str:
 
 
 @st.composite
-def numbers(draw):
-    places = draw(st.sampled_from([0, 1, 2]))
+def numbers(draw, places_from=(0, 1, 2)):
+    places = draw(st.sampled_from(places_from))
     text = printed(Fraction(draw(st.integers(-300, 300)), 10 ** places), places)
     return text, Fraction(text)
 
@@ -190,14 +192,14 @@ def pairwise(f, a, b):
 
 
 @st.composite
-def expressions(draw, shape=None, depth=2):
+def expressions(draw, shape=None, depth=2, places_from=(0, 1, 2)):
     """(tree, exact value) with value a Fraction (shape None) or a tuple of rows."""
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         if shape is None:
-            return draw(numbers())
-        cells = [[draw(numbers()) for _ in range(shape[1])] for _ in range(shape[0])]
+            return draw(numbers(places_from))
+        cells = [[draw(numbers(places_from)) for _ in range(shape[1])] for _ in range(shape[0])]
         return [[t for t, _ in r] for r in cells], tuple(tuple(v for _, v in r) for r in cells)
-    sub = lambda s=shape: expressions(s, depth - 1)  # noqa: E731
+    sub = lambda s=shape: expressions(s, depth - 1, places_from)  # noqa: E731
     choices = ["add", "sub", "mul", "div", "neg", "pow", "relu", "step", "leaky_relu", "identity"]
     if shape is None:
         choices += ["sum", "mean"]
@@ -266,3 +268,58 @@ def test_exact_values_printed_half_up_pass_and_a_changed_last_digit_fails(right,
         rows[i][j] = printed(Fraction(rows[i][j]) + unit, DIGITS)
         wrong["result"] = rows
     assert judge(wrong, DIGITS, carry=True) is not None
+
+
+def rounded_leaves(tree):
+    """The tree as the key prints it: every number with DIGITS decimals, half-up (pow's
+    exponent stays an integer)."""
+    if isinstance(tree, str):
+        return printed(Fraction(tree), DIGITS)
+    if isinstance(tree, list):
+        return [rounded_leaves(row) for row in tree]
+    args = [rounded_leaves(a) for a in tree["args"]]
+    if tree["op"] == "pow":
+        args[1] = tree["args"][1]
+    return dict(tree, args=args)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([None, (1, 1), (2, 1), (1, 2), (2, 2)]), st.data())
+def test_uncarried_intervals_contain_every_value_the_printed_numbers_could_stand_for(shape, data):
+    """Soundness: true values with 3–4 decimals, printed rounded to 2: the interval worked
+    out from the printed numbers holds the true value, and the true value printed passes."""
+    tree, value = data.draw(expressions(shape, places_from=(3, 4)))
+    shown = rounded_leaves(tree)
+    half = Fraction(1, 2 * 10 ** DIGITS)
+    got = evaluate(shown, lambda t: Interval(Fraction(t) - half, Fraction(t) + half))
+    truth = [value] if isinstance(value, Fraction) else [x for row in value for x in row]
+    for span, true in zip(got.reshape(-1), truth):
+        span = interval(span)
+        assert span.lo <= true <= span.hi
+    result = shaped(lambda x: printed(x, DIGITS), value)
+    step = {"target": "u", "expr": shown,
+            "result": result if isinstance(result, str) else [list(r) for r in result]}
+    assert judge(step, DIGITS, carry=False) is None
+
+
+def test_interval_powers_and_quotients():
+    F = Fraction
+    assert Interval(F(-1, 2), F(1, 4)).power(2) == Interval(0, F(1, 4))
+    assert Interval(F(-1, 2), F(-1, 4)).power(2) == Interval(F(1, 16), F(1, 4))
+    assert Interval(F(-1, 2), F(1, 4)).power(3) == Interval(F(-1, 8), F(1, 64))
+    assert Interval(F(1, 4), F(1, 2)).power(-1) == Interval(2, 4)
+    assert Interval(F(-1, 4), F(1, 2)).power(-2) == Interval(-math.inf, math.inf)
+    assert Interval(F(1), F(2)) / Interval(F(-1), F(1)) == Interval(-math.inf, math.inf)
+    assert Interval(F(0), F(0)) * Interval(-math.inf, math.inf) == Interval(0, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(-5, 5), st.floats(0, 1), st.floats(0, 1)),
+                min_size=1, max_size=4))
+def test_softmax_intervals_hold_the_softmax_of_any_point_inside(entries):
+    spans = [Interval(c - w, c + w) for c, w, _ in entries]
+    points = [c - w + 2 * w * t for c, w, t in entries]
+    top = max(points)
+    e = [math.exp(p - top) for p in points]
+    for span, p in zip(softmax(spans), (x / sum(e) for x in e)):
+        assert span.lo - 1e-12 <= p <= span.hi + 1e-12
