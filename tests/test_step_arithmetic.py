@@ -140,6 +140,8 @@ def test_interval_edges():
     (step("matmul", col("1", "2"), col("1", "2"), result="1"), "matmul of 2×1 and 2×1: the inner"),
     (step("div", "1", "0", result="1"), "division by 0"),
     (step("log", "-1", result="1"), "log of -1"),
+    (step("exp", {"op": "pow", "args": ["10", "400"]}, result="1"),
+     "numbers too large to work out (OverflowError: "),
     (step("neg", col("1", "2"), result=col("1", "2", "3")),
      "printed result is 3×1, but the expression gives 2×1"),
 ])
@@ -323,3 +325,22 @@ def test_softmax_intervals_hold_the_softmax_of_any_point_inside(entries):
     e = [math.exp(p - top) for p in points]
     for span, p in zip(softmax(spans), (x / sum(e) for x in e)):
         assert span.lo - 1e-12 <= p <= span.hi + 1e-12
+
+
+JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-3, 3),
+                        st.sampled_from(["0", "-1.5", "2.00", "1e3", "x", "", "400.5", "-0.00", "10", "400"]))
+JSON_TREES = st.recursive(
+    JSON_LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.fixed_dictionaries({"op": st.sampled_from([*OPS, "nope", 3]),
+                               "args": st.lists(inner, max_size=3)},
+                              optional={"axis": st.sampled_from([0, 1, 2, None, "0"])})),
+    max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_TREES, JSON_TREES, st.booleans())
+def test_any_json_is_judged_never_a_crash(expr, result, carry):
+    outcome = judge({"target": "u", "expr": expr, "result": result}, 2, carry)
+    assert outcome is None or isinstance(outcome, str)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
@@ -297,16 +296,22 @@ def judge(step: dict, digits: int, carry: bool) -> str | None:
     what is wrong, in words."""
     if not isinstance(step, dict) or "expr" not in step or "result" not in step:
         return "a step needs \"expr\" and \"result\""
+    try:
+        return _judged(step, digits, carry)
+    except StepProblem as exc:
+        return str(exc)
+    except (ArithmeticError, ValueError) as exc:  # beyond float64, or digits beyond printing
+        return f"numbers too large to work out ({type(exc).__name__}: {exc})"
+
+
+def _judged(step: dict, digits: int, carry: bool) -> str | None:
     half = Fraction(1, 2 * 10 ** digits)
 
     def leaf(text):
         x, decimals = parse_number(text)
         return Interval(x - half, x + half) if not carry and decimals == digits else x
-    try:
-        value = evaluate(step["expr"], leaf)
-        printed = printed_array(step["result"], lambda t: parse_number(t)[0])
-    except StepProblem as exc:
-        return str(exc)
+    value = evaluate(step["expr"], leaf)
+    printed = printed_array(step["result"], lambda t: parse_number(t)[0])
     if value.shape != printed.shape and not (value.size == printed.size == 1):
         return (f"printed result is {_shape(printed)}, but the expression gives "
                 f"{_shape(value)}")
@@ -360,10 +365,11 @@ def _where(index: int, shape: tuple) -> str:
 
 
 def _fixed(x: Fraction, digits: int) -> str:
-    with localcontext() as ctx:
-        ctx.prec = 50
-        d = Decimal(x.numerator) / Decimal(x.denominator)
-        return format(d.quantize(Decimal(1).scaleb(-digits)), "f")
+    """x half-up with exactly ``digits`` decimals, in integers (any size)."""
+    scaled = half_up(x, digits) * 10 ** digits
+    text = str(abs(scaled.numerator)).rjust(digits + 1, "0")
+    sign = "-" if scaled < 0 else ""
+    return sign + (f"{text[:-digits]}.{text[-digits:]}" if digits else text)
 
 
 def _plain(x) -> str:
