@@ -47,7 +47,8 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
                 raise ArgumentError("give --roster or --variants, not both")
             if variants or roster or student:
                 students = read_roster(roster) if roster else numbered(variants) if variants else None
-                source = f"the roster {roster}" if roster else f"--variants {variants}"
+                source = (f"the roster {roster}" if roster else
+                          f"--variants {variants} ({students[0].id}…{students[-1].id})" if variants else "")
                 target = build_class(sheet, Path(out_dir), students, pdf=not no_pdf, jobs=jobs,
                                      secret=seed, only=student, source=source, progress=progress)
                 progress.close()
