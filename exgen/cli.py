@@ -16,7 +16,7 @@ from exgen.errors import ArgumentError, CheckFailed, ExgenError, Terminated, exi
 
 def _fail(exc: ExgenError):
     sys.stdout.flush()
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {_shown(exc)}", err=True)
     sys.exit(exit_code_for(exc))
 
 
@@ -66,9 +66,10 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
     click.echo(f"built {_shown(result.target)}/: {', '.join(result.files)}")
 
 
-def _shown(path: Path) -> str:
-    """A path for the terminal, with bytes that are not UTF-8 as \\xNN."""
-    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+def _shown(text) -> str:
+    """A path or message for the terminal, with bytes that are not UTF-8 (a file name
+    Python could not decode) as \\xNN."""
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @contextmanager

@@ -7,7 +7,8 @@ from typing import Callable
 
 from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.solve import NumericError, Trace, solve
-from exgen.build.output_folder import NAME_RULE, check_replaceable, is_plain_name, write_folder
+from exgen.build.output_folder import (NAME_RULE, check_replaceable, is_plain_name, quoted,
+                                       write_folder)
 from exgen.errors import DefinitionError, OutputError, SolveError
 from exgen.render.keyjson import dumps, key_document
 from exgen.asks.results import results_for
@@ -69,7 +70,7 @@ def sheet_target(sheet: SheetDef, out_dir: Path) -> Path:
     """``out_dir/NAME``, once NAME is known to be one plain folder name (a file named
     ``..yaml`` would otherwise name the out folder itself)."""
     if not is_plain_name(sheet.name):
-        raise DefinitionError(f"the sheet name {sheet.name!r} (the file's name without .yaml) "
+        raise DefinitionError(f"the sheet name {quoted(sheet.name)} (the file's name without .yaml) "
                               f"must be {NAME_RULE}: it names the output folder; rename the file",
                               sheet.source)
     target = Path(out_dir) / sheet.name
