@@ -79,13 +79,14 @@ def _stopped_by_signals():
         raise Terminated()
     try:
         previous = signal.signal(signal.SIGTERM, terminated)
+        installed = True
     except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
+        installed = False
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 class _Progress:
