@@ -82,12 +82,12 @@ def check_exercise(sheet: SheetDef, ex: ExerciseDef, trace: Trace, use_torch: bo
 
 
 def _kinks(ex: ExerciseDef, trace: Trace) -> list[str]:
-    """ReLU and step nodes with an input at (numerically) 0."""
+    """Nodes whose operation has a kink (ReLU, step, …) with an input (numerically) on it."""
     out = []
     for name, node in ex.graph.nodes.items():
-        if node.kind == "op" and node.op.name in ("relu", "step"):
+        if node.kind == "op" and node.op.kinks:
             x = np.array(trace.values[node.inputs[0]], dtype=float)
-            if np.any(np.abs(x) < 1e-7):
+            if any(np.any(np.abs(x - k) < 1e-7) for k in node.op.kinks):
                 out.append(name)
     return out
 

@@ -6,10 +6,14 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from exgen.engine.ops import REGISTRY
+
 ASKS = ("forward", "backward", "gradients", "numeric_check", "graph", "graph_backward",
         "param_count", "update", "symbolic", "softmax_ce", "logic", "pytorch")
 NUMERIC_ASKS = ("forward", "backward", "gradients", "numeric_check", "update", "pytorch")
-ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh", "step")
+# a layer's activation: the registry's element-wise activations (softmax comes with softmax_ce)
+ACTIVATIONS = ("identity",) + tuple(sorted(
+    n for n, op in REGISTRY.items() if op.architecture == "activation" and op.elementwise_local))
 LOSSES = ("half_sum", "half_mean", "mse", "softmax_ce")
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 
