@@ -23,7 +23,8 @@ from exgen.define.schema import NUMERIC_ASKS
 from exgen.engine.snippet import snippet_code
 from exgen.asks import views
 from exgen.engine.rounding import shown_given
-from exgen.typeset.steps import Writer, solution
+from exgen.typeset.forward_steps import Writer
+from exgen.typeset.steps import solution
 from exgen.typeset.notation import Notation
 
 FONT_SLOT = "/* @font-face rules go here */"
