@@ -9,6 +9,8 @@ import numpy as np
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
 from exgen.engine.rounding import shown_array
+from exgen.typeset.notation import Notation
+from exgen.typeset.steps import solution, step_entries
 
 
 def nested(arr: np.ndarray, rank: int):
@@ -44,7 +46,16 @@ def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
                      for n, node in nodes.items()}
     out["grads"] = {n: entry(trace.grads[n], node.rank, digits, False)
                     for n, node in nodes.items() if n in trace.grads}
+    if ex.logic is None:
+        out["steps"] = key_steps(ex, trace, sheet)
     return out
+
+
+def key_steps(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> list[dict]:
+    """The worked steps in the order the key prints them, one entry per checkable claim
+    (STEPS.md); the same Steps the key prints."""
+    notation = Notation.of(trace.graph, sheet.spec.notation)
+    return [e for step in solution(trace, notation, ex.asks).steps() for e in step_entries(step)]
 
 
 def asks_json(ex: ExerciseDef, trace: Trace, results: dict) -> dict:
