@@ -32,7 +32,7 @@ def network(name: str):
 
 
 def gradients_against_central_differences(name: str, h: float = 1e-6):
-    lines, given, graph = network(name)
+    _, given, graph = network(name)
     trace = solve(graph, given, Rounding(6), exact=False)
     for p in ("W", "b"):
         numeric = np.zeros(given[p].shape)
@@ -50,7 +50,7 @@ def gradients_against_central_differences(name: str, h: float = 1e-6):
 
 def gradients_against_torch(name: str, torch_call):
     import torch
-    lines, given, graph = network(name)
+    _, given, graph = network(name)
     trace = solve(graph, given, Rounding(6), exact=False)
     t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in ("W", "b"))
          for k, v in given.items()}

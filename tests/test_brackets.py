@@ -60,7 +60,7 @@ TOKEN = re.compile(r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
   | \\, | \\sum(?:_\{[kn]\})? | \\operatorname\{[^}]*\} | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \\[a-z]+ | \d+(?:\.\d+)? | [-+{}^a-z]
-)""", re.X)
+)""", re.VERBOSE)
 LATEX_NAMES = {REGISTRY[n].spelling.latex: n for n in FUNCTIONS + ["mean"]}
 SYMBOL_LATEX = {latex(s.formula): s for s in SYMBOLS}
 

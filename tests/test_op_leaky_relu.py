@@ -5,10 +5,13 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from opcheck import (
+    gradients_against_central_differences,
+    gradients_against_torch,
+    local_against_central_differences,
+)
 
 from exgen.engine.ops import make_op
-from opcheck import (gradients_against_central_differences, gradients_against_torch,
-                     local_against_central_differences)
 
 
 def test_forward_and_local_in_exact_arithmetic():

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from opcheck import (
+    gradients_against_central_differences,
+    gradients_against_torch,
+    local_against_central_differences,
+)
 
 from exgen.engine.ops import make_op
-from opcheck import (gradients_against_central_differences, gradients_against_torch,
-                     local_against_central_differences)
 
 
 def test_forward_is_stable_for_large_inputs():

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from exgen.engine.equations import FUNCTIONS
 from exgen.engine.ops import REGISTRY, Op, missing_parts, register
 from exgen.engine.ops.base import DATA_PARTS
-from exgen.engine.equations import FUNCTIONS
 from exgen.typeset.terms import Spelling
 
 PACKAGE = Path(__file__).parents[1] / "exgen"

@@ -8,7 +8,6 @@ from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
 
-
 def escape(text: str) -> str:
     """HTML-escape; most math text (digits, letters, signs) needs nothing done."""
     if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:

@@ -11,14 +11,21 @@ import importlib
 import pkgutil
 from fractions import Fraction
 
-from exgen.engine.ops.base import (REGISTRY, Op, count, like, missing_parts, register,
-                                   unbroadcast)
+from exgen.engine.ops.base import (
+    REGISTRY,
+    Op,
+    count,
+    like,
+    missing_parts,
+    register,
+    unbroadcast,
+)
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "base":
         importlib.import_module(f"{__name__}.{_module.name}")
 
-from exgen.engine.ops.relu import Relu  # noqa: E402  (tests patch it)
+from exgen.engine.ops.relu import Relu  # re-exported: tests patch its local derivative
 
 _like = like
 
