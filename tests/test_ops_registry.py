@@ -31,7 +31,7 @@ def test_an_operation_missing_a_part_is_refused():
         name, rational, elementwise_local, in_equations = "gelu", False, True, True
         spelling = Spelling("func", "GELU", r"\operatorname{GELU}")
         torch, glyph, architecture, gradient_uses = "f({0})", "GELU", "activation", "input"
-        kinks, saturates, local_mask = (), None, False
+        kinks, saturates, local_mask, shape_rule = (), None, False, "same"
         def forward(self, x): return x
         def local(self, x, out): return x
         def example(self, args, ctx): return None

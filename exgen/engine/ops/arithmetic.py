@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
-
 from exgen.engine.ops.base import Op, register, unbroadcast
 from exgen.typeset.terms import Context, Spelling, apply, leaf, negated, product
 
@@ -20,9 +18,8 @@ class _Binary(Op):
     architecture = None
     kinks = ()
     saturates = None
+    shape_rule = "broadcast"
 
-    def shape(self, a, b):
-        return np.broadcast_shapes(a, b)
 
     def example(self, args, ctx):
         return [self.substituted(args, Context((0, 0), 0, ctx.layout))]
@@ -117,8 +114,8 @@ class MatMul(Op):
     gradient_uses = "others"
     kinks = ()
     saturates = None
+    shape_rule = "matmul"
 
-    def shape(self, a, b): return (a[0], b[1])
     def forward(self, a, b): return a @ b
 
     def backward(self, g, xs, out):
@@ -156,6 +153,7 @@ class Neg(Op):
     gradient_uses = "none"
     kinks = ()
     saturates = None
+    shape_rule = "same"
 
     def forward(self, x): return -x
     def backward(self, g, xs, out): return (-g,)
@@ -176,8 +174,8 @@ class Transpose(Op):
     gradient_uses = "none"
     kinks = ()
     saturates = None
+    shape_rule = "transpose"
 
-    def shape(self, a): return (a[1], a[0])
     def forward(self, x): return x.T.copy()
     def backward(self, g, xs, out): return (g.T.copy(),)
     def adjoint(self, i, g, args, out, ctx): return apply("transpose", g)
@@ -204,6 +202,7 @@ class Pow(Op):
     gradient_uses = "input"
     kinks = ()
     saturates = None
+    shape_rule = "same"
     local_note = None
     local_mask = False
 

@@ -33,6 +33,7 @@ DATA_PARTS = {
     "gradient_uses": "what its backward needs, for the graph figure: 'others', 'input', 'none'",
     "kinks": "inputs where the derivative jumps (the finite-difference check, variants)",
     "saturates": "the output bounds it flattens towards, or None (no_saturation)",
+    "shape_rule": "its output's shape: 'same', 'broadcast', 'matmul', 'transpose', 'scalar'",
 }
 # ... and (methods). Element-wise ops define local + local_formula + local_note +
 # local_mask; the others backward + adjoint.
@@ -75,11 +76,10 @@ class Op:
     gradient_uses = MISSING
     kinks = MISSING
     saturates = MISSING
+    shape_rule = MISSING
     local_note = MISSING           # element-wise: text after the local values, or None
     local_mask = MISSING           # element-wise: local values print exactly (0/1)
 
-    def shape(self, *shapes):  # the output shape; engine checks operand fit beforehand
-        return shapes[0]
 
     def kwargs(self, ctx: Context) -> dict:
         """Keyword arguments its `expr` carries (e.g. axis); none by default."""
@@ -152,6 +152,7 @@ class Elementwise(Op):
     elementwise_local = True
     in_equations = True
     gradient_uses = "input"
+    shape_rule = "same"
 
     def function(self, x, ctx: Context):
         return apply(self.name, x)

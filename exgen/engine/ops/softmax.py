@@ -21,6 +21,7 @@ class Softmax(Op):
     gradient_uses = "input"
     kinks = ()
     saturates = None
+    shape_rule = "same"
 
     def __init__(self, axis: int = 0):
         self.axis = axis
