@@ -169,3 +169,17 @@ def test_error_signals_are_named_after_symbols_not_sub_expressions(typesetting):
     assert "δ<sub>−" not in html and "δ<sub><span class=\"mf big\">∑" not in html
     for line in _lines(typesetting, "ce"):
         assert r"\delta_{-" not in line and r"\delta_{\sum" not in line
+
+
+def test_a_local_derivative_is_worked_out_from_printed_numbers(typesetting):
+    """σ(u)(1 − σ(u)), 1 − tanh², softplus′ = σ: the note's values are a checkable step."""
+    sheet, traces = typesetting
+    steps = key_document(sheet, traces)["exercises"]["act"]["steps"]
+    local = next(s for s in steps if s["target"] == "local.h")
+    assert local["expr"] == {"op": "sigmoid", "args": [[["-0.02"], ["1.25"]]]}
+    assert local["result"] == [["0.50"], ["0.78"]]
+    assert local["latex"] == (r"\sigma\left(\mathbf{h}\right) = \sigma\begin{bmatrix}-0.02 \\ "
+                              r"1.25\end{bmatrix} = \begin{bmatrix}0.50 \\ 0.78\end{bmatrix}")
+    mask = next(s for s in steps if s["target"] == "grad.W @ x")
+    assert mask["expr"]["args"][1] == [["0.01"], ["1"]]      # leaky_relu′ prints exactly
+    assert not any(s["target"] == "local.W @ x" for s in steps)  # LReLU′(u) is no arithmetic

@@ -7,7 +7,7 @@ from __future__ import annotations
 from exgen.typeset.formula import Text, row
 from exgen.typeset.forward_steps import Writer
 from exgen.typeset.steps import Step, added, claim, dedupe
-from exgen.typeset.terms import Leaf, apply
+from exgen.typeset.terms import Apply, Leaf, apply
 
 
 class BackwardWriter(Writer):
@@ -41,10 +41,11 @@ class BackwardWriter(Writer):
         else:
             claims += claim(terms[-1], result)
         terms.append(result)
+        note, note_claims = self.local_note(contributions)
         return Step(self.n.grad(name, self.graph.loss), [self.n.spell(t) for t in dedupe(terms)],
-                    note=self.local_note(contributions), final=name in self.graph.params,
+                    note=note, final=name in self.graph.params,
                     sub=node.kind == "op" and not node.named, target=f"grad.{name}",
-                    claims=claims)
+                    claims=claims, note_claims=note_claims)
 
     def contribution(self, c, symbolic: bool):
         """One consumer's contribution to an adjoint, in symbols or in printed numbers."""
@@ -91,16 +92,29 @@ class BackwardWriter(Writer):
         return self.array_leaf(name, self.trace.local[name], exact=node.op.local_mask)
 
     def local_note(self, contributions):
-        """An element-wise op's local derivative: its formula and its values (a ReLU's
-        mask, σ(1−σ), 1−tanh²), as its op says (local_note None: no note)."""
+        """An element-wise op's local derivative: its formula, with the printed numbers put
+        in where it is arithmetic, and its values (a ReLU's mask, σ(1−σ), 1−tanh²), as
+        its op says (local_note None: no note). Returns (note, claims)."""
         for c in contributions:
             node = self.graph.nodes[c.source]
-            if node.op.elementwise_local and node.op.local_note is not None:
-                ctx = self.context(c.source)
-                formula = node.op.local_formula(self.n.node_term(node.inputs[0]),
-                                                self.n.node_term(c.source), ctx)
-                parts = [self.n.spell(formula), "=", self.n.spell(self.local_leaf(c.source))]
-                if node.op.local_note:
-                    parts.append(Text(node.op.local_note))
-                return row(*parts)
-        return None
+            if not (node.op.elementwise_local and node.op.local_note is not None):
+                continue
+            ctx = self.context(c.source)
+            u = node.inputs[0]
+            symbolic = node.op.local_formula(self.n.node_term(u), self.n.node_term(c.source), ctx)
+            numeric = node.op.local_formula(self.leaf(u), self.leaf(c.source), ctx)
+            values = self.local_leaf(c.source)
+            terms = [symbolic] + ([numeric] if _arithmetic(numeric) else []) + [values]
+            parts = [x for t in dedupe(terms) for x in ("=", self.n.spell(t))][1:]
+            if node.op.local_note:
+                parts.append(Text(node.op.local_note))
+            claims = claim(numeric, values) if _arithmetic(numeric) else []
+            return row(*parts), claims
+        return None, []
+
+
+def _arithmetic(term) -> bool:
+    """Whether a term is operations on numbers only (no ReLU′-style named function)."""
+    if isinstance(term, Leaf):
+        return True
+    return isinstance(term, Apply) and all(_arithmetic(a) for a in term.args)

@@ -13,7 +13,7 @@ import numpy as np
 from exgen.engine.solve import Trace
 from exgen.typeset.exprjson import to_json
 from exgen.typeset.formula import Text
-from exgen.typeset.latex import line_latex
+from exgen.typeset.latex import latex, line_latex
 from exgen.typeset.notation import Notation
 from exgen.typeset.spell import minus, spell
 from exgen.typeset.terms import Apply, Leaf
@@ -30,6 +30,7 @@ class Step:
     sub: bool = False                # a piece of a longer equation
     target: str = ""                 # the node (or ask result) computed
     claims: list = field(default_factory=list)   # (term with numbers, printed result Leaf)
+    note_claims: list = field(default_factory=list)  # the same, for the note's line
 
     @property
     def latex(self) -> str:
@@ -50,9 +51,14 @@ class Solution:
 def step_entries(step: Step) -> list[dict]:
     """A step as key.json `steps` entries: one per checkable claim (none for a line that
     only restates a value)."""
-    line = step.latex
-    return [{"target": step.target, "latex": line, "expr": to_json(expr),
-             "result": to_json(result)} for expr, result in step.claims]
+    out = [{"target": step.target, "latex": step.latex, "expr": to_json(expr),
+            "result": to_json(result)} for expr, result in step.claims]
+    if step.note_claims:
+        note = latex(step.note)
+        out += [{"target": f"local.{step.target.removeprefix('grad.')}", "latex": note,
+                 "expr": to_json(expr), "result": to_json(result)}
+                for expr, result in step.note_claims]
+    return out
 
 
 def leaf_of(strings, rank: int) -> Leaf:
