@@ -62,3 +62,20 @@ def gradients_against_torch(name: str, torch_call):
     for p in ("W", "b"):
         np.testing.assert_allclose(np.array(trace.grads[p], dtype=float), t[p].grad.numpy(),
                                    rtol=1e-12, atol=1e-15)
+
+
+def written(name: str):
+    """The operation in a key: the torch line, the LaTeX of `h = name(W @ x + b)` with and
+    without numbers, and the variant constraints a solved network breaks."""
+    import ast
+
+    from exgen.asks.pytorch import _to_ast
+    from exgen.build.variants import violations
+    from exgen.typeset.forward_steps import Writer
+    from exgen.typeset.notation import Notation
+
+    lines, given, graph = network(name)
+    torch_line = ast.unparse(_to_ast(parse_equation(lines[0]).expr, 0))
+    trace = solve(graph, given, Rounding(2), exact=False)
+    step = Writer(trace, Notation(graph)).forward_step("h")
+    return torch_line, step.latex, violations(trace, ["no_relu_at_zero", "no_saturation"])

@@ -9,6 +9,7 @@ from opcheck import (
     gradients_against_central_differences,
     gradients_against_torch,
     local_against_central_differences,
+    written,
 )
 
 from exgen.engine.ops import make_op
@@ -34,3 +35,25 @@ def test_gradients_against_central_differences():
 def test_gradients_against_torch():
     torch = pytest.importorskip("torch")
     gradients_against_torch("leaky_relu", lambda u: torch.nn.functional.leaky_relu(u, 0.01))
+
+
+def test_written_in_the_key_in_torch_and_by_the_constraints():
+    torch_line, line, broken = written("leaky_relu")
+    assert torch_line == "torch.nn.functional.leaky_relu(W @ x + b, 0.01)"
+    assert line.startswith(r"\mathbf{h} = \operatorname{LReLU}\left(\mathbf{W}\,\mathbf{x} + "
+                           r"\mathbf{b}\right) = \operatorname{LReLU}\begin{bmatrix}")
+    assert broken == []
+
+
+def test_no_relu_at_zero_applies_to_its_kink():
+    from opcheck import network
+
+    from exgen.build.variants import violations
+    from exgen.engine.rounding import Rounding
+    from exgen.engine.solve import solve
+    _, given, graph = network("leaky_relu")
+    given = dict(given, b=np.array([[-0.1], [-0.3], [0.2]]))  # W x + b = 0 in the first unit
+    given["W"] = np.array([[0.25, 0.5], [1.5, 0.25], [-0.75, 2.0]])
+    given["x"] = np.array([[-0.4], [0.4]])
+    trace = solve(graph, given, Rounding(2), exact=False)
+    assert violations(trace, ["no_relu_at_zero"]) == ["no_relu_at_zero"]

@@ -7,6 +7,7 @@ from opcheck import (
     gradients_against_central_differences,
     gradients_against_torch,
     local_against_central_differences,
+    written,
 )
 
 from exgen.engine.ops import make_op
@@ -30,3 +31,11 @@ def test_gradients_against_central_differences():
 def test_gradients_against_torch():
     torch = pytest.importorskip("torch")
     gradients_against_torch("softplus", torch.nn.functional.softplus)
+
+
+def test_written_in_the_key_in_torch_and_by_the_constraints():
+    torch_line, line, broken = written("softplus")
+    assert torch_line == "torch.nn.functional.softplus(W @ x + b)"
+    assert line.startswith(r"\mathbf{h} = \operatorname{softplus}\left(\mathbf{W}\,\mathbf{x} + "
+                           r"\mathbf{b}\right) = \operatorname{softplus}\begin{bmatrix}")
+    assert broken == []   # no kink, no saturation
