@@ -132,9 +132,10 @@ def _zero_dim(graph) -> set[str]:
             return e.name in out
         if e.op == "const":
             return True
-        if e.op in ("sum", "mean"):
+        rule = REGISTRY[e.op].shape_rule
+        if rule == "scalar":      # torch reduces to a 0-d tensor
             return True
-        if e.op == "matmul":
+        if rule == "matmul":      # a 1×1 product stays 2-d
             return False
         return all(zero(a) for a in e.args)
 
