@@ -9,7 +9,7 @@ from exgen.engine.solve import Trace
 from exgen.typeset.formula import Num, Paren, Row, Script, joined, row
 from exgen.typeset.notation import Notation
 from exgen.typeset.spell import minus
-from exgen.typeset.steps import EG, Step, claim, dedupe, leaf_of
+from exgen.typeset.steps import EG, Step, leaf_of, worked_step
 from exgen.typeset.terms import Leaf, leaf
 
 
@@ -63,16 +63,13 @@ class Writer:
         node = self.graph.nodes[name]
         symbolic = self.n.expr_term(node.expr)
         numeric = self.substituted(name)
-        result = self.leaf(name)
-        terms = [numeric, result]
-        if node.named and node.expr.op not in ("name", "const"):
-            terms.insert(0, symbolic)
+        shown_symbolic = node.named and node.expr.op not in ("name", "const")
         lhs = self.n.symbol(name) if node.named else self.n.spell(symbolic)
         note = self.component(name)
         if note is not None:
             note = Row((EG,) + note.items)
-        return Step(lhs, [self.n.spell(t) for t in dedupe(terms)], note=note, sub=not node.named,
-                    target=name, claims=claim(numeric, result))
+        return worked_step(lhs, symbolic if shown_symbolic else None, numeric, self.leaf(name),
+                           name, self.graph.layout, note=note, sub=not node.named)
 
     def substituted(self, name: str):
         """The node's operation with its inputs' printed values put in."""

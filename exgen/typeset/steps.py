@@ -96,6 +96,15 @@ def claim(expr, result) -> list:
     return [] if isinstance(expr, Leaf) else [(expr, result)]
 
 
+def worked_step(lhs, symbolic, numeric, result: Leaf, target: str, layout: str = "column",
+                **flags) -> Step:
+    """A line `lhs = symbolic = numeric = result` from terms (symbolic may be None), with
+    its claim: how an ask (e.g. update: θ − η·∂L/∂θ) adds a step to the key and key.json."""
+    terms = dedupe([t for t in (symbolic, numeric, result) if t is not None])
+    return Step(lhs, [spell(t, layout) for t in terms], target=target,
+                claims=claim(numeric, result), **flags)
+
+
 def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
     from exgen.typeset.backward_steps import BackwardWriter
     writer = BackwardWriter(trace, notation)
@@ -115,4 +124,4 @@ def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
 
 
 __all__ = ["EG", "Solution", "Step", "added", "claim", "dedupe", "leaf_of", "minus",
-           "solution", "step_entries", "value_formula"]
+           "solution", "step_entries", "value_formula", "worked_step"]
