@@ -17,6 +17,8 @@ STAGES = ["errors", "engine", "typeset", "asks", "define", "render", "build", "c
 # Modules that are pure vocabulary, usable from a lower stage: (module, why).
 VOCABULARY = {
     "exgen.typeset.formula": "formula-tree node types: data only, imports nothing of exgen",
+    "exgen.typeset.terms": "semantic term-tree node types and spellings: data only, imports "
+                           "nothing of exgen; the operations say in them how they are written",
 }
 TOP_LEVEL = {"__init__": "errors", "__main__": "cli", "errors": "errors", "cli": "cli"}
 
@@ -74,6 +76,12 @@ def test_imports_point_down_the_pipeline(module, path):
         theirs = STAGES.index(stage_of(target))
         assert theirs <= mine, (f"{path}:{line}: {module} ({stage_of(module)}) imports {target} "
                                 f"({stage_of(target)}), a later stage")
+
+
+def test_vocabulary_is_pure_data():
+    for module in VOCABULARY:
+        path = PACKAGE.parent / (module.replace(".", "/") + ".py")
+        assert not runtime_imports(path, module), f"{path}: vocabulary imports exgen"
 
 
 def test_no_module_shadows_the_standard_library():

@@ -22,10 +22,6 @@ from exgen.asks.pytorch import torch_available
 
 TORCH = "torch autograd"
 FINITE_DIFFERENCES = "finite differences"
-# What the two sides of a kink say, for the message. Where an op declares its kinks
-# (`kinks`, the inputs where the derivative jumps), those are used; else 0 for these.
-KINKS = {"relu": "one-sided derivatives 0 and 1", "leaky_relu": "one-sided derivatives 0.01 and 1",
-         "step": "a jump from 0 to 1"}
 
 
 def check_sheet(sheet: SheetDef, no_torch: bool = False) -> list[Verdict]:
@@ -108,7 +104,7 @@ def _kinks(ex: ExerciseDef, trace: Trace) -> list[str]:
     for node in ex.graph.nodes.values():
         if node.kind != "op":
             continue
-        points = getattr(node.op, "kinks", (0,) if node.op.name in KINKS else ())
+        points = node.op.kinks
         source = node.inputs[0]
         x = trace.values[source]
         on_kink = [(i, k) for i in np.ndindex(x.shape) for k in points
@@ -119,9 +115,22 @@ def _kinks(ex: ExerciseDef, trace: Trace) -> list[str]:
             more = f" and {len(on_kink) - 3} more" if len(on_kink) > 3 else ""
             verb = "is" if len(on_kink) == 1 else "are"
             value = ", ".join(sorted({f"{float(k):g}" for _, k in on_kink}))
-            sides = KINKS.get(node.op.name, "its derivative jumps there")
+            sides = _sides(node.op, on_kink[0][1])
             out.append(f"{node.op.name} input {entries}{more} {verb} {value}; {sides}")
     return out
+
+
+def _sides(op, kink) -> str:
+    """What happens on either side of a kink, asked of the op itself (no table of names):
+    a jump in its value, or two one-sided derivatives."""
+    eps = 1e-9
+    x = np.array([[float(kink) - eps], [float(kink) + eps]])
+    out = op.forward(x)
+    if abs(float(out[1, 0]) - float(out[0, 0])) > 1e-6:
+        return f"a jump from {float(out[0, 0]):g} to {float(out[1, 0]):g}"
+    local = op.local(x, out)
+    left, right = (round(float(v), 6) for v in local[:, 0])
+    return f"one-sided derivatives {left:g} and {right:g}"
 
 
 def _entry(name: str, index: tuple, shape: tuple) -> str:

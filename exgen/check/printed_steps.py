@@ -15,7 +15,7 @@ from exgen.typeset.notation import Notation
 ORACLE = "printed steps"
 # The switch for the lead: once the key writer records `steps`, an exercise whose key
 # prints forward or backward steps and records none FAILS instead of being skipped.
-STEPS_REQUIRED = False
+STEPS_REQUIRED = True
 ASKS_WITH_STEPS = ("forward", "backward")
 
 

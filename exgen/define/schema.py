@@ -7,9 +7,12 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from exgen.asks.registry import ASKS as ASK_REGISTRY
+from exgen.engine.ops import REGISTRY
 
 ASKS = tuple(ASK_REGISTRY)   # each ask's options and checks live in its own module
-ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh", "step")
+# a layer's activation: the registry's element-wise activations (softmax comes with softmax_ce)
+ACTIVATIONS = ("identity",) + tuple(sorted(
+    n for n, op in REGISTRY.items() if op.architecture == "activation" and op.elementwise_local))
 LOSSES = ("half_sum", "half_mean", "mse", "softmax_ce")
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 

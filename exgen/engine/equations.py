@@ -6,8 +6,9 @@ import keyword
 from dataclasses import dataclass
 from fractions import Fraction
 
-FUNCTIONS = ("relu", "sigmoid", "tanh", "step", "identity", "exp", "log", "softmax",
-             "sum", "mean")
+from exgen.engine.ops import function_names
+
+FUNCTIONS = function_names()  # from the operations' registry (engine/ops)
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
           ast.MatMult: "matmul", ast.Pow: "pow"}
 MAX_LENGTH = 2000

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from html import escape
 
 from exgen.engine.graph import Graph
-from exgen.typeset.notation import FUNCTION_NAMES, Notation
+from exgen.engine.ops import REGISTRY
+from exgen.typeset.notation import Notation
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "step", "identity", "softmax", "exp")
-DATA_OPS = ("matmul", "add", "sub", "mul", "neg", "transpose") + ACTIVATIONS
+# from the operations' registry: what an operation is in the drawing
+ACTIVATIONS = tuple(n for n, op in REGISTRY.items() if op.architecture == "activation")
+DATA_OPS = tuple(n for n, op in REGISTRY.items() if op.architecture is not None)
 MAX_UNITS = 8
 R, DY, DX, TOP, GAP = 11, 30, 150, 34, 46
 
@@ -156,7 +158,7 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
         x, y = label_at[layer.name]
         text, _ = svg_symbol(notation, layer.name)
         if layer.activation:
-            fn = escape(FUNCTION_NAMES.get(layer.activation, layer.activation))
+            fn = escape(REGISTRY[layer.activation].spelling.text)
             if layer.pre:
                 pre, _ = svg_symbol(notation, layer.pre, 11)
                 text += f'<tspan font-size="11"> = {fn}(</tspan>{pre}<tspan font-size="11">)</tspan>'

@@ -23,7 +23,7 @@ from exgen.typeset.markdown import make_markdown
 from exgen.typeset.mathhtml import matrix_html, step_html, to_html
 from exgen.engine.snippet import snippet_code
 from exgen.asks import registry
-from exgen.typeset.steps import Writer
+from exgen.typeset.forward_steps import Writer
 from exgen.typeset.notation import Notation
 
 FONT_SLOT = "/* @font-face rules go here */"

@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 
 from exgen.asks.base import entry
-from exgen.asks.registry import asks_json
+from exgen.asks.registry import asks_json, steps_json
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
+from exgen.typeset.notation import Notation
+from exgen.typeset.steps import solution, step_entries
 
 
-def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
+def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> dict:
     graph, digits = trace.graph, ex.rounding.digits
     out: dict = {"title": ex.spec.title, "asked": [a for a, _ in ex.asks],
                  "arithmetic": "exact" if trace.exact else "float64"}
@@ -22,7 +24,17 @@ def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
                      for n, node in nodes.items()}
     out["grads"] = {n: entry(trace.grads[n], node.rank, digits, False)
                     for n, node in nodes.items() if n in trace.grads}
+    if ex.design is None:  # a designed network is verified on its truth table, not worked
+        out["steps"] = key_steps(ex, trace, sheet, results)
     return out
+
+
+def key_steps(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> list[dict]:
+    """The worked steps in the order the key prints them, one entry per checkable claim
+    (STEPS.md); the same Steps the key prints: the passes, then the asks' own steps."""
+    notation = Notation.of(trace.graph, sheet.spec.notation)
+    passes = [e for step in solution(trace, notation, ex.asks).steps() for e in step_entries(step)]
+    return passes + steps_json(ex, trace, notation, results, latex=lambda step: step.latex)
 
 
 def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
@@ -30,7 +42,7 @@ def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | Non
     results = results if results is not None else [{} for _ in traces]
     exercises = {}
     for ex, t, r in zip(sheet.exercises, traces, results):
-        exercises[ex.spec.id] = exercise_json(ex, t, sheet)
+        exercises[ex.spec.id] = exercise_json(ex, t, sheet, r)
         extra = asks_json(ex, r)
         if extra:
             exercises[ex.spec.id]["asks"] = extra

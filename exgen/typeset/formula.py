@@ -78,6 +78,7 @@ class Func:
     name: str
     arg: object
     kind: str = "func"
+    latex: str = ""      # the name in LaTeX (\operatorname{name} when empty)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,6 @@ import unicodedata
 from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
-BIG = ("∑", "∑ₙ")
-
 
 def escape(text: str) -> str:
     """HTML-escape; most math text (digits, letters, signs) needs nothing done."""
@@ -79,7 +77,7 @@ def _emit(f, out: list[str]) -> None:
             _emit(f.sub, out)
             out.append("</sub>")
     elif kind == "func":
-        big = f.name in BIG
+        big = f.name.startswith("∑")
         out.append(f'<span class="mf{" big" if big else ""}">{escape(f.name)}</span>')
         bare = f.arg.kind in ("matrix", "frac", "paren") or (big and f.arg.kind in ("script", "sym"))
         if not bare:
