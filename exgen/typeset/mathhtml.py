@@ -89,6 +89,16 @@ def _emit(f, out: list[str]) -> None:
             out.append(")")
     elif kind == "matrix":
         out.append(matrix_html(f.rows))
+    elif kind == "grid":
+        out.append(f'<span class="mat {f.delims}"><table>')
+        for cells in f.rows:
+            out.append("<tr>")
+            for cell in cells:
+                out.append("<td>")
+                _emit(cell, out)
+                out.append("</td>")
+            out.append("</tr>")
+        out.append("</table></span>")
 
 
 def matrix_html(rows) -> str:
