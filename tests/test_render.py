@@ -10,7 +10,7 @@ import pytest
 from exgen.build.single import solve_sheet
 from exgen.render.graph_figure import computational_graph
 from exgen.define.load import load_sheet
-from exgen.errors import TemplateProblem
+from exgen.errors import DefinitionError, TemplateProblem
 from exgen.render.architecture_figure import architecture, layers_of
 from exgen.render.documents import render
 from exgen.typeset.notation import Notation, name_symbol
@@ -59,9 +59,11 @@ def test_prompt_markdown_escapes_html_and_sets_math(tmp_path):
 
 
 def test_tex_subset():
-    f = parse_tex(r"\mathcal{L} = \frac{1}{2}\|\boldsymbol{y}\|^2 \cdot \unknowncmd")
+    f = parse_tex(r"\mathcal{L} = \frac{1}{2}\|\boldsymbol{y}\|^2")
     texts = repr(f)
-    assert "ℒ" in texts and "Frac" in texts and "‖" in texts and "unknowncmd" in texts
+    assert "ℒ" in texts and "Frac" in texts and "‖" in texts
+    with pytest.raises(DefinitionError, match="unknown TeX command"):  # never shown as its name
+        parse_tex(r"x \cdot \unknowncmd")
 
 
 def test_custom_templates_override_defaults(tmp_path):
