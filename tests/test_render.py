@@ -95,9 +95,9 @@ def svg(uri: str) -> str:
 
 
 def test_architecture_of_the_skip_network(tmp_path):
-    sheet, traces = load(tmp_path)
+    _sheet, traces = load(tmp_path)
     graph = traces[0].graph
-    layers = {l.name: l for l in layers_of(graph)}
+    layers = {layer.name: layer for layer in layers_of(graph)}
     assert set(layers) == {"x", "z1", "z2", "y"}
     assert layers["z1"].inputs == [("x", "full", ["W1"])] and layers["z1"].activation == "relu"
     assert sorted(layers["y"].inputs) == [("z1", "full", ["W3"]), ("z2", "one", [])]
@@ -107,7 +107,7 @@ def test_architecture_of_the_skip_network(tmp_path):
 
 
 def test_computational_graph_nodes(tmp_path):
-    sheet, traces = load(tmp_path)
+    _sheet, traces = load(tmp_path)
     graph = traces[0].graph
     forward = svg(computational_graph(graph, Notation(graph))[0])
     # 5 given values and 7 named results as boxes; 10 operations as ellipses

@@ -1,5 +1,6 @@
 """Prompt TeX: every supported command typeset as HTML text, and everything else
 refused with what was not understood (and, through the loader, the file, line and key path)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,118 +15,95 @@ from exgen.typeset.mathhtml import to_html
 from exgen.typeset.texmath import parse_tex
 
 SUPPORTED = [
-    (r"\mathbb{R}^{n}",
-     'ℝ<sup><span class="mi">n</span></sup>'),
-    (r"\mathbb{E}",
-     '𝔼'),
-    (r"\mathrm{d}x",
-     'd<span class="mi">x</span>'),
-    (r"\mathrm{mean}",
-     'mean'),
-    (r"\text{if } x",
-     'if <span class="mi">x</span>'),
-    (r"\operatorname{softmax}(z)",
-     'softmax(<span class="mi">z</span>)'),
-    (r"\mathbf{W}",
-     '<span class="mi b">W</span>'),
-    (r"\boldsymbol{x}_1",
-     '<span class="mi b">x</span><sub>1</sub>'),
-    (r"\begin{pmatrix}1 & 2\\ 3 & 4\end{pmatrix}",
-     '<span class="mat paren"><table><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></table></span>'),
-    (r"\begin{bmatrix}a\\b\end{bmatrix}",
-     '<span class="mat bracket"><table><tr><td><span class="mi">a</span></td></tr><tr><td><span class="mi">b</span></td></tr></table></span>'),
-    (r"\begin{matrix}1\end{matrix}",
-     '<span class="mat none"><table><tr><td>1</td></tr></table></span>'),
-    (r"\begin{vmatrix}x\end{vmatrix}",
-     '<span class="mat bar"><table><tr><td><span class="mi">x</span></td></tr></table></span>'),
-    (r"\begin{Vmatrix}x\end{Vmatrix}",
-     '<span class="mat double"><table><tr><td><span class="mi">x</span></td></tr></table></span>'),
-    (r"\frac{a}{b}",
-     '<span class="frac"><span class="fn"><span class="mi">a</span></span><span class="fd"><span class="mi">b</span></span></span>'),
-    (r"\dfrac{1}{2}",
-     '<span class="frac"><span class="fn">1</span><span class="fd">2</span></span>'),
-    (r"\frac12",
-     '<span class="frac"><span class="fn">1</span><span class="fd">2</span></span>'),
-    (r"\sqrt{x}",
-     '√<span class="mi">x</span>'),
-    (r"\sqrt{x+1}",
-     '√(<span class="mi">x</span>\xa0+\xa01)'),
-    (r"\sqrt[3]{x}",
-     '<sup>3</sup>√<span class="mi">x</span>'),
-    (r"\left( x \right)",
-     '(<span class="mi">x</span>)'),
-    (r"\left[ x \right]",
-     '[<span class="mi">x</span>]'),
-    (r"\left\{ x \right\}",
-     '{<span class="mi">x</span>}'),
-    (r"\left| x \right|",
-     '|<span class="mi">x</span>|'),
-    (r"\left\| x \right\|",
-     '‖<span class="mi">x</span>‖'),
-    (r"\left\langle x \right\rangle",
-     '⟨<span class="mi">x</span>⟩'),
-    (r"\left. x \right|",
-     '<span class="mi">x</span>|'),
-    (r"\big( x \big)",
-     '(<span class="mi">x</span>)'),
-    (r"a \cdot b",
-     '<span class="mi">a</span>\xa0·\xa0<span class="mi">b</span>'),
-    (r"a \times b",
-     '<span class="mi">a</span>\xa0×\xa0<span class="mi">b</span>'),
-    (r"a \odot b",
-     '<span class="mi">a</span>\xa0⊙\xa0<span class="mi">b</span>'),
-    (r"\partial L",
-     '∂<span class="mi">L</span>'),
-    (r"\nabla f",
-     '∇<span class="mi">f</span>'),
-    (r"\sum_{i=1}^{n} x_i",
-     '∑<span class="ss"><sup><span class="mi">n</span></sup><sub><span class="mi">i</span>\xa0=\xa01</sub></span><span class="mi">x</span><sub><span class="mi">i</span></sub>'),
-    (r"\prod_i",
-     '∏<sub><span class="mi">i</span></sub>'),
-    (r"\int_0^1",
-     '∫<span class="ss"><sup>1</sup><sub>0</sub></span>'),
-    (r"\infty",
-     '∞'),
-    (r"a \leq b",
-     '<span class="mi">a</span>\xa0≤\xa0<span class="mi">b</span>'),
-    (r"a \geq b",
-     '<span class="mi">a</span>\xa0≥\xa0<span class="mi">b</span>'),
-    (r"a \neq b",
-     '<span class="mi">a</span>\xa0≠\xa0<span class="mi">b</span>'),
-    (r"a \approx b",
-     '<span class="mi">a</span>\xa0≈\xa0<span class="mi">b</span>'),
-    (r"x \in X",
-     '<span class="mi">x</span>\xa0∈\xa0<span class="mi">X</span>'),
-    (r"x \to y",
-     '<span class="mi">x</span>\xa0→\xa0<span class="mi">y</span>'),
-    (r"\alpha \beta \Gamma \lambda \varepsilon",
-     '<span class="mi">α</span><span class="mi">β</span><span class="mi up">Γ</span><span class="mi">λ</span><span class="mi">ε</span>'),
-    (r"x_{ij}^{2}",
-     '<span class="mi">x</span><span class="ss"><sup>2</sup><sub><span class="mi">i</span><span class="mi">j</span></sub></span>'),
-    (r"W^\top",
-     '<span class="mi">W</span><sup>T</sup>'),
-    (r"\hat{y}",
-     '<span class="mi">ŷ</span>'),
-    (r"\bar{x}",
-     '<span class="mi">x̄</span>'),
-    (r"\tilde{x}",
-     '<span class="mi">x̃</span>'),
-    (r"\vec{v}",
-     '<span class="mi b">v</span>'),
-    (r"a\;b\,c\quad d",
-     '<span class="mi">a</span>\u2005<span class="mi">b</span>\u2009<span class="mi">c</span>\u2003<span class="mi">d</span>'),
-    (r"\log x",
-     'log\u2009<span class="mi">x</span>'),
-    (r"\log(x)",
-     'log(<span class="mi">x</span>)'),
-    (r"\mathcal{L}",
-     'ℒ'),
-    (r"f'(x)",
-     '<span class="mi">f</span>′(<span class="mi">x</span>)'),
-    (r"\|x\|^2",
-     '‖<span class="mi">x</span>‖<sup>2</sup>'),
-    (r"a - b",
-     '<span class="mi">a</span>\xa0−\xa0<span class="mi">b</span>'),
+    (r"\mathbb{R}^{n}", 'ℝ<sup><span class="mi">n</span></sup>'),
+    (r"\mathbb{E}", "𝔼"),
+    (r"\mathrm{d}x", 'd<span class="mi">x</span>'),
+    (r"\mathrm{mean}", "mean"),
+    (r"\text{if } x", 'if <span class="mi">x</span>'),
+    (r"\operatorname{softmax}(z)", 'softmax(<span class="mi">z</span>)'),
+    (r"\mathbf{W}", '<span class="mi b">W</span>'),
+    (r"\boldsymbol{x}_1", '<span class="mi b">x</span><sub>1</sub>'),
+    (
+        r"\begin{pmatrix}1 & 2\\ 3 & 4\end{pmatrix}",
+        '<span class="mat paren"><table><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></table></span>',
+    ),
+    (
+        r"\begin{bmatrix}a\\b\end{bmatrix}",
+        '<span class="mat bracket"><table><tr><td><span class="mi">a</span></td></tr><tr><td><span class="mi">b</span></td></tr></table></span>',
+    ),
+    (
+        r"\begin{matrix}1\end{matrix}",
+        '<span class="mat none"><table><tr><td>1</td></tr></table></span>',
+    ),
+    (
+        r"\begin{vmatrix}x\end{vmatrix}",
+        '<span class="mat bar"><table><tr><td><span class="mi">x</span></td></tr></table></span>',
+    ),
+    (
+        r"\begin{Vmatrix}x\end{Vmatrix}",
+        '<span class="mat double"><table><tr><td><span class="mi">x</span></td></tr></table></span>',
+    ),
+    (
+        r"\frac{a}{b}",
+        '<span class="frac"><span class="fn"><span class="mi">a</span></span><span class="fd"><span class="mi">b</span></span></span>',
+    ),
+    (
+        r"\dfrac{1}{2}",
+        '<span class="frac"><span class="fn">1</span><span class="fd">2</span></span>',
+    ),
+    (r"\frac12", '<span class="frac"><span class="fn">1</span><span class="fd">2</span></span>'),
+    (r"\sqrt{x}", '√<span class="mi">x</span>'),
+    (r"\sqrt{x+1}", '√(<span class="mi">x</span>\xa0+\xa01)'),
+    (r"\sqrt[3]{x}", '<sup>3</sup>√<span class="mi">x</span>'),
+    (r"\left( x \right)", '(<span class="mi">x</span>)'),
+    (r"\left[ x \right]", '[<span class="mi">x</span>]'),
+    (r"\left\{ x \right\}", '{<span class="mi">x</span>}'),
+    (r"\left| x \right|", '|<span class="mi">x</span>|'),
+    (r"\left\| x \right\|", '‖<span class="mi">x</span>‖'),
+    (r"\left\langle x \right\rangle", '⟨<span class="mi">x</span>⟩'),
+    (r"\left. x \right|", '<span class="mi">x</span>|'),
+    (r"\big( x \big)", '(<span class="mi">x</span>)'),
+    (r"a \cdot b", '<span class="mi">a</span>\xa0·\xa0<span class="mi">b</span>'),
+    (r"a \times b", '<span class="mi">a</span>\xa0×\xa0<span class="mi">b</span>'),
+    (r"a \odot b", '<span class="mi">a</span>\xa0⊙\xa0<span class="mi">b</span>'),
+    (r"\partial L", '∂<span class="mi">L</span>'),
+    (r"\nabla f", '∇<span class="mi">f</span>'),
+    (
+        r"\sum_{i=1}^{n} x_i",
+        '∑<span class="ss"><sup><span class="mi">n</span></sup><sub><span class="mi">i</span>\xa0=\xa01</sub></span><span class="mi">x</span><sub><span class="mi">i</span></sub>',
+    ),
+    (r"\prod_i", '∏<sub><span class="mi">i</span></sub>'),
+    (r"\int_0^1", '∫<span class="ss"><sup>1</sup><sub>0</sub></span>'),
+    (r"\infty", "∞"),
+    (r"a \leq b", '<span class="mi">a</span>\xa0≤\xa0<span class="mi">b</span>'),
+    (r"a \geq b", '<span class="mi">a</span>\xa0≥\xa0<span class="mi">b</span>'),
+    (r"a \neq b", '<span class="mi">a</span>\xa0≠\xa0<span class="mi">b</span>'),
+    (r"a \approx b", '<span class="mi">a</span>\xa0≈\xa0<span class="mi">b</span>'),
+    (r"x \in X", '<span class="mi">x</span>\xa0∈\xa0<span class="mi">X</span>'),
+    (r"x \to y", '<span class="mi">x</span>\xa0→\xa0<span class="mi">y</span>'),
+    (
+        r"\alpha \beta \Gamma \lambda \varepsilon",
+        '<span class="mi">α</span><span class="mi">β</span><span class="mi up">Γ</span><span class="mi">λ</span><span class="mi">ε</span>',
+    ),
+    (
+        r"x_{ij}^{2}",
+        '<span class="mi">x</span><span class="ss"><sup>2</sup><sub><span class="mi">i</span><span class="mi">j</span></sub></span>',
+    ),
+    (r"W^\top", '<span class="mi">W</span><sup>T</sup>'),
+    (r"\hat{y}", '<span class="mi">ŷ</span>'),
+    (r"\bar{x}", '<span class="mi">x̄</span>'),
+    (r"\tilde{x}", '<span class="mi">x̃</span>'),
+    (r"\vec{v}", '<span class="mi b">v</span>'),
+    (
+        r"a\;b\,c\quad d",
+        '<span class="mi">a</span>\u2005<span class="mi">b</span>\u2009<span class="mi">c</span>\u2003<span class="mi">d</span>',
+    ),
+    (r"\log x", 'log\u2009<span class="mi">x</span>'),
+    (r"\log(x)", 'log(<span class="mi">x</span>)'),
+    (r"\mathcal{L}", "ℒ"),
+    (r"f'(x)", '<span class="mi">f</span>′(<span class="mi">x</span>)'),
+    (r"\|x\|^2", '‖<span class="mi">x</span>‖<sup>2</sup>'),
+    (r"a - b", '<span class="mi">a</span>\xa0−\xa0<span class="mi">b</span>'),
 ]
 
 
@@ -144,23 +122,28 @@ REFUSED = [
     (r"a_b_c", "double subscript in '$a_b_c$'"),
     (r"\left( x", r"\left( without a matching \right in '$\left( x$'"),
     (r"x \right)", r"\right without a matching \left in '$x \right)$'"),
-    (r"\left< x \right>",
-     r"\left expects a delimiter such as ( [ | . , found '<' in '$\left< x \right>$'"),
+    (
+        r"\left< x \right>",
+        r"\left expects a delimiter such as ( [ | . , found '<' in '$\left< x \right>$'",
+    ),
     (r"x & y", "'&' outside a matrix in '$x & y$'"),
     (r"x \\ y", r"'\\' outside a matrix in '$x \\ y$'"),
-    (r"\begin{cases}x\end{cases}", "unknown environment 'cases' (known: matrix, pmatrix, "
-     r"bmatrix, vmatrix, Vmatrix) in '$\begin{cases}x\end{cases}$'"),
-    (r"\begin{pmatrix}1\end{bmatrix}",
-     r"\begin{pmatrix} ended by \end{bmatrix} in '$\begin{pmatrix}1\end{bmatrix}$'"),
-    (r"\begin{pmatrix}1",
-     r"\begin{pmatrix} without \end{pmatrix} in '$\begin{pmatrix}1$'"),
+    (
+        r"\begin{cases}x\end{cases}",
+        "unknown environment 'cases' (known: matrix, pmatrix, "
+        r"bmatrix, vmatrix, Vmatrix) in '$\begin{cases}x\end{cases}$'",
+    ),
+    (
+        r"\begin{pmatrix}1\end{bmatrix}",
+        r"\begin{pmatrix} ended by \end{bmatrix} in '$\begin{pmatrix}1\end{bmatrix}$'",
+    ),
+    (r"\begin{pmatrix}1", r"\begin{pmatrix} without \end{pmatrix} in '$\begin{pmatrix}1$'"),
     (r"\text{a \foo}", r"unknown TeX command \foo inside \text in '$\text{a \foo}$'"),
     (r"\text x", r"\text expects {text} in '$\text x$'"),
     (r"\sqrt[3", r"\sqrt[ without its closing ] in '$\sqrt[3$'"),
     ("50%", "unexpected '%' in '$50%$'"),
     ("{" * 1500 + "}" * 1500, "formula nested more than 40 deep in '$" + "{" * 40 + "…$'"),
-    (r"\frac" * 900 + "12",
-     "formula nested more than 40 deep in '$" + r"\frac" * 8 + "…$'"),
+    (r"\frac" * 900 + "12", "formula nested more than 40 deep in '$" + r"\frac" * 8 + "…$'"),
     ("x" * 5001, "formula longer than 5000 characters in '$" + "x" * 40 + "…$'"),
 ]
 
@@ -182,10 +165,14 @@ MARKDOWN = make_markdown(lambda f: str(to_html(f)))
 
 def test_display_math_is_a_centred_block_also_inside_a_paragraph():
     assert MARKDOWN("Let $$x$$ be") == (
-        '<p>Let <span class="math display"><span class="mi">x</span></span> be</p>\n')
+        '<p>Let <span class="math display"><span class="mi">x</span></span> be</p>\n'
+    )
     assert MARKDOWN("Let\n\n$$\nx\n$$\n") == (
-        '<p>Let</p>\n<div class="math display"><span class="mi">x</span></div>\n')
-    assert MARKDOWN("and $x$.") == '<p>and <span class="math"><span class="mi">x</span></span>.</p>\n'
+        '<p>Let</p>\n<div class="math display"><span class="mi">x</span></div>\n'
+    )
+    assert (
+        MARKDOWN("and $x$.") == '<p>and <span class="math"><span class="mi">x</span></span>.</p>\n'
+    )
 
 
 def test_display_math_is_named_as_written():
@@ -222,18 +209,22 @@ def build(tmp_path: Path, text: str, monkeypatch):
 def test_the_loader_names_file_line_and_key_path(tmp_path, monkeypatch):
     result = build(tmp_path, DEFINITION, monkeypatch)
     assert result.exit_code == 2
-    assert result.stderr == ("error: exercises/d.yaml:7: exercises[0].prompt: unbalanced braces "
-                             "in '$\\frac{1}{$'\n")
+    assert result.stderr == (
+        "error: exercises/d.yaml:7: exercises[0].prompt: unbalanced braces in '$\\frac{1}{$'\n"
+    )
     assert not (tmp_path / "out").exists()
 
 
 def test_the_intro_is_checked_too(tmp_path, monkeypatch):
     text = DEFINITION.replace("Fine: $x", "Fine: $\\operatorname{softmax}(x) \\oops x").replace(
-        "$\\frac{1}{$", "$\\frac{1}{2}$")
+        "$\\frac{1}{$", "$\\frac{1}{2}$"
+    )
     result = build(tmp_path, text, monkeypatch)
     assert result.exit_code == 2
-    assert result.stderr == ("error: exercises/d.yaml:2: intro: unknown TeX command \\oops in "
-                             "'$\\operatorname{softmax}(x) \\oops x \\in \\m…$'\n")
+    assert result.stderr == (
+        "error: exercises/d.yaml:2: intro: unknown TeX command \\oops in "
+        "'$\\operatorname{softmax}(x) \\oops x \\in \\m…$'\n"
+    )
 
 
 def test_supported_prompt_math_builds(tmp_path, monkeypatch):

@@ -25,7 +25,7 @@ class Expr:
     ``neg``, ``transpose`` or a function name; ``text`` is its canonical source."""
 
     op: str
-    args: tuple["Expr", ...] = ()
+    args: tuple[Expr, ...] = ()
     name: str = ""
     value: Fraction | None = None
     text: str = ""

@@ -1,9 +1,10 @@
 """Prompt text: Markdown (raw HTML escaped) with `$…$` math set as HTML text, and
 `$$…$$` math set as a centred display block (also inside a paragraph)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin

@@ -26,7 +26,7 @@ class Notation:
         self._cache: dict[str, Sym] = {}
 
     @classmethod
-    def of(cls, graph: Graph, spec) -> "Notation":
+    def of(cls, graph: Graph, spec) -> Notation:
         """The notation a sheet's profile (schema.NotationSpec) asks for."""
         return cls(graph, spec.index, spec.errors)
 

@@ -5,6 +5,7 @@ else is refused with a DefinitionError saying what was not understood, so a prom
 prints garbled math. Nesting is bounded (``MAX_DEPTH``), so no input reaches Python's
 recursion limit.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,17 +19,16 @@ MAX_DEPTH = 40  # braces, arguments, \left…\right and matrices, nested
 MAX_LENGTH = 5000
 TOKEN = re.compile(r"\\[A-Za-z]+\*?|\\.?|\d+(?:\.\d+)?|[A-Za-z]|\s+|.", re.S)
 
-_LOWER = ("alpha beta gamma delta zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
-          "upsilon phi chi psi omega").split()
-_UPPER = "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
-
-
-def _greek(case: str, name: str) -> str:
-    return unicodedata.lookup(f"GREEK {case} LETTER {name.upper().replace('LAMBDA', 'LAMDA')}")
-
-
-GREEK = {name: _greek("SMALL", name) for name in _LOWER}
-GREEK.update({name: _greek("CAPITAL", name) for name in _UPPER})
+# The tables stay one line per family, not one line per entry:
+# fmt: off
+_LOWER = ("alpha", "beta", "gamma", "delta", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+          "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega")
+_UPPER = ("Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
+          "Omega")
+GREEK = {name: unicodedata.lookup(f"GREEK SMALL LETTER {name.upper()}".replace("LAMBDA", "LAMDA"))
+         for name in _LOWER}
+GREEK.update({name: unicodedata.lookup(f"GREEK CAPITAL LETTER {name.upper()}".replace("LAMBDA", "LAMDA"))
+              for name in _UPPER})
 GREEK.update(epsilon="ε", varepsilon="ε", vartheta="ϑ", varphi="φ", varpi="ϖ", varrho="ϱ",
              varsigma="ς")
 RELATIONS = {
@@ -77,6 +77,7 @@ PLAIN = {"'": "′", "~": "\u00a0"}
 _EXCEPTIONS_BB = {"C": "ℂ", "H": "ℍ", "N": "ℕ", "P": "ℙ", "Q": "ℚ", "R": "ℝ", "Z": "ℤ"}
 _EXCEPTIONS_CAL = {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ", "M": "ℳ",
                    "R": "ℛ"}
+# fmt: on
 ALPHABETS = {  # \mathbb and \mathcal: capitals, small letters and digits as Unicode has them
     "mathbb": lambda c: _EXCEPTIONS_BB.get(c) or _shift(c, 0x1D538, 0x1D552, 0x1D7D8),
     "mathcal": lambda c: _EXCEPTIONS_CAL.get(c) or _shift(c, 0x1D49C, None, None),
@@ -198,7 +199,7 @@ class _Parser:
             raise self.fail(f"unexpected '{tok}'")
         return Text(tok)
 
-    def command(self, tok: str):  # noqa: C901 - one flat table of cases
+    def command(self, tok: str):
         name = tok[1:]
         if name in GREEK:
             return Sym(GREEK[name], upright=name[0].isupper())
