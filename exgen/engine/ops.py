@@ -214,6 +214,7 @@ SIMPLE_OPS = {cls.name: cls for cls in (Add, Sub, Mul, Div, MatMul, Neg, Transpo
 
 def make_op(name: str, exponent: Fraction | None = None, axis: int = 0) -> Op:
     if name == "pow":
+        assert exponent is not None, "pow needs its exponent"
         return Pow(exponent)
     if name == "softmax":
         return Softmax(axis)
