@@ -25,23 +25,23 @@ SUPPORTED = [
     (r"\boldsymbol{x}_1", '<span class="mi b">x</span><sub>1</sub>'),
     (
         r"\begin{pmatrix}1 & 2\\ 3 & 4\end{pmatrix}",
-        '<span class="mat paren"><table><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></table></span>',
+        '<span class="mat paren"><span class="grid"><span class="gr"><span class="gc">1</span><span class="gc">2</span></span><span class="gr"><span class="gc">3</span><span class="gc">4</span></span></span></span>',
     ),
     (
         r"\begin{bmatrix}a\\b\end{bmatrix}",
-        '<span class="mat bracket"><table><tr><td><span class="mi">a</span></td></tr><tr><td><span class="mi">b</span></td></tr></table></span>',
+        '<span class="mat bracket"><span class="grid"><span class="gr"><span class="gc"><span class="mi">a</span></span></span><span class="gr"><span class="gc"><span class="mi">b</span></span></span></span></span>',
     ),
     (
         r"\begin{matrix}1\end{matrix}",
-        '<span class="mat none"><table><tr><td>1</td></tr></table></span>',
+        '<span class="mat none"><span class="grid"><span class="gr"><span class="gc">1</span></span></span></span>',
     ),
     (
         r"\begin{vmatrix}x\end{vmatrix}",
-        '<span class="mat bar"><table><tr><td><span class="mi">x</span></td></tr></table></span>',
+        '<span class="mat bar"><span class="grid"><span class="gr"><span class="gc"><span class="mi">x</span></span></span></span></span>',
     ),
     (
         r"\begin{Vmatrix}x\end{Vmatrix}",
-        '<span class="mat double"><table><tr><td><span class="mi">x</span></td></tr></table></span>',
+        '<span class="mat double"><span class="grid"><span class="gr"><span class="gc"><span class="mi">x</span></span></span></span></span>',
     ),
     (
         r"\frac{a}{b}",
@@ -104,6 +104,8 @@ SUPPORTED = [
     (r"f'(x)", '<span class="mi">f</span>′(<span class="mi">x</span>)'),
     (r"\|x\|^2", '‖<span class="mi">x</span>‖<sup>2</sup>'),
     (r"a - b", '<span class="mi">a</span>\xa0−\xa0<span class="mi">b</span>'),
+    (r"e^{-x}", '<span class="mi">e</span><sup>−<span class="mi">x</span></sup>'),
+    (r"-a + (-b)", '−<span class="mi">a</span>\xa0+\xa0(−<span class="mi">b</span>)'),
 ]
 
 
@@ -232,5 +234,5 @@ def test_supported_prompt_math_builds(tmp_path, monkeypatch):
     result = build(tmp_path, text, monkeypatch)
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "d" / "sheet.html").read_text()
-    assert '<span class="math display"><span class="mat paren"><table><tr><td>1</td></tr>' in html
+    assert '<span class="math display"><span class="mat paren"><span class="grid">' in html
     assert "ℝ" in html and "mathbb" not in html

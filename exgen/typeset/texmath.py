@@ -136,6 +136,8 @@ class _Parser:
                 items.append(self.script(items.pop() if items else Text(""), tok))
             elif tok in ("&", "\\\\"):
                 raise self.fail(f"'{tok}' outside a matrix")
+            elif tok in ("+", "-") and _opens(items):  # a sign, not an operation: e^{-x}
+                items.append(Text(OPERATORS[tok]))
             elif tok in OPENING:
                 raise self.fail(f"{tok} without a matching {OPENING[tok]}")
             else:
@@ -342,6 +344,15 @@ class _Parser:
         width = max(len(r) for r in rows)
         rows = [r + (Row(),) * (width - len(r)) for r in rows]
         return Grid(tuple(rows), MATRICES[env])
+
+
+def _opens(items: list) -> bool:
+    """Whether what comes next starts an operand: at the start, after an operator or an
+    opening bracket."""
+    if not items:
+        return True
+    last = items[-1]
+    return isinstance(last, Op) or (isinstance(last, Text) and last.text in ("(", "[", "{", ","))
 
 
 def _map_syms(item, **changes):
