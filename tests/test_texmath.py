@@ -3,6 +3,7 @@ refused with what was not understood (and, through the loader, the file, line an
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from exgen.cli import main
 from exgen.errors import DefinitionError
 from exgen.typeset.markdown import make_markdown
 from exgen.typeset.mathhtml import to_html
+from exgen.typeset import texmath
+from exgen.typeset.mathhtml import escape
 from exgen.typeset.texmath import parse_tex
 
 SUPPORTED = [
@@ -114,6 +117,35 @@ SUPPORTED = [
 @pytest.mark.parametrize("tex, html", SUPPORTED, ids=[t for t, _ in SUPPORTED])
 def test_supported_command(tex, html):
     assert str(to_html(parse_tex(tex))) == html
+
+
+A, B = '<span class="mi">a</span>', '<span class="mi">b</span>'
+EVERY_TABLE_ENTRY = (
+    [(f"a \\{n} b", f"{A}\xa0{escape(g)}\xa0{B}") for n, g in texmath.RELATIONS.items()]
+    + [(f"\\{n}", escape(g)) for n, g in texmath.SIGNS.items()]
+    + [(f"a\\{n} b", f"{A}{g}{B}") for n, g in texmath.SPACES.items()]
+    + [
+        (f"\\{n}", f'<span class="mi{" up" if n[0].isupper() else ""}">{g}</span>')
+        for n, g in texmath.GREEK.items()
+    ]
+    + [(f"\\{n} a", f"{n}\u2009{A}") for n in texmath.FUNCTIONS]
+    + [(f"\\{n}{{b}}", '<span class="mi b">b</span>') for n in texmath.BOLD]
+    + [(f"\\{n}{{ab}}", "ab") for n in texmath.UPRIGHT + texmath.TEXT]
+    + [(f"\\{n}{{b}}", '<span class="mi">b' + m + "</span>") for n, m in texmath.ACCENTS.items()]
+    + [(f"\\{n}{{R}}", {"mathbb": "ℝ", "mathcal": "ℛ"}[n]) for n in texmath.ALPHABETS]
+    + [(f"\\{n} a", A) for n in texmath.IGNORED]
+    + [(f"\\{n}( a \\{n})", f"({A})") for n in texmath.SIZES]
+    + [
+        (f"\\left{d} a \\right{d}", f"{g}{A}{g}")
+        for d, g in texmath.DELIMITERS.items()
+        if d not in ("(", ")", "[", "]")
+    ]
+)
+
+
+@pytest.mark.parametrize("tex, html", EVERY_TABLE_ENTRY, ids=[t for t, _ in EVERY_TABLE_ENTRY])
+def test_every_table_entry(tex, html):
+    assert str(to_html(parse_tex(tex))) == unicodedata.normalize("NFC", html)
 
 
 REFUSED = [
