@@ -177,7 +177,7 @@ REFUSED = [
     (r"\text{a \foo}", r"unknown TeX command \foo inside \text in '$\text{a \foo}$'"),
     (r"\text x", r"\text expects {text} in '$\text x$'"),
     (r"\sqrt[3", r"\sqrt[ without its closing ] in '$\sqrt[3$'"),
-    ("50%", "unexpected '%' in '$50%$'"),
+    ("50%", r"unexpected '%' (a TeX comment; write \% for a percent sign) in '$50%$'"),
     ("{" * 1500 + "}" * 1500, "formula nested more than 40 deep in '$" + "{" * 40 + "…$'"),
     (r"\frac" * 900 + "12", "formula nested more than 40 deep in '$" + r"\frac" * 8 + "…$'"),
     ("x" * 5001, "formula longer than 5000 characters in '$" + "x" * 40 + "…$'"),

@@ -57,6 +57,7 @@ SPACES = {",": "\u2009", ":": "\u2005", ">": "\u2005", ";": "\u2005", "!": "", "
           "quad": "\u2003", "qquad": "\u2003\u2003", "enspace": "\u2002"}
 FUNCTIONS = ("log", "ln", "exp", "sin", "cos", "tan", "sinh", "cosh", "tanh", "max", "min",
              "arg", "det", "dim", "ker", "lim", "sup", "inf", "Pr", "softmax")
+UNSPACED = ("(", "[", "^", "_", "\\left", "}", ")", "]", ",", ".", "&", "\\\\", "\\right", "\\end")
 ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0304",
            "tilde": "\u0303", "widetilde": "\u0303", "dot": "\u0307", "ddot": "\u0308"}
 BOLD = ("mathbf", "boldsymbol", "bm", "vec")  # \vec: bold, as the keys write vectors
@@ -197,7 +198,9 @@ class _Parser:
             return Text(PLAIN[tok])
         if tok.startswith("\\"):
             return self.command(tok)
-        if tok in "#%$":
+        if tok == "%":
+            raise self.fail("unexpected '%' (a TeX comment; write \\% for a percent sign)")
+        if tok in "#$":
             raise self.fail(f"unexpected '{tok}'")
         return Text(tok)
 
@@ -242,9 +245,10 @@ class _Parser:
         raise self.fail(f"unknown TeX command {tok}")
 
     def function(self, name: str) -> Text:
-        # a thin space parts "log x", but not "log(x)" or "max_i"
+        # a thin space parts "log x", but not "log(x)", "max_i" or "(log)"
+        self.skip_space()
         follows = self.peek()
-        spaced = follows is not None and follows not in ("(", "[", "^", "_", "\\left")
+        spaced = follows is not None and follows not in UNSPACED
         return Text(name + ("\u2009" if spaced else ""))
 
     def sqrt(self):
