@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from exgen import __version__
 from exgen.asks.results import results_for

@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.solve import NumericError, Trace, solve

@@ -230,9 +230,9 @@ def _check_ask(graph: Graph, name: str, options, path: str) -> None:
         if options.wrt not in graph.ancestors(options.of):
             raise DefinitionError(f"'{options.of}' does not depend on '{options.wrt}'",
                                   path=f"{path}.wrt")
-    elif name == "softmax_ce" and not any(n.kind == "op" and n.op.name == "softmax"
-                                          for n in graph.nodes.values()):
-        raise DefinitionError("the network has no softmax (e.g. p = softmax(h))", path=path)
+    elif name == "softmax_ce":
+        if not any(n.kind == "op" and n.op.name == "softmax" for n in graph.nodes.values()):
+            raise DefinitionError("the network has no softmax (e.g. p = softmax(h))", path=path)
 
 
 def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
