@@ -85,28 +85,30 @@ class _Progress:
 @click.option("--variants", type=click.IntRange(1, 100_000),
               help="Also draw and solve this many variants: redraws, spread, numeric trouble.")
 def check(sheet, no_torch, variants):
-    """Verify SHEET's keys against finite differences and PyTorch autograd."""
+    """Verify SHEET's keys against finite differences, exact arithmetic, the printed
+    steps and PyTorch autograd; say which of them ran."""
+    from exgen.check.findings import summary
     from exgen.check.oracles import check_sheet, stress
     from exgen.define.load import load_sheet
     try:
         loaded = load_sheet(sheet)
-        verdicts = check_sheet(loaded, use_torch=False if no_torch else None)
+        verdicts = check_sheet(loaded, no_torch=no_torch)
         report = stress(loaded, variants) if variants else None
     except ExgenError as exc:
         _fail(exc)
     for v in verdicts:
-        mark = "ok" if v.ok else "MISMATCH"
-        details = "; ".join(f"{f.oracle} {'ok' if f.ok else 'FAILED'} ({f.detail})" for f in v.findings)
-        click.echo(f"{v.exercise}: {mark} — {details}")
+        click.echo("\n".join(v.lines()))
     bad = [v.exercise for v in verdicts if not v.ok]
     if report is not None:
         _report_stress(report)
     if report is not None and report.trouble:
         _fail(CheckFailed(f"{len(report.trouble)} problems among {report.count} variants"))
+    lines = summary(verdicts)
+    click.echo("\n".join(lines[:-1]))
     if bad:
         _fail(CheckFailed(f"{len(bad)} of {len(verdicts)} exercises disagree with an oracle: "
                           f"{', '.join(bad)}"))
-    click.echo(f"all {len(verdicts)} exercises agree with every oracle")
+    click.echo(lines[-1])
 
 
 def _report_stress(report) -> None:

@@ -52,6 +52,16 @@ class LogicDesign:
     expected: list[int]             # what the output must be at each point
     inequalities: list[Inequality]
     truth_table: bool
+    loss: str = "y"                 # the output; the designed network has no loss to learn
+
+    def outputs(self, trace) -> list[int]:
+        return [int(v) for v in trace.values[self.loss].reshape(-1)]
+
+    def verify(self, trace) -> tuple[str, bool, str]:
+        """The design run on every test point (the `exgen check` oracle)."""
+        outputs = self.outputs(trace)
+        wrong = sum(o != e for o, e in zip(outputs, self.expected))
+        return "truth table", wrong == 0, f"{len(outputs) - wrong} of {len(outputs)} points right"
 
 
 def parse_inequality(text: str, inputs: list[str], path: str) -> Inequality:

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from exgen.asks.base import Ask, Work, loss_and_param_gradients
+from exgen.engine.rounding import Rounding
+from exgen.engine.solve import solve
 from exgen.engine.solve import Trace
 from exgen.engine.equations import Expr
 from exgen.engine.snippet import snippet_code
@@ -182,3 +185,23 @@ def run(ex: ExerciseDef, trace_full: Trace, timeout: float = 300) -> TorchResult
         diff = np.abs(mine - theirs) / np.where(scale > 0, scale, 1)
         worst = max(worst, float(diff.max()))
     return TorchResult(code, shown, ran=True, max_error=worst, version=version)
+
+
+def compute(ex: ExerciseDef, trace: Trace, notation, options) -> TorchResult:
+    """torch computes in full float64 precision: so does the key's reference here."""
+    full = solve(ex.graph, ex.given, Rounding(ex.rounding.digits, carry=False), exact=False)
+    return run(ex, full)
+
+
+def view(options, work: Work) -> TorchResult:
+    return work.results["pytorch"]
+
+
+def to_json(result: TorchResult, ex: ExerciseDef) -> dict:
+    return {"ran": result.ran, "max_relative_error": result.max_error, "output": result.output}
+
+
+ASK = Ask(name="pytorch", options=None, check=None, compute=compute, view=view, json=to_json,
+          columns=loss_and_param_gradients, needs=(), needs_params=True, numeric=True,
+          given_values=True, architecture=True, design=None, computational_graph=None,
+          steps=None)

@@ -16,7 +16,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 from exgen import __version__
-from exgen.asks.results import results_for
+from exgen.asks.registry import answer_columns, results_for
 from exgen.build.single import staging_folder, swap_in, write_files
 from exgen.define.load import SheetDef, load_sheet
 from exgen.errors import DefinitionError
@@ -26,7 +26,6 @@ from exgen.render.documents import render, warm
 from exgen.typeset.notation import Notation
 from exgen.build.variants import Student, make_variant
 
-GRADED = {"backward", "gradients", "update", "numeric_check", "pytorch"}
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -108,24 +107,8 @@ def _one(student: Student) -> StudentOutput:
 
 
 def answer_row(key: dict) -> dict[str, str]:
-    """The final answers of a key: each exercise's loss and parameter gradients."""
-    row = {}
-    for ex_id, ex in key["exercises"].items():
-        if "loss" not in ex or not ex["grads"] or not set(ex["asked"]) & GRADED:
-            continue
-        row[f"{ex_id} {ex['loss']}"] = ex["values"][ex["loss"]]["shown"]
-        for p in ex["params"]:
-            for index, text in _cells(ex["grads"][p]["shown"]):
-                row[f"{ex_id} d{ex['loss']}/d{p}{index}"] = text
-    return row
-
-
-def _cells(value, prefix=()):
-    if isinstance(value, list):
-        for i, item in enumerate(value, start=1):
-            yield from _cells(item, prefix + (i,))
-    else:
-        yield ("[" + ",".join(map(str, prefix)) + "]" if prefix else ""), value
+    """The final answers of a key, as its asks name them (asks/registry.py)."""
+    return answer_columns(key)
 
 
 def build_class(name_or_path: str, out_dir: Path, students: list[Student], pdf: bool = True,

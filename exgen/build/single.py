@@ -12,7 +12,7 @@ from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.solve import NumericError, Trace, solve
 from exgen.errors import OutputError, SolveError
 from exgen.render.keyjson import dumps, key_document
-from exgen.asks.results import results_for
+from exgen.asks.registry import results_for
 from exgen.render.documents import render
 from exgen.typeset.notation import Notation
 
@@ -27,7 +27,7 @@ class BuildResult:
 
 def solve_exercise(sheet: SheetDef, ex: ExerciseDef) -> Trace:
     try:
-        return solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.logic is None)
+        return solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.backward)
     except NumericError as exc:
         path = f"{ex.path}.network" + (f".equations[{exc.equation}]"
                                        if exc.equation is not None and

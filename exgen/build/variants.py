@@ -121,7 +121,7 @@ def _unchanged(ex: ExerciseDef) -> Trace:
     """The trace of an exercise no rule draws for (keyed by identity; holding the
     exercise keeps its id from being reused)."""
     if id(ex) not in _UNCHANGED:
-        trace = solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.logic is None)
+        trace = solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.backward)
         _UNCHANGED[id(ex)] = (ex, trace)
     return _UNCHANGED[id(ex)][1]
 

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
-ASKS = ("forward", "backward", "gradients", "numeric_check", "graph", "graph_backward",
-        "param_count", "update", "symbolic", "softmax_ce", "logic", "pytorch")
-NUMERIC_ASKS = ("forward", "backward", "gradients", "numeric_check", "update", "pytorch")
+from exgen.asks.registry import ASKS as ASK_REGISTRY
+
+ASKS = tuple(ASK_REGISTRY)   # each ask's options and checks live in its own module
 ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh", "step")
 LOSSES = ("half_sum", "half_mean", "mse", "softmax_ce")
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
@@ -79,25 +79,6 @@ class RandomSpec(Strict):
 
     seed: int = Field(ge=0, lt=2**32)
     draws: list[Draw] = Field(min_length=1)
-
-
-class NumericCheckOptions(Strict):
-    step: float = Field(1e-5, gt=0, lt=1)
-
-
-class UpdateOptions(Strict):
-    lr: float = Field(gt=0)
-
-
-class SymbolicOptions(Strict):
-    of: Name
-    wrt: Name
-
-
-from exgen.asks.logic_design import LogicOptions  # noqa: E402  (the logic ask owns its options)
-
-ASK_OPTIONS = {"numeric_check": NumericCheckOptions, "update": UpdateOptions,
-               "symbolic": SymbolicOptions, "logic": LogicOptions}
 
 
 class Exercise(Strict):

@@ -174,14 +174,14 @@ class Writer:
         return Num(_minus(text)) if not text.startswith("-") else Paren(Num(_minus(text)))
 
     # backward ----------------------------------------------------------------
-    def backward(self) -> list[Step]:
+    def backward(self, also=()) -> list[Step]:
         steps = []
         loss = self.graph.loss
         params = set(self.graph.params)
         by_target: dict[str, list] = {}
         for c in self.trace.contributions:
             by_target.setdefault(c.target, []).append(c)
-        for name in self.backward_names():
+        for name in self.backward_names(also):
             node = self.graph.nodes[name]
             terms = by_target.get(name, [])
             symbolic = joined([self.term(c, symbolic=True) for c in terms], "+")
@@ -191,9 +191,10 @@ class Writer:
                               final=name in params, sub=node.kind == "op" and not node.named))
         return steps
 
-    def backward_names(self) -> list[str]:
-        """The nodes whose gradient the key shows: error signals and parameters."""
-        params = set(self.graph.params)
+    def backward_names(self, also=()) -> list[str]:
+        """The nodes whose gradient the key shows: error signals, parameters and ``also``
+        (given values whose gradients are asked for, e.g. an input)."""
+        params = set(self.graph.params) | set(also)
         return [n for n in self.trace.backward_order if n != self.graph.loss and not (
             self.graph.nodes[n].kind == "given" and n not in params)]
 
@@ -323,11 +324,11 @@ def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
     sol = Solution()
     if "forward" in names or "backward" in names or "gradients" in names:
         sol.forward = writer.forward()
-    if "backward" in names:
-        sol.backward = writer.backward()
-    steps = writer.backward() if "gradients" in names and not sol.backward else sol.backward
-    by_name = dict(zip(writer.backward_names(), steps))
     wanted = [n for a, o in asks if a == "gradients" for n in o]
+    if "backward" in names:
+        sol.backward = writer.backward(wanted)
+    steps = writer.backward(wanted) if "gradients" in names and not sol.backward else sol.backward
+    by_name = dict(zip(writer.backward_names(wanted), steps))
     if "backward" in names:
         wanted += [p for p in trace.graph.params if p not in wanted]
     sol.answers = [Step(by_name[n].lhs, [by_name[n].parts[-1]], final=True) for n in wanted]
