@@ -36,7 +36,7 @@ class DefinitionError(ExgenError):
         self.line = line
         super().__init__(str(self))
 
-    def located(self, source: str | None = None, line: int | None = None) -> "DefinitionError":
+    def located(self, source: str | None = None, line: int | None = None) -> DefinitionError:
         """A copy with the file name (and line, if not known yet) filled in."""
         return type(self)(self.message, source or self.source, self.path,
                           self.line if self.line is not None else line)

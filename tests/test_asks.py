@@ -82,7 +82,7 @@ def test_symbolic_chain_rule_matches_the_seed_form_and_the_engine():
 
 def test_softmax_cross_entropy_gradient():
     s, traces = sheet("hw4-residual-softmax")
-    ex, trace = by_id(s, traces, "t4")
+    _ex, trace = by_id(s, traces, "t4")
     h = np.array([2, 1, 0.1])
     p = np.exp(h) / np.exp(h).sum()
     np.testing.assert_allclose(trace.grads["h"].astype(float).reshape(-1), p - [0, 1, 0], rtol=1e-12)

@@ -2,7 +2,6 @@
 exit status 2; no traceback; an earlier good output left untouched."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -146,22 +145,19 @@ def test_missing_sheet(sheet_dir):
     assert not (sheet_dir / "out").exists()
 
 
-def test_alias_bomb_is_refused_quickly(sheet_dir):
+def test_alias_bomb_is_refused_before_expansion(sheet_dir):
+    # expanded it would be 9**11 numbers: refused at the first alias, so no timing is needed
     lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
     (sheet_dir / F).write_text("\n".join(lines) + "\n")
-    start = time.perf_counter()
     result = run("build", "bad", "--no-pdf")
-    assert time.perf_counter() - start < 1
     assert result.exit_code == 2
     assert result.stderr == (f"error: {F}:2: YAML aliases (*a0) are not allowed in definitions; "
                              "write the value out\n")
 
 
-def test_huge_nesting_is_refused_quickly(sheet_dir):
+def test_huge_nesting_is_refused(sheet_dir):
     (sheet_dir / F).write_text(edit("z1 = relu(u1)", "z1 = " + "-" * 1500 + "u1"))
-    start = time.perf_counter()
     result = run("build", "bad", "--no-pdf")
-    assert time.perf_counter() - start < 1
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {F}:18: exercises[0].network.equations[1]: ")

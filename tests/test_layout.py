@@ -93,6 +93,6 @@ def test_no_module_shadows_the_standard_library():
 
 
 def test_modules_stay_small():
-    for module, path in modules():
+    for _module, path in modules():
         lines = len(path.read_text().splitlines())
         assert lines <= 450, f"{path}: {lines} lines; split it by what it does"

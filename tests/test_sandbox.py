@@ -396,5 +396,5 @@ def test_the_pdf_build_names_the_refused_url(no_network):
 def test_a_url_inside_an_svg_is_refused_and_named_too(no_network):
     # WeasyPrint swallows errors while drawing an SVG: the fetcher keeps what it refused
     uri = "data:image/svg+xml;base64," + base64.b64encode(REMOTE_SVG.encode()).decode()
-    with pytest.raises(TemplateProblem, match="^the document refers to 'http://127.0.0.1:9/x.png'"):
+    with pytest.raises(TemplateProblem, match=r"^the document refers to 'http://127\.0\.0\.1:9/x\.png'"):
         html_to_pdf(f'<p>x</p><img src="{uri}">')

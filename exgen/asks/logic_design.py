@@ -99,7 +99,7 @@ def _linear(node, inputs: list[str], path: str) -> dict:
         return {k: a.get(k, 0) + s * b.get(k, 0) for k in set(a) | set(b)}
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
         a, b = _linear(node.left, inputs, path), _linear(node.right, inputs, path)
-        if set(b) == {""} and b[""] != 0 or isinstance(node.op, ast.Mult) and set(a) == {""}:
+        if (set(b) == {""} and b[""] != 0) or (isinstance(node.op, ast.Mult) and set(a) == {""}):
             if isinstance(node.op, ast.Div):
                 return {k: v / b[""] for k, v in a.items()}
             factor, form = (b[""], a) if set(b) == {""} else (a[""], b)

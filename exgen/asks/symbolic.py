@@ -86,8 +86,10 @@ def view(options: SymbolicOptions, work: Work) -> dict:
     path_sum_numbers = joined([path_formula(p, digits, True) for p in exp.paths], "+")
     factored = tree_formula(exp.factored, digits, False)
     graph = trace.graph
-    shown_nodes = lambda names: [n for n in names if graph.nodes[n].kind == "given"  # noqa: E731
-                                 or graph.nodes[n].named]
+
+    def shown_nodes(names):
+        return [n for n in names if graph.nodes[n].kind == "given" or graph.nodes[n].named]
+
     paths = [joined([notation.symbol(n) for n in shown_nodes(names)], "→")
              for names in exp.path_names]
     return {

@@ -2,6 +2,7 @@
 and the manifest — solved and rendered on all cores, written in one swap."""
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import gc
@@ -13,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from exgen import __version__
 from exgen.asks.registry import answer_columns, results_for
@@ -196,10 +197,8 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         pool.terminate_workers()
         return
     for process in list((getattr(pool, "_processes", None) or {}).values()):
-        try:
+        with contextlib.suppress(OSError, AttributeError, ValueError):
             process.terminate()
-        except (OSError, AttributeError, ValueError):
-            pass
 
 
 def _one_picklable(student: Student) -> StudentOutput:
@@ -214,7 +213,7 @@ def _one_picklable(student: Student) -> StudentOutput:
         import traceback
         try:
             pickle.loads(pickle.dumps(exc))
-        except Exception:  # noqa: BLE001 (whatever breaks pickling: the message must get through)
+        except Exception:  # whatever breaks pickling: the message must get through
             raise RuntimeError("in the worker for student " + student.id + ":\n"
                                + traceback.format_exc()) from None
         raise

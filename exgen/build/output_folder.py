@@ -4,6 +4,7 @@ behind — not on failure, not on SIGINT/SIGTERM, and not for long after a SIGKI
 build of the same name removes what a killed one left)."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -109,10 +110,8 @@ def make_folders(folder: Path) -> list[Path]:
 
 def remove_empty(folders: list[Path]) -> None:
     for path in folders:
-        try:
+        with contextlib.suppress(OSError):
             path.rmdir()
-        except OSError:
-            pass
 
 
 class Staging:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.solve import NumericError, Trace, solve

@@ -178,7 +178,7 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
                 break
             failed.update(broken)
         else:
-            worst, count = failed.most_common(1)[0]
+            worst, _count = failed.most_common(1)[0]
             others = ", ".join(f"{n} {c} times" for n, c in failed.most_common()[1:])
             raise sheet.error(VariantError, f"cannot meet '{worst}' for exercise {ex.spec.id} "
                               f"(student {student.id}): it failed all {spec.tries} draws"

@@ -19,6 +19,7 @@ from exgen.asks import registry
 from exgen.engine.snippet import draw_values
 from exgen.engine.rounding import Rounding
 from exgen.define.yaml_reader import Decimal, format_path, read_yaml
+from exgen.typeset.markdown import check_math
 
 MAX_ELEMENTS = 10_000
 
@@ -140,6 +141,7 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
         except DefinitionError as exc:
             raise DefinitionError(exc.message, path=f"exercises[{index}]." + exc.path
                                   if exc.path else f"exercises[{index}]") from None
+    _check_prompts(spec)
     sheet = SheetDef(name, shown, spec, rounding, exercises)
     if spec.variants is not None:
         from exgen.define.draw_rules import compile_rules
@@ -150,6 +152,17 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
                 values[f"{ex.spec.id}.{n}"] = ex.given[n]
         sheet.variant_rules = compile_rules(spec.variants, values)
     return sheet
+
+
+def _check_prompts(spec: schema.Sheet) -> None:
+    """Prompt math exgen cannot typeset is refused here, located, not printed garbled."""
+    texts = [("intro", spec.intro)]
+    texts += [(f"exercises[{i}].prompt", ex.prompt) for i, ex in enumerate(spec.exercises)]
+    for path, text in texts:
+        try:
+            check_math(text)
+        except DefinitionError as exc:
+            raise DefinitionError(exc.message, path=path) from None
 
 
 def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Rounding):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
@@ -62,8 +62,8 @@ def _network_form(value: Any) -> str:
     return "layers-form" if isinstance(value, dict) and "layers" in value else "equations-form"
 
 
-Network = Annotated[Union[Annotated[EquationsNetwork, Tag("equations-form")],
-                          Annotated[LayersNetwork, Tag("layers-form")]],
+Network = Annotated[Annotated[EquationsNetwork, Tag("equations-form")]
+                    | Annotated[LayersNetwork, Tag("layers-form")],
                     Discriminator(_network_form)]
 FORM_TAGS = ("equations-form", "layers-form")
 
@@ -92,7 +92,7 @@ class Exercise(Strict):
     network: Network | None = None
     values: dict[Name, Any] = {}
     random: RandomSpec | None = None
-    ask: list[Union[str, dict[str, Any]]] = Field(min_length=1)
+    ask: list[str | dict[str, Any]] = Field(min_length=1)
     rounding: RoundingSpec | None = None
     space: int = Field(45, ge=0, le=250)   # millimetres of ruled space to work on the sheet
 
@@ -120,14 +120,14 @@ class DrawRule(Strict):
 class VariantsSpec(Strict):
     seed: str = Field(min_length=1, max_length=200)
     draw: dict[str, DrawRule] = Field(min_length=1)          # name, or exercise_id.name
-    require: list[Union[str, dict[str, float]]] = []
+    require: list[str | dict[str, float]] = []
     tries: int = Field(1000, ge=1, le=100_000)
 
 
 class Sheet(Strict):
     title: str
     course: str = ""
-    due: Union[datetime.date, str, None] = None
+    due: datetime.date | str | None = None
     intro: str = ""
     rounding: RoundingSpec = RoundingSpec()
     notation: NotationSpec = NotationSpec()

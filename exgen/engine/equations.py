@@ -26,7 +26,7 @@ class Expr:
     ``neg``, ``transpose`` or a function name; ``text`` is its canonical source."""
 
     op: str
-    args: tuple["Expr", ...] = ()
+    args: tuple[Expr, ...] = ()
     name: str = ""
     value: Fraction | None = None
     text: str = ""
@@ -102,7 +102,7 @@ def _convert(node: ast.AST, source: str) -> Expr:
         inner = _convert(node.operand, source)
         if isinstance(node.op, ast.UAdd):
             return inner
-        if inner.op == "const":
+        if inner.op == "const" and inner.value is not None:
             return Expr("const", value=-inner.value, text=_text(node))
         return Expr("neg", (inner,), text=_text(node))
     if isinstance(node, ast.Attribute):

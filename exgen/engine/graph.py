@@ -46,7 +46,7 @@ class Graph:
 
     @property
     def exact(self) -> bool:
-        return all(n.op.rational for n in self.nodes.values() if n.kind == "op")
+        return all(n.op.rational for n in self.nodes.values() if n.op is not None)
 
     @property
     def row_vectors(self) -> set[str]:
@@ -131,6 +131,7 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
     name = target or expr.text
     if target is None and name in graph.nodes:  # the same sub-expression again
         return name
+    args: tuple[str, ...]
     if expr.op in ("name", "const"):  # an alias or a constant on its own: `h = z1`, `c = 2`
         args = (_add_expr(graph, expr, index),)
         op = make_op("identity")

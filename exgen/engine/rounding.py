@@ -53,7 +53,7 @@ def round_half_up(x, digits: int):
 def shown(x, digits: int) -> str:
     """The string the key prints: exactly ``digits`` decimals, half-up, never "-0.00"."""
     if isinstance(x, (Fraction, int, np.integer)):
-        x = Fraction(x) if not isinstance(x, Fraction) else x
+        x = Fraction(int(x)) if not isinstance(x, Fraction) else x
         text = _fixed(_scaled_half_up(x.numerator, x.denominator, digits), digits)
     else:
         text = format(to_decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP), "f")

@@ -130,8 +130,8 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
     columns: dict[int, list[Layer]] = {}
     for layer in layers:
         columns.setdefault(layer.depth, []).append(layer)
-    units = {l.name: min(l.units, MAX_UNITS) for l in layers}
-    heights = {d: sum(units[l.name] * DY + GAP for l in col) for d, col in columns.items()}
+    units = {layer.name: min(layer.units, MAX_UNITS) for layer in layers}
+    heights = {d: sum(units[layer.name] * DY + GAP for layer in col) for d, col in columns.items()}
     height = max(heights.values()) + TOP + 10
     width = (max(columns) + 1) * DX + 40
     pos: dict[str, list[tuple[float, float]]] = {}
@@ -172,7 +172,7 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
            f'viewBox="0 0 {width} {height:.0f}" font-family="STIX, \'DejaVu Serif\', serif">'
            + "".join(parts) + "</svg>")
-    alt = ", ".join(f"{l.name} ({l.units} units)" for l in layers)
+    alt = ", ".join(f"{layer.name} ({layer.units} units)" for layer in layers)
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     return uri, alt
 
@@ -193,8 +193,8 @@ def _bundle(src, dst, kind, labels, notation) -> str:
         # middle), lifted clear of the lines
         (sx, sy), (dx, dy) = src[0], dst[0]
         cx, cy = sx + (dx - sx) * 0.36, sy + (dy - sy) * 0.36 - 11
-        text = ", ".join(svg_symbol(notation, l.lstrip("+"), 12)[0] for l in labels)
-        w = 12 + sum(7.5 * len(l.lstrip("+")) for l in labels) + 9 * (len(labels) - 1)
+        text = ", ".join(svg_symbol(notation, label.lstrip("+"), 12)[0] for label in labels)
+        w = 12 + sum(7.5 * len(label.lstrip("+")) for label in labels) + 9 * (len(labels) - 1)
         lines.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - 10:.1f}" width="{w}" height="16" rx="3" '
                      f'fill="#fff" stroke="#bbb" stroke-width="0.6"/>')
         lines.append(f'<text x="{cx:.1f}" y="{cy + 2:.1f}" text-anchor="middle" font-size="12">{text}</text>')

@@ -75,7 +75,8 @@ def _layout(boxes: dict[str, Box], edges):
         boxes[k].y = PAD + 14 + layer * YGAP
     routes = []
     for (a, b), points in zip(edges, layout.edge_routing):
-        routes.append((a, b, [(PAD + 40 + p * XGAP, PAD + 14 + l * YGAP) for p, l in points]))
+        routes.append((a, b, [(PAD + 40 + p * XGAP, PAD + 14 + layer * YGAP)
+                              for p, layer in points]))
     return routes
 
 

@@ -47,8 +47,8 @@ class SheetSandbox(ImmutableSandboxedEnvironment):
         if op == "**" and _number(left) and _number(right) and abs(right) > MAX_POWER \
                 and abs(left) not in (0, 1):
             raise SecurityError(f"exponent {right} is larger than {MAX_POWER}")
-        if op == "*" and _number(right) and hasattr(left, "__len__") or \
-                op == "*" and _number(left) and hasattr(right, "__len__"):
+        if (op == "*" and _number(right) and hasattr(left, "__len__")) or \
+                (op == "*" and _number(left) and hasattr(right, "__len__")):
             size, times = (len(left), right) if _number(right) else (len(right), left)
             if size * times > MAX_SIZE:
                 raise SecurityError(f"repetition would make {size * times:,} items "
@@ -154,7 +154,7 @@ def problem(exc: Exception, custom: str | None, default: Path) -> TemplateProble
     if isinstance(exc, TemplateSyntaxError) and exc.filename:
         where = (exc.filename, exc.lineno)
     ours = where is not None and custom is not None and Path(where[0]).is_relative_to(custom)
-    if not (isinstance(exc, TemplateError) or ours or isinstance(exc, RecursionError) and where):
+    if not (isinstance(exc, TemplateError) or ours or (isinstance(exc, RecursionError) and where)):
         return None
     if isinstance(exc, RecursionError):
         what = "a template includes, imports or extends itself (endless recursion)"
@@ -271,7 +271,7 @@ class _Scanner(HTMLParser):
         raise TemplateProblem(f"{self.shown_as} as rendered, line {line}: {what}")
 
     def handle_starttag(self, tag, attrs):
-        if tag in ACTIVE_ELEMENTS or tag == "meta" and any(n == "http-equiv" for n, _ in attrs):
+        if tag in ACTIVE_ELEMENTS or (tag == "meta" and any(n == "http-equiv" for n, _ in attrs)):
             self.refuse(f"<{tag}> is not allowed: a sheet runs no code and fetches nothing")
         for name, value in attrs:
             value = (value or "").strip()
@@ -282,7 +282,7 @@ class _Scanner(HTMLParser):
             elif name == "href" and tag in LINKS:
                 if re.match(r"(?i)(javascript|vbscript|data):", value):
                     self.refuse(f"the link {value[:40]!r} is not allowed: a sheet runs no code")
-            elif name in NEVER or name in FETCHED and not value.lower().startswith(("data:", "#")):
+            elif name in NEVER or (name in FETCHED and not value.lower().startswith(("data:", "#"))):
                 self.refuse(f"{name}={value[:60]!r} is not allowed: a sheet uses only data: URIs "
                             f"(exgen embeds prompt images itself)")
         self.in_style = tag == "style"

@@ -90,6 +90,16 @@ class Matrix:
     kind: str = "matrix"
 
 
+@dataclass(frozen=True)
+class Grid:
+    """A matrix of formulas (from a TeX matrix in a prompt); ``delims`` is one of
+    none, paren, bracket, bar, double."""
+
+    rows: tuple
+    delims: str = "bracket"
+    kind: str = "grid"
+
+
 def row(*items) -> Row:
     out = []
     for item in items:

@@ -1,11 +1,13 @@
-"""Prompt text: Markdown (raw HTML escaped) with `$…$` math set as HTML text, and images
-embedded as data: URIs (a document fetches nothing, and its HTML stands alone)."""
+"""Prompt text: Markdown (raw HTML escaped) with `$…$` math set as HTML text, `$$…$$`
+math as a centred display block (also inside a paragraph), and images embedded as data:
+URIs (a document fetches nothing, and its HTML stands alone)."""
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
@@ -25,22 +27,32 @@ IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".svg": "image/svg+xml"}
 
 
+def _markdown_it() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable(["replacements", "smartquotes", "table"])
+    return md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+
+
 def make_markdown(render_math: Callable[[object], str],
                   folder: str | None = None) -> Callable[[str], str]:
     """A Markdown-to-HTML function whose math goes through ``render_math`` and whose images
-    are files inside ``folder`` (the definition's), embedded."""
-    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
-    md.enable(["replacements", "smartquotes", "table"])
-    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    are files inside ``folder`` (the definition's), embedded. TeX it does not understand
+    raises DefinitionError (see texmath)."""
+    md = _markdown_it()
 
     def inline(self, tokens, idx, options, env):
         return f'<span class="math">{render_math(parse_tex(tokens[idx].content))}</span>'
 
+    def display_inline(self, tokens, idx, options, env):  # inside a <p>: a span set as a block
+        formula = parse_tex(tokens[idx].content, "$$")
+        return f'<span class="math display">{render_math(formula)}</span>'
+
     def block(self, tokens, idx, options, env):
-        return f'<div class="math display">{render_math(parse_tex(tokens[idx].content))}</div>\n'
+        formula = parse_tex(tokens[idx].content.strip(), "$$")
+        return f'<div class="math display">{render_math(formula)}</div>\n'
 
     md.add_render_rule("math_inline", inline)
-    md.add_render_rule("math_inline_double", inline)
+    md.add_render_rule("math_inline_double", display_inline)
     md.add_render_rule("math_block", block)
     md.add_render_rule("math_block_label", block)
 
@@ -95,3 +107,23 @@ def _looks_like(kind: str, data: bytes) -> bool:
 
 def _data_uri(kind: str, data: bytes) -> str:
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+MATH = {"math_inline": "$", "math_inline_double": "$$", "math_block": "$$",
+        "math_block_label": "$$"}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    return _markdown_it()
+
+
+def check_math(text: str) -> None:
+    """Parse every formula of a prompt (nothing rendered, no image read): DefinitionError,
+    without a location, for TeX exgen cannot typeset, so a definition is refused when it
+    is loaded."""
+    for block in _parser().parse(text):
+        for token in (block, *(block.children or ())):
+            if token.type in MATH:  # as make_markdown reads them
+                block_math = token.type.startswith("math_block")
+                parse_tex(token.content.strip() if block_math else token.content, MATH[token.type])

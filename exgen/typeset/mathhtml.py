@@ -87,6 +87,16 @@ def _emit(f, out: list[str]) -> None:
             out.append(")")
     elif kind == "matrix":
         out.append(matrix_html(f.rows))
+    elif kind == "grid":  # spans set as a table: a <table> would end a prompt's <p>
+        out.append(f'<span class="mat {f.delims}"><span class="grid">')
+        for cells in f.rows:
+            out.append('<span class="gr">')
+            for cell in cells:
+                out.append('<span class="gc">')
+                _emit(cell, out)
+                out.append("</span>")
+            out.append("</span>")
+        out.append("</span></span>")
 
 
 def matrix_html(rows) -> str:
