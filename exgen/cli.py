@@ -1,20 +1,22 @@
 """The command line: a few lines over build and check."""
 from __future__ import annotations
 
+import signal
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from exgen import __version__
 from exgen.build.single import build as run_build
-from exgen.errors import CheckFailed, ExgenError, exit_code_for
+from exgen.errors import ArgumentError, CheckFailed, ExgenError, Terminated, exit_code_for
 
 
 def _fail(exc: ExgenError):
     sys.stdout.flush()
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {_shown(exc)}", err=True)
     sys.exit(exit_code_for(exc))
 
 
@@ -36,22 +38,55 @@ def main():
 @click.option("--jobs", type=click.IntRange(1, 256), help="Parallel workers (default: all cores).")
 def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
     """Build SHEET (a name under exercises/ or a path to a .yaml file)."""
-    from exgen.build.classset import build_class, numbered, read_roster
-    with _Progress(sheet) as progress:
+    from exgen.build.classset import build_class
+    from exgen.build.roster import check_utf8, numbered, read_roster
+    with _Progress(sheet) as progress, _stopped_by_signals():
         try:
+            check_utf8("--seed", seed)
+            if roster and variants:
+                raise ArgumentError("give --roster or --variants, not both")
             if variants or roster or student:
-                students = read_roster(roster) if roster else numbered(variants or 0)
+                students = read_roster(roster) if roster else numbered(variants) if variants else None
+                source = (f"the roster {roster}" if roster else
+                          f"--variants {variants} ({students[0].id}…{students[-1].id})" if variants else "")
                 target = build_class(sheet, Path(out_dir), students, pdf=not no_pdf, jobs=jobs,
-                                     secret=seed, only=student, progress=progress)
+                                     secret=seed, only=student, source=source, progress=progress)
                 progress.close()
-                click.echo(f"built {target}/ for {1 if student else len(students)} "
-                           f"student{'' if student or len(students) == 1 else 's'}")
+                count = 1 if student else len(students)
+                click.echo(f"built {_shown(target)}/ for {count} student{'' if count == 1 else 's'}")
                 return
             result = run_build(sheet, Path(out_dir), pdf=not no_pdf, progress=progress)
         except ExgenError as exc:
             progress.close()
             _fail(exc)
-    click.echo(f"built {result.target}/: {', '.join(result.files)}")
+        except (KeyboardInterrupt, Terminated) as exc:
+            progress.close()
+            click.echo("interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated", err=True)
+            sys.exit(exit_code_for(exc))
+    click.echo(f"built {_shown(result.target)}/: {', '.join(result.files)}")
+
+
+def _shown(text) -> str:
+    """A path or message for the terminal, with bytes that are not UTF-8 (a file name
+    Python could not decode) as \\xNN."""
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+@contextmanager
+def _stopped_by_signals():
+    """SIGTERM unwinds like Ctrl-C, so that the staging folder goes either way."""
+    def terminated(signum, frame):
+        raise Terminated()
+    try:
+        previous = signal.signal(signal.SIGTERM, terminated)
+        installed = True
+    except ValueError:  # not the main thread: leave signals alone
+        installed = False
+    try:
+        yield
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 class _Progress:
@@ -85,28 +120,30 @@ class _Progress:
 @click.option("--variants", type=click.IntRange(1, 100_000),
               help="Also draw and solve this many variants: redraws, spread, numeric trouble.")
 def check(sheet, no_torch, variants):
-    """Verify SHEET's keys against finite differences and PyTorch autograd."""
+    """Verify SHEET's keys against finite differences, exact arithmetic, the printed
+    steps and PyTorch autograd; say which of them ran."""
+    from exgen.check.findings import summary
     from exgen.check.oracles import check_sheet, stress
     from exgen.define.load import load_sheet
     try:
         loaded = load_sheet(sheet)
-        verdicts = check_sheet(loaded, use_torch=False if no_torch else None)
+        verdicts = check_sheet(loaded, no_torch=no_torch)
         report = stress(loaded, variants) if variants else None
     except ExgenError as exc:
         _fail(exc)
     for v in verdicts:
-        mark = "ok" if v.ok else "MISMATCH"
-        details = "; ".join(f"{f.oracle} {'ok' if f.ok else 'FAILED'} ({f.detail})" for f in v.findings)
-        click.echo(f"{v.exercise}: {mark} — {details}")
+        click.echo("\n".join(v.lines()))
     bad = [v.exercise for v in verdicts if not v.ok]
     if report is not None:
         _report_stress(report)
     if report is not None and report.trouble:
         _fail(CheckFailed(f"{len(report.trouble)} problems among {report.count} variants"))
+    lines = summary(verdicts)
+    click.echo("\n".join(lines[:-1]))
     if bad:
         _fail(CheckFailed(f"{len(bad)} of {len(verdicts)} exercises disagree with an oracle: "
                           f"{', '.join(bad)}"))
-    click.echo(f"all {len(verdicts)} exercises agree with every oracle")
+    click.echo(lines[-1])
 
 
 def _report_stress(report) -> None:

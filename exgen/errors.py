@@ -2,10 +2,22 @@
 from __future__ import annotations
 
 
+def _rebuilt(cls, args, state):
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class ExgenError(Exception):
     """An error exgen reports as a message, never as a traceback."""
 
     exit_code = 1
+
+    def __reduce__(self):
+        # rebuilt from its fields, whatever the subclass's __init__ takes: errors raised in
+        # a class build's worker processes travel back to the parent pickled
+        return _rebuilt, (type(self), self.args, dict(self.__dict__))
 
 
 class DefinitionError(ExgenError):
@@ -24,7 +36,7 @@ class DefinitionError(ExgenError):
         self.line = line
         super().__init__(str(self))
 
-    def located(self, source: str | None = None, line: int | None = None) -> "DefinitionError":
+    def located(self, source: str | None = None, line: int | None = None) -> DefinitionError:
         """A copy with the file name (and line, if not known yet) filled in."""
         return type(self)(self.message, source or self.source, self.path,
                           self.line if self.line is not None else line)
@@ -47,8 +59,14 @@ class TemplateProblem(ExgenError):
     exit_code = 2
 
 
+class ArgumentError(ExgenError):
+    """A command-line option is malformed or names something that does not exist."""
+
+    exit_code = 2
+
+
 class OutputError(ExgenError):
-    """The output could not be written."""
+    """The output could not be written, or its folder is not exgen's to replace."""
 
     exit_code = 3
 
@@ -59,18 +77,26 @@ class CheckFailed(ExgenError):
     exit_code = 4
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that every clean-up on the way out runs."""
+
+
 EXIT_CODES = {
     "ok": 0,
     ExgenError: ExgenError.exit_code,
     DefinitionError: DefinitionError.exit_code,
     TemplateProblem: TemplateProblem.exit_code,
+    ArgumentError: ArgumentError.exit_code,
     OutputError: OutputError.exit_code,
     CheckFailed: CheckFailed.exit_code,
+    KeyboardInterrupt: 130,    # 128 + SIGINT, as shells report it
+    Terminated: 143,           # 128 + SIGTERM
 }
 
 
 def exit_code_for(error: BaseException) -> int:
-    """The exit status for an error: 2 bad input, 3 output, 4 failed check, 1 other."""
+    """The exit status for an error: 2 bad input, 3 output, 4 failed check, 130 / 143
+    interrupted (SIGINT / SIGTERM), 1 other."""
     for cls in type(error).__mro__:
         if cls in EXIT_CODES:
             return EXIT_CODES[cls]

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 
 class Dual:
-    __slots__ = ("v", "d")
+    __slots__ = ("d", "v")
 
     def __init__(self, v, d=0):
         self.v, self.d = v, d

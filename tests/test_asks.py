@@ -8,7 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exgen.asks.results import numeric_check, param_count, results_for, update
+from exgen.asks.numeric_check import numeric_check
+from exgen.asks.param_count import param_count
+from exgen.asks.registry import results_for
+from exgen.asks.update import update
 from exgen.build.single import solve_sheet
 from exgen.define.load import load_sheet
 from exgen.errors import DefinitionError
@@ -55,9 +58,9 @@ def test_gradient_descent_step_by_hand():
     # dL/dw2 = -0.98 * 0.4 = -0.392, dL/dw1 = -0.98 * -1.2 * 1 * 0.5 = 0.588
     assert trace.grads["w2"][0, 0] == Fraction("-0.392")
     assert trace.grads["w1"][0, 0] == Fraction("0.588")
-    eta, rows = update(ex, trace, 0.1)
-    assert eta == Fraction(1, 10)
-    assert [r.new[0, 0] for r in rows] == [Fraction("0.8") - Fraction("0.0588"),
+    result = update(ex, trace, 0.1)
+    assert result.eta == Fraction(1, 10)
+    assert [r.new[0, 0] for r in result.rows] == [Fraction("0.8") - Fraction("0.0588"),
                                           Fraction("-1.2") + Fraction("0.0392")]
 
 
@@ -79,7 +82,7 @@ def test_symbolic_chain_rule_matches_the_seed_form_and_the_engine():
 
 def test_softmax_cross_entropy_gradient():
     s, traces = sheet("hw4-residual-softmax")
-    ex, trace = by_id(s, traces, "t4")
+    _ex, trace = by_id(s, traces, "t4")
     h = np.array([2, 1, 0.1])
     p = np.exp(h) / np.exp(h).sum()
     np.testing.assert_allclose(trace.grads["h"].astype(float).reshape(-1), p - [0, 1, 0], rtol=1e-12)
@@ -90,9 +93,9 @@ def test_logic_square_and_xor_are_verified():
     for ident, points in (("ex1", 81), ("ex1b", 4)):
         ex, trace = by_id(s, traces, ident)
         out = [int(v) for v in trace.values["y"].reshape(-1)]
-        assert len(out) == points and out == ex.logic.expected
+        assert len(out) == points and out == ex.design.expected
     ex, _ = by_id(s, traces, "ex1b")
-    assert ex.logic.expected == [0, 1, 1, 0]
+    assert ex.design.expected == [0, 1, 1, 0]
 
 
 @pytest.mark.parametrize("region, message", [

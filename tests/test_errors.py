@@ -2,16 +2,17 @@
 exit status 2; no traceback; an earlier good output left untouched."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from exgen.cli import main
+from exgen.engine.equations import FUNCTIONS
 
 SHEET9 = (Path(__file__).parent / "fixtures" / "q3.yaml").read_text()  # seed 002, question 3
 F = "exercises/bad.yaml"
+ALLOWED = ", ".join(FUNCTIONS)  # the registry's functions; test_ops_registry pins where from
 
 
 def edit(old, new, text=SHEET9):
@@ -24,9 +25,9 @@ CASES = {
                     f"{F}:26: invalid YAML: while parsing a flow sequence expected ',' or ']', but got ':'"),
     "typo in a key": (edit("params:", "pramas:"),
                       f"{F}:25: exercises[0].network.pramas: unknown key 'pramas' (did you mean 'params'?)"),
-    "unknown function": (edit("z1 = relu(u1)", "z1 = softplus(u1)"),
-                         f"{F}:18: exercises[0].network.equations[1]: unknown function 'softplus' "
-                         "(allowed: relu, sigmoid, tanh, step, identity, exp, log, softmax, sum, mean)"),
+    "unknown function": (edit("z1 = relu(u1)", "z1 = gelu(u1)"),
+                         f"{F}:18: exercises[0].network.equations[1]: unknown function 'gelu' "
+                         f"(allowed: {ALLOWED})"),
     "undefined name": (edit("u3 = W3 @ z1", "u3 = W3 @ z0"),
                        f"{F}:21: exercises[0].network.equations[4]: undefined name 'z0' in "
                        "'u3 = W3 @ z0': not under values and not assigned earlier"),
@@ -53,15 +54,13 @@ CASES = {
                  f"{F}:28: exercises[0].values.yhat[1]: expected a finite number, found inf"),
     "code via import": (edit("z1 = relu(u1)", 'z1 = __import__("os").system("echo hi")'),
                         f"{F}:18: exercises[0].network.equations[1]: '__import__('os').system(...)' "
-                        "is not allowed; only the functions relu, sigmoid, tanh, step, identity, exp, "
-                        "log, softmax, sum, mean may be called"),
+                        f"is not allowed; only the functions {ALLOWED} may be called"),
     "code via attribute": (edit("z1 = relu(u1)", "z1 = u1.__class__"),
                            f"{F}:18: exercises[0].network.equations[1]: only '.T' (transpose) is "
                            "allowed after a value, found '.__class__'"),
     "code via lambda": (edit("- z1 = relu(u1)", "- 'z1 = (lambda: 1)()'"),
                         f"{F}:18: exercises[0].network.equations[1]: 'lambda: 1(...)' is not "
-                        "allowed; only the functions relu, sigmoid, tanh, step, identity, exp, log, "
-                        "softmax, sum, mean may be called"),
+                        f"allowed; only the functions {ALLOWED} may be called"),
     "two statements": (edit("z1 = relu(u1)", "z1 = relu(u1); import os"),
                        f"{F}:18: exercises[0].network.equations[1]: expected one assignment "
                        "'name = expression', found 'z1 = relu(u1); import os'"),
@@ -146,22 +145,19 @@ def test_missing_sheet(sheet_dir):
     assert not (sheet_dir / "out").exists()
 
 
-def test_alias_bomb_is_refused_quickly(sheet_dir):
+def test_alias_bomb_is_refused_before_expansion(sheet_dir):
+    # expanded it would be 9**11 numbers: refused at the first alias, so no timing is needed
     lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
     (sheet_dir / F).write_text("\n".join(lines) + "\n")
-    start = time.perf_counter()
     result = run("build", "bad", "--no-pdf")
-    assert time.perf_counter() - start < 1
     assert result.exit_code == 2
     assert result.stderr == (f"error: {F}:2: YAML aliases (*a0) are not allowed in definitions; "
                              "write the value out\n")
 
 
-def test_huge_nesting_is_refused_quickly(sheet_dir):
+def test_huge_nesting_is_refused(sheet_dir):
     (sheet_dir / F).write_text(edit("z1 = relu(u1)", "z1 = " + "-" * 1500 + "u1"))
-    start = time.perf_counter()
     result = run("build", "bad", "--no-pdf")
-    assert time.perf_counter() - start < 1
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {F}:18: exercises[0].network.equations[1]: ")

@@ -280,7 +280,7 @@ def test_mutated_definitions_fail_cleanly(case):
         return
     try:
         _run_one(name, raw)
-    except Exception as exc:  # noqa: BLE001  (recorded, then reported by the test below)
+    except Exception as exc:  # recorded, then reported by the test below
         digest = hashlib.sha256(raw).hexdigest()[:12]
         folder = Path(os.environ.get("EXGEN_FUZZ_CASES", tempfile.gettempdir()))
         folder.mkdir(parents=True, exist_ok=True)

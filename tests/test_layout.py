@@ -17,6 +17,8 @@ STAGES = ["errors", "engine", "typeset", "asks", "define", "render", "build", "c
 # Modules that are pure vocabulary, usable from a lower stage: (module, why).
 VOCABULARY = {
     "exgen.typeset.formula": "formula-tree node types: data only, imports nothing of exgen",
+    "exgen.typeset.terms": "semantic term-tree node types and spellings: data only, imports "
+                           "nothing of exgen; the operations say in them how they are written",
 }
 TOP_LEVEL = {"__init__": "errors", "__main__": "cli", "errors": "errors", "cli": "cli"}
 
@@ -76,6 +78,12 @@ def test_imports_point_down_the_pipeline(module, path):
                                 f"({stage_of(target)}), a later stage")
 
 
+def test_vocabulary_is_pure_data():
+    for module in VOCABULARY:
+        path = PACKAGE.parent / (module.replace(".", "/") + ".py")
+        assert not runtime_imports(path, module), f"{path}: vocabulary imports exgen"
+
+
 def test_no_module_shadows_the_standard_library():
     import sys
     for module, path in modules():
@@ -85,6 +93,6 @@ def test_no_module_shadows_the_standard_library():
 
 
 def test_modules_stay_small():
-    for module, path in modules():
+    for _module, path in modules():
         lines = len(path.read_text().splitlines())
         assert lines <= 450, f"{path}: {lines} lines; split it by what it does"

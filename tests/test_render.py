@@ -10,7 +10,7 @@ import pytest
 from exgen.build.single import solve_sheet
 from exgen.render.graph_figure import computational_graph
 from exgen.define.load import load_sheet
-from exgen.errors import TemplateProblem
+from exgen.errors import DefinitionError, TemplateProblem
 from exgen.render.architecture_figure import architecture, layers_of
 from exgen.render.documents import render
 from exgen.typeset.notation import Notation, name_symbol
@@ -59,9 +59,11 @@ def test_prompt_markdown_escapes_html_and_sets_math(tmp_path):
 
 
 def test_tex_subset():
-    f = parse_tex(r"\mathcal{L} = \frac{1}{2}\|\boldsymbol{y}\|^2 \cdot \unknowncmd")
+    f = parse_tex(r"\mathcal{L} = \frac{1}{2}\|\boldsymbol{y}\|^2")
     texts = repr(f)
-    assert "ℒ" in texts and "Frac" in texts and "‖" in texts and "unknowncmd" in texts
+    assert "ℒ" in texts and "Frac" in texts and "‖" in texts
+    with pytest.raises(DefinitionError, match="unknown TeX command"):  # never shown as its name
+        parse_tex(r"x \cdot \unknowncmd")
 
 
 def test_custom_templates_override_defaults(tmp_path):
@@ -93,9 +95,9 @@ def svg(uri: str) -> str:
 
 
 def test_architecture_of_the_skip_network(tmp_path):
-    sheet, traces = load(tmp_path)
+    _sheet, traces = load(tmp_path)
     graph = traces[0].graph
-    layers = {l.name: l for l in layers_of(graph)}
+    layers = {layer.name: layer for layer in layers_of(graph)}
     assert set(layers) == {"x", "z1", "z2", "y"}
     assert layers["z1"].inputs == [("x", "full", ["W1"])] and layers["z1"].activation == "relu"
     assert sorted(layers["y"].inputs) == [("z1", "full", ["W3"]), ("z2", "one", [])]
@@ -105,7 +107,7 @@ def test_architecture_of_the_skip_network(tmp_path):
 
 
 def test_computational_graph_nodes(tmp_path):
-    sheet, traces = load(tmp_path)
+    _sheet, traces = load(tmp_path)
     graph = traces[0].graph
     forward = svg(computational_graph(graph, Notation(graph))[0])
     # 5 given values and 7 named results as boxes; 10 operations as ellipses

@@ -3,16 +3,20 @@ products of local derivatives, factored the way backpropagation groups it, and
 evaluated (seed 004, Ex 2: ∂y/∂w13 in a tanh network)."""
 from __future__ import annotations
 
-import math
+import numpy as np
 from dataclasses import dataclass, field
 
 from exgen.engine.solve import Trace
-from exgen.typeset.formula import Num, Paren, Row, Script, Text, joined, row
+from exgen.typeset.formula import Num, Paren, Row, Text, joined
 from exgen.engine.graph import Graph
 from exgen.engine.rounding import shown
-from exgen.typeset.notation import FUNCTION_NAMES, Notation
+from exgen.typeset.evaluate import evaluate as value_of
+from exgen.typeset.evaluate import simplified
+from exgen.typeset.notation import Notation
+from exgen.typeset.terms import Leaf, apply, leaf
 
 ONE = (Num("1"), 1)
+PROBE = np.array([[-1.5], [0.5], [2.0]])  # where a derivative that is always 0 shows it
 
 
 @dataclass
@@ -24,54 +28,30 @@ class Expansion:
 
 
 def local_factor(graph: Graph, trace: Trace, notation: Notation, consumer: str, node: str):
-    """∂consumer/∂node as (formula, value); None where it is always 0 (step)."""
+    """∂consumer/∂node as (formula, value), from the consumer's operation (its local
+    derivative, or its adjoint with a gradient of 1); None where it is always 0 (step)."""
     c = graph.nodes[consumer]
-    op = c.op.name
-    values = trace.values
-    val = {i: values[i][0, 0] for i in c.inputs}
-    sym = notation.node
-    others = [i for i in c.inputs if i != node]
-    if op in ("add", "identity", "sum", "mean") or (op == "sub" and c.inputs[0] == node):
+    op = c.op
+    env = {i: np.array(trace.values[i], dtype=float) for i in c.inputs}
+    args = tuple(notation.node_term(i) for i in c.inputs)
+    ctx = notation.context([graph.nodes[i].rank for i in c.inputs], c.rank,
+                           numeric=True, shape=(1, 1), count=1)
+    if op.elementwise_local:
+        if not np.any(op.local(PROBE, op.forward(PROBE))):
+            return None
+        x = env[c.inputs[0]]
+        value = float(op.local(x, op.forward(x))[0, 0])
+        term = op.local_formula(args[0], apply(op.name, args[0]), ctx)
+    else:
+        term = simplified(op.adjoint(c.inputs.index(node), leaf("1"), args,
+                                     notation.node_term(consumer), ctx))
+        value = float(value_of(term, env)[0, 0])
+    formula = notation.spell(term)
+    if isinstance(formula, Row):  # a factor in a product: (1 − tanh(z)²)
+        formula = Paren(formula)
+    if isinstance(term, Leaf) and term.scalar == "1":
         return ONE
-    if op in ("sub", "neg"):
-        return (Num("−1"), -1)
-    if op in ("mul", "matmul"):
-        other = others[0] if others else node
-        return (sym(other), val[other])
-    if op == "div":
-        a, b = c.inputs
-        if node == a:
-            return (row(Num("1"), Text("/"), _wrap(sym(b))), 1 / val[b])
-        return (row("−", _wrap(sym(a)), Text("/"), Script(_wrap(sym(b)), sup=Num("2"))),
-                -val[a] / val[b] ** 2)
-    if op == "pow":
-        k = c.op.exponent
-        power = Script(_wrap(sym(node)), sup=Num(str(k - 1))) if k != 2 else _wrap(sym(node))
-        return (row(Num(str(k)), power), k * val[node] ** (k - 1))
-    x = float(val[node])
-    arg = sym(node)
-    if op == "tanh":
-        return (Paren(row(Num("1"), "−", Row((Script(Text("tanh"), sup=Num("2")), Paren(arg))))),
-                1 - math.tanh(x) ** 2)
-    if op == "sigmoid":
-        s = 1 / (1 + math.exp(-x))
-        f = Row((Text("σ"), Paren(arg)))
-        return (row(f, Paren(row(Num("1"), "−", f))), s * (1 - s))
-    if op == "relu":
-        return (Row((Text("ReLU′"), Paren(arg))), 1 if x > 0 else 0)
-    if op == "exp":
-        return (Row((Text("exp"), Paren(arg))), math.exp(x))
-    if op == "log":
-        return (row(Num("1"), Text("/"), _wrap(arg)), 1 / x)
-    if op == "step":
-        return None
-    if op == "transpose":
-        return ONE
-    raise ValueError(f"no scalar local derivative for {FUNCTION_NAMES.get(op, op)}")
-
-
-def _wrap(f):
-    return f if isinstance(f, (Num, Paren)) or getattr(f, "kind", "") == "sym" else Paren(f)
+    return formula, value
 
 
 def expand(graph: Graph, trace: Trace, notation: Notation, of: str, wrt: str) -> Expansion:

@@ -55,6 +55,16 @@ class LogicDesign:
     expected: list[int]             # what the output must be at each point
     inequalities: list[Inequality]
     truth_table: bool
+    loss: str = "y"                 # the output; the designed network has no loss to learn
+
+    def outputs(self, trace) -> list[int]:
+        return [int(v) for v in trace.values[self.loss].reshape(-1)]
+
+    def verify(self, trace) -> tuple[str, bool, str]:
+        """The design run on every test point (the `exgen check` oracle)."""
+        outputs = self.outputs(trace)
+        wrong = sum(o != e for o, e in zip(outputs, self.expected))
+        return "truth table", wrong == 0, f"{len(outputs) - wrong} of {len(outputs)} points right"
 
 
 def parse_inequality(text: str, inputs: list[str], path: str) -> Inequality:
@@ -101,7 +111,7 @@ def _linear(node, inputs: list[str], path: str, text: str) -> dict:
         return {k: a.get(k, 0) + s * b.get(k, 0) for k in set(a) | set(b)}
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
         a, b = _linear(node.left, inputs, path, text), _linear(node.right, inputs, path, text)
-        if set(b) == {""} and b[""] != 0 or isinstance(node.op, ast.Mult) and set(a) == {""}:
+        if (set(b) == {""} and b[""] != 0) or (isinstance(node.op, ast.Mult) and set(a) == {""}):
             if isinstance(node.op, ast.Div):
                 return {k: v / b[""] for k, v in a.items()}
             factor, form = (b[""], a) if set(b) == {""} else (a[""], b)

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from exgen.asks.base import Ask, Work, loss_and_param_gradients
+from exgen.engine.rounding import Rounding
+from exgen.engine.solve import solve
 from exgen.engine.solve import Trace
 from exgen.engine.equations import Expr
+from exgen.engine.ops import REGISTRY
 from exgen.engine.snippet import snippet_code
 
-FUNCTIONS = {"relu": "torch.relu", "sigmoid": "torch.sigmoid", "tanh": "torch.tanh",
-             "exp": "torch.exp", "log": "torch.log", "sum": "torch.sum", "mean": "torch.mean"}
-BINARY = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div,
-          "matmul": ast.MatMult, "pow": ast.Pow}
 MARK = "@@exgen-gradients@@"
 PRINT_OPTIONS = "np.set_printoptions(precision=4)"
 
@@ -41,25 +41,26 @@ class TorchResult:
 
 
 def _to_ast(e: Expr, softmax_dim: int) -> ast.expr:
+    """The expression in PyTorch, from each operation's spelling in the registry."""
     if e.op == "name":
         return ast.Name(e.name)
     if e.op == "const":
         v = e.value
         return ast.Constant(int(v) if v.denominator == 1 else float(v))
-    if e.op in BINARY:
-        return ast.BinOp(_to_ast(e.args[0], softmax_dim), BINARY[e.op](), _to_ast(e.args[1], softmax_dim))
-    if e.op == "neg":
-        return ast.UnaryOp(ast.USub(), _to_ast(e.args[0], softmax_dim))
-    if e.op == "transpose":
-        return ast.Attribute(_to_ast(e.args[0], softmax_dim), "T")
-    arg = _to_ast(e.args[0], softmax_dim)
-    if e.op == "identity":
-        return arg
-    if e.op == "step":
-        return ast.Call(ast.Attribute(ast.Compare(arg, [ast.Gt()], [ast.Constant(0)]), "double"), [], [])
-    if e.op == "softmax":
-        return ast.Call(ast.Name("torch.softmax"), [arg], [ast.keyword("dim", ast.Constant(softmax_dim))])
-    return ast.Call(ast.Name(FUNCTIONS[e.op]), [arg], [])
+    template = REGISTRY[e.op].torch
+    holes = {f"_exgen_arg{i}": _to_ast(a, softmax_dim) for i, a in enumerate(e.args)}
+    source = template.format(*holes, dim=softmax_dim)
+    return _Fill(holes).visit(ast.parse(source, mode="eval").body)
+
+
+class _Fill(ast.NodeTransformer):
+    """Puts the operands' trees into a template's holes."""
+
+    def __init__(self, holes: dict):
+        self.holes = holes
+
+    def visit_Name(self, node: ast.Name):
+        return self.holes.get(node.id, node)
 
 
 def _literal(arr: np.ndarray, as_row: bool) -> str:
@@ -134,9 +135,10 @@ def _zero_dim(graph) -> set[str]:
             return e.name in out
         if e.op == "const":
             return True
-        if e.op in ("sum", "mean"):
+        rule = REGISTRY[e.op].shape_rule
+        if rule == "scalar":      # torch reduces to a 0-d tensor
             return True
-        if e.op == "matmul":
+        if rule == "matmul":      # a 1×1 product stays 2-d
             return False
         return all(zero(a) for a in e.args)
 
@@ -182,3 +184,23 @@ def run(ex: ExerciseDef, trace_full: Trace, timeout: float = 300) -> TorchResult
         diff = np.abs(mine - theirs) / np.where(scale > 0, scale, 1)
         worst = max(worst, float(diff.max()))
     return TorchResult(code, shown, ran=True, max_error=worst, version=version)
+
+
+def compute(ex: ExerciseDef, trace: Trace, notation, options) -> TorchResult:
+    """torch computes in full float64 precision: so does the key's reference here."""
+    full = solve(ex.graph, ex.given, Rounding(ex.rounding.digits, carry=False), exact=False)
+    return run(ex, full)
+
+
+def view(options, work: Work) -> TorchResult:
+    return work.results["pytorch"]
+
+
+def to_json(result: TorchResult, ex: ExerciseDef) -> dict:
+    return {"ran": result.ran, "max_relative_error": result.max_error, "output": result.output}
+
+
+ASK = Ask(name="pytorch", options=None, check=None, compute=compute, view=view, json=to_json,
+          columns=loss_and_param_gradients, needs=(), needs_params=True, numeric=True,
+          given_values=True, architecture=True, design=None, computational_graph=None,
+          steps=None)

@@ -2,32 +2,34 @@
 and the manifest — solved and rendered on all cores, written in one swap."""
 from __future__ import annotations
 
-import csv
+import contextlib
+import ctypes
 import hashlib
 import gc
 import io
 import os
-import re
-import shutil
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from exgen import __version__
-from exgen.asks.results import results_for
-from exgen.build.single import staging_folder, swap_in, write_files
+from exgen.asks.registry import answer_columns, results_for
+from exgen.build.csv_cells import csv_bytes
+from exgen.build.output_folder import MARKER, MARKER_TEXT, is_exgen_folder, write_folder
+from exgen.build.roster import check_student_id, numbered, pick_student  # noqa: F401 (numbered: for exgen.check)
+from exgen.build.single import sheet_target, solve_exercise, write_files
 from exgen.define.load import SheetDef, load_sheet
-from exgen.errors import DefinitionError
+from exgen.errors import DefinitionError, ExgenError
 from exgen.render.keyjson import dumps, key_document
 from exgen.engine.rounding import shown_array
 from exgen.render.documents import render, warm
 from exgen.typeset.notation import Notation
-from exgen.build.variants import Student, make_variant
+from exgen.build.variants import Student, make_variant, rules_for
 
-GRADED = {"backward", "gradients", "update", "numeric_check", "pytorch"}
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass
@@ -38,45 +40,10 @@ class StudentOutput:
     manifest: dict
 
 
-def numbered(count: int) -> list[Student]:
-    width = max(3, len(str(count)))
-    return [Student(f"{i:0{width}d}") for i in range(1, count + 1)]
-
-
-def read_roster(path: str) -> list[Student]:
-    """Students from a UTF-8 CSV with an `id` column and an optional `name` column."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise DefinitionError("no such roster file", path) from None
-    except UnicodeDecodeError as exc:
-        raise DefinitionError(f"the roster is not UTF-8 (byte {exc.start})", path) from None
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-    if "id" not in fields:
-        raise DefinitionError(f"expected an 'id' column, found columns: {', '.join(fields) or 'none'}",
-                              path, line=1)
-    reader.fieldnames = fields
-    students, seen = [], {}
-    for line, row in enumerate(reader, start=2):
-        ident = (row.get("id") or "").strip()
-        if not ID_PATTERN.fullmatch(ident):
-            raise DefinitionError(f"student id {ident!r} must be 1–64 letters, digits, '.', '_' or "
-                                  f"'-' (it names the student's folder)", path, line=line)
-        if ident in seen:
-            raise DefinitionError(f"student id {ident!r} appears twice (also line {seen[ident]})",
-                                  path, line=line)
-        seen[ident] = line
-        students.append(Student(ident, (row.get("name") or "").strip()))
-    if not students:
-        raise DefinitionError("the roster lists no students", path)
-    return students
-
-
 _SHEET: SheetDef | None = None     # set before the workers fork: they inherit it
 _SECRET: str | None = None
 _PDF = True
-_STAGING: Path | None = None       # workers write each student's files straight in here
+_VARIANTS: Path | None = None      # workers write each student's files straight in here
 _DOCS_SIDE_BY_SIDE = False         # one student at a time: its two PDFs on two cores
 
 
@@ -89,8 +56,8 @@ def _one(student: Student) -> StudentOutput:
     label = " · ".join(p for p in (student.name, student.id, f"variant {variant.code}") if p)
     docs = render(vsheet, traces, results, student=label)
     key = key_document(vsheet, traces, results, student=student.id, seed=variant.seed)
-    files = {"sheet.html": docs.sheet_html.encode(), "key.html": docs.key_html.encode(),
-             "key.json": dumps(key).encode()}
+    files = {MARKER: MARKER_TEXT, "sheet.html": docs.sheet_html.encode(),
+             "key.html": docs.key_html.encode(), "key.json": dumps(key).encode()}
     if pdf:
         from exgen.render.pdf import html_to_pdf, html_to_pdfs
         if _DOCS_SIDE_BY_SIDE:  # fewer students than cores: the key beside the sheet
@@ -98,7 +65,8 @@ def _one(student: Student) -> StudentOutput:
         else:
             files["sheet.pdf"] = html_to_pdf(docs.sheet_html)
             files["key.pdf"] = html_to_pdf(docs.key_html)
-    folder = _STAGING / "variants" / student.id
+    folder = _VARIANTS / student.id
+    folder.mkdir()  # not its parents: a staging folder removed on an interrupt stays removed
     write_files(folder, files)
     manifest = {"id": student.id, "name": student.name, "seed": variant.seed, "code": variant.code,
                 "drawn": {ex: {n: shown_array(v, 6, given=True).tolist() for n, v in d.items()}
@@ -108,52 +76,55 @@ def _one(student: Student) -> StudentOutput:
 
 
 def answer_row(key: dict) -> dict[str, str]:
-    """The final answers of a key: each exercise's loss and parameter gradients."""
-    row = {}
-    for ex_id, ex in key["exercises"].items():
-        if "loss" not in ex or not ex["grads"] or not set(ex["asked"]) & GRADED:
-            continue
-        row[f"{ex_id} {ex['loss']}"] = ex["values"][ex["loss"]]["shown"]
-        for p in ex["params"]:
-            for index, text in _cells(ex["grads"][p]["shown"]):
-                row[f"{ex_id} d{ex['loss']}/d{p}{index}"] = text
-    return row
+    """The final answers of a key, as its asks name them (asks/registry.py)."""
+    return answer_columns(key)
 
 
-def _cells(value, prefix=()):
-    if isinstance(value, list):
-        for i, item in enumerate(value, start=1):
-            yield from _cells(item, prefix + (i,))
-    else:
-        yield ("[" + ",".join(map(str, prefix)) + "]" if prefix else ""), value
-
-
-def build_class(name_or_path: str, out_dir: Path, students: list[Student], pdf: bool = True,
-                jobs: int | None = None, secret: str | None = None, only: str | None = None,
+def build_class(name_or_path: str, out_dir: Path, students: list[Student] | None,
+                pdf: bool = True, jobs: int | None = None, secret: str | None = None,
+                only: str | None = None, source: str = "",
                 progress: Callable[[str], None] = lambda step: None) -> Path:
-    global _SHEET, _SECRET, _PDF, _STAGING
+    """Build every student's variant into ``out_dir/NAME``, or with ``only`` one student's
+    into ``out_dir/NAME/variants/ID`` (``students`` None: the class of the earlier build,
+    from its manifest; ``source`` names where the students came from, for messages)."""
+    if only is not None:
+        check_student_id(only)
     sheet = load_sheet(name_or_path)
     if sheet.spec.variants is None:
         raise DefinitionError("no variants block: add one (seed, draw, require) to build "
                               "per-student variants", sheet.source, "variants")
+    target = sheet_target(sheet, out_dir)
     if only is not None:
-        students = [s for s in students if s.id == only] or [Student(only)]
-    target = Path(out_dir) / sheet.name
-    final = target / "variants" / only if only is not None else target
-    _SHEET, _SECRET, _PDF, _STAGING = sheet, secret, pdf, staging_folder(final)
-    try:
+        students = [pick_student(only, students, source, target)]
+    for ex in sheet.exercises:  # the same for every student: an error reads as in `exgen build`
+        if not rules_for(sheet, ex):
+            solve_exercise(sheet, ex)
+
+    def fill(staging: Path, class_files: bool = True, alone: bool = False) -> None:
+        global _SHEET, _SECRET, _PDF, _VARIANTS
+        _SHEET, _SECRET, _PDF, _VARIANTS = sheet, secret, pdf, staging / "variants"
+        _VARIANTS.mkdir()
         outputs = _run(sheet, students, pdf, jobs, progress)
-        if only is None:
+        if class_files:
             progress("writing the booklet and the tables")
-            _class_files(sheet, outputs, secret, pdf)
-        else:  # one student alone: its own folder is the output
-            for item in (outputs[0].folder).iterdir():
-                os.replace(item, _STAGING / item.name)
-            shutil.rmtree(_STAGING / "variants")
-    except BaseException:
-        shutil.rmtree(_STAGING, ignore_errors=True)
-        raise
-    swap_in(_STAGING, final)
+            _class_files(sheet, staging, outputs, secret, pdf)
+        if alone:  # the student's own folder is the output
+            for item in outputs[0].folder.iterdir():
+                if item.name == MARKER:  # the staging folder's own marker stays (it is locked)
+                    item.unlink()
+                else:
+                    os.replace(item, staging / item.name)
+            outputs[0].folder.rmdir()
+            _VARIANTS.rmdir()
+
+    if only is None:
+        write_folder(target, fill)
+        return target
+    if not is_exgen_folder(target):  # no class output yet: the student's folder in a new one
+        write_folder(target, lambda staging: fill(staging, class_files=False))
+        return target / "variants" / only
+    final = target / "variants" / only
+    write_folder(final, lambda staging: fill(staging, class_files=False, alone=True))
     return final
 
 
@@ -167,24 +138,89 @@ def _run(sheet: SheetDef, students: list[Student], pdf: bool, jobs: int | None,
     cores = jobs or os.cpu_count() or 1
     jobs = max(1, min(cores, len(students)))
     _DOCS_SIDE_BY_SIDE = jobs == 1 and cores > 1
-    outputs: list[StudentOutput] = []
     if jobs == 1:
-        results = map(_one, students)
-    else:
-        gc.freeze()  # keep the inherited heap shared: no copy-on-write from the collector
-        pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"))
-        results = pool.map(_one, students, chunksize=max(1, min(4, len(students) // (4 * jobs))))
+        outputs = []
+        for i, out in enumerate(map(_one, students), start=1):
+            outputs.append(out)
+            progress(f"student {i} of {len(students)}")
+        return outputs
+    gc.freeze()  # keep the inherited heap shared: no copy-on-write from the collector
+    # the workers start with SIGINT and SIGTERM held back, until they ignore the one and
+    # die of the other; the pool's threads keep them held, so they reach this thread
+    held = _hold_signals(signal.SIG_BLOCK)
+    pool, outputs = None, []
     try:
+        pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=_worker_start,
+                                   initargs=(os.getpid(),))
+        results = pool.map(_one_picklable, students,
+                           chunksize=max(1, min(4, len(students) // (4 * jobs))))
+        _hold_signals(signal.SIG_SETMASK, held)  # from here on Ctrl-C reaches this thread
         for i, out in enumerate(results, start=1):
             outputs.append(out)
             progress(f"student {i} of {len(students)}")
+    except BaseException:
+        if pool is not None:
+            _stop_workers(pool)  # an error or an interrupt: nothing more to wait for
+        raise
     finally:
-        if jobs > 1:
-            pool.shutdown(cancel_futures=True)
+        _hold_signals(signal.SIG_BLOCK)  # the workers are gone before anything else happens
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        _hold_signals(signal.SIG_SETMASK, held)
     return outputs
 
 
-def _class_files(sheet: SheetDef, outputs: list[StudentOutput], secret, pdf: bool) -> None:
+def _hold_signals(how, mask=(signal.SIGINT, signal.SIGTERM)):
+    if hasattr(signal, "pthread_sigmask"):
+        return signal.pthread_sigmask(how, mask)
+    return set()
+
+
+def _worker_start(parent: int) -> None:
+    """A worker ignores Ctrl-C (the parent decides), dies of SIGTERM, and ends with its
+    parent even when that is killed outright."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _hold_signals(signal.SIG_UNBLOCK)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # elsewhere: the parent stops its workers whenever it can
+    if os.getppid() != parent:  # the parent was gone before the line above
+        os._exit(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    if hasattr(pool, "terminate_workers"):  # Python 3.14+
+        pool.terminate_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            process.terminate()
+
+
+def _one_picklable(student: Student) -> StudentOutput:
+    """_one, with an error the parent can unpickle: a stray exception type whose
+    constructor takes other arguments would break the whole pool instead."""
+    try:
+        return _one(student)
+    except ExgenError:
+        raise
+    except Exception as exc:
+        import pickle
+        import traceback
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:  # whatever breaks pickling: the message must get through
+            raise RuntimeError("in the worker for student " + student.id + ":\n"
+                               + traceback.format_exc()) from None
+        raise
+
+
+def _class_files(sheet: SheetDef, staging: Path, outputs: list[StudentOutput], secret,
+                 pdf: bool) -> None:
     files = {"answers.csv": answers_csv(outputs),
              "manifest.json": dumps({
                  "sheet": sheet.name, "exgen": __version__,
@@ -194,19 +230,16 @@ def _class_files(sheet: SheetDef, outputs: list[StudentOutput], secret, pdf: boo
                  "students": [o.manifest for o in outputs]}).encode()}
     if pdf:
         files["keys.pdf"] = booklet([(o.folder / "key.pdf").read_bytes() for o in outputs])
-    write_files(_STAGING, files)
+    write_files(staging, files)
 
 
 def answers_csv(outputs: list[StudentOutput]) -> bytes:
     columns: list[str] = []
     for o in outputs:
         columns += [c for c in o.answers if c not in columns]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "name", *columns])
-    for o in outputs:
-        writer.writerow([o.student.id, o.student.name, *(o.answers.get(c, "") for c in columns)])
-    return buffer.getvalue().encode("utf-8")
+    return csv_bytes([["id", "name", *columns],
+                      *([o.student.id, o.student.name, *(o.answers.get(c, "") for c in columns)]
+                        for o in outputs)])
 
 
 def booklet(pdfs: list[bytes]) -> bytes:

@@ -1,18 +1,17 @@
 """The orchestrator: load, solve, render everything in memory, then write it at once."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.solve import NumericError, Trace, solve
-from exgen.errors import OutputError, SolveError
+from exgen.build.output_folder import (NAME_RULE, check_replaceable, is_plain_name, quoted,
+                                       write_folder)
+from exgen.errors import DefinitionError, OutputError, SolveError
 from exgen.render.keyjson import dumps, key_document
-from exgen.asks.results import results_for
+from exgen.asks.registry import results_for
 from exgen.render.documents import render
 from exgen.typeset.notation import Notation
 
@@ -27,7 +26,7 @@ class BuildResult:
 
 def solve_exercise(sheet: SheetDef, ex: ExerciseDef) -> Trace:
     try:
-        return solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.logic is None)
+        return solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.backward)
     except NumericError as exc:
         path = f"{ex.path}.network" + (f".equations[{exc.equation}]"
                                        if exc.equation is not None and
@@ -45,6 +44,7 @@ def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None =
     ``progress`` is told each step as it starts."""
     progress("reading the definition")
     sheet = load_sheet(name_or_path, cwd)
+    target = sheet_target(sheet, out_dir)
     progress("solving")
     traces = solve_sheet(sheet)
     progress("working the asks")
@@ -62,53 +62,33 @@ def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None =
         progress("laying out the PDFs")
         files["key.pdf"], files["sheet.pdf"] = html_to_pdfs([docs.key_html, docs.sheet_html])
     progress("writing")
-    target = Path(out_dir) / sheet.name
     write_atomically(target, files)
     return BuildResult(sheet, traces, target, sorted(files))
 
 
+def sheet_target(sheet: SheetDef, out_dir: Path) -> Path:
+    """``out_dir/NAME``, once NAME is known to be one plain folder name (a file named
+    ``..yaml`` would otherwise name the out folder itself)."""
+    if not is_plain_name(sheet.name):
+        raise DefinitionError(f"the sheet name {quoted(sheet.name)} (the file's name without .yaml) "
+                              f"must be {NAME_RULE}: it names the output folder; rename the file",
+                              sheet.source)
+    target = Path(out_dir) / sheet.name
+    check_replaceable(target)  # before the work, not only at the end
+    return target
+
+
 def write_atomically(target: Path, files: dict[str, bytes]) -> None:
     """Write all files to a fresh folder beside ``target``, then swap it in."""
-    staging = staging_folder(target)
-    try:
-        write_files(staging, files)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{target}: cannot write the output ({exc.strerror})") from None
-    swap_in(staging, target)
-
-
-def staging_folder(target: Path) -> Path:
-    """A fresh, private folder beside ``target`` to build the output in."""
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
-    except OSError as exc:
-        raise OutputError(f"{parent}: cannot create the output folder ({exc.strerror})") from None
-    return staging
+    write_folder(target, lambda staging: write_files(staging, files))
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (relative path -> bytes) into ``folder``, which exists."""
     for relative, data in files.items():
         path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
-def swap_in(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging`` (the old output goes only once the new is in)."""
-    old = None
-    try:
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.replace(target, old / "previous")
-        os.replace(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{target}: cannot write the output ({exc.strerror})") from None
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write the output ({exc.strerror})") from None

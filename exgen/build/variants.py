@@ -77,12 +77,15 @@ def violations(trace: Trace, requires: list) -> list[str]:
     """The constraints a solved candidate breaks, by name."""
     graph, out = trace.graph, []
     values = trace.values
+    # the relu_ constraints apply to every operation with a kink (relu, step, leaky_relu)
     relu_inputs = [values[n.inputs[0]] for n in graph.nodes.values()
-                   if n.kind == "op" and n.op.name in ("relu", "step")]
+                   if n.kind == "op" and n.op.kinks]
     for req in requires:
         name, limit = (req, None) if isinstance(req, str) else next(iter(req.items()))
         if name == "no_relu_at_zero":
-            bad = any(np.any(np.abs(np.array(v, dtype=float)) < 1e-12) for v in relu_inputs)
+            bad = any(np.any(np.abs(np.array(values[n.inputs[0]], dtype=float) - k) < 1e-12)
+                      for n in graph.nodes.values() if n.kind == "op" and n.op.kinks
+                      for k in n.op.kinks)
         elif name == "some_relu_inactive":
             bad = bool(relu_inputs) and not any(np.any(np.array(v, dtype=float) < 0)
                                                 for v in relu_inputs)
@@ -102,10 +105,10 @@ def violations(trace: Trace, requires: list) -> list[str]:
         elif name == "no_saturation":
             bad = False
             for n in graph.nodes.values():
-                if n.kind == "op" and n.op.name in ("sigmoid", "tanh"):
+                if n.kind == "op" and n.op.saturates is not None:
                     v = np.array(values[n.name], dtype=float)
-                    lo = 0.0 if n.op.name == "sigmoid" else -1.0
-                    bad = bad or bool(np.any(v - lo < 0.01) or np.any(1.0 - v < 0.01))
+                    lo, hi = n.op.saturates
+                    bad = bad or bool(np.any(v - lo < 0.01) or np.any(hi - v < 0.01))
         else:  # max_abs
             bad = any(np.any(np.abs(np.array(v, dtype=float)) > limit)
                       for table in (trace.values, trace.grads) for v in table.values())
@@ -121,7 +124,7 @@ def _unchanged(ex: ExerciseDef) -> Trace:
     """The trace of an exercise no rule draws for (keyed by identity; holding the
     exercise keeps its id from being reused)."""
     if id(ex) not in _UNCHANGED:
-        trace = solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.logic is None)
+        trace = solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.backward)
         _UNCHANGED[id(ex)] = (ex, trace)
     return _UNCHANGED[id(ex)][1]
 
@@ -175,7 +178,7 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
                 break
             failed.update(broken)
         else:
-            worst, count = failed.most_common(1)[0]
+            worst, _count = failed.most_common(1)[0]
             others = ", ".join(f"{n} {c} times" for n, c in failed.most_common()[1:])
             raise sheet.error(VariantError, f"cannot meet '{worst}' for exercise {ex.spec.id} "
                               f"(student {student.id}): it failed all {spec.tries} draws"

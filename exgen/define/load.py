@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import RootModel, ValidationError
 
 from exgen.define import schema
 from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
@@ -15,11 +15,12 @@ from exgen.errors import DefinitionError
 from exgen.engine.graph import Graph, GraphError, compile_graph, describe
 from exgen.define.layers import compile_layers
 from exgen.define.work import check_exercise_work, check_work
-from exgen.asks.logic_design import design as design_logic
+from exgen.asks import registry
 from exgen.engine.snippet import draw_values
 from exgen.engine.rounding import Rounding
 from exgen.define.values import MAX_ELEMENTS, kind as _kind, to_array  # noqa: F401
 from exgen.define.yaml_reader import format_path, read_yaml
+from exgen.typeset.markdown import check_math
 
 
 
@@ -32,7 +33,13 @@ class ExerciseDef:
     given: dict[str, np.ndarray]      # exact (Fraction) arrays as written, or drawn floats
     asks: list[tuple[str, object]]    # (name, options)
     exact_values: bool = True         # False when values were drawn as floats
-    logic: object = None              # the design, for a logic exercise
+    design: object = None             # a network an ask designed (asks.base.DesignedNetwork)
+
+    @property
+    def backward(self) -> bool:
+        """Solved backward too: every network but one an ask designed (it has no loss to
+        learn from; the design is the answer)."""
+        return self.design is None
 
     @property
     def exact(self) -> bool:
@@ -52,6 +59,7 @@ class SheetDef:
     exercises: list[ExerciseDef]
     lines: dict = field(default_factory=dict, repr=False)
     template_dir: str | None = None
+    folder: str | None = None   # the definition file's folder: its images, its templates
     variant_rules: dict = field(default_factory=dict, repr=False)
 
     def error(self, cls, message: str, path: str):
@@ -78,20 +86,39 @@ def load_sheet(name_or_path: str, cwd: Path | None = None) -> SheetDef:
     try:
         sheet = _load(name, shown, data, lines)
         sheet.lines = lines
+        sheet.folder = str(path.parent.resolve())
         if sheet.spec.templates is not None:
-            try:
-                folder = (path.parent / sheet.spec.templates).resolve()
-                found = folder.is_dir()
-            except (OSError, ValueError, RuntimeError):  # a NUL, a name too long, a link loop
-                found = False
-            if not found:
-                raise DefinitionError(f"template folder {sheet.spec.templates!r} does not exist "
-                                      f"(relative to the definition file)", path="templates")
-            sheet.template_dir = str(folder)
+            sheet.template_dir = _template_folder(Path(sheet.folder), sheet.spec.templates)
         return sheet
     except DefinitionError as exc:
         key = _parse_path(exc.path)
         raise exc.located(shown, _line_for(lines, key)) from None
+
+
+MAX_TEMPLATES_PATH = 1024
+
+
+def _template_folder(home: Path, written: str) -> str:
+    """The sheet's templates folder: an existing folder inside the definition's own folder
+    (a definition cannot point exgen at templates elsewhere on the machine)."""
+    named = repr(written) if len(written) <= 80 else repr(written[:60]) + "…"
+    if len(written) > MAX_TEMPLATES_PATH:
+        raise DefinitionError(f"template folder path is {len(written):,} characters long "
+                              f"(at most {MAX_TEMPLATES_PATH})", path="templates")
+    try:
+        folder = (home / written).resolve()
+        exists = folder.is_dir()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise DefinitionError(f"template folder {named} cannot be used "
+                              f"({getattr(exc, 'strerror', None) or exc})", path="templates") from None
+    if not folder.is_relative_to(home):
+        raise DefinitionError(f"template folder {named} is outside the definition's folder "
+                              f"{home}: a sheet's templates must be in that folder or below it",
+                              path="templates")
+    if not exists:
+        raise DefinitionError(f"template folder {named} does not exist "
+                              f"(relative to the definition file)", path="templates")
+    return str(folder)
 
 
 def _load(name: str, shown: str, data, lines) -> SheetDef:
@@ -114,6 +141,7 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
         except DefinitionError as exc:
             raise DefinitionError(exc.message, path=f"exercises[{index}]." + exc.path
                                   if exc.path else f"exercises[{index}]") from None
+    _check_prompts(spec)
     sheet = SheetDef(name, shown, spec, rounding, exercises)
     if spec.variants is not None:
         from exgen.define.draw_rules import compile_rules
@@ -125,6 +153,17 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
         sheet.variant_rules = compile_rules(spec.variants, values)
     check_work(exercises, sheet.variant_rules, spec.variants.tries if spec.variants else None)
     return sheet
+
+
+def _check_prompts(spec: schema.Sheet) -> None:
+    """Prompt math exgen cannot typeset is refused here, located, not printed garbled."""
+    texts = [("intro", spec.intro)]
+    texts += [(f"exercises[{i}].prompt", ex.prompt) for i, ex in enumerate(spec.exercises)]
+    for path, text in texts:
+        try:
+            check_math(text)
+        except DefinitionError as exc:
+            raise DefinitionError(exc.message, path=path) from None
 
 
 def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Rounding):
@@ -140,14 +179,15 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
                                       path=f"random.draws[{k}].name")
         given.update(drawn)
     net = ex.network
-    logic_design = None
-    if "logic" in names:
+    designed = registry.designer(names)
+    if designed is not None:
         if net is not None or given or len(names) > 1:
-            raise DefinitionError("a logic exercise has the logic ask alone, and no network or "
-                                  "values: exgen designs that network", path="ask")
-        logic_design = design_logic(dict(asks)["logic"], f"ask[{names.index('logic')}].logic")
-        texts, loss, params, layout = logic_design.equations, "y", [], "column"
-        given, where = logic_design.values, "ask"
+            raise DefinitionError(f"a {designed} exercise has the {designed} ask alone, and no "
+                                  f"network or values: exgen designs that network", path="ask")
+        k = names.index(designed)
+        design = registry.ASKS[designed].design(asks[k][1], f"ask[{k}].{designed}")
+        texts, loss, params, layout = design.equations, design.loss, [], "column"
+        given, where = design.values, "ask"
     elif net is None:
         raise DefinitionError("missing required key 'network'", path="")
     elif isinstance(net, schema.LayersNetwork):
@@ -180,52 +220,37 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
         else:
             path = where
         raise DefinitionError(str(exc), path=path) from None
-    if logic_design is None:
+    if designed is None:
         _check_roles(graph, given, params, loss, isinstance(net, schema.LayersNetwork))
+        design = None
     for k, (name, options) in enumerate(asks):
-        _check_ask(graph, name, options, f"ask[{k}].{name}")
+        registry.check(graph, k, name, options)
     own = _rounding(ex.rounding) if ex.rounding is not None else rounding
-    return ExerciseDef(ex, index, own, graph, given, asks, exact, logic_design)
+    return ExerciseDef(ex, index, own, graph, given, asks, exact, design)
 
 
 def _parse_asks(items) -> list[tuple[str, object]]:
+    """(name, options) for each ask, the options read by the ask's own model."""
     asks = []
     for k, item in enumerate(items):
         name, options = (item, None) if isinstance(item, str) else next(iter(item.items()))
-        model = schema.ASK_OPTIONS.get(name)
-        if name == "gradients":
-            pass  # checked against the graph
-        elif model is not None:
+        model = registry.ASKS[name].options
+        if model is not None:
+            root = issubclass(model, RootModel)  # options that are a plain value, e.g. a list
             try:
-                options = model.model_validate({} if options is None else options)
+                options = model.model_validate({} if options is None and not root else options)
             except ValidationError as exc:
                 inner = _from_pydantic(exc)
-                raise DefinitionError(inner.message, path=f"ask[{k}].{name}" +
-                                      ("." + inner.path if inner.path else "")) from None
+                inner_path = inner.path if inner.path.startswith("[") or not inner.path \
+                    else "." + inner.path
+                raise DefinitionError(inner.message, path=f"ask[{k}].{name}{inner_path}") from None
+            options = options.root if root else options
         elif options is not None:
             raise DefinitionError(f"'{name}' takes no options", path=f"ask[{k}].{name}")
         asks.append((name, options))
     if len({a for a, _ in asks}) != len(asks):
         raise DefinitionError("an ask is listed twice", path="ask")
     return asks
-
-
-def _check_ask(graph: Graph, name: str, options, path: str) -> None:
-    if name == "gradients":
-        _check_gradient_ask(graph, options, path)
-    elif name == "symbolic":
-        for key in ("of", "wrt"):
-            target = getattr(options, key)
-            if target not in graph.nodes:
-                raise DefinitionError(f"'{target}' is not a value of the network", path=f"{path}.{key}")
-        if graph.nodes[options.of].shape != (1, 1):
-            raise DefinitionError(f"'{options.of}' must be a scalar", path=f"{path}.of")
-        if options.wrt not in graph.ancestors(options.of):
-            raise DefinitionError(f"'{options.of}' does not depend on '{options.wrt}'",
-                                  path=f"{path}.wrt")
-    elif name == "softmax_ce":
-        if not any(n.kind == "op" and n.op.name == "softmax" for n in graph.nodes.values()):
-            raise DefinitionError("the network has no softmax (e.g. p = softmax(h))", path=path)
 
 
 def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
@@ -242,17 +267,6 @@ def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
         if p != loss and p not in graph.ancestors(loss):
             raise DefinitionError(f"the loss '{loss}' does not depend on '{p}'",
                                   path=f"network.params[{k}]")
-
-
-def _check_gradient_ask(graph: Graph, options, path: str) -> None:
-    if not isinstance(options, list) or not options or not all(isinstance(o, str) for o in options):
-        raise DefinitionError(f"expected a list of names, e.g. [W1, b1], found {options!r}", path=path)
-    reach = graph.ancestors(graph.loss)
-    for k, name in enumerate(options):
-        if name not in graph.nodes:
-            raise DefinitionError(f"'{name}' is not a value of the network", path=f"{path}[{k}]")
-        if name not in reach:
-            raise DefinitionError(f"the loss does not depend on '{name}'", path=f"{path}[{k}]")
 
 
 def _rounding(spec: schema.RoundingSpec) -> Rounding:

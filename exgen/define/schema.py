@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator,
                       model_validator)
 
 from exgen.engine.rounding import MAX_GIVEN
 
-ASKS = ("forward", "backward", "gradients", "numeric_check", "graph", "graph_backward",
-        "param_count", "update", "symbolic", "softmax_ce", "logic", "pytorch")
-NUMERIC_ASKS = ("forward", "backward", "gradients", "numeric_check", "update", "pytorch")
-ACTIVATIONS = ("identity", "relu", "sigmoid", "tanh", "step")
+from exgen.asks.registry import ASKS as ASK_REGISTRY
+from exgen.engine.ops import REGISTRY
+
+ASKS = tuple(ASK_REGISTRY)   # each ask's options and checks live in its own module
+# a layer's activation: the registry's element-wise activations (softmax comes with softmax_ce)
+ACTIVATIONS = ("identity",) + tuple(sorted(
+    n for n, op in REGISTRY.items() if op.architecture == "activation" and op.elementwise_local))
 LOSSES = ("half_sum", "half_mean", "mse", "softmax_ce")
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 # Numbers in options and rules: finite and within the magnitude every value keeps to.
@@ -93,8 +96,8 @@ def _network_form(value: Any) -> str:
     return "layers-form" if isinstance(value, dict) and "layers" in value else "equations-form"
 
 
-Network = Annotated[Union[Annotated[EquationsNetwork, Tag("equations-form")],
-                          Annotated[LayersNetwork, Tag("layers-form")]],
+Network = Annotated[Annotated[EquationsNetwork, Tag("equations-form")]
+                    | Annotated[LayersNetwork, Tag("layers-form")],
                     Discriminator(_network_form)]
 FORM_TAGS = ("equations-form", "layers-form")
 
@@ -125,25 +128,6 @@ class RandomSpec(Strict):
     draws: list[Draw] = Field(min_length=1, max_length=50)
 
 
-class NumericCheckOptions(Strict):
-    step: float = Field(1e-5, gt=0, lt=1)
-
-
-class UpdateOptions(Strict):
-    lr: float = Field(gt=0, le=MAX_GIVEN, allow_inf_nan=False)
-
-
-class SymbolicOptions(Strict):
-    of: Name
-    wrt: Name
-
-
-from exgen.asks.logic_design import LogicOptions  # noqa: E402  (the logic ask owns its options)
-
-ASK_OPTIONS = {"numeric_check": NumericCheckOptions, "update": UpdateOptions,
-               "symbolic": SymbolicOptions, "logic": LogicOptions}
-
-
 class Exercise(Strict):
     id: Name
     title: str = Field(max_length=500)
@@ -152,7 +136,7 @@ class Exercise(Strict):
     network: Network | None = None
     values: dict[Name, Any] = {}
     random: RandomSpec | None = None
-    ask: list[Union[str, dict[str, Any]]] = Field(min_length=1)
+    ask: list[str | dict[str, Any]] = Field(min_length=1)
     rounding: RoundingSpec | None = None
     space: int = Field(45, ge=0, le=250)   # millimetres of ruled space to work on the sheet
 
@@ -182,18 +166,18 @@ class DrawRule(Strict):
 class VariantsSpec(Strict):
     seed: str = Field(min_length=1, max_length=200)
     draw: dict[str, DrawRule] = Field(min_length=1, max_length=500)   # name, or exercise_id.name
-    require: list[Union[str, dict[str, Number]]] = Field([], max_length=20)
+    require: list[str | dict[str, Number]] = Field([], max_length=20)
     tries: int = Field(1000, ge=1, le=10_000)   # the sheet's work bounds tries × work, too
 
 
 class Sheet(Strict):
     title: str = Field(max_length=500)
     course: str = Field("", max_length=500)
-    due: Union[datetime.date, str, None] = None
+    due: datetime.date | str | None = None
     intro: TexText = ""
     rounding: RoundingSpec = RoundingSpec()
     notation: NotationSpec = NotationSpec()
-    templates: str | None = Field(None, max_length=1000)   # a folder whose templates override the defaults
+    templates: str | None = None       # a folder whose templates override the defaults
     variants: VariantsSpec | None = None
     exercises: list[Exercise] = Field(min_length=1, max_length=50)
 

@@ -32,7 +32,7 @@ def _work(graph: Graph, exact: bool) -> tuple[int, str]:
         rows, cols = node.shape
         size = rows * cols
         what = f"{node.name} ({rows}×{cols})"
-        if node.kind == "op" and node.op.name == "matmul":
+        if node.op is not None and node.op.name == "matmul":
             a, b = (graph.nodes[i] for i in node.inputs)
             size *= a.shape[1]
             what = (f"{node.name} ({a.shape[0]}×{a.shape[1]} times {b.shape[0]}×{b.shape[1]}: "

@@ -51,8 +51,10 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses aliases (no billion-laughs), tags beyond plain data and
     deep nesting, and keeps float text."""
 
-    trail: list = []     # the key path of the collection being composed
-    paths: dict = {}     # id(node) -> key path, for errors found while constructing
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.trail: list = []    # the key path of the collection being composed
+        self.paths: dict = {}    # id(node) -> key path, for errors found while constructing
 
     def compose_node(self, parent, index):
         event = self.peek_event()
@@ -219,12 +221,11 @@ def _path_at(text: str, line: int) -> str:
     """The key path of the last key that starts at or before ``line``, if the text reads."""
     try:
         loader = _Loader(text)
-        loader.trail = []
         try:
             lines = _line_map(loader.get_single_node())
         finally:
             loader.dispose()
-    except Exception:  # noqa: BLE001  (only a hint for a message that stands without it)
+    except Exception:  # only a hint, for a message that stands without it
         return ""
     before = [path for path, at in lines.items() if at <= line and path]
     return format_path(max(before, key=lambda p: (lines[p], len(p)))) if before else ""
@@ -237,13 +238,11 @@ def read_yaml(path: Path, shown_as: str) -> tuple[object, dict]:
         loader = _Loader(text)
     except yaml.YAMLError as exc:  # the reader's own checks, should any remain
         raise DefinitionError(f"invalid YAML: {exc}", shown_as) from None
-    loader.trail = []
     try:
         node = loader.get_single_node()
         if node is None:
             raise DefinitionError("the file is empty; expected a sheet definition "
                                   "(title, exercises, …)", shown_as)
-        loader.paths = {}
         lines = _line_map(node, paths=loader.paths)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:

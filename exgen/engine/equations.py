@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from exgen.engine.ops import function_names
 from exgen.engine.rounding import GIVEN_RANGE, within
 
-FUNCTIONS = ("relu", "sigmoid", "tanh", "step", "identity", "exp", "log", "softmax",
-             "sum", "mean")
+FUNCTIONS = function_names()  # from the operations' registry (engine/ops)
 BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
           ast.MatMult: "matmul", ast.Pow: "pow"}
 MAX_LENGTH = 2000
@@ -32,7 +32,7 @@ class Expr:
     ``neg``, ``transpose`` or a function name; ``text`` is its canonical source."""
 
     op: str
-    args: tuple["Expr", ...] = ()
+    args: tuple[Expr, ...] = ()
     name: str = ""
     value: Fraction | None = None
     text: str = ""
@@ -126,9 +126,10 @@ def _convert(node: ast.AST, source: str) -> Expr:
     if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
         op = BINARY[type(node.op)]
         left, right = _convert(node.left, source), _convert(node.right, source)
-        if op == "pow" and _constant_value(right) is None:
+        exponent = _constant_value(right)
+        if op == "pow" and exponent is None:
             raise EquationError(f"the exponent in '{_text(node)}' must be a number")
-        if op == "pow" and abs(right.value) > MAX_EXPONENT:
+        if op == "pow" and exponent is not None and abs(exponent) > MAX_EXPONENT:
             raise EquationError(f"the exponent in '{_text(node)}' is {right.text}; exponents are "
                                 f"at most {MAX_EXPONENT} in magnitude")
         return Expr(op, (left, right), text=_text(node))
@@ -136,7 +137,7 @@ def _convert(node: ast.AST, source: str) -> Expr:
         inner = _convert(node.operand, source)
         if isinstance(node.op, ast.UAdd):
             return inner
-        if inner.op == "const":
+        if inner.op == "const" and inner.value is not None:
             return Expr("const", value=-inner.value, text=_text(node))
         return Expr("neg", (inner,), text=_text(node))
     if isinstance(node, ast.Attribute):

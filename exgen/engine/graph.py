@@ -9,7 +9,6 @@ import numpy as np
 from exgen.engine.equations import Equation, Expr
 from exgen.engine.ops import Op, make_op
 
-ELEMENTWISE_BINARY = ("add", "sub", "mul", "div")
 
 
 class GraphError(ValueError):
@@ -47,7 +46,7 @@ class Graph:
 
     @property
     def exact(self) -> bool:
-        return all(n.op.rational for n in self.nodes.values() if n.kind == "op")
+        return all(n.op.rational for n in self.nodes.values() if n.op is not None)
 
     @property
     def row_vectors(self) -> set[str]:
@@ -132,6 +131,7 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
     name = target or expr.text
     if target is None and name in graph.nodes:  # the same sub-expression again
         return name
+    args: tuple[str, ...]
     if expr.op in ("name", "const"):  # an alias or a constant on its own: `h = z1`, `c = 2`
         args = (_add_expr(graph, expr, index),)
         op = make_op("identity")
@@ -142,7 +142,7 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         args = tuple(_add_expr(graph, a, index) for a in expr.args)
         op = make_op(expr.op, axis=0 if graph.layout == "column" else 1)
     inputs = [graph.nodes[a] for a in args]
-    shape, rank, as_row = _infer(op.name, inputs, expr, index, graph.layout)
+    shape, rank, as_row = _infer(op.shape_rule, inputs, expr, index, graph.layout)
     graph.nodes[name] = Node(name, "op", shape, rank, op=op, inputs=args, as_row=as_row,
                              equation=index, named=target is not None, expr=expr)
     return name
@@ -152,9 +152,10 @@ def _blame(a: Node, b: Node) -> str | None:
     return a.name if a.kind == "given" else b.name if b.kind == "given" else None
 
 
-def _infer(op: str, inputs: list[Node], expr: Expr, index: int, layout: str = "column"):
-    """Output shape, rank and per-input row-broadcast flags, or a GraphError."""
-    if op == "matmul":
+def _infer(rule: str, inputs: list[Node], expr: Expr, index: int, layout: str = "column"):
+    """Output shape, rank and per-input row-broadcast flags, or a GraphError; ``rule`` is
+    the operation's shape_rule (engine/ops)."""
+    if rule == "matmul":
         a, b = inputs
         if a.shape[1] != b.shape[0]:
             blamed = _blame(a, b)
@@ -169,13 +170,15 @@ def _infer(op: str, inputs: list[Node], expr: Expr, index: int, layout: str = "c
         shape = (a.shape[0], b.shape[1])
         rank = 1 if b.rank == 1 and shape[0] > 1 else 0 if shape == (1, 1) and b.rank < 2 else 2
         return shape, rank, (False, False)
-    if op in ELEMENTWISE_BINARY:
+    if rule == "broadcast":
         return _broadcast(inputs, expr, index, layout)
     (a,) = inputs
-    if op in ("sum", "mean"):
+    if rule == "scalar":
         return (1, 1), 0, (False,)
-    if op == "transpose":
+    if rule == "transpose":
         return (a.shape[1], a.shape[0]), (0 if a.rank == 0 else 2), (False,)
+    if rule != "same":
+        raise ValueError(f"unknown shape rule {rule!r}")
     return a.shape, a.rank, (False,)
 
 

@@ -102,7 +102,7 @@ def round_half_up(x, digits: int):
 def _exponent(f: Fraction) -> int:
     """n with 10^n ≤ |f| < 10^(n+1), for f ≠ 0."""
     a = abs(f)
-    n = int(math.floor(math.log10(a.numerator) - math.log10(a.denominator)))
+    n = math.floor(math.log10(a.numerator) - math.log10(a.denominator))
     while a >= Fraction(10) ** (n + 1):
         n += 1
     while a < Fraction(10) ** n:
@@ -130,10 +130,7 @@ def shown(x, digits: int) -> str:
         return str(float(x))   # never reached by a solved key: solve refuses non-finite values
     f = to_fraction(x)
     q = _scaled_half_up(f.numerator, f.denominator, digits)
-    if abs(q) < FIXED_BELOW * 10 ** digits:
-        text = _fixed(q, digits)
-    else:
-        text = _scientific(f, digits)
+    text = _fixed(q, digits) if abs(q) < FIXED_BELOW * 10 ** digits else _scientific(f, digits)
     if text.startswith("-") and not any(c in "123456789" for c in text):
         text = text[1:]
     return text

@@ -65,7 +65,7 @@ def solve(graph: Graph, given: dict[str, np.ndarray], rounding: Rounding,
             trace.values[name] = convert(given[name]).reshape(node.shape)
         elif node.kind == "const":
             trace.values[name] = convert([[node.value]])
-        else:
+        elif node.op is not None:
             xs = _aligned(trace, node)
             out = _checked(node.op.forward, node, *xs)
             trace.values[name] = carry(out)
@@ -98,7 +98,7 @@ def backpropagate(trace: Trace) -> Trace:
     trace.grads[graph.loss] = _converter(trace.exact)([[1]])
     for name in reversed(list(graph.nodes)):
         node = graph.nodes[name]
-        if node.kind != "op" or name not in trace.grads:
+        if node.op is None or name not in trace.grads:
             continue
         g = trace.grads[name]
         xs = _aligned(trace, node)
@@ -134,6 +134,8 @@ def _checked(compute, node: Node, *args) -> np.ndarray:
 
 def _numeric_message(node: Node, reason: str) -> str:
     text = node.expr.text if node.expr is not None else node.name
+    if node.op is None:
+        return f"'{text}' cannot be computed: {reason}"
     if node.op.name == "log":
         return f"'{text}' takes the log of a value ≤ 0"
     if node.op.name == "div" or "divide" in reason or "division" in reason:

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from html import escape
 
 from exgen.engine.graph import Graph
-from exgen.typeset.notation import FUNCTION_NAMES, Notation
+from exgen.engine.ops import REGISTRY
+from exgen.typeset.notation import Notation
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "step", "identity", "softmax", "exp")
-DATA_OPS = ("matmul", "add", "sub", "mul", "neg", "transpose") + ACTIVATIONS
+# from the operations' registry: what an operation is in the drawing
+ACTIVATIONS = tuple(n for n, op in REGISTRY.items() if op.architecture == "activation")
+DATA_OPS = tuple(n for n, op in REGISTRY.items() if op.architecture is not None)
 MAX_UNITS = 8
 R, DY, DX, TOP, GAP = 11, 30, 150, 34, 46
 
@@ -128,8 +130,8 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
     columns: dict[int, list[Layer]] = {}
     for layer in layers:
         columns.setdefault(layer.depth, []).append(layer)
-    units = {l.name: min(l.units, MAX_UNITS) for l in layers}
-    heights = {d: sum(units[l.name] * DY + GAP for l in col) for d, col in columns.items()}
+    units = {layer.name: min(layer.units, MAX_UNITS) for layer in layers}
+    heights = {d: sum(units[layer.name] * DY + GAP for layer in col) for d, col in columns.items()}
     height = max(heights.values()) + TOP + 10
     width = (max(columns) + 1) * DX + 40
     pos: dict[str, list[tuple[float, float]]] = {}
@@ -156,7 +158,7 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
         x, y = label_at[layer.name]
         text, _ = svg_symbol(notation, layer.name)
         if layer.activation:
-            fn = escape(FUNCTION_NAMES.get(layer.activation, layer.activation))
+            fn = escape(REGISTRY[layer.activation].spelling.text)
             if layer.pre:
                 pre, _ = svg_symbol(notation, layer.pre, 11)
                 text += f'<tspan font-size="11"> = {fn}(</tspan>{pre}<tspan font-size="11">)</tspan>'
@@ -170,7 +172,7 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
            f'viewBox="0 0 {width} {height:.0f}" font-family="STIX, \'DejaVu Serif\', serif">'
            + "".join(parts) + "</svg>")
-    alt = ", ".join(f"{l.name} ({l.units} units)" for l in layers)
+    alt = ", ".join(f"{layer.name} ({layer.units} units)" for layer in layers)
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     return uri, alt
 
@@ -191,8 +193,8 @@ def _bundle(src, dst, kind, labels, notation) -> str:
         # middle), lifted clear of the lines
         (sx, sy), (dx, dy) = src[0], dst[0]
         cx, cy = sx + (dx - sx) * 0.36, sy + (dy - sy) * 0.36 - 11
-        text = ", ".join(svg_symbol(notation, l.lstrip("+"), 12)[0] for l in labels)
-        w = 12 + sum(7.5 * len(l.lstrip("+")) for l in labels) + 9 * (len(labels) - 1)
+        text = ", ".join(svg_symbol(notation, label.lstrip("+"), 12)[0] for label in labels)
+        w = 12 + sum(7.5 * len(label.lstrip("+")) for label in labels) + 9 * (len(labels) - 1)
         lines.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - 10:.1f}" width="{w}" height="16" rx="3" '
                      f'fill="#fff" stroke="#bbb" stroke-width="0.6"/>')
         lines.append(f'<text x="{cx:.1f}" y="{cy + 2:.1f}" text-anchor="middle" font-size="12">{text}</text>')

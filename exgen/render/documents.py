@@ -1,45 +1,47 @@
 """Render the sheet and the key as self-contained HTML (Jinja, StrictUndefined)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError,
-                    select_autoescape)
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
-from exgen.errors import TemplateProblem
+from exgen.errors import DefinitionError, ExgenError
+from exgen.render.sandbox import (SheetSandbox, SheetTemplates, check_document, problem, shown,
+                                  style_sheet)
 from exgen.render.graph_figure import computational_graph
 from exgen.render.architecture_figure import architecture
 from exgen.render.typeface import font_css
 from exgen.typeset.formula import row
 from exgen.typeset.markdown import make_markdown
 from exgen.typeset.mathhtml import matrix_html, step_html, to_html
-from exgen.define.schema import NUMERIC_ASKS
 from exgen.engine.snippet import snippet_code
-from exgen.asks import views
-from exgen.engine.rounding import shown_given
-from exgen.typeset.steps import Writer, solution
+from exgen.asks import registry
+from exgen.typeset.forward_steps import Writer
 from exgen.typeset.notation import Notation
 
 FONT_SLOT = "/* @font-face rules go here */"
-GRAPH_ASKS = ("graph", "graph_backward")
-DRAWING_ASKS = GRAPH_ASKS + ("param_count",)
 DEFAULT_TEMPLATES = Path(str(resources.files("exgen.render.templates")))
+# The templates exgen asks for by name (the rest are included by them).
+USED_TEMPLATES = ("sheet.html", "key.html")
 
 
 @lru_cache(maxsize=8)
 def environment(custom: str | None = None) -> Environment:
+    """The templates, in Jinja's sandbox: a sheet's own templates folder (which overrides
+    the defaults) must not be able to run code, whatever it holds."""
     loaders = [FileSystemLoader(str(DEFAULT_TEMPLATES))]
     if custom:
-        loaders.insert(0, FileSystemLoader(custom))
-    env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html"], default=True),
-                      trim_blocks=True, lstrip_blocks=True)
+        loaders.insert(0, SheetTemplates(custom))
+    env = SheetSandbox(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html"], default=True),
+                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(math_html=to_html, matrix_html=matrix_html, step_html=step_html,
                        column=lambda cells: [[c] for c in cells])
     return env
@@ -54,20 +56,30 @@ class Documents:
 def render(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
            student: str | None = None) -> Documents:
     results = results if results is not None else [{} for _ in traces]
-    try:
+    with _template_problems(sheet.template_dir):
         return _render(sheet, traces, results, student)
-    except TemplateError as exc:
-        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "a template"
-        line = getattr(exc, "lineno", None)
-        where = f"{where}:{line}" if line else where
-        raise TemplateProblem(f"{where}: {exc.message or exc}") from None
+
+
+@contextmanager
+def _template_problems(custom: str | None):
+    """Whatever goes wrong in a template, as a TemplateProblem naming the file and line."""
+    try:
+        yield
+    except ExgenError:
+        raise
+    except Exception as exc:
+        mapped = problem(exc, custom, DEFAULT_TEMPLATES)
+        if mapped is None:
+            raise
+        raise mapped from None
 
 
 def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: str | None) -> Documents:
     env = environment(sheet.template_dir)
-    markdown = make_markdown(lambda f: str(to_html(f)))
-    exercises = [_exercise_view(sheet, ex, t, r, markdown, i)
+    markdown = make_markdown(lambda f: str(to_html(f)), sheet.folder)
+    exercises = [_exercise_view(sheet, ex, t, r, _located(markdown, sheet, f"{ex.path}.prompt"), i)
                  for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)]
+    markdown = _located(markdown, sheet, "intro")
     css_text = _style(sheet.template_dir)
     out = {}
     for kind in ("sheet", "key"):
@@ -80,16 +92,28 @@ def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: 
             "exercises": exercises, "css": css_text, "font_css": FONT_SLOT,
         }
         html = env.get_template(f"{kind}.html").render(doc=doc)
+        if sheet.template_dir:  # the defaults are checked once, by the tests
+            check_document(html, f"{shown(sheet.template_dir)}: {kind}.html")
         out[kind] = html.replace(FONT_SLOT, font_css(html), 1)
     return Documents(out["sheet"], out["key"])
 
 
+def _located(markdown, sheet: SheetDef, path: str):
+    """``markdown`` whose refusals (a remote image) name the file, line and key path."""
+    def render_text(text: str) -> str:
+        try:
+            return markdown(text)
+        except DefinitionError as exc:
+            raise sheet.error(DefinitionError, exc.message, path) from None
+    return render_text
+
+
 @lru_cache(maxsize=8)
 def _style(custom: str | None) -> str:
-    """The print CSS: the sheet's own style.css if its template folder has one
+    """The print CSS: the sheet's own style.css (checked) if its template folder has one
     (read once per process: a class build renders it for every student)."""
-    own = Path(custom) / "style.css" if custom else None
-    return (own if own and own.exists() else DEFAULT_TEMPLATES / "style.css").read_text()
+    own = style_sheet(custom) if custom else None
+    return own if own is not None else (DEFAULT_TEMPLATES / "style.css").read_text()
 
 
 def rounding_text(rounding, exact: bool) -> str:
@@ -109,18 +133,16 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict
                    number: int) -> dict:
     notation = Notation.of(trace.graph, sheet.spec.notation)
     graph = trace.graph
-    names = [a for a, _ in ex.asks]
-    shows_values = ex.logic is None and any(a not in DRAWING_ASKS for a in names)
-    sol = solution(trace, notation, ex.asks) if ex.logic is None else None
+    asked = [registry.ASKS[a] for a, _ in ex.asks]
     writer = Writer(trace, notation)
     given = [row(notation.symbol(n), "=", writer.value(n))
-             for n, node in graph.nodes.items() if node.kind == "given"] if shows_values else []
+             for n, node in graph.nodes.items() if node.kind == "given"] \
+        if any(a.given_values for a in asked) else []
+    # a network an ask designed is that ask's answer: the sheet shows no equations of it
     equations = [row(notation.symbol(eq.target), "=", notation.expr(eq.expr))
-                 for eq in graph.equations] if ex.logic is None else []
-    asks = [{"name": a, "options": o, "view": _ask_view(a, o, ex, trace, results, notation)}
-            for a, o in ex.asks]
-    if any(a in ("backward", "gradients", "update") for a in names) and "forward" not in names:
-        asks.insert(0, {"name": "forward", "options": None, "view": None})
+                 for eq in graph.equations] if ex.design is None else []
+    asks = registry.views(ex, trace, notation, results,
+                          lambda backward: _figure(computational_graph, graph, notation, backward))
     figure, alt = _figure(architecture, graph, notation) if _has_architecture(ex) else ("", "")
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return {
@@ -129,10 +151,9 @@ def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict
         "prompt_html": Markup(markdown(ex.spec.prompt)),
         "given": given, "snippet": snippet, "equations": equations,
         "figure": figure, "figure_alt": alt, "figure_number": number, "number": number,
-        "asks": asks, "solution": sol,
-        "loss_symbol": notation.symbol(graph.loss) if ex.logic is None else None,
-        "param_grads": [notation.grad(p, graph.loss) for p in graph.params],
-        "rounding_hint": _hint(ex.rounding) if any(a in NUMERIC_ASKS for a in names) else "",
+        "asks": asks,
+        "loss_symbol": notation.symbol(graph.loss) if ex.design is None else None,
+        "rounding_hint": _hint(ex.rounding) if any(a.numeric for a in asked) else "",
         "rounding_text": rounding_text(ex.rounding, trace.exact)
         if ex.rounding != sheet.rounding else "",
     }
@@ -142,24 +163,38 @@ _FIGURES: dict = {}
 
 
 def warm(sheet: SheetDef) -> None:
-    """Fill the caches the class build's workers inherit: templates, figures, fonts."""
+    """Fill the caches the class build's workers inherit (templates, figures, fonts), and
+    check once what every student's documents share (templates, style sheet, images)."""
     env = environment(sheet.template_dir)
-    for name in env.list_templates(extensions=["html"]):
-        env.get_template(name)
+    with _template_problems(sheet.template_dir):
+        # the names exgen uses, never every file of the sheet's folder: the sheet's own
+        # partials load when a document includes them (an unused broken one is no error)
+        own = Path(sheet.template_dir) if sheet.template_dir else None
+        defaults = FileSystemLoader(str(DEFAULT_TEMPLATES)).list_templates()
+        for name in USED_TEMPLATES + tuple(n for n in defaults if n.endswith(".html")):
+            if name in USED_TEMPLATES or own is None or not (own / name).exists():
+                env.get_template(name)
+        _style(sheet.template_dir)
+    markdown = make_markdown(lambda f: str(to_html(f)), sheet.folder)
+    texts = [(sheet.spec.intro, "intro")] + [(ex.spec.prompt, f"{ex.path}.prompt")
+                                             for ex in sheet.exercises]
+    for text, path in texts:  # a refused image stops the build here, before any student
+        if text:
+            _located(markdown, sheet, path)(text)
     for ex in sheet.exercises:
         notation = Notation.of(ex.graph, sheet.spec.notation)
         if _has_architecture(ex):
             _figure(architecture, ex.graph, notation)
         for a, _ in ex.asks:
-            if a in GRAPH_ASKS:
-                _figure(computational_graph, ex.graph, notation, a == "graph_backward")
+            if registry.ASKS[a].computational_graph is not None:
+                _figure(computational_graph, ex.graph, notation, registry.ASKS[a].computational_graph)
     font_css("")
 
 
 def _has_architecture(ex: ExerciseDef) -> bool:
-    """The network's figure goes with every exercise but a logic design (the network is
-    the answer) and one that asks only for the student's own computational graph."""
-    return ex.logic is None and any(a not in GRAPH_ASKS for a, _ in ex.asks)
+    """The network's figure goes with an exercise when one of its asks shows it (not a
+    designed network, which is the answer, nor the student's own computational graph)."""
+    return any(registry.ASKS[a].architecture for a, _ in ex.asks)
 
 
 def _figure(draw, graph, notation, *args):
@@ -171,33 +206,6 @@ def _figure(draw, graph, notation, *args):
             _FIGURES.clear()
         _FIGURES[key] = (graph, draw(graph, notation, *args))  # holding graph keeps its id
     return _FIGURES[key][1]
-
-
-def _ask_view(name: str, options, ex: ExerciseDef, trace: Trace, results: dict, notation):
-    graph = trace.graph
-    if name in GRAPH_ASKS:
-        uri, alt = _figure(computational_graph, graph, notation, name == "graph_backward")
-        return {"uri": uri, "alt": alt}
-    if name == "gradients":
-        return {"grads": [notation.grad(n, graph.loss) for n in options]}
-    if name == "numeric_check":
-        return views.numeric_check_view(results[name], trace, notation)
-    if name == "param_count":
-        return views.param_count_view(results[name], notation)
-    if name == "update":
-        return {"lr": shown_given(results[name][0], trace.rounding.digits),
-                "steps": views.update_view(results[name], trace, notation)}
-    if name == "symbolic":
-        view = views.symbolic_view(results[name], trace, notation)
-        view["of"], view["wrt"] = notation.symbol(options.of), notation.symbol(options.wrt)
-        return view
-    if name == "softmax_ce":
-        return views.softmax_view(trace, notation)
-    if name == "logic":
-        return views.logic_view(ex.logic, trace, notation)
-    if name == "pytorch":
-        return results[name]
-    return None
 
 
 def _points(points) -> str | None:

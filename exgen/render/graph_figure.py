@@ -13,10 +13,6 @@ from exgen.render.architecture_figure import svg_symbol
 from exgen.engine.graph import Graph
 from exgen.typeset.notation import Notation
 
-OP_GLYPHS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "matmul": "@", "neg": "−",
-             "transpose": "ᵀ", "relu": "ReLU", "sigmoid": "σ", "tanh": "tanh", "exp": "exp",
-             "log": "log", "step": "step", "identity": "id", "softmax": "softmax", "sum": "∑",
-             "mean": "mean", "pow": "^"}
 XGAP, YGAP, PAD, FONT = 84, 40, 16, 13
 
 
@@ -44,7 +40,7 @@ def _forward_boxes(graph: Graph, notation: Notation):
             kind = "param" if name in params else "input"
             boxes[name] = Box(name, label, 18 + 8 * chars, kind)
             continue
-        glyph = OP_GLYPHS[node.op.name]
+        glyph = node.op.glyph
         consts = [graph.nodes[i].name for i in node.inputs if graph.nodes[i].kind == "const"]
         if node.op.name == "pow":
             glyph = f"^{node.op.exponent}"
@@ -79,7 +75,8 @@ def _layout(boxes: dict[str, Box], edges):
         boxes[k].y = PAD + 14 + layer * YGAP
     routes = []
     for (a, b), points in zip(edges, layout.edge_routing):
-        routes.append((a, b, [(PAD + 40 + p * XGAP, PAD + 14 + l * YGAP) for p, l in points]))
+        routes.append((a, b, [(PAD + 40 + p * XGAP, PAD + 14 + layer * YGAP)
+                              for p, layer in points]))
     return routes
 
 
@@ -153,10 +150,10 @@ def _downstream(graph: Graph, name: str, needed: set) -> tuple[list[str], list[s
                 continue
             seen.add((consumer, current))
             node = graph.nodes[consumer]
-            if node.op.name in ("matmul", "mul", "div"):
+            if node.op.gradient_uses == "others":
                 deps += [_out_key(graph, i) for i in node.inputs
                          if i != current and graph.nodes[i].kind != "const"]
-            elif node.op.name not in ("add", "sub", "neg", "transpose", "sum", "mean", "identity"):
+            elif node.op.gradient_uses == "input":
                 deps.append(_out_key(graph, current))
             if node.named:
                 sources.append(consumer)

@@ -2,40 +2,20 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 
-import numpy as np
-
+from exgen.asks.base import entry
+from exgen.asks.registry import asks_json, steps_json
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
-from exgen.engine.rounding import shown_array
+from exgen.typeset.notation import Notation
+from exgen.typeset.steps import solution, step_entries
 
 
-def nested(arr: np.ndarray, rank: int):
-    """A 2-D array as JSON: a number (rank 0), a flat list (rank 1) or rows (rank 2)."""
-    if rank == 0:
-        return arr.reshape(-1)[0]
-    if rank == 1:
-        return arr.reshape(-1).tolist()
-    return arr.tolist()
-
-
-def _number(x):
-    if isinstance(x, Fraction):
-        return int(x) if x.denominator == 1 else float(x)
-    return float(x) if not isinstance(x, (int, np.integer)) else int(x)
-
-
-def entry(arr: np.ndarray, rank: int, digits: int, given: bool) -> dict:
-    values = np.vectorize(_number, otypes=[object])(arr) if arr.size else arr
-    return {"value": nested(values, rank), "shown": nested(shown_array(arr, digits, given), rank)}
-
-
-def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
+def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> dict:
     graph, digits = trace.graph, ex.rounding.digits
     out: dict = {"title": ex.spec.title, "asked": [a for a, _ in ex.asks],
                  "arithmetic": "exact" if trace.exact else "float64"}
-    if ex.logic is None:
+    if ex.backward:  # a designed network has no loss to learn from
         out.update(loss=graph.loss, params=list(graph.params))
     if ex.rounding != sheet.rounding:
         out["rounding"] = ex.rounding.as_json()
@@ -44,35 +24,17 @@ def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef) -> dict:
                      for n, node in nodes.items()}
     out["grads"] = {n: entry(trace.grads[n], node.rank, digits, False)
                     for n, node in nodes.items() if n in trace.grads}
+    if ex.design is None:  # a designed network is verified on its truth table, not worked
+        out["steps"] = key_steps(ex, trace, sheet, results)
     return out
 
 
-def asks_json(ex: ExerciseDef, trace: Trace, results: dict) -> dict:
-    """What the extra asks found, for machines (graders' scripts, `exgen check`)."""
-    out: dict = {}
-    digits = ex.rounding.digits
-    for name, result in results.items():
-        if name == "numeric_check":
-            out[name] = {"step": result.step, "params": {
-                r.param: {"numeric": nested(r.numeric, ex.graph.nodes[r.param].rank),
-                          "max_relative_error": r.worst} for r in result.rows}}
-        elif name == "param_count":
-            out[name] = {"layers": {r.layer: {n: c for n, _, c in r.params} for r in result},
-                         "total": sum(r.total for r in result)}
-        elif name == "update":
-            eta, rows = result
-            out[name] = {"lr": _number(eta), "params": {
-                r.param: entry(r.new, ex.graph.nodes[r.param].rank, digits, False) for r in rows}}
-        elif name == "symbolic":
-            out[name] = {"of": result.of, "wrt": result.wrt, "value": result.expansion.value,
-                         "engine_value": result.engine_value}
-        elif name == "pytorch":
-            out[name] = {"ran": result.ran, "max_relative_error": result.max_error,
-                         "output": result.output}
-    if ex.logic is not None:
-        out["logic"] = {"points": len(ex.logic.points), "expected": ex.logic.expected,
-                        "outputs": [int(v) for v in trace.values["y"].reshape(-1)]}
-    return out
+def key_steps(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> list[dict]:
+    """The worked steps in the order the key prints them, one entry per checkable claim
+    (STEPS.md); the same Steps the key prints: the passes, then the asks' own steps."""
+    notation = Notation.of(trace.graph, sheet.spec.notation)
+    passes = [e for step in solution(trace, notation, ex.asks).steps() for e in step_entries(step)]
+    return passes + steps_json(ex, trace, notation, results, latex=lambda step: step.latex)
 
 
 def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
@@ -80,8 +42,8 @@ def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | Non
     results = results if results is not None else [{} for _ in traces]
     exercises = {}
     for ex, t, r in zip(sheet.exercises, traces, results):
-        exercises[ex.spec.id] = exercise_json(ex, t, sheet)
-        extra = asks_json(ex, t, r)
+        exercises[ex.spec.id] = exercise_json(ex, t, sheet, r)
+        extra = asks_json(ex, r)
         if extra:
             exercises[ex.spec.id]["asks"] = extra
     return {

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 STIX_FACES = (("Regular", "normal", "normal"), ("Italic", "italic", "normal"),
@@ -24,13 +24,13 @@ def _bytes(name: str) -> bytes:
     return resources.files("exgen.render.fonts").joinpath(name).read_bytes()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cmap(name: str) -> frozenset:
     from fontTools.ttLib import TTFont  # fontTools loads only when a cut is needed
     return frozenset(chr(c) for c in TTFont(io.BytesIO(_bytes(name)), lazy=True).getBestCmap())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ready(name: str) -> str:
     return base64.b64encode(_bytes(name)).decode("ascii")
 

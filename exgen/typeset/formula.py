@@ -78,6 +78,7 @@ class Func:
     name: str
     arg: object
     kind: str = "func"
+    latex: str = ""      # the name in LaTeX (\operatorname{name} when empty)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,16 @@ class Matrix:
     rows: tuple
     marked: frozenset = field(default_factory=frozenset)
     kind: str = "matrix"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A matrix of formulas (from a TeX matrix in a prompt); ``delims`` is one of
+    none, paren, bracket, bar, double."""
+
+    rows: tuple
+    delims: str = "bracket"
+    kind: str = "grid"
 
 
 def row(*items) -> Row:

@@ -7,8 +7,6 @@ import unicodedata
 from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
-BIG = ("∑", "∑ₙ")
-
 
 def escape(text: str) -> str:
     """HTML-escape; most math text (digits, letters, signs) needs nothing done."""
@@ -79,7 +77,7 @@ def _emit(f, out: list[str]) -> None:
             _emit(f.sub, out)
             out.append("</sub>")
     elif kind == "func":
-        big = f.name in BIG
+        big = f.name.startswith("∑")
         out.append(f'<span class="mf{" big" if big else ""}">{escape(f.name)}</span>')
         bare = f.arg.kind in ("matrix", "frac", "paren") or (big and f.arg.kind in ("script", "sym"))
         if not bare:
@@ -89,6 +87,16 @@ def _emit(f, out: list[str]) -> None:
             out.append(")")
     elif kind == "matrix":
         out.append(matrix_html(f.rows))
+    elif kind == "grid":  # spans set as a table: a <table> would end a prompt's <p>
+        out.append(f'<span class="mat {f.delims}"><span class="grid">')
+        for cells in f.rows:
+            out.append('<span class="gr">')
+            for cell in cells:
+                out.append('<span class="gc">')
+                _emit(cell, out)
+                out.append("</span>")
+            out.append("</span>")
+        out.append("</span></span>")
 
 
 def matrix_html(rows) -> str:

@@ -4,20 +4,20 @@ from __future__ import annotations
 import re
 
 from exgen.engine.equations import Expr
-from exgen.typeset.formula import Frac, Func, Num, Paren, Row, Script, Sym, Text, row
 from exgen.engine.graph import Graph
+from exgen.engine.ops import make_op
+from exgen.typeset.formula import Frac, Paren, Row, Script, Sym, Text, row
+from exgen.typeset.spell import spell
+from exgen.typeset.terms import Context, Symbol, leaf
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
          "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "phi": "φ",
          "omega": "ω", "Delta": "Δ", "Sigma": "Σ", "Omega": "Ω"}
-FUNCTION_NAMES = {"relu": "ReLU", "sigmoid": "σ", "tanh": "tanh", "exp": "exp", "log": "log",
-                  "step": "step", "identity": "id", "softmax": "softmax", "sum": "∑",
-                  "mean": "mean"}
-PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
 
 
 class Notation:
-    """Writes node names as symbols: u1 → u₁ (or u⁽¹⁾), yhat → ŷ, bold for arrays."""
+    """Writes node names as symbols: u1 → u₁ (or u⁽¹⁾), yhat → ŷ, bold for arrays;
+    expressions as term trees (``*_term``) or spelled as formulas."""
 
     def __init__(self, graph: Graph, index: str = "sub", errors: str = "partial"):
         self.graph = graph
@@ -26,7 +26,7 @@ class Notation:
         self._cache: dict[str, Sym] = {}
 
     @classmethod
-    def of(cls, graph: Graph, spec) -> "Notation":
+    def of(cls, graph: Graph, spec) -> Notation:
         """The notation a sheet's profile (schema.NotationSpec) asks for."""
         return cls(graph, spec.index, spec.errors)
 
@@ -37,62 +37,69 @@ class Notation:
             self._cache[name] = name_symbol(name, rank, self.index)
         return self._cache[name]
 
-    def expr(self, expr: Expr, outer: int = 0):
-        """The symbolic form of an expression, parenthesised where precedence needs it."""
-        op = expr.op
-        if op == "name":
-            return self.symbol(expr.name)
-        if op == "const":
-            return Num(_const_text(expr))
-        prec = PRECEDENCE.get(op, 5)
-        if op in ("add", "sub"):
-            left = self.expr(expr.args[0], 1)
-            right = self.expr(expr.args[1], 2 if op == "sub" else 1)
-            out = row(left, "+" if op == "add" else "−", right)
-        elif op == "mul":
-            a, b = expr.args
-            scalar = self.rank(a) == 0 or self.rank(b) == 0
-            out = row(self.expr(a, 2), "·" if scalar else "⊙", self.expr(b, 3))
-        elif op == "div":
-            out = Frac(self.expr(expr.args[0]), self.expr(expr.args[1]))
-            prec = 5
-        elif op == "matmul":
-            out = Row((self.expr(expr.args[0], 2), Text("\u2009"), self.expr(expr.args[1], 3)))
-        elif op == "neg":
-            out = row("−", self.expr(expr.args[0], 3))
-        elif op == "pow":
-            out = Script(self.expr(expr.args[0], 5), sup=Num(_const_text(expr.args[1])))
-        elif op == "transpose":
-            out = Script(self.expr(expr.args[0], 5), sup=Text("T"))
+    def symbol_term(self, name: str) -> Symbol:
+        node = self.graph.nodes.get(name)
+        return Symbol(self.symbol(name), name, node.rank if node is not None else 0)
+
+    def spell(self, term):
+        return spell(term, self.graph.layout)
+
+    def context(self, ranks, out_rank: int = 0, **extra) -> Context:
+        return Context(tuple(ranks), out_rank, self.graph.layout, extra)
+
+    def expr_term(self, expr: Expr):
+        """The symbolic form of an expression as a term."""
+        if expr.op == "name":
+            return self.symbol_term(expr.name)
+        if expr.op == "const":
+            return leaf(expr.text)
+        if expr.op == "pow":
+            op = make_op("pow", exponent=expr.args[1].value)
+            args = (self.expr_term(expr.args[0]),)
         else:
-            out = Func(FUNCTION_NAMES[op], self.expr(expr.args[0]))
-        return Paren(out) if prec < outer else out
+            op = make_op(expr.op, axis=0 if self.graph.layout == "column" else 1)
+            args = tuple(self.expr_term(a) for a in expr.args)
+        ctx = self.context([self.rank(a) for a in expr.args[:len(args)]])
+        return op.substituted(args, ctx)
+
+    def expr(self, expr: Expr):
+        """The symbolic form of an expression, bracketed where precedence needs it."""
+        return self.spell(self.expr_term(expr))
 
     def rank(self, expr: Expr) -> int:
+        if expr.op == "const":
+            return 0
         node = self.graph.nodes.get(expr.name if expr.op == "name" else expr.text)
         return node.rank if node is not None else 0
 
-    def node(self, name: str):
-        """A node as written: its symbol if named, else its expression."""
+    def node_term(self, name: str):
+        """A node as written: its symbol if given or named, else its expression."""
         node = self.graph.nodes[name]
+        if node.kind == "const":
+            return leaf(name)
         if node.kind != "op" or node.named:
-            return self.symbol(name) if node.kind != "const" else Num(name)
-        return self.expr(node.expr)
+            return self.symbol_term(name)
+        return self.expr_term(node.expr)
+
+    def node(self, name: str):
+        return self.spell(self.node_term(name))
 
     def grad(self, name: str, loss: str):
-        """∂L/∂n as a stacked fraction; an error signal as δ with the node as its index
-        when the profile says so (parameter gradients stay ∂L/∂W)."""
-        if self.errors == "delta" and self.graph.nodes[name].kind == "op":
-            return Script(Text("δ"), sub=self.node(name))
-        node = self.node(name)
-        if isinstance(node, Row):
-            node = Paren(node)
-        return Frac(row(Text("∂"), self.symbol(loss)), row(Text("∂"), node))
+        """∂L/∂n as a stacked fraction; a named node's error signal as δ with its symbol
+        as the index when the profile says so. Unnamed sub-expressions and parameters
+        keep ∂L/∂(…): an index such as δ₋∑(y⊙log p) would be unreadable."""
+        node = self.graph.nodes[name]
+        if self.errors == "delta" and node.kind == "op" and node.named:
+            return Script(Text("δ"), sub=self.symbol(name))
+        term = self.node_term(name)
+        written = self.spell(term)
+        if isinstance(written, Row):  # a sum, product, … : ∂L/∂(y − ŷ)
+            written = Paren(written)
+        return Frac(row(Text("∂"), self.symbol(loss)), row(Text("∂"), written))
 
-
-def _const_text(expr: Expr) -> str:
-    text = expr.text
-    return text.replace("-", "−")
+    def grad_term(self, name: str, loss: str) -> Symbol:
+        node = self.graph.nodes[name]
+        return Symbol(self.grad(name, loss), name, node.rank)
 
 
 def name_symbol(name: str, rank: int, index: str = "sub") -> Sym:

@@ -1,0 +1,60 @@
+"""`param_count`: the learnable parameters, per layer (the number a name ends in) and in total."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from exgen.asks.base import Ask, Work
+
+if TYPE_CHECKING:  # the definition stage sits above the asks
+    from exgen.define.load import ExerciseDef
+
+
+@dataclass
+class CountRow:
+    layer: str
+    params: list[tuple[str, tuple[int, ...], int]]   # name, shape as given, count
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, _, n in self.params)
+
+
+def param_count(ex: ExerciseDef) -> list[CountRow]:
+    """Learnable parameters grouped by layer (the number a name ends in)."""
+    rows: dict[str, CountRow] = {}
+    for name in ex.graph.params:
+        m = re.search(r"(\d+)$", name)
+        layer = f"layer {m.group(1)}" if m else name
+        shape = tuple(np.shape(ex.given[name]))
+        rows.setdefault(layer, CountRow(layer, [])).params.append(
+            (name, shape, int(np.prod(shape)) if shape else 1))
+    return list(rows.values())
+
+
+def compute(ex: ExerciseDef, trace, notation, options) -> list[CountRow]:
+    return param_count(ex)
+
+
+def view(options, work: Work) -> dict:
+    out, total = [], 0
+    for r in work.results["param_count"]:
+        items = [{"symbol": work.notation.symbol(n), "shape": "×".join(str(s) for s in shape) or "1",
+                  "count": count} for n, shape, count in r.params]
+        out.append({"layer": r.layer, "entries": items, "total": r.total})
+        total += r.total
+    return {"rows": out, "total": total}
+
+
+def to_json(result: list[CountRow], ex: ExerciseDef) -> dict:
+    return {"layers": {r.layer: {n: c for n, _, c in r.params} for r in result},
+            "total": sum(r.total for r in result)}
+
+
+ASK = Ask(name="param_count", options=None, check=None, compute=compute, view=view,
+          json=to_json, columns=None, needs=(), needs_params=True, numeric=False,
+          given_values=False, architecture=True, design=None, computational_graph=None,
+          steps=None)

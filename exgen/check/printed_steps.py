@@ -1,0 +1,61 @@
+"""The printed-steps oracle: every step key.json records (its `steps`, see STEPS.md) is
+worked out again from its own printed numbers by exgen.check.step_arithmetic."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from exgen.asks.registry import results_for
+from exgen.check.findings import FAILED, OK, SKIPPED, Finding
+from exgen.check.step_arithmetic import judge
+from exgen.define.load import SheetDef
+from exgen.engine.solve import Trace
+from exgen.render.keyjson import key_document
+from exgen.typeset.notation import Notation
+
+ORACLE = "printed steps"
+# The switch for the lead: once the key writer records `steps`, an exercise whose key
+# prints forward or backward steps and records none FAILS instead of being skipped.
+STEPS_REQUIRED = True
+ASKS_WITH_STEPS = ("forward", "backward")
+
+
+def key_for_check(sheet: SheetDef, traces: list[Trace]) -> dict:
+    """The key document exactly as `exgen build` writes it to key.json, made in memory.
+    PyTorch is left out of it: whether torch runs is the torch oracle's business."""
+    results = []
+    for ex, trace in zip(sheet.exercises, traces):
+        without_torch = replace(ex, asks=[(n, o) for n, o in ex.asks if n != "pytorch"])
+        results.append(results_for(without_torch, trace,
+                                   Notation.of(trace.graph, sheet.spec.notation)))
+    return key_document(sheet, traces, results)
+
+
+def check_printed_steps(exercise: str, entry: dict, sheet_rounding: dict) -> Finding:
+    """One finding for all of an exercise's steps; each wrong step is one problem line."""
+    steps = entry.get("steps")
+    if not steps:
+        prints = [a for a in ASKS_WITH_STEPS if a in entry.get("asked", [])]
+        if prints and STEPS_REQUIRED:
+            return Finding(ORACLE, FAILED, f"none recorded, though the key prints "
+                                           f"{' and '.join(prints)} steps")
+        return Finding(ORACLE, SKIPPED, "none recorded" if prints else
+                       "none recorded; nothing asked prints forward or backward steps")
+    rule = entry.get("rounding", sheet_rounding)
+    digits, carry = rule.get("digits"), rule.get("carry")
+    if (not isinstance(digits, int) or isinstance(digits, bool) or digits < 0
+            or not isinstance(carry, bool) or rule.get("mode", "half-up") != "half-up"):
+        return Finding(ORACLE, FAILED, f"cannot read the rounding rule {rule!r}")
+    if not isinstance(steps, list):
+        return Finding(ORACLE, FAILED, "key.json's \"steps\" is not a list")
+    problems = []
+    for number, step in enumerate(steps, 1):
+        target = step.get("target", "none given") if isinstance(step, dict) else "none given"
+        problem = judge(step, digits, carry)
+        if problem:
+            problems.append(f"{exercise} step {number} (target {target}): {problem}")
+    rounding = f"{'carried' if carry else 'uncarried'} rounding to {digits} decimals"
+    if problems:
+        return Finding(ORACLE, FAILED, f"{len(problems)} of {len(steps)} steps wrong, "
+                                       f"{rounding}", problems)
+    return Finding(ORACLE, OK, f"{len(steps)} step{'s' if len(steps) != 1 else ''} "
+                               f"recomputed, {rounding}")

@@ -1,0 +1,383 @@
+"""An independent oracle for the key's printed steps. key.json records each step as an
+`expr` tree ({"op": name, "args": [...], "axis": k}) over the printed numbers (decimal
+strings; scalars plain, everything else 2-D lists of rows) and the printed `result`; the
+`expr` is worked out again here from those printed numbers and set against the `result`.
+
+Its own arithmetic on purpose (nothing from exgen.engine): exact Fractions for the
+rational operations, float64 for exp, log, sqrt, sigmoid, tanh, softmax and softplus,
+NumPy object arrays for broadcasting. Under carried rounding a result must be the half-up
+rounding of the exact value; without carry the printed numbers stand for intervals
+(exgen.check.intervals) and the result's interval must meet the expression's."""
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+import numpy as np
+
+from exgen.check import intervals
+from exgen.check.intervals import Interval
+
+NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
+FLOAT_SLACK = 1e-12  # float64 results are compared within half a unit plus this
+
+
+class StepProblem(Exception):
+    """A step that cannot be worked out: an unknown op, a malformed tree, a log of 0."""
+
+
+# ---- numbers and leaves -------------------------------------------------------------
+
+def parse_number(text) -> tuple[Fraction, int]:
+    """A printed number and how many decimals it was printed with."""
+    if not isinstance(text, str) or not NUMBER.fullmatch(text):
+        raise StepProblem(f"{text!r} is not a printed number (expected e.g. \"-1.96\")")
+    decimals = NUMBER.fullmatch(text).group(1)
+    return Fraction(text), len(decimals or "")
+
+
+def printed_array(value, number) -> np.ndarray:
+    """A printed scalar or 2-D list as an object array (0-d or 2-D), each entry number(text)."""
+    if isinstance(value, str):
+        return _scalar(number(value))
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(row, list) and row for row in value)):
+        raise StepProblem(f"{_short(value)} is neither a printed number nor a list of rows")
+    if len({len(row) for row in value}) != 1:
+        raise StepProblem(f"{_short(value)}: rows of different lengths")
+    out = np.empty((len(value), len(value[0])), dtype=object)
+    for i, row in enumerate(value):
+        for j, text in enumerate(row):
+            out[i, j] = number(text)
+    return out
+
+
+def _scalar(x) -> np.ndarray:
+    out = np.empty((), dtype=object)
+    out[()] = x
+    return out
+
+
+def _array(x) -> np.ndarray:
+    """NumPy hands back a bare object for 0-d results; keep everything an array."""
+    return x if isinstance(x, np.ndarray) else _scalar(x)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ---- element-wise functions -----------------------------------------------------------
+
+def _exact_or_interval(point):
+    """An exact, non-decreasing function: applied to both ends of an interval."""
+    return lambda x: intervals.increasing(point, x) if isinstance(x, Interval) else point(x)
+
+
+def _float(f, domain=None):
+    """A float64 function, non-decreasing on its domain (x > lowest, or x >= lowest)."""
+    def point(x):
+        if domain is not None:
+            lowest, closed, what = domain
+            if x < lowest or (x == lowest and not closed):
+                raise StepProblem(f"{what} of {_plain(x)}")
+        return float(f(float(x)))
+
+    def apply(x):
+        if not isinstance(x, Interval):
+            return point(x)
+        if domain is not None:
+            lowest, closed, what = domain
+            if x.hi < lowest or (x.hi == lowest and not closed):
+                raise StepProblem(f"{what} of a number between {_plain(x.lo)} and {_plain(x.hi)}")
+            if x.lo < lowest or (x.lo == lowest and not closed):
+                return Interval(f(float(lowest)) if closed else -math.inf, point(x.hi))
+        return Interval(point(x.lo), point(x.hi))
+    return apply
+
+
+def _relu(x):
+    return x if x > 0 else 0.0 if isinstance(x, float) else Fraction(0)  # not 0·x: 0·(−∞)
+
+
+def _leaky_relu(x):
+    return x if x > 0 else x * Fraction(1, 100)
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+ELEMENTWISE = {
+    "neg": lambda x: -x,
+    "identity": lambda x: x,
+    "relu": _exact_or_interval(_relu),
+    "step": _exact_or_interval(lambda x: Fraction(1) if x > 0 else Fraction(0)),
+    "leaky_relu": _exact_or_interval(_leaky_relu),
+    "exp": _float(_exp),
+    "log": _float(math.log, (0, False, "log")),
+    "sqrt": _float(math.sqrt, (0, True, "square root")),
+    "sigmoid": _float(lambda x: _sigmoid(x) if math.isfinite(x) else float(x > 0)),
+    "tanh": _float(math.tanh),
+    "softplus": _float(lambda x: float(np.logaddexp(0.0, x))),
+}
+
+
+def _map(f, a: np.ndarray) -> np.ndarray:
+    return _array(np.frompyfunc(f, 1, 1)(a))
+
+
+# ---- operations -------------------------------------------------------------------------
+
+def _shape(a: np.ndarray) -> str:
+    return "a scalar" if a.ndim == 0 else f"{a.shape[0]}×{a.shape[1]}"
+
+
+def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise StepProblem(f"{name} of {_shape(a)} and {_shape(b)}: the shapes do not "
+                          f"broadcast") from None
+    try:
+        if name == "add":
+            return _array(a + b)
+        if name == "sub":
+            return _array(a - b)
+        if name == "mul":
+            return _array(a * b)
+        return _array(a / b)
+    except ZeroDivisionError:
+        raise StepProblem("division by 0") from None
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise StepProblem(f"matmul of {_shape(a)} and {_shape(b)}: the inner sizes differ")
+    out = np.empty((a.shape[0], b.shape[1]), dtype=object)
+    for i in range(a.shape[0]):
+        for j in range(b.shape[1]):
+            total = a[i, 0] * b[0, j]
+            for k in range(1, a.shape[1]):
+                total = total + a[i, k] * b[k, j]
+            out[i, j] = total
+    return out
+
+
+def _power(a: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    if exponent.ndim != 0 or isinstance(exponent[()], Interval):
+        raise StepProblem("pow's exponent must be one printed number")
+    n = exponent[()]
+    if isinstance(n, Fraction) and n.denominator == 1:
+        k = int(n)
+
+        def integer_power(x):
+            if isinstance(x, Interval):
+                return x.power(k)
+            if x == 0 and k < 0:
+                raise StepProblem("division by 0")
+            return x ** k
+        return _map(integer_power, a)
+    p = float(n)
+
+    def one(x) -> float:
+        return math.inf if x == 0 and p < 0 else float(x) ** p
+
+    def real_power(x):
+        hi = x.hi if isinstance(x, Interval) else x
+        if hi < 0 or (hi == 0 and p < 0):
+            raise StepProblem(f"{_plain(hi)} to the power {_plain(n)}")
+        if isinstance(x, Interval):  # only the part of the interval where x**p is defined
+            ends = (one(max(x.lo, 0)), one(x.hi))
+            return Interval(min(ends), max(ends))
+        if x < 0:
+            raise StepProblem(f"{_plain(x)} to the power {_plain(n)}")
+        return one(x)
+    return _map(real_power, a)
+
+
+def _axis(node: dict, a: np.ndarray, default=None):
+    axis = node.get("axis", default)
+    if axis is None:
+        return None
+    if axis not in (0, 1) or isinstance(axis, bool):
+        raise StepProblem(f"axis {axis!r} (expected 0 or 1)")
+    if a.ndim != 2:
+        raise StepProblem(f"{node['op']} along axis {axis} of a scalar")
+    return axis
+
+
+def _reduce(node: dict, a: np.ndarray) -> np.ndarray:
+    axis = _axis(node, a)
+    total = _array(np.sum(a, axis=axis, keepdims=axis is not None))
+    if node["op"] == "sum":
+        return total
+    count = a.size if axis is None else a.shape[axis]
+    return _array(total / Fraction(count))
+
+
+def _softmax(node: dict, a: np.ndarray) -> np.ndarray:
+    axis = _axis(node, a, default=0) if a.ndim == 2 else None
+    if a.ndim == 0:
+        return _scalar(1.0)
+    out = np.empty(a.shape, dtype=object)
+    lines = a.T if axis == 0 else a
+    target = out.T if axis == 0 else out
+    for k, line in enumerate(lines):
+        if any(isinstance(x, Interval) for x in line):
+            target[k] = intervals.softmax(list(line))
+        else:
+            h = [float(x) for x in line]
+            top = max(h)
+            e = [math.exp(x - top) for x in h]
+            target[k] = [x / sum(e) for x in e]
+    return out
+
+
+BINARY = ("add", "sub", "mul", "div", "matmul", "pow")
+UNARY = ("transpose", "sum", "mean", "softmax", *ELEMENTWISE)
+OPS = (*BINARY, *UNARY)
+KEYWORDS = {"sum": {"axis"}, "mean": {"axis"}, "softmax": {"axis"}}
+
+
+def evaluate(node, leaf) -> np.ndarray:
+    """The value of an `expr` tree; ``leaf`` turns a printed number into a Fraction or
+    an Interval. Raises StepProblem for anything that is not a well-formed tree."""
+    if not isinstance(node, dict):
+        return printed_array(node, leaf)
+    op = node.get("op")
+    if op not in OPS:
+        raise StepProblem(f"unknown op {op!r} (expected one of: {', '.join(OPS)})")
+    args = node.get("args")
+    arity = 2 if op in BINARY else 1
+    if not isinstance(args, list) or len(args) != arity:
+        raise StepProblem(f"{op} takes {arity} argument{'s' if arity > 1 else ''} in \"args\", "
+                          f"found {_short(args)}")
+    unknown = set(node) - {"op", "args"} - KEYWORDS.get(op, set())
+    if unknown:
+        raise StepProblem(f"{op} does not take {', '.join(sorted(unknown))}")
+    if op == "pow":
+        return _power(evaluate(args[0], leaf), evaluate(args[1], lambda t: parse_number(t)[0]))
+    values = [evaluate(a, leaf) for a in args]
+    if op in ("add", "sub", "mul", "div"):
+        return _elementwise(op, *values)
+    if op == "matmul":
+        return _matmul(*values)
+    a = values[0]
+    if op == "transpose":
+        return a.T
+    if op in ("sum", "mean"):
+        return _reduce(node, a)
+    if op == "softmax":
+        return _softmax(node, a)
+    return _map(ELEMENTWISE[op], a)
+
+
+# ---- judging a step -------------------------------------------------------------------
+
+def half_up(x: Fraction, digits: int) -> Fraction:
+    """x to ``digits`` decimals, ties away from zero."""
+    scaled = abs(x) * 10 ** digits
+    q = int((2 * scaled + 1) // 2)
+    return Fraction(q if x >= 0 else -q, 10 ** digits)
+
+
+def judge(step: dict, digits: int, carry: bool) -> str | None:
+    """None when the step's printed result is what its printed numbers give; otherwise
+    what is wrong, in words."""
+    if not isinstance(step, dict) or "expr" not in step or "result" not in step:
+        return "a step needs \"expr\" and \"result\""
+    try:
+        return _judged(step, digits, carry)
+    except StepProblem as exc:
+        return str(exc)
+    except (ArithmeticError, ValueError) as exc:  # beyond float64, or digits beyond printing
+        return f"numbers too large to work out ({type(exc).__name__}: {exc})"
+
+
+def _judged(step: dict, digits: int, carry: bool) -> str | None:
+    half = Fraction(1, 2 * 10 ** digits)
+
+    def leaf(text):
+        x, decimals = parse_number(text)
+        return Interval(x - half, x + half) if not carry and decimals == digits else x
+    value = evaluate(step["expr"], leaf)
+    printed = printed_array(step["result"], lambda t: parse_number(t)[0])
+    if value.shape != printed.shape and not (value.size == printed.size == 1):
+        return (f"printed result is {_shape(printed)}, but the expression gives "
+                f"{_shape(value)}")
+    wrong = []
+    for index, (got, shown) in enumerate(zip(value.reshape(-1), printed.reshape(-1))):
+        problem = (_carried if carry else _interval)(got, shown, digits, half)
+        if problem:
+            wrong.append(_where(index, printed.shape) + problem)
+    if not wrong:
+        return None
+    more = f" (and {len(wrong) - 1} more wrong entries)" if len(wrong) > 1 else ""
+    return wrong[0] + more
+
+
+def _carried(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
+    if isinstance(got, Fraction):
+        want = half_up(got, digits)
+        if shown == want:
+            return None
+        return (f"printed {_fixed(shown, digits)}, but the printed numbers give "
+                f"{_fixed(want, digits)} ({_plain(got)} rounded half-up to {digits} decimals)")
+    if math.isfinite(got) and abs(float(shown) - got) <= float(half) + FLOAT_SLACK:
+        return None
+    want = _fixed(half_up(Fraction(got), digits), digits) if math.isfinite(got) else str(got)
+    return (f"printed {_fixed(shown, digits)}, but the printed numbers give {want} "
+            f"({got!r} in float64)")
+
+
+def _interval(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
+    span = intervals.interval(got)
+    slack = FLOAT_SLACK if span.has_float else 0
+    if span.lo <= shown + half + slack and span.hi >= shown - half - slack:
+        return None
+    gives = (_plain(span.lo) if span.lo == span.hi
+             else f"{_plain(span.lo)} to {_plain(span.hi)}")
+    return (f"printed {_fixed(shown, digits)} (from {_plain(shown - half)} to "
+            f"{_plain(shown + half)}), but the printed numbers give {gives} (each number "
+            f"printed with {digits} decimals within ±{_plain(half)})")
+
+
+def _where(index: int, shape: tuple) -> str:
+    """The entry, counted from 1 as the key does: [i] in a vector, [i,j] in a matrix."""
+    if len(shape) < 2 or shape == (1, 1):
+        return ""
+    i, j = divmod(index, shape[1])
+    if shape[1] == 1:
+        return f"entry [{i + 1}]: "
+    if shape[0] == 1:
+        return f"entry [{j + 1}]: "
+    return f"entry [{i + 1},{j + 1}]: "
+
+
+def _fixed(x: Fraction, digits: int) -> str:
+    """x half-up with exactly ``digits`` decimals, in integers (any size)."""
+    scaled = half_up(x, digits) * 10 ** digits
+    text = str(abs(scaled.numerator)).rjust(digits + 1, "0")
+    sign = "-" if scaled < 0 else ""
+    return sign + (f"{text[:-digits]}.{text[-digits:]}" if digits else text)
+
+
+def _plain(x) -> str:
+    """A number for a message: exact when it ends within 10 decimals, else 10 significant."""
+    if isinstance(x, float):
+        return repr(x) if not math.isfinite(x) else f"{x:.10g}"
+    x = Fraction(x)
+    for places in range(11):
+        if (x * 10 ** places).denominator == 1:
+            return _fixed(x, places)
+    return f"{float(x):.10g}…"

@@ -1,0 +1,158 @@
+"""What every operation must say about itself, and the registry that refuses one that
+leaves a part out (so no key can fall back on a silent default such as ``· 1``).
+
+Arrays are 2-D (scalars 1×1, vectors n×1). Exact networks use object arrays of
+Fractions, the others float64; rational ops work on both.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from exgen.typeset.terms import Context, Spelling, apply, product
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+# The parts an operation must define (data) ...
+DATA_PARTS = {
+    "name": "its name in equations and in key.json `expr`",
+    "rational": "whether it may run in exact (Fraction) arithmetic",
+    "elementwise_local": "whether backward is g ⊙ local derivative",
+    "spelling": "how it is typeset (typeset.terms.Spelling: text, LaTeX, precedence)",
+    "in_equations": "whether equations may call it as a function f(x)",
+    "torch": "its PyTorch spelling: a template with {0}, {1} (operands) and {dim}",
+    "glyph": "its label in the computational graph figure",
+    "architecture": "its role in the architecture figure: 'activation', 'data' or None",
+    "gradient_uses": "what its backward needs, for the graph figure: 'others', 'input', 'none'",
+    "kinks": "inputs where the derivative jumps (the finite-difference check, variants)",
+    "saturates": "the output bounds it flattens towards, or None (no_saturation)",
+    "shape_rule": "its output's shape: 'same', 'broadcast', 'matmul', 'transpose', 'scalar'",
+}
+# ... and (methods). Element-wise ops define local + local_formula + local_note +
+# local_mask; the others backward + adjoint.
+COMMON_METHODS = ("forward", "example")
+LOCAL_PARTS = ("local", "local_formula", "local_note", "local_mask")
+ADJOINT_PARTS = ("backward", "adjoint")
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a gradient over the axes along which an operand was broadcast."""
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
+def like(x: np.ndarray, values) -> np.ndarray:
+    """``values`` in x's arithmetic: Fractions for object arrays."""
+    arr = np.asarray(values)
+    if x.dtype == object:
+        return np.vectorize(Fraction, otypes=[object])(arr) if arr.size else arr.astype(object)
+    return arr.astype(float)
+
+
+def count(x) -> Fraction | float:
+    return Fraction(x.size) if x.dtype == object else float(x.size)
+
+
+class Op:
+    """Base of the operations. Every part listed above is MISSING here on purpose."""
+
+    name = MISSING
+    rational = MISSING
+    elementwise_local = MISSING
+    spelling: Spelling = MISSING  # type: ignore[assignment]
+    in_equations = MISSING
+    torch = MISSING
+    glyph = MISSING
+    architecture = MISSING
+    gradient_uses = MISSING
+    kinks = MISSING
+    saturates = MISSING
+    shape_rule = MISSING
+    local_note = MISSING           # element-wise: text after the local values, or None
+    local_mask = MISSING           # element-wise: local values print exactly (0/1)
+
+
+    def kwargs(self, ctx: Context) -> dict:
+        """Keyword arguments its `expr` carries (e.g. axis); none by default."""
+        return {}
+
+    def substituted(self, args: tuple, ctx: Context):
+        """The operation with its operands (symbols or printed numbers) put in."""
+        return apply(self.name, *args, **self.kwargs(ctx))
+
+    # element-wise ops: out = f(x), backward g ⊙ local(x, out)
+    def local(self, x, out):
+        raise NotImplementedError
+
+    def local_formula(self, u, out, ctx: Context):
+        """The local derivative written symbolically, u the input, out the output."""
+        raise NotImplementedError
+
+    # other ops
+    def backward(self, g, xs, out):
+        raise NotImplementedError
+
+    def adjoint(self, i: int, g, args: tuple, out, ctx: Context):
+        """The contribution to input i's gradient as a term (g the output's gradient)."""
+        raise NotImplementedError
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def example(self, args: tuple, ctx: Context):
+        """One output component worked out: the terms printed between "=" signs after
+        the component's label, from the first components ``args`` (None: not shown)."""
+        raise NotImplementedError
+
+    def elementwise_adjoint(self, g, local, ctx: Context):
+        return product(g, local, scalar=ctx.out_rank == 0)
+
+
+def missing_parts(cls) -> list[str]:
+    """The parts ``cls`` leaves out (empty for a complete operation)."""
+    out = [p for p in DATA_PARTS if getattr(cls, p, MISSING) is MISSING]
+    methods = list(COMMON_METHODS)
+    if getattr(cls, "elementwise_local", False) is True:
+        methods += LOCAL_PARTS
+    elif getattr(cls, "elementwise_local", MISSING) is False:
+        methods += ADJOINT_PARTS
+    for m in methods:
+        mine = getattr(cls, m, MISSING)
+        if mine is MISSING or mine is getattr(Op, m, None):
+            out.append(m)
+    return out
+
+
+REGISTRY: dict[str, type[Op]] = {}
+
+
+def register(cls: type[Op]) -> type[Op]:
+    """Add an operation to the registry; refuse it when any part is missing."""
+    gaps = missing_parts(cls)
+    if gaps:
+        raise TypeError(f"operation {cls.__name__} lacks: {', '.join(gaps)}")
+    if cls.name in REGISTRY:
+        raise TypeError(f"two operations are named {cls.name!r}")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+class Elementwise(Op):
+    """A function applied entry by entry: out = f(x), backward g ⊙ f′(x)."""
+
+    elementwise_local = True
+    in_equations = True
+    gradient_uses = "input"
+    shape_rule = "same"
+
+    def function(self, x, ctx: Context):
+        return apply(self.name, x)

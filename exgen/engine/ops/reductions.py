@@ -1,0 +1,99 @@
+"""Reductions: the sum and the mean of every entry (or along one axis, kept)."""
+from __future__ import annotations
+
+import numpy as np
+
+from exgen.engine.ops.base import Op, count, register
+from exgen.typeset.formula import Text
+from exgen.typeset.terms import Leaf, Spelling, Symbol, apply, leaf, product
+
+MAX_SUM_TERMS = 8  # a longer sum is written ∑(…) rather than term by term
+
+
+def _ones(ctx):
+    """𝟏 in symbols; with the numbers put in, the ones themselves (exact)."""
+    if not ctx.extra.get("numeric"):
+        return Symbol(Text("𝟏"), rank=ctx.ranks[0])
+    rows, cols = ctx.extra["shape"]
+    return Leaf(tuple(tuple("1" for _ in range(cols)) for _ in range(rows)), ctx.ranks[0])
+
+
+def _terms(arg):
+    """The entries of a printed array added one by one, or None when too many."""
+    if not isinstance(arg, Leaf) or arg.rank == 0:
+        return None
+    cells = [c for r in arg.rows for c in r]
+    if len(cells) > MAX_SUM_TERMS:
+        return None
+    total = leaf(cells[0])
+    for c in cells[1:]:
+        total = apply("add", total, leaf(c))
+    return total, len(cells)
+
+
+class _Reduction(Op):
+    rational = True
+    elementwise_local = False
+    in_equations = True
+    architecture = None
+    gradient_uses = "none"
+    kinks = ()
+    saturates = None
+    shape_rule = "scalar"
+
+    def __init__(self, axis: int | None = None):
+        self.axis = axis
+
+
+    def _reduce(self, x):
+        if self.axis is None:
+            return np.array([[x.sum()]], dtype=x.dtype)
+        return x.sum(axis=self.axis, keepdims=True)
+
+    def _size(self, x):
+        return count(x) if self.axis is None else type(count(x))(x.shape[self.axis])
+
+    def example(self, args, ctx):
+        return None
+
+
+@register
+class Sum(_Reduction):
+    name = "sum"
+    spelling = Spelling("bigop", "∑", r"\sum", 9)
+    torch = "torch.sum({0})"
+    glyph = "∑"
+
+    def forward(self, x):
+        return self._reduce(x)
+
+    def backward(self, g, xs, out):
+        return (np.broadcast_to(g, xs[0].shape).copy(),)
+
+    def substituted(self, args, ctx):
+        terms = _terms(args[0])
+        return terms[0] if terms else apply("sum", args[0])
+
+    def adjoint(self, i, g, args, out, ctx):
+        return product(g, _ones(ctx), scalar=True)
+
+
+@register
+class Mean(_Reduction):
+    name = "mean"
+    spelling = Spelling("bigop", "mean", r"\operatorname{mean}", 9)
+    torch = "torch.mean({0})"
+    glyph = "mean"
+
+    def forward(self, x):
+        return self._reduce(x) / self._size(x)
+
+    def backward(self, g, xs, out):
+        return (np.broadcast_to(g / self._size(xs[0]), xs[0].shape).copy(),)
+
+    def substituted(self, args, ctx):
+        terms = _terms(args[0])
+        return apply("div", terms[0], leaf(str(terms[1]))) if terms else apply("mean", args[0])
+
+    def adjoint(self, i, g, args, out, ctx):
+        return product(apply("div", g, leaf(str(ctx.extra["count"]))), _ones(ctx), scalar=True)

@@ -1,0 +1,121 @@
+"""The backward pass as steps: each adjoint as the sum of its consumers' contributions,
+in symbols, with the printed numbers put in, and its value. Each contribution is its
+operation's `adjoint` (or g ⊙ its local derivative); summing over a broadcast axis is
+the one generic rule here."""
+from __future__ import annotations
+
+from exgen.typeset.formula import Text, row
+from exgen.typeset.forward_steps import Writer
+from exgen.typeset.steps import Step, added, claim, dedupe
+from exgen.typeset.terms import Apply, Leaf, apply
+
+
+class BackwardWriter(Writer):
+    def backward(self, also=()) -> list[Step]:
+        by_target: dict[str, list] = {}
+        for c in self.trace.contributions:
+            by_target.setdefault(c.target, []).append(c)
+        return [self.backward_step(name, by_target.get(name, []))
+                for name in self.backward_names(also)]
+
+    def backward_names(self, also=()) -> list[str]:
+        """The nodes whose gradient the key shows: error signals, parameters and ``also``
+        (given values whose gradients are asked for, e.g. an input)."""
+        params = set(self.graph.params) | set(also)
+        return [n for n in self.trace.backward_order if n != self.graph.loss and not (
+            self.graph.nodes[n].kind == "given" and n not in params)]
+
+    def backward_step(self, name: str, contributions: list) -> Step:
+        node = self.graph.nodes[name]
+        result = self.grad_leaf(name)
+        symbolic = [self.contribution(c, symbolic=True) for c in contributions]
+        numeric = [self.contribution(c, symbolic=False) for c in contributions]
+        terms = [added(symbolic), added(numeric)]
+        claims: list = []
+        if len(contributions) > 1:
+            # each contribution's value is printed (and, carried, rounded) before the sum
+            values = [self.array_leaf(name, c.value) for c in contributions]
+            for term, value in zip(numeric, values):
+                claims += claim(term, value)
+            terms.append(added(values))
+            claims += claim(terms[-1], result)
+        else:
+            claims += claim(terms[-1], result)
+        terms.append(result)
+        note, note_claims = self.local_note(contributions)
+        return Step(self.n.grad(name, self.graph.loss), [self.n.spell(t) for t in dedupe(terms)],
+                    note=note, final=name in self.graph.params,
+                    sub=node.kind == "op" and not node.named, target=f"grad.{name}",
+                    claims=claims, note_claims=note_claims)
+
+    def contribution(self, c, symbolic: bool):
+        """One consumer's contribution to an adjoint, in symbols or in printed numbers."""
+        source = self.graph.nodes[c.source]
+        op = source.op
+        loss = self.graph.loss
+        if symbolic:
+            g = self.n.grad_term(c.source, loss)
+            args = tuple(self.n.node_term(i) for i in source.inputs)
+            out = self.n.node_term(c.source)
+        else:
+            g = self.grad_leaf(c.source)
+            args = tuple(self.leaf(i) for i in source.inputs)
+            out = self.leaf(c.source)
+        target_shape = self._shown_shape(c.target)
+        ctx = self.context(c.source, numeric=not symbolic, shape=target_shape,
+                           count=self.trace.values[c.target].size)
+        if op.elementwise_local:
+            local = op.local_formula(args[0], out, ctx) if symbolic else self.local_leaf(c.source)
+            term = op.elementwise_adjoint(g, local, ctx)
+        else:
+            term = op.adjoint(source.inputs.index(c.target), g, args, out, ctx)
+        return self._unbroadcast(term, self._shown_shape(c.source), target_shape,
+                                 self.graph.nodes[c.target].rank)
+
+    def _shown_shape(self, name: str) -> tuple[int, int]:
+        shape = self.trace.values[name].shape
+        return shape[::-1] if name in self.rows else shape
+
+    @staticmethod
+    def _unbroadcast(term, source: tuple, target: tuple, rank: int):
+        """Sum over the axes along which the target was broadcast (∑ₙ over samples)."""
+        if source == target:
+            return term
+        if rank == 0:
+            return apply("sum", term)
+        for axis in (0, 1):
+            if target[axis] == 1 and source[axis] != 1:
+                term = apply("sum", term, axis=axis)
+        return term
+
+    def local_leaf(self, name: str) -> Leaf:
+        node = self.graph.nodes[name]
+        return self.array_leaf(name, self.trace.local[name], exact=node.op.local_mask)
+
+    def local_note(self, contributions):
+        """An element-wise op's local derivative: its formula, with the printed numbers put
+        in where it is arithmetic, and its values (a ReLU's mask, σ(1−σ), 1−tanh²), as
+        its op says (local_note None: no note). Returns (note, claims)."""
+        for c in contributions:
+            node = self.graph.nodes[c.source]
+            if not (node.op.elementwise_local and node.op.local_note is not None):
+                continue
+            ctx = self.context(c.source)
+            u = node.inputs[0]
+            symbolic = node.op.local_formula(self.n.node_term(u), self.n.node_term(c.source), ctx)
+            numeric = node.op.local_formula(self.leaf(u), self.leaf(c.source), ctx)
+            values = self.local_leaf(c.source)
+            terms = [symbolic] + ([numeric] if _arithmetic(numeric) else []) + [values]
+            parts = [x for t in dedupe(terms) for x in ("=", self.n.spell(t))][1:]
+            if node.op.local_note:
+                parts.append(Text(node.op.local_note))
+            claims = claim(numeric, values) if _arithmetic(numeric) else []
+            return row(*parts), claims
+        return None, []
+
+
+def _arithmetic(term) -> bool:
+    """Whether a term is operations on numbers only (no ReLU′-style named function)."""
+    if isinstance(term, Leaf):
+        return True
+    return isinstance(term, Apply) and all(_arithmetic(a) for a in term.args)

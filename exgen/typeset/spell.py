@@ -1,0 +1,97 @@
+"""Term trees (typeset/terms.py) spelled as visual formulas (typeset/formula.py), with
+brackets from one rule: an operand is bracketed when it binds more loosely than its
+operator needs, or when it would put a minus sign right after another sign
+(0.50 · (−1.96), 1.90 − (−0.10), (−7.00)², −(−4)).
+
+Each operation's Spelling (in its module under engine/ops) says how it is written."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exgen.engine.ops import REGISTRY
+from exgen.typeset.formula import Frac, Func, Matrix, Num, Op, Paren, Row, Script, Text
+from exgen.typeset.terms import Apply, Call, Leaf, Symbol
+
+ATOM = 10
+FUNC = 9          # f(x), ∑ₖ(x)
+SCRIPT_BASE = 9   # what may carry a superscript unbracketed
+AXIS_LETTERS = {"column": ("k", "n"), "row": ("n", "k")}  # axis 0, axis 1 run over …
+SUBSCRIPT = {"k": "ₖ", "n": "ₙ"}
+BARE = ("script", "sym")  # what follows ∑ without brackets, as in ∑(y − ŷ)²
+
+
+@dataclass(frozen=True)
+class Spelled:
+    formula: object
+    prec: int
+    minus: bool = False      # starts with a minus sign
+
+
+def minus(text: str) -> str:
+    return text.replace("-", "−")
+
+
+def spell(term, layout: str = "column"):
+    """The visual formula of a term."""
+    return _spell(term, layout).formula
+
+
+def axis_letter(axis: int, layout: str) -> str:
+    return AXIS_LETTERS[layout][axis]
+
+
+def _bracket(s: Spelled, needed: bool) -> Spelled:
+    return Spelled(Paren(s.formula), ATOM) if needed else s
+
+
+def _argument(s: Spelled, term):
+    """A function's argument: a printed matrix brings its own brackets."""
+    if isinstance(term, Leaf) and term.rank > 0:
+        return s.formula
+    return Paren(s.formula)
+
+
+def _spell(t, layout: str) -> Spelled:
+    if isinstance(t, Leaf):
+        if t.rank == 0:
+            return Spelled(Num(minus(t.scalar)), 3 if t.negative else ATOM, t.negative)
+        return Spelled(Matrix(tuple(tuple(minus(c) for c in r) for r in t.rows)), ATOM)
+    if isinstance(t, Symbol):
+        return Spelled(t.formula, ATOM)
+    if isinstance(t, Call):
+        args = [_spell(a, layout).formula for a in t.args]
+        inner = args[0] if len(args) == 1 else Row(tuple(
+            x for i, a in enumerate(args) for x in ((Text(", "),) if i else ()) + (a,)))
+        return Spelled(Func(t.name, Paren(inner), latex=t.latex), FUNC)
+    if not isinstance(t, Apply):
+        raise TypeError(f"not a term: {t!r}")
+    s = REGISTRY[t.op].spelling
+    args = [_spell(a, layout) for a in t.args]
+    if s.kind in ("infix", "juxtapose"):
+        left = _bracket(args[0], args[0].prec < s.prec)
+        right = _bracket(args[1], args[1].prec <= s.prec or args[1].minus)
+        if s.kind == "juxtapose":
+            sign = Text(s.text)
+        else:
+            sign = Op(s.alt_text if s.alt_text and t.style != "scalar" else s.text)
+        return Spelled(Row((left.formula, sign, right.formula)), s.prec, left.minus)
+    if s.kind == "prefix":
+        inner = _bracket(args[0], args[0].prec < s.prec or args[0].minus)
+        return Spelled(Row((Text(s.text), inner.formula)), s.prec, True)
+    if s.kind == "frac":
+        return Spelled(Frac(args[0].formula, args[1].formula), 8)
+    if s.kind == "sup":
+        base = _bracket(args[0], args[0].prec < SCRIPT_BASE)
+        sup = args[1].formula if len(args) > 1 else Text(s.text)
+        return Spelled(Script(base.formula, sup=sup), s.prec)
+    if s.kind in ("func", "bigop"):
+        name, latex = s.text, s.latex
+        axis = t.kw("axis")
+        if s.kind == "bigop" and axis is not None:
+            letter = axis_letter(axis, layout)
+            name, latex = name + SUBSCRIPT[letter], f"{latex}_{{{letter}}}"
+        arg = args[0]
+        if s.kind == "bigop" and arg.prec >= 4 and getattr(arg.formula, "kind", "") in BARE:
+            return Spelled(Func(name, arg.formula, latex=latex), FUNC)  # ∑(y − ŷ)², ∑x
+        return Spelled(Func(name, _argument(arg, t.args[0]), latex=latex), FUNC)
+    raise ValueError(f"unknown spelling kind {s.kind!r} of {t.op}")
