@@ -54,7 +54,8 @@ def _number(x, path: str) -> Fraction:
         return x.exact()
     if isinstance(x, (Fraction, int)) and not isinstance(x, bool):
         if not within(x):
-            raise DefinitionError(f"expected a number {GIVEN_RANGE}, found {kind(x)}", path=path)
+            found = str(x) if abs(x) < 10 ** 40 else "a longer number"
+            raise DefinitionError(f"expected a number {GIVEN_RANGE}, found {found}", path=path)
         return Fraction(x)
     if isinstance(x, float):
         raise DefinitionError(f"expected a finite number, found {x}", path=path)
@@ -67,8 +68,6 @@ def _number(x, path: str) -> Fraction:
 def kind(x) -> str:
     if isinstance(x, Decimal):
         return x.text if len(x.text) < 40 else "a long number"
-    if isinstance(x, int) and not isinstance(x, bool):
-        return str(x) if abs(x) < 10 ** 40 else "a long number"
     if isinstance(x, float):
         return format(x, "g")
     if isinstance(x, str):
