@@ -17,6 +17,7 @@ def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict)
                  "arithmetic": "exact" if trace.exact else "float64"}
     if ex.backward:  # a designed network has no loss to learn from
         out.update(loss=graph.loss, params=list(graph.params))
+    out["layout"] = graph.layout  # how ∑ₖ / ∑ₙ and row vectors read (column or row)
     if ex.rounding != sheet.rounding:
         out["rounding"] = ex.rounding.as_json()
     nodes = {n: node for n, node in graph.nodes.items() if node.kind != "const"}
