@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
-from collections.abc import Callable
 
 import numpy as np
 from pydantic import Field
@@ -95,8 +94,7 @@ def to_json(result: Update, ex: ExerciseDef) -> dict:
                 for r in result.rows}}
 
 
-def steps_json(result: Update, ex: ExerciseDef, trace: Trace, notation,
-               latex: Callable[[Step], str]) -> list[dict]:
+def steps_json(result: Update, ex: ExerciseDef, trace: Trace, notation) -> list[dict]:
     """key.json `steps` (STEPS.md): one per parameter, from the printed lines themselves."""
     return [e for step in printed_steps(result, trace, notation) for e in step_entries(step)]
 

@@ -9,6 +9,7 @@ looked up in the operations' own spellings, and nothing of the engine's arithmet
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 from exgen.engine.ops import REGISTRY
@@ -60,7 +61,7 @@ def reads_as(line: str, expr, result, layout: str = "column") -> bool:
         except NotNumbers:
             readings.append(None)
     want = _normal(expr)
-    return any(a == want and b == _normal(result) for a, b in zip(readings, readings[1:]))
+    return any(a == want and b == _normal(result) for a, b in itertools.pairwise(readings))
 
 
 def _normal(t):

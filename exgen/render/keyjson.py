@@ -35,7 +35,7 @@ def key_steps(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> 
     (STEPS.md); the same Steps the key prints: the passes, then the asks' own steps."""
     notation = Notation.of(trace.graph, sheet.spec.notation)
     passes = [e for step in solution(trace, notation, ex.asks).steps() for e in step_entries(step)]
-    return passes + steps_json(ex, trace, notation, results, latex=lambda step: step.latex)
+    return passes + steps_json(ex, trace, notation, results)
 
 
 def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
