@@ -117,11 +117,11 @@ def test_update_steps_are_checkable(sheet, ident):
     ex, trace = next((e, t) for e, t in zip(s.exercises, traces) if e.spec.id == ident)
     notation = Notation(trace.graph)
     results = registry.results_for(ex, trace, notation)
-    steps = registry.steps_json(ex, trace, notation, results, latex=lambda step: "LATEX")
+    steps = registry.steps_json(ex, trace, notation, results)
     assert [s["target"] for s in steps] == [f"update.{p}" for p in ex.graph.params]
     digits = ex.rounding.digits
     for step in steps:
-        assert step["latex"] == "LATEX"
+        assert step["latex"].startswith("{w_{") and step["latex"].endswith(" = " + str(step["result"]))
         assert step["expr"]["op"] == "sub" and step["expr"]["args"][1]["op"] == "mul"
         assert step["expr"]["args"][1]["args"][0] == "0.1"   # η as given
         value = _value(step["expr"])

@@ -26,7 +26,8 @@ exercises:
 # What the key prints for SHEET: u = 0.5 · 3 = 1.50 and L = 0.5 · (1.50 − 1)² = 0.13 (0.125).
 U = {"target": "u", "latex": "u = w\\,x = 0.5 \\cdot 3 = 1.50",
      "expr": {"op": "mul", "args": ["0.5", "3"]}, "result": "1.50"}
-L = {"target": "L", "latex": "L = \\tfrac12 (u - t)^2 = 0.5 \\cdot (1.50 - 1)^2 = 0.13",
+L = {"target": "L", "latex": "L = 0.5 \\cdot {\\left(u - t\\right)}^{2} = "
+                             "0.5 \\cdot {\\left(1.50 - 1\\right)}^{2} = 0.13",
      "expr": {"op": "mul", "args": ["0.5", {"op": "pow", "args": [
          {"op": "sub", "args": ["1.50", "1"]}, "2"]}]}, "result": "0.13"}
 
@@ -63,7 +64,7 @@ def test_right_steps_pass_and_the_summary_names_what_ran(work, monkeypatch):
     assert re.fullmatch(
         r"e: ok — finite differences ok \(max\. relative error \d\.\de-1\d, max\. absolute error "
         r"\d\.\de-1\d\); exact vs float64 ok \(max\. relative gap 0\.0e\+00\); printed steps ok "
-        r"\(2 steps recomputed, carried rounding to 2 decimals\); torch autograd skipped "
+        r"\(2 steps recomputed and read back from their printed lines, carried rounding to 2 decimals\); torch autograd skipped "
         r"\(--no-torch\)\n"
         r"ran: finite differences on e; exact vs float64 on e; printed steps on e\n"
         r"not run: torch autograd on e \(--no-torch\)\n"
@@ -72,7 +73,7 @@ def test_right_steps_pass_and_the_summary_names_what_ran(work, monkeypatch):
 
 def test_a_wrong_step_fails_the_check(work, monkeypatch):
     work()
-    record_steps(monkeypatch, [U, dict(L, result="0.12")])
+    record_steps(monkeypatch, [U, dict(L, result="0.12", latex=L["latex"].replace("0.13", "0.12"))])
     result = check("--no-torch")
     assert result.exit_code == 4
     assert ("printed steps FAILED (1 of 2 steps wrong, carried rounding to 2 decimals)"
@@ -85,7 +86,7 @@ def test_a_wrong_step_fails_the_check(work, monkeypatch):
 def test_uncarried_steps_are_judged_by_the_printed_numbers_rounding(work, monkeypatch):
     work(carry=False)
     # 1.50 stands for 1.495 … 1.505, so L may be 0.1225 … 0.1275: 0.12 is possible, 0.14 not
-    record_steps(monkeypatch, [U, dict(L, result="0.12")])
+    record_steps(monkeypatch, [U, dict(L, result="0.12", latex=L["latex"].replace("0.13", "0.12"))])
     assert check("--no-torch").exit_code == 0
     record_steps(monkeypatch, [U, dict(L, result="0.14")])
     result = check("--no-torch")

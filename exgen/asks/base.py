@@ -60,7 +60,7 @@ class Ask:
     architecture: bool              # shows the network's figure
     design: Callable[[Any, str], DesignedNetwork] | None     # designs the network itself
     computational_graph: bool | None    # draws the graph: False forward, True with ∂ nodes
-    steps: Callable[[Any, ExerciseDef, Trace, Notation, Callable], list[dict]] | None  # key.json
+    steps: Callable[[Any, ExerciseDef, Trace, Notation], list[dict]] | None  # key.json
 
     @property
     def templates(self) -> tuple[str, str]:

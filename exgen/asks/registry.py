@@ -87,15 +87,14 @@ def asks_json(ex: ExerciseDef, results: dict) -> dict:
             for name, _ in ex.asks if ASKS[name].json is not None and name in results}
 
 
-def steps_json(ex: ExerciseDef, trace: Trace, notation: Notation, results: dict,
-               latex: Callable) -> list[dict]:
+def steps_json(ex: ExerciseDef, trace: Trace, notation: Notation, results: dict) -> list[dict]:
     """key.json `steps` of the asks that print steps of their own (after the forward and
-    backward passes, in the order the key prints them); ``latex`` writes a Step as LaTeX."""
+    backward passes, in the order the key prints them)."""
     out: list[dict] = []
     for name, _ in ex.asks:
         ask = ASKS[name]
         if ask.steps is not None:
-            out += ask.steps(results[name], ex, trace, notation, latex)
+            out += ask.steps(results[name], ex, trace, notation)
     return out
 
 

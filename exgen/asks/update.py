@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
-from collections.abc import Callable
 
 import numpy as np
 from pydantic import Field
@@ -13,8 +12,9 @@ from pydantic import Field
 from exgen.asks.base import Ask, Strict, Work, entry, loss_and_param_gradients, number
 from exgen.engine.rounding import round_array, shown_array, shown_given
 from exgen.engine.solve import Trace
-from exgen.typeset.formula import Num, Script, Sym, Text, row
-from exgen.typeset.steps import Step, value_formula
+from exgen.typeset.formula import Script, Sym, Text
+from exgen.typeset.steps import Step, leaf_of, step_entries, worked_step
+from exgen.typeset.terms import Symbol, apply, leaf
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
     from exgen.define.load import ExerciseDef
@@ -64,16 +64,21 @@ def compute(ex: ExerciseDef, trace: Trace, notation, options: UpdateOptions) -> 
 
 
 def printed_steps(result: Update, trace: Trace, notation) -> list[Step]:
+    """θ_new = θ − η · ∂L/∂θ, with the numbers put in: one formula tree for the printed line
+    and its key.json claim (brackets by precedence, e.g. 0.1 · (−0.39))."""
     steps = []
+    layout = trace.graph.layout
     for r in result.rows:
         rank = trace.graph.nodes[r.param].rank
         old, eta, grad, new = result.shown(r)
         sym = notation.symbol(r.param)
-        steps.append(Step(Script(sym, sup=Text("new")),
-                          [row(sym, "−", Sym("η"), "·", notation.grad(r.param, trace.graph.loss)),
-                           row(value_formula(old, rank), "−", Num(eta.replace("-", "−")), "·",
-                               value_formula(grad, rank)),
-                           value_formula(new, rank)], final=True))
+        symbolic = apply("sub", Symbol(sym, r.param, rank),
+                         apply("mul", Symbol(Sym("η")), Symbol(notation.grad(
+                             r.param, trace.graph.loss), "", rank), style="scalar"))
+        numeric = apply("sub", leaf_of(old, rank),
+                        apply("mul", leaf(eta), leaf_of(grad, rank), style="scalar"))
+        steps.append(worked_step(Script(sym, sup=Text("new")), symbolic, numeric,
+                                 leaf_of(new, rank), f"update.{r.param}", layout, final=True))
     return steps
 
 
@@ -89,24 +94,9 @@ def to_json(result: Update, ex: ExerciseDef) -> dict:
                 for r in result.rows}}
 
 
-def steps_json(result: Update, ex: ExerciseDef, trace: Trace, notation,
-               latex: Callable[[Step], str]) -> list[dict]:
-    """key.json `steps` (STEPS.md): one per parameter, θ_new = sub(θ, mul(η, ∂L/∂θ)) on the
-    printed numbers; ``latex`` writes a printed Step as LaTeX (the typesetter's)."""
-    out = []
-    for r, step in zip(result.rows, printed_steps(result, trace, notation)):
-        rank = ex.graph.nodes[r.param].rank
-        old, eta, grad, new = (_leaf(a, rank) if not isinstance(a, str) else a
-                               for a in result.shown(r))
-        out.append({"target": f"update.{r.param}", "latex": latex(step),
-                    "expr": {"op": "sub", "args": [old, {"op": "mul", "args": [eta, grad]}]},
-                    "result": new})
-    return out
-
-
-def _leaf(strings: np.ndarray, rank: int):
-    """A scalar as its string, anything else as a 2-D list of strings."""
-    return str(strings.reshape(-1)[0]) if rank == 0 else np.atleast_2d(strings).tolist()
+def steps_json(result: Update, ex: ExerciseDef, trace: Trace, notation) -> list[dict]:
+    """key.json `steps` (STEPS.md): one per parameter, from the printed lines themselves."""
+    return [e for step in printed_steps(result, trace, notation) for e in step_entries(step)]
 
 
 ASK = Ask(name="update", options=UpdateOptions, check=None, compute=compute, view=view,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from exgen.asks.registry import results_for
+from exgen.check.line_reading import reads_as
 from exgen.check.findings import FAILED, OK, SKIPPED, Finding
 from exgen.check.step_arithmetic import judge
 from exgen.define.load import SheetDef
@@ -50,7 +51,7 @@ def check_printed_steps(exercise: str, entry: dict, sheet_rounding: dict) -> Fin
     problems = []
     for number, step in enumerate(steps, 1):
         target = step.get("target", "none given") if isinstance(step, dict) else "none given"
-        problem = judge(step, digits, carry)
+        problem = judge(step, digits, carry) or _misread(step, entry.get("layout", "column"))
         if problem:
             problems.append(f"{exercise} step {number} (target {target}): {problem}")
     rounding = f"{'carried' if carry else 'uncarried'} rounding to {digits} decimals"
@@ -58,4 +59,16 @@ def check_printed_steps(exercise: str, entry: dict, sheet_rounding: dict) -> Fin
         return Finding(ORACLE, FAILED, f"{len(problems)} of {len(steps)} steps wrong, "
                                        f"{rounding}", problems)
     return Finding(ORACLE, OK, f"{len(steps)} step{'s' if len(steps) != 1 else ''} "
-                               f"recomputed, {rounding}")
+                               f"recomputed and read back from their printed lines, {rounding}")
+
+
+def _misread(step: dict, layout: str) -> str:
+    """The printed line must read (by precedence, as a person reads it) as the step's
+    `expr` followed by its `result`: a dropped bracket reads as another computation."""
+    line = step.get("latex")
+    if not isinstance(line, str):
+        return "no printed line (latex) recorded"
+    if reads_as(line, step["expr"], step["result"], layout):
+        return ""
+    return (f"the printed line does not read as the computation it records: "
+            f"{line[:160]}{'…' if len(line) > 160 else ''}")

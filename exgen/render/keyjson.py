@@ -17,6 +17,7 @@ def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict)
                  "arithmetic": "exact" if trace.exact else "float64"}
     if ex.backward:  # a designed network has no loss to learn from
         out.update(loss=graph.loss, params=list(graph.params))
+    out["layout"] = graph.layout  # how ∑ₖ / ∑ₙ and row vectors read (column or row)
     if ex.rounding != sheet.rounding:
         out["rounding"] = ex.rounding.as_json()
     nodes = {n: node for n, node in graph.nodes.items() if node.kind != "const"}
@@ -34,7 +35,7 @@ def key_steps(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> 
     (STEPS.md); the same Steps the key prints: the passes, then the asks' own steps."""
     notation = Notation.of(trace.graph, sheet.spec.notation)
     passes = [e for step in solution(trace, notation, ex.asks).steps() for e in step_entries(step)]
-    return passes + steps_json(ex, trace, notation, results, latex=lambda step: step.latex)
+    return passes + steps_json(ex, trace, notation, results)
 
 
 def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,

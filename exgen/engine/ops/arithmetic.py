@@ -15,7 +15,7 @@ class _Binary(Op):
     rational = True
     elementwise_local = False
     in_equations = False
-    architecture = None
+    architecture: str | None = None
     kinks = ()
     saturates = None
     shape_rule = "broadcast"

@@ -65,20 +65,21 @@ def count(x) -> Fraction | float:
 class Op:
     """Base of the operations. Every part listed above is MISSING here on purpose."""
 
-    name = MISSING
-    rational = MISSING
-    elementwise_local = MISSING
-    spelling: Spelling = MISSING  # type: ignore[assignment]
-    in_equations = MISSING
-    torch = MISSING
-    glyph = MISSING
-    architecture = MISSING
-    gradient_uses = MISSING
-    kinks = MISSING
-    saturates = MISSING
-    shape_rule = MISSING
-    local_note = MISSING           # element-wise: text after the local values, or None
-    local_mask = MISSING           # element-wise: local values print exactly (0/1)
+    # annotations only: a part an operation does not define stays absent (missing_parts)
+    name: str
+    rational: bool
+    elementwise_local: bool
+    spelling: Spelling
+    in_equations: bool
+    torch: str | None
+    glyph: str
+    architecture: str | None
+    gradient_uses: str
+    kinks: tuple
+    saturates: tuple | None
+    shape_rule: str
+    local_note: str | None          # element-wise: text after the local values, or None
+    local_mask: bool                # element-wise: local values print exactly (0/1)
 
 
     def kwargs(self, ctx: Context) -> dict:
@@ -127,7 +128,7 @@ def missing_parts(cls) -> list[str]:
         methods += ADJOINT_PARTS
     for m in methods:
         mine = getattr(cls, m, MISSING)
-        if mine is MISSING or mine is getattr(Op, m, None):
+        if mine is MISSING or (callable(mine) and mine is getattr(Op, m, None)):
             out.append(m)
     return out
 

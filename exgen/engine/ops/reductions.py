@@ -5,7 +5,7 @@ import numpy as np
 
 from exgen.engine.ops.base import Op, count, register
 from exgen.typeset.formula import Text
-from exgen.typeset.terms import Leaf, Spelling, Symbol, apply, leaf, product
+from exgen.typeset.terms import Apply, Leaf, Spelling, Symbol, apply, leaf, product
 
 MAX_SUM_TERMS = 8  # a longer sum is written ∑(…) rather than term by term
 
@@ -25,7 +25,7 @@ def _terms(arg):
     cells = [c for r in arg.rows for c in r]
     if len(cells) > MAX_SUM_TERMS:
         return None
-    total = leaf(cells[0])
+    total: Leaf | Apply = leaf(cells[0])
     for c in cells[1:]:
         total = apply("add", total, leaf(c))
     return total, len(cells)

@@ -1,0 +1,214 @@
+"""Reading a printed line as a reader does: the LaTeX of a step, split at its "=" signs,
+each part with only numbers in it parsed back into an expression tree by the usual
+precedence of written mathematics. A step is read right when one part reads exactly as
+its `expr` and the next part as its `result` — so a dropped bracket (−7.00² for
+(−7.00)²) or a part that says something else than the step computes is a finding.
+
+The grammar is the LaTeX subset the key writes (typeset/latex.py); operation names are
+looked up in the operations' own spellings, and nothing of the engine's arithmetic is used.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+
+from exgen.engine.ops import REGISTRY
+from exgen.typeset.spell import AXIS_LETTERS
+
+TOKEN = re.compile(r"""\s*(
+    \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
+  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\} | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
+  | \\top | \\[A-Za-z]+ | \d+(?:\.\d+)? | [-+{}^] | [A-Za-z]
+)""", re.VERBOSE | re.DOTALL)
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+MAX_DEPTH = 200
+
+
+class NotNumbers(ValueError):
+    """A part with symbols in it (or not in the grammar): not read as numbers."""
+
+
+def _names() -> dict[str, str]:
+    """LaTeX function name → operation, from the operations' spellings."""
+    return {op.spelling.latex: name for name, op in REGISTRY.items()
+            if op.spelling.kind in ("func", "bigop")}
+
+
+def parts(line: str) -> list[str]:
+    """The line's parts between top-level "=" signs."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(line):
+        depth += ch == "{"
+        depth -= ch == "}"
+        if ch == "=" and depth == 0:
+            out.append(line[start:i].strip())
+            start = i + 1
+    out.append(line[start:].strip())
+    return out
+
+
+def read(text: str, layout: str = "column"):
+    """The expression tree a part reads as, in key.json's `expr` form."""
+    return _Reader(text, layout).parse()
+
+
+def reads_as(line: str, expr, result, layout: str = "column") -> bool:
+    """Does some part of ``line`` read as ``expr``, and the part after it as ``result``?"""
+    readings = []
+    for text in parts(line):
+        try:
+            readings.append(read(text, layout))
+        except NotNumbers:
+            readings.append(None)
+    want = _normal(expr)
+    return any(a == want and b == _normal(result) for a, b in itertools.pairwise(readings))
+
+
+def _normal(t):
+    """−(a printed number) reads as the negative number; lists as tuples."""
+    if isinstance(t, dict):
+        args = [_normal(a) for a in t.get("args", [])]
+        if t["op"] == "neg" and len(args) == 1 and isinstance(args[0], str) \
+                and not args[0].startswith("-"):
+            return "-" + args[0]
+        return (t["op"], tuple(args), tuple(sorted((k, v) for k, v in t.items()
+                                                   if k not in ("op", "args"))))
+    if isinstance(t, list):
+        return tuple(_normal(x) for x in t)
+    return t
+
+
+def _apply(op: str, *args, **kwargs):
+    return _normal({"op": op, "args": list(args), **kwargs})
+
+
+class _Reader:
+    def __init__(self, text: str, layout: str):
+        self.tokens = self._tokenize(text)
+        self.i = 0
+        self.depth = 0
+        self.letters = AXIS_LETTERS.get(layout, AXIS_LETTERS["column"])
+        self.names = _names()
+
+    @staticmethod
+    def _tokenize(text: str) -> list[str]:
+        out, pos, text = [], 0, text.strip()
+        while pos < len(text):
+            m = TOKEN.match(text, pos)
+            if not m or m.end() == pos:
+                raise NotNumbers(text[pos:pos + 20])
+            tok = m.group(1)
+            if tok.startswith((r"\mathbf", r"\partial", r"\hat", r"\mathrm", r"\eta")) or \
+                    re.fullmatch(r"[A-Za-z]", tok):
+                raise NotNumbers(tok)  # a symbol: this part is written in symbols
+            out.append(tok)
+            pos = m.end()
+        return out
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, expected=None):
+        tok = self.peek()
+        if tok is None or (expected is not None and tok != expected):
+            raise NotNumbers(f"expected {expected}, found {tok}")
+        self.i += 1
+        return tok
+
+    def parse(self):
+        if not self.tokens:
+            raise NotNumbers("empty")
+        t = self.sum()
+        if self.peek() is not None:
+            raise NotNumbers(f"left over {self.peek()}")
+        return t
+
+    def sum(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise NotNumbers("nested too deeply")
+        t = self.product(first=True)
+        while self.peek() in ("+", "-"):
+            op = "add" if self.take() == "+" else "sub"
+            t = _apply(op, t, self.product(first=False))
+        self.depth -= 1
+        return t
+
+    def product(self, first: bool):
+        t = self.unary(first)
+        while self.peek() in (r"\cdot", r"\odot", r"\,"):
+            tok = self.take()
+            right = self.unary(False)
+            t = _apply("matmul" if tok == r"\," else "mul", t, right)
+        return t
+
+    def unary(self, minus_allowed: bool):
+        if self.peek() == "-":
+            if not minus_allowed:  # "0.50 · −1.96", "1.90 − −0.10": a reader stumbles
+                raise NotNumbers("a minus sign straight after a sign")
+            self.take()
+            start = self.i
+            inner = self.unary(False)
+            if isinstance(inner, str) and self.i == start + 1:
+                return "-" + inner   # a negative number
+            return _apply("neg", inner)
+        return self.postfix()
+
+    def postfix(self):
+        t = self.primary()
+        while self.peek() == "^":
+            self.take()
+            self.take("{")
+            tok = self.take()
+            t = _apply("transpose", t) if tok == r"\top" else _apply("pow", t, tok)
+            self.take("}")
+        return t
+
+    def group(self):
+        if self.peek() == r"\left(":
+            self.take()
+            t = self.sum()
+            self.take(r"\right)")
+            return t
+        if (self.peek() or "").startswith(r"\begin"):
+            return self.primary()
+        raise NotNumbers(f"expected an argument, found {self.peek()}")
+
+    def primary(self):
+        tok = self.take()
+        if tok == "{":  # a script's base: TeX's braces are invisible, one unit only
+            t = self.postfix()
+            self.take("}")
+            return t
+        if tok == r"\left(":
+            self.i -= 1
+            return self.group()
+        if tok.startswith(r"\begin"):
+            body = tok[len(r"\begin{bmatrix}"):-len(r"\end{bmatrix}")]
+            rows = [[c.strip() for c in r.split("&")] for r in body.split(r"\\")]
+            if not all(NUMBER.fullmatch(c.removeprefix("-")) for r in rows for c in r):
+                raise NotNumbers("a matrix of symbols")
+            return _normal(rows)
+        if tok == r"\frac":
+            self.take("{")
+            num = self.sum()
+            self.take("}")
+            self.take("{")
+            den = self.sum()
+            self.take("}")
+            return _apply("div", num, den)
+        if tok.startswith(r"\sum"):
+            kwargs = {}
+            if tok != r"\sum":
+                letter = tok[-2]
+                if letter not in self.letters:
+                    raise NotNumbers(f"unknown axis {letter}")
+                kwargs["axis"] = self.letters.index(letter)
+            nxt = self.peek() or ""
+            arg = self.group() if nxt == r"\left(" or nxt.startswith(r"\begin") else self.postfix()
+            return _apply("sum", arg, **kwargs)
+        if tok in self.names:
+            return _apply(self.names[tok], self.group())
+        if NUMBER.fullmatch(tok):
+            return tok
+        raise NotNumbers(tok)
