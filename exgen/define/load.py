@@ -340,6 +340,8 @@ def _from_pydantic(exc: ValidationError) -> DefinitionError:
         or _plain(error["msg"])
     if kind == "string_too_long":
         message += f", found {len(found)} characters"
+    elif kind in BOUND_MESSAGES and isinstance(found, int) and not isinstance(found, bool):
+        message += f", found {found}"   # the number itself, against the bound
     elif kind != "value_error" and (not isinstance(found, (dict, list)) or "type" in kind):
         message += f", found {_kind(found)}"
     return DefinitionError(message, path=format_path(loc))
