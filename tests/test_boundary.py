@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from exgen.cli import main
-from exgen.engine.rounding import round_half_up, shown, shown_given
+from exgen.engine.rounding import (latex_number, parse_shown, round_half_up, shown, shown_given,
+                                   to_fraction)
 
 Q3 = (Path(__file__).parent / "fixtures" / "q3.yaml").read_text()  # seed 002, question 3
 F = "exercises/bad.yaml"
@@ -335,3 +336,29 @@ def test_given_values_are_shown_in_their_shortest_form(x, text):
 def test_rounding_a_huge_float_keeps_it_a_float():
     assert round_half_up(1e300, 10) == 1e300
     assert round_half_up(-0.004, 2) == 0.0
+
+
+@pytest.mark.parametrize("x, digits, half", [
+    (Fraction(12_345) * 10 ** 16, 2, Fraction(10 ** 18, 2)),   # 1.23×10²⁰: ±0.005×10²⁰
+    (Fraction(-5, 4), 2, Fraction(1, 200)),
+    (Fraction(10) ** 22, 0, Fraction(10 ** 22, 2)),
+    (-1.5e16, 3, Fraction(10 ** 13, 2)),
+    (8.825, 2, Fraction(1, 200)),          # the float read through 15 digits: 8.825 exactly
+])
+def test_a_shown_number_reads_back_within_half_a_unit(x, digits, half):
+    value, read_half = parse_shown(shown(x, digits))
+    assert read_half == half
+    assert abs(value - to_fraction(x)) <= half
+
+
+def test_scientific_numbers_in_latex():
+    assert latex_number("1.23×10²⁰") == r"1.23 \times 10^{20}"
+    assert latex_number("−0.50") == "-0.50"
+
+
+def test_the_key_json_latex_of_a_large_value(sheet_dir):
+    (sheet_dir / F).write_text(scalar_net("'y = u * u * u', 'L = sum(y)'", "u: 1e14"))
+    assert run("build", "bad", "--no-pdf").exit_code == 0
+    key = (sheet_dir / "out" / "bad" / "key.json").read_text()
+    assert r"1.00 \\times 10^{42}" in key
+    assert "×10" not in "".join(s["latex"] for s in json.loads(key)["exercises"]["a"]["steps"])

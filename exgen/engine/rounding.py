@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -134,6 +135,33 @@ def shown(x, digits: int) -> str:
     if text.startswith("-") and not any(c in "123456789" for c in text):
         text = text[1:]
     return text
+
+
+SCIENTIFIC = re.compile(r"(-?\d+(?:\.(\d+))?)×10([⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def parse_shown(text: str) -> tuple[Fraction, Fraction]:
+    """What ``shown`` printed, read back: the value and half a unit of its last digit
+    (the most it can be off by). Raises ValueError for anything else."""
+    text = text.replace("−", "-")
+    sci = SCIENTIFIC.fullmatch(text)
+    mantissa, exponent = (sci.group(1), int(sci.group(3).translate(FROM_SUPERSCRIPT))) \
+        if sci else (text, 0)
+    if not re.fullmatch(r"-?\d+(?:\.\d+)?", mantissa):
+        raise ValueError(f"{text!r} is not a number as the key prints it")
+    decimals = len(mantissa.partition(".")[2])
+    scale = Fraction(10) ** exponent
+    return Fraction(mantissa) * scale, Fraction(1, 2 * 10 ** decimals) * scale
+
+
+def latex_number(text: str) -> str:
+    """A printed number in LaTeX: 1.23×10²⁰ as 1.23 \\times 10^{20}; ASCII minus."""
+    text = text.replace("−", "-")
+    sci = SCIENTIFIC.fullmatch(text)
+    if not sci:
+        return text
+    return rf"{sci.group(1)} \times 10^{{{sci.group(3).translate(FROM_SUPERSCRIPT)}}}"
 
 
 def _fixed(q: int, digits: int) -> str:

@@ -2,6 +2,7 @@
 written from the same tree as the HTML."""
 from __future__ import annotations
 
+from exgen.engine.rounding import latex_number
 from exgen.typeset.formula import Matrix
 
 GREEK = {"α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
@@ -49,7 +50,7 @@ def latex(f) -> str:
             base = rf"\boldsymbol{{{base}}}" if f.base in GREEK else rf"\mathbf{{{base}}}"
         return base + (f"_{{{f.sub}}}" if f.sub else "") + (f"^{{{f.sup}}}" if f.sup else "")
     if kind == "num":
-        return f.text.replace("−", "-")
+        return latex_number(f.text)
     if kind == "op":
         return f" {SIGNS.get(f.text, f.text)} "
     if kind == "text":
@@ -79,7 +80,7 @@ def latex(f) -> str:
 
 
 def matrix_latex(m: Matrix) -> str:
-    body = r" \\ ".join(" & ".join(c.replace("−", "-") for c in r) for r in m.rows)
+    body = r" \\ ".join(" & ".join(latex_number(c) for c in r) for r in m.rows)
     return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}"
 
 
