@@ -8,7 +8,14 @@ Whatever the input: the exit status is 0 or a documented one (2 bad input, 3 out
 4 failed check), never a traceback; nothing outside the out folder is touched; a
 failed build leaves the earlier output as it was; no hidden staging folder is left.
 
-The CI profile runs a short, derandomized set; `EXGEN_FUZZ=long` runs at least 5,000.
+The CI profile runs 60 derandomized examples. `EXGEN_FUZZ=long` runs 5,000 (or
+EXGEN_FUZZ_EXAMPLES) and goes on past a finding: each failing case is saved under
+EXGEN_FUZZ_CASES (and a key that `exgen check` rejects under its check-failed/), and the
+last test lists them all. EXGEN_FUZZ_LOG appends one line a run (sheet, command, status,
+message). For example:
+
+    EXGEN_FUZZ=long EXGEN_FUZZ_LOG=/tmp/fuzz.log EXGEN_FUZZ_CASES=/tmp/fuzz-cases \
+        nohup python3 -m pytest -q -p no:cacheprovider tests/test_fuzz.py &
 """
 from __future__ import annotations
 
