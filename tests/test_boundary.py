@@ -362,3 +362,13 @@ def test_the_key_json_latex_of_a_large_value(sheet_dir):
     key = (sheet_dir / "out" / "bad" / "key.json").read_text()
     assert r"1.00 \\times 10^{42}" in key
     assert "×10" not in "".join(s["latex"] for s in json.loads(key)["exercises"]["a"]["steps"])
+
+
+def test_the_largest_logic_design_is_not_held_to_the_key_work(sheet_dir):
+    """A designed network runs on up to 729 test points but writes no steps: its ask's own
+    bounds (3 inputs, 8 inequalities) hold it, not the work of a key."""
+    region = ", ".join(f"'x1 + x2 + x3 + {i} > 0'" for i in range(8))
+    (sheet_dir / F).write_text(logic(region).replace("      - logic:\n", "      - logic:\n"
+                                                     "          inputs: [x1, x2, x3]\n"))
+    result = run("build", "bad", "--no-pdf")
+    assert result.exit_code == 0, result.output
