@@ -186,7 +186,12 @@ def _bundle(src, dst, kind, labels, notation) -> str:
                              f'stroke="#777" stroke-width="0.8"/>')
     else:
         for (x1, y1), (x2, y2) in zip(src, dst):
-            lines.append(f'<line x1="{x1 + R:.1f}" y1="{y1:.1f}" x2="{x2 - R:.1f}" y2="{y2:.1f}" '
+            # a skip connection arcs over the layers it skips: drawn straight it would lie
+            # on the path through them and the figure would show a plain chain
+            a, b = (x1 + R * 0.7, y1 - R * 0.7), (x2 - R * 0.7, y2 - R * 0.7)
+            lift = min(0.22 * (b[0] - a[0]), 40)
+            lines.append(f'<path d="M {a[0]:.1f} {a[1]:.1f} C {a[0] + lift:.1f} {a[1] - lift:.1f} '
+                         f'{b[0] - lift:.1f} {b[1] - lift:.1f} {b[0]:.1f} {b[1]:.1f}" fill="none" '
                          f'stroke="#1f5f99" stroke-width="1" stroke-dasharray="4 2"/>')
     if labels:
         # on the bundle's top edge, a third of the way (clear of the crossing in the

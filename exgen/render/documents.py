@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,8 @@ from exgen.render.typeface import font_css
 from exgen.typeset.formula import row
 from exgen.typeset.markdown import make_markdown
 from exgen.typeset.mathhtml import matrix_html, step_html, to_html
+from exgen.engine.rounding import shown as decimals_shown
+from exgen.engine.rounding import shown_given
 from exgen.engine.snippet import snippet_code
 from exgen.asks import registry
 from exgen.typeset.forward_steps import Writer
@@ -116,16 +119,26 @@ def _style(custom: str | None) -> str:
     return own if own is not None else (DEFAULT_TEMPLATES / "style.css").read_text()
 
 
+def tie_example(digits: int) -> str:
+    """A tie at the rule's own number of decimals and where half-up takes it, e.g.
+    "8.825 → 8.83" for 2 decimals and "8.88825 → 8.8883" for 4."""
+    tie = Fraction("8." + "8" * max(digits - 1, 0) + ("2" if digits else "") + "5") \
+        if digits else Fraction(17, 2)
+    return f"{shown_given(tie, digits + 1)} → {decimals_shown(tie, digits)}"
+
+
 def rounding_text(rounding, exact: bool) -> str:
     digits = rounding.digits
+    example = tie_example(digits)
     unit = "decimal" if digits == 1 else "decimals"
     arithmetic = ("All arithmetic is exact (fractions)" if exact
                   else "Computed in double precision")
     if rounding.carry:
-        return (f"Rounding: every intermediate result is rounded to {digits} {unit} (half-up: "
-                f"8.825 → 8.83) before it is used further, as when computing by hand. "
+        return (f"Rounding: every intermediate result is rounded to {digits} {unit} (half-up, "
+                f"ties away from zero: {example}) before it is used further, as when computing by hand. "
                 f"{arithmetic} between those roundings.")
-    return (f"Rounding: results are shown rounded to {digits} {unit} (half-up: 8.825 → 8.83); "
+    return (f"Rounding: results are shown rounded to {digits} {unit} (half-up, ties away from "
+            f"zero: {example}); "
             f"every computation uses the unrounded values. {arithmetic}.")
 
 
