@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import numpy as np
 from click.testing import CliRunner
 
 from exgen.check.line_reading import parts, read, reads_as
@@ -65,3 +66,55 @@ def test_reading_follows_precedence():
     line = r"y = 0.50 \cdot \left(-1.96\right) = -0.98"
     assert reads_as(line, {"op": "mul", "args": ["0.50", "-1.96"]}, "-0.98")
     assert not reads_as(line, {"op": "mul", "args": ["0.50", "-1.96"]}, "-0.99")
+
+
+LOG_SHEET = """title: t
+exercises:
+  - id: e
+    title: e
+    network:
+      equations: ["u = w * x", "L = log(u)"]
+      loss: L
+      params: [w]
+    values: {w: 0.000001, x: 1}
+    ask: [numeric_check]
+"""
+
+
+def test_a_numeric_check_step_that_leaves_the_domain_is_a_message(workdir):
+    (workdir / "exercises" / "logstep.yaml").write_text(LOG_SHEET)
+    result = CliRunner().invoke(main, ["build", "logstep", "--no-pdf"])
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "error: exercises/logstep.yaml:10: exercises[0].ask: numeric_check: shifting w by ±1e-05 "
+        "makes the network uncomputable ('log(u)' takes the log of a value ≤ 0); ask for a "
+        "smaller step, e.g. numeric_check: {step: 1e-07}\n")
+    assert not (workdir / "out" / "logstep").exists()
+
+
+def test_a_printed_scalar_in_a_matrix_product_is_a_1x1_matrix():
+    from exgen.check.step_arithmetic import judge
+    step = {"expr": {"op": "matmul", "args": ["-2.75", {"op": "transpose",
+                                                        "args": [[["0.00"], ["1.00"]]]}]},
+            "result": [["0.00", "-2.75"]]}
+    assert judge(step, 2, True) is None
+    assert judge(dict(step, result=[["0.00", "-2.76"]]), 2, True) is not None
+
+
+def test_numbers_in_scientific_notation_are_read_and_judged_by_their_own_rounding():
+    from exgen.check.step_arithmetic import judge
+    step = {"expr": {"op": "add", "args": ["4.5036×10¹⁵", "0.0181"]}, "result": "4.5036×10¹⁵"}
+    assert judge(step, 4, True) is None
+    assert judge(dict(step, result="4.5038×10¹⁵"), 4, True) is not None
+    line = r"y = 4.5036 \times 10^{15} + 0.0181 = 4.5036 \times 10^{15}"
+    assert reads_as(line, step["expr"], step["result"])
+
+
+def test_finite_differences_at_a_huge_loss_are_not_comparable_not_failed():
+    from exgen.asks.numeric_check import CheckRow
+    row = CheckRow("w", np.array([[7.8]]), np.array([[0.0]]), np.array([[1.0]]),
+                   resolution=np.array([[2.9e8]]))
+    assert not row.agrees and row.unresolved
+    tight = CheckRow("w", np.array([[7.8]]), np.array([[0.0]]), np.array([[1.0]]),
+                     resolution=np.array([[1e-6]]))
+    assert not tight.unresolved

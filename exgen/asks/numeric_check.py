@@ -10,7 +10,8 @@ from pydantic import Field
 
 from exgen.asks.base import Ask, Strict, Work, loss_and_param_gradients, nested
 from exgen.engine.rounding import Rounding
-from exgen.engine.solve import solve
+from exgen.engine.solve import NumericError, solve
+from exgen.errors import DefinitionError
 from exgen.typeset.formula import Frac, Row, Sym, Text, row
 from exgen.typeset.steps import value_formula
 
@@ -28,6 +29,7 @@ class CheckRow:
     backprop: np.ndarray
     numeric: np.ndarray
     relative_error: np.ndarray
+    resolution: np.ndarray          # what float64 can resolve of the quotient at this loss
 
     @property
     def worst(self) -> float:
@@ -41,6 +43,13 @@ class CheckRow:
     def agrees(self) -> bool:
         """Close in relative terms, or (for tiny gradients) in absolute terms."""
         return self.worst < 1e-4 or self.worst_absolute < 1e-9
+
+    @property
+    def unresolved(self) -> bool:
+        """The loss is so large that float64 cannot resolve the difference quotient as
+        finely as the comparison needs: the finite difference says nothing here."""
+        return not self.agrees and bool(
+            np.all(np.abs(self.backprop - self.numeric) <= 64 * self.resolution))
 
 
 @dataclass
@@ -64,17 +73,27 @@ def numeric_check(ex: ExerciseDef, step: float) -> NumericCheck:
     for name in ex.graph.params:
         base = np.array(reference.values[name], dtype=float)
         numeric = np.zeros(base.shape)
+        resolution = np.zeros(base.shape)
         for index in np.ndindex(base.shape):
             losses = []
             for sign in (1, -1):
                 shifted = base.copy()
                 shifted[index] += sign * step
                 values = dict(given, **{name: shifted.reshape(np.shape(ex.given[name]))})
-                out = solve(ex.graph, values, plain, exact=False, backward=False)
+                try:
+                    out = solve(ex.graph, values, plain, exact=False, backward=False)
+                except NumericError as exc:  # the shift left the function's domain
+                    entry = "".join(f"[{i + 1}]" for i in index) if base.size > 1 else ""
+                    raise DefinitionError(
+                        f"numeric_check: shifting {name}{entry} by ±{step:g} makes the network "
+                        f"uncomputable ({exc}); ask for a smaller step, e.g. "
+                        f"numeric_check: {{step: {step / 100:g}}}", path=f"{ex.path}.ask") from None
                 losses.append(float(out.values[ex.graph.loss][0, 0]))
             numeric[index] = (losses[0] - losses[1]) / (2 * step)
+            resolution[index] = np.finfo(float).eps * max(abs(x) for x in losses) / step
         backprop = np.array(reference.grads.get(name, np.zeros(base.shape)), dtype=float)
-        result.rows.append(CheckRow(name, backprop, numeric, relative_error(backprop, numeric)))
+        result.rows.append(CheckRow(name, backprop, numeric, relative_error(backprop, numeric),
+                                    resolution))
     return result
 
 

@@ -17,17 +17,16 @@ from pathlib import Path
 from collections.abc import Callable
 
 from exgen import __version__
-from exgen.asks.registry import answer_columns, results_for
+from exgen.asks.registry import answer_columns
 from exgen.build.csv_cells import csv_bytes
 from exgen.build.output_folder import MARKER, MARKER_TEXT, is_exgen_folder, write_folder
 from exgen.build.roster import check_student_id, numbered, pick_student  # noqa: F401 (numbered: for exgen.check)
-from exgen.build.single import sheet_target, solve_exercise, write_files
+from exgen.build.single import sheet_target, solve_exercise, work_asks, write_files
 from exgen.define.load import SheetDef, load_sheet
 from exgen.errors import DefinitionError, ExgenError
 from exgen.render.keyjson import dumps, key_document
 from exgen.engine.rounding import shown_array
 from exgen.render.documents import render, warm
-from exgen.typeset.notation import Notation
 from exgen.build.variants import Student, make_variant, rules_for
 
 
@@ -51,8 +50,7 @@ def _one(student: Student) -> StudentOutput:
     sheet, pdf = _SHEET, _PDF
     variant = make_variant(sheet, student, _SECRET)
     vsheet, traces = variant.sheet, variant.traces
-    results = [results_for(ex, t, Notation.of(t.graph, vsheet.spec.notation))
-               for ex, t in zip(vsheet.exercises, traces)]
+    results = [work_asks(vsheet, ex, t) for ex, t in zip(vsheet.exercises, traces)]
     label = " · ".join(p for p in (student.name, student.id, f"variant {variant.code}") if p)
     docs = render(vsheet, traces, results, student=label)
     key = key_document(vsheet, traces, results, student=student.id, seed=variant.seed)

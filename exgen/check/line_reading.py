@@ -18,9 +18,12 @@ from exgen.typeset.spell import AXIS_LETTERS
 TOKEN = re.compile(r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
   | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\} | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
-  | \\top | \\[A-Za-z]+ | \d+(?:\.\d+)? | [-+{}^] | [A-Za-z]
+  | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
+  | [-+{}^] | [A-Za-z]
 )""", re.VERBOSE | re.DOTALL)
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
+SCIENTIFIC = re.compile(r"(\d+(?:\.\d+)?)\s*\\times\s*10\^\{(-?\d+)\}")
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 MAX_DEPTH = 200
 
 
@@ -186,9 +189,18 @@ class _Reader:
         if tok.startswith(r"\begin"):
             body = tok[len(r"\begin{bmatrix}"):-len(r"\end{bmatrix}")]
             rows = [[c.strip() for c in r.split("&")] for r in body.split(r"\\")]
-            if not all(NUMBER.fullmatch(c.removeprefix("-")) for r in rows for c in r):
-                raise NotNumbers("a matrix of symbols")
-            return _normal(rows)
+            cells = []
+            for r in rows:
+                cells.append([])
+                for c in r:
+                    sign, body = ("-", c[1:]) if c.startswith("-") else ("", c)
+                    sci = SCIENTIFIC.fullmatch(body)
+                    if sci:
+                        body = f"{sci.group(1)}×10{sci.group(2).translate(SUPERSCRIPT)}"
+                    elif not NUMBER.fullmatch(body):
+                        raise NotNumbers("a matrix of symbols")
+                    cells[-1].append(sign + body)
+            return _normal(cells)
         if tok == r"\frac":
             self.take("{")
             num = self.sum()
@@ -211,4 +223,7 @@ class _Reader:
             return _apply(self.names[tok], self.group())
         if NUMBER.fullmatch(tok):
             return tok
+        sci = SCIENTIFIC.fullmatch(tok)
+        if sci:  # 2.69 \times 10^{43}: the number key.json writes as 2.69×10⁴³
+            return f"{sci.group(1)}×10{sci.group(2).translate(SUPERSCRIPT)}"
         raise NotNumbers(tok)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from exgen.errors import DefinitionError
+
 import numpy as np
 
 from exgen.asks.numeric_check import numeric_check
@@ -75,7 +77,10 @@ def _finite_differences(ex: ExerciseDef, trace: Trace) -> Finding:
     """Central differences beside backprop; at a kink they may rightly differ."""
     if not ex.graph.params:
         return Finding(FINITE_DIFFERENCES, SKIPPED, "no parameters")
-    rows = numeric_check(ex, 1e-5).rows
+    try:
+        rows = numeric_check(ex, 1e-5).rows
+    except DefinitionError as exc:  # a shift of 1e-5 leaves a function's domain
+        return Finding(FINITE_DIFFERENCES, NOT_COMPARABLE, exc.message)
     kinks = _kinks(ex, trace)
     worst = max(rows, key=lambda r: r.worst)
     measured = f"max. relative error {worst.worst:.1e}"
@@ -88,6 +93,10 @@ def _finite_differences(ex: ExerciseDef, trace: Trace) -> Finding:
                         if worst.agrees else ")"))
     measured += f", max. absolute error {max(r.worst_absolute for r in rows):.1e}"
     if not all(r.agrees for r in rows):
+        if all(r.agrees or r.unresolved for r in rows):
+            return Finding(FINITE_DIFFERENCES, NOT_COMPARABLE,
+                           f"float64 cannot resolve a step of 1e-05 at a loss this large "
+                           f"({measured})")
         if kinks:
             return Finding(FINITE_DIFFERENCES, NOT_COMPARABLE,
                            f"at a kink: {'; '.join(kinks)} ({measured})")

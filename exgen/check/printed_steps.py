@@ -2,16 +2,14 @@
 worked out again from its own printed numbers by exgen.check.step_arithmetic."""
 from __future__ import annotations
 
-from dataclasses import replace
 
-from exgen.asks.registry import results_for
+from exgen.build.single import work_asks
 from exgen.check.line_reading import reads_as
 from exgen.check.findings import FAILED, OK, SKIPPED, Finding
 from exgen.check.step_arithmetic import judge
 from exgen.define.load import SheetDef
 from exgen.engine.solve import Trace
 from exgen.render.keyjson import key_document
-from exgen.typeset.notation import Notation
 
 ORACLE = "printed steps"
 # The switch for the lead: once the key writer records `steps`, an exercise whose key
@@ -23,11 +21,8 @@ ASKS_WITH_STEPS = ("forward", "backward")
 def key_for_check(sheet: SheetDef, traces: list[Trace]) -> dict:
     """The key document exactly as `exgen build` writes it to key.json, made in memory.
     PyTorch is left out of it: whether torch runs is the torch oracle's business."""
-    results = []
-    for ex, trace in zip(sheet.exercises, traces):
-        without_torch = replace(ex, asks=[(n, o) for n, o in ex.asks if n != "pytorch"])
-        results.append(results_for(without_torch, trace,
-                                   Notation.of(trace.graph, sheet.spec.notation)))
+    results = [work_asks(sheet, ex, trace, skip=("pytorch",))
+               for ex, trace in zip(sheet.exercises, traces)]
     return key_document(sheet, traces, results)
 
 

@@ -10,6 +10,7 @@ rounding of the exact value; without carry the printed numbers stand for interva
 (exgen.check.intervals) and the result's interval must meet the expression's."""
 from __future__ import annotations
 
+import json
 import math
 import re
 from fractions import Fraction
@@ -20,6 +21,9 @@ from exgen.check import intervals
 from exgen.check.intervals import Interval
 
 NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
+# a number too large for fixed notation, as the key prints it: 2.69×10⁴³
+SCIENTIFIC = re.compile(r"(-?\d+(?:\.(\d+))?)×10([⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 FLOAT_SLACK = 1e-12  # float64 results are compared within half a unit plus this
 
 
@@ -30,7 +34,13 @@ class StepProblem(Exception):
 # ---- numbers and leaves -------------------------------------------------------------
 
 def parse_number(text) -> tuple[Fraction, int]:
-    """A printed number and how many decimals it was printed with."""
+    """A printed number and how many decimals it was printed with (for 2.69×10⁴³: the
+    decimals of the place its last digit stands for, here −41)."""
+    sci = SCIENTIFIC.fullmatch(text) if isinstance(text, str) else None
+    if sci:
+        exponent = int(sci.group(3).translate(SUPERSCRIPT))
+        return Fraction(sci.group(1)) * Fraction(10) ** exponent, \
+            len(sci.group(2) or "") - exponent
     if not isinstance(text, str) or not NUMBER.fullmatch(text):
         raise StepProblem(f"{text!r} is not a printed number (expected e.g. \"-1.96\")")
     decimals = NUMBER.fullmatch(text).group(1)
@@ -161,6 +171,8 @@ def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # a printed scalar in a matrix product is the 1×1 matrix it is (one output unit)
+    a, b = (x.reshape(1, 1) if x.ndim == 0 else x for x in (a, b))
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise StepProblem(f"matmul of {_shape(a)} and {_shape(b)}: the inner sizes differ")
     out = np.empty((a.shape[0], b.shape[1]), dtype=object)
@@ -306,18 +318,28 @@ def judge(step: dict, digits: int, carry: bool) -> str | None:
 
 def _judged(step: dict, digits: int, carry: bool) -> str | None:
     half = Fraction(1, 2 * 10 ** digits)
+    if carry and "×10" in json.dumps(step, ensure_ascii=False):
+        # a number in scientific notation is itself rounded (to its own last digit), so
+        # the step is judged by what the printed numbers' rounding allows
+        carry = False
 
     def leaf(text):
         x, decimals = parse_number(text)
+        if SCIENTIFIC.fullmatch(text):
+            own = Fraction(1, 2) * Fraction(10) ** -decimals
+            return Interval(x - own, x + own)
         return Interval(x - half, x + half) if not carry and decimals == digits else x
     value = evaluate(step["expr"], leaf)
     printed = printed_array(step["result"], lambda t: parse_number(t)[0])
+    halves = printed_array(step["result"], lambda t: Fraction(1, 2) * Fraction(10) ** -parse_number(
+        t)[1] if SCIENTIFIC.fullmatch(t) else half)
     if value.shape != printed.shape and not (value.size == printed.size == 1):
         return (f"printed result is {_shape(printed)}, but the expression gives "
                 f"{_shape(value)}")
     wrong = []
-    for index, (got, shown) in enumerate(zip(value.reshape(-1), printed.reshape(-1))):
-        problem = (_carried if carry else _interval)(got, shown, digits, half)
+    for index, (got, shown, own) in enumerate(zip(value.reshape(-1), printed.reshape(-1),
+                                                  halves.reshape(-1))):
+        problem = (_carried if carry else _interval)(got, shown, digits, own)
         if problem:
             wrong.append(_where(index, printed.shape) + problem)
     if not wrong:
