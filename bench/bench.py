@@ -5,6 +5,7 @@ one after another in one process; with peak memory.
 Usage: python bench/bench.py [--sizes 1 10 100] [--out bench/results.md]
 Run it from the repository's root on an otherwise idle machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,15 +40,17 @@ print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).
 def run(args: list[str], cwd: Path) -> tuple[float, float]:
     """Wall time of a command, and the peak memory (MiB) of its largest process, measured
     in a fresh wrapper process so that each run has its own peak."""
-    out = subprocess.run([sys.executable, "-c", MEASURE, *args], cwd=cwd, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *args], cwd=cwd, check=True, capture_output=True, text=True
+    )
     elapsed, peak_kib = out.stdout.split()
     return float(elapsed), int(peak_kib) / 1024
 
 
 def bare_weasyprint(files: list[Path]) -> float:
-    out = subprocess.run([sys.executable, "-c", BARE, *map(str, files)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", BARE, *map(str, files)], check=True, capture_output=True, text=True
+    )
     return float(out.stdout.strip())
 
 
@@ -68,22 +71,33 @@ def main() -> None:
         t, mem = run(exgen + ["build", "sheet9", "--no-pdf"], work)
         rows.append(("sheet9 (sheet + key)", "HTML", t, None, mem))
         for n in args.sizes:
-            t_html, mem_html = run(exgen + ["build", "sheet9", "--variants", str(n), "--no-pdf"], work)
+            t_html, mem_html = run(
+                exgen + ["build", "sheet9", "--variants", str(n), "--no-pdf"], work
+            )
             rows.append((f"{n} variant{'s' if n > 1 else ''}", "HTML", t_html, None, mem_html))
             t_pdf, mem_pdf = run(exgen + ["build", "sheet9", "--variants", str(n)], work)
             folder = work / "out/sheet9/variants"
-            htmls = [folder / s / f for s in sorted(os.listdir(folder)) for f in ("sheet.html", "key.html")]
+            htmls = [
+                folder / s / f
+                for s in sorted(os.listdir(folder))
+                for f in ("sheet.html", "key.html")
+            ]
             bare = bare_weasyprint(htmls)
             rows.append((f"{n} variant{'s' if n > 1 else ''}", "PDF", t_pdf, bare, mem_pdf))
-    lines = [f"exgen bench on {os.cpu_count()} cores, Python {sys.version.split()[0]}",
-             "", "| build | output | exgen (s) | per student (s) | bare WeasyPrint (s) | ratio | peak MiB |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"exgen bench on {os.cpu_count()} cores, Python {sys.version.split()[0]}",
+        "",
+        "| build | output | exgen (s) | per student (s) | bare WeasyPrint (s) | ratio | peak MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, kind, t, bare, mem in rows:
         n = int(name.split()[0]) if name[0].isdigit() else 1
         ratio = f"{t / bare:.2f}" if bare else "–"
-        lines.append(f"| {name} | {kind} | {t:.2f} | {t / n:.3f} | "
-                     f"{bare:.2f} | {ratio} | {mem:.0f} |" if bare else
-                     f"| {name} | {kind} | {t:.2f} | {t / n:.3f} | – | – | {mem:.0f} |")
+        lines.append(
+            f"| {name} | {kind} | {t:.2f} | {t / n:.3f} | {bare:.2f} | {ratio} | {mem:.0f} |"
+            if bare
+            else f"| {name} | {kind} | {t:.2f} | {t / n:.3f} | – | – | {mem:.0f} |"
+        )
     text = "\n".join(lines)
     print(text)
     if args.out:

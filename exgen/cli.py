@@ -1,4 +1,5 @@
 """The command line: a few lines over build and check."""
+
 from __future__ import annotations
 
 import signal
@@ -28,11 +29,19 @@ def main():
 
 @main.command()
 @click.argument("sheet")
-@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
-              help="Folder that receives SHEET's output folder.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder that receives SHEET's output folder.",
+)
 @click.option("--no-pdf", is_flag=True, help="Write HTML and key.json only.")
 @click.option("--variants", type=click.IntRange(1, 10_000), help="One variant per student 001…N.")
-@click.option("--roster", type=click.Path(dir_okay=False), help="CSV with an id (and a name) column.")
+@click.option(
+    "--roster", type=click.Path(dir_okay=False), help="CSV with an id (and a name) column."
+)
 @click.option("--student", help="Only this student's variant (the same numbers as in the class).")
 @click.option("--seed", help="Use this secret instead of the sheet's variants seed.")
 @click.option("--jobs", type=click.IntRange(1, 256), help="Parallel workers (default: all cores).")
@@ -40,20 +49,39 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
     """Build SHEET (a name under exercises/ or a path to a .yaml file)."""
     from exgen.build.classset import build_class
     from exgen.build.roster import check_utf8, numbered, read_roster
+
     with _Progress(sheet) as progress, _stopped_by_signals():
         try:
             check_utf8("--seed", seed)
             if roster and variants:
                 raise ArgumentError("give --roster or --variants, not both")
             if variants or roster or student:
-                students = read_roster(roster) if roster else numbered(variants) if variants else None
-                source = (f"the roster {roster}" if roster else
-                          f"--variants {variants} ({students[0].id}…{students[-1].id})" if variants else "")
-                target = build_class(sheet, Path(out_dir), students, pdf=not no_pdf, jobs=jobs,
-                                     secret=seed, only=student, source=source, progress=progress)
+                students = (
+                    read_roster(roster) if roster else numbered(variants) if variants else None
+                )
+                source = (
+                    f"the roster {roster}"
+                    if roster
+                    else f"--variants {variants} ({students[0].id}…{students[-1].id})"
+                    if variants
+                    else ""
+                )
+                target = build_class(
+                    sheet,
+                    Path(out_dir),
+                    students,
+                    pdf=not no_pdf,
+                    jobs=jobs,
+                    secret=seed,
+                    only=student,
+                    source=source,
+                    progress=progress,
+                )
                 progress.close()
                 count = 1 if student else len(students)
-                click.echo(f"built {_shown(target)}/ for {count} student{'' if count == 1 else 's'}")
+                click.echo(
+                    f"built {_shown(target)}/ for {count} student{'' if count == 1 else 's'}"
+                )
                 return
             result = run_build(sheet, Path(out_dir), pdf=not no_pdf, progress=progress)
         except ExgenError as exc:
@@ -61,7 +89,9 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
             _fail(exc)
         except (KeyboardInterrupt, Terminated) as exc:
             progress.close()
-            click.echo("interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated", err=True)
+            click.echo(
+                "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated", err=True
+            )
             sys.exit(exit_code_for(exc))
     click.echo(f"built {_shown(result.target)}/: {', '.join(result.files)}")
 
@@ -75,8 +105,10 @@ def _shown(text) -> str:
 @contextmanager
 def _stopped_by_signals():
     """SIGTERM unwinds like Ctrl-C, so that the staging folder goes either way."""
+
     def terminated(signum, frame):
         raise Terminated()
+
     try:
         previous = signal.signal(signal.SIGTERM, terminated)
         installed = True
@@ -117,14 +149,18 @@ class _Progress:
 @main.command()
 @click.argument("sheet")
 @click.option("--no-torch", is_flag=True, help="Skip PyTorch even when it is installed.")
-@click.option("--variants", type=click.IntRange(1, 100_000),
-              help="Also draw and solve this many variants: redraws, spread, numeric trouble.")
+@click.option(
+    "--variants",
+    type=click.IntRange(1, 100_000),
+    help="Also draw and solve this many variants: redraws, spread, numeric trouble.",
+)
 def check(sheet, no_torch, variants):
     """Verify SHEET's keys against finite differences, exact arithmetic, the printed
     steps and PyTorch autograd; say which of them ran."""
     from exgen.check.findings import summary
     from exgen.check.oracles import check_sheet, stress
     from exgen.define.load import load_sheet
+
     try:
         loaded = load_sheet(sheet)
         verdicts = check_sheet(loaded, no_torch=no_torch)
@@ -141,16 +177,25 @@ def check(sheet, no_torch, variants):
     lines = summary(verdicts)
     click.echo("\n".join(lines[:-1]))
     if bad:
-        _fail(CheckFailed(f"{len(bad)} of {len(verdicts)} exercises disagree with an oracle: "
-                          f"{', '.join(bad)}"))
+        _fail(
+            CheckFailed(
+                f"{len(bad)} of {len(verdicts)} exercises disagree with an oracle: {', '.join(bad)}"
+            )
+        )
     click.echo(lines[-1])
 
 
 def _report_stress(report) -> None:
     click.echo(f"{report.count} variants drawn and solved, {report.distinct} distinct")
     total = sum(report.redraws.values())
-    click.echo(f"redraws: {total}" + (" (" + ", ".join(f"{k} {v}" for k, v in
-                                                      sorted(report.redraws.items())) + ")" if total else ""))
+    click.echo(
+        f"redraws: {total}"
+        + (
+            " (" + ", ".join(f"{k} {v}" for k, v in sorted(report.redraws.items())) + ")"
+            if total
+            else ""
+        )
+    )
     by_exercise: dict[str, list] = {}
     for column, spread in report.spread.items():
         exercise, _, answer = column.partition(" ")
@@ -162,8 +207,10 @@ def _report_stress(report) -> None:
             g_lo = min(s[0] for _, s in grads)
             g_hi = max(s[1] for _, s in grads)
             fewest = min(s[2] for _, s in grads)
-            line += (f"; {len(grads)} gradient entries from {g_lo:g} to {g_hi:g}, "
-                     f"each with at least {fewest} distinct values")
+            line += (
+                f"; {len(grads)} gradient entries from {g_lo:g} to {g_hi:g}, "
+                f"each with at least {fewest} distinct values"
+            )
         click.echo(line)
     for line in report.trouble[:20]:
         click.echo(f"trouble: {line}")

@@ -1,4 +1,5 @@
 """The error hierarchy, and the one place where errors map to exit codes."""
+
 from __future__ import annotations
 
 
@@ -38,8 +39,12 @@ class DefinitionError(ExgenError):
 
     def located(self, source: str | None = None, line: int | None = None) -> DefinitionError:
         """A copy with the file name (and line, if not known yet) filled in."""
-        return type(self)(self.message, source or self.source, self.path,
-                          self.line if self.line is not None else line)
+        return type(self)(
+            self.message,
+            source or self.source,
+            self.path,
+            self.line if self.line is not None else line,
+        )
 
     def __str__(self) -> str:
         where = self.source
@@ -89,8 +94,8 @@ EXIT_CODES = {
     ArgumentError: ArgumentError.exit_code,
     OutputError: OutputError.exit_code,
     CheckFailed: CheckFailed.exit_code,
-    KeyboardInterrupt: 130,    # 128 + SIGINT, as shells report it
-    Terminated: 143,           # 128 + SIGTERM
+    KeyboardInterrupt: 130,  # 128 + SIGINT, as shells report it
+    Terminated: 143,  # 128 + SIGTERM
 }
 
 

@@ -9,6 +9,7 @@ Sources: `apt-get download fonts-stix fonts-noto-core fonts-noto-cjk fonts-dejav
 each unpacked with `dpkg -x PACKAGE.deb DIR` into one DIR.
 Usage: python scripts/make_fonts.py DIR   (the CJK cut takes about a minute)
 """
+
 import sys
 from pathlib import Path
 
@@ -17,12 +18,25 @@ from fontTools.ttLib import TTCollection, TTFont
 
 LATIN = [(0x20, 0x7E), (0xA0, 0x24F)]
 STIX_RANGES = LATIN + [
-    (0x370, 0x3FF), (0x2000, 0x206F), (0x2070, 0x209F), (0x20AC, 0x20AC), (0x2100, 0x214F),
-    (0x2190, 0x21FF), (0x2200, 0x22FF), (0x2300, 0x23FF), (0x25A0, 0x25FF), (0x27E8, 0x27E9),
-    (0x1D400, 0x1D7FF), (0x300, 0x36F),
+    (0x370, 0x3FF),
+    (0x2000, 0x206F),
+    (0x2070, 0x209F),
+    (0x20AC, 0x20AC),
+    (0x2100, 0x214F),
+    (0x2190, 0x21FF),
+    (0x2200, 0x22FF),
+    (0x2300, 0x23FF),
+    (0x25A0, 0x25FF),
+    (0x27E8, 0x27E9),
+    (0x1D400, 0x1D7FF),
+    (0x300, 0x36F),
 ]
-STIX = {"Regular": "STIX-Regular.otf", "Italic": "STIX-Italic.otf",
-        "Bold": "STIX-Bold.otf", "BoldItalic": "STIX-BoldItalic.otf"}
+STIX = {
+    "Regular": "STIX-Regular.otf",
+    "Italic": "STIX-Italic.otf",
+    "Bold": "STIX-Bold.otf",
+    "BoldItalic": "STIX-BoldItalic.otf",
+}
 
 
 def cjk_characters() -> list[int]:
@@ -64,18 +78,29 @@ def main(source: str) -> None:
     stix = [c for lo, hi in STIX_RANGES for c in range(lo, hi + 1)]
     sys.path.insert(0, str(Path(__file__).parents[1]))
     from exgen.render.typeface import EVERYDAY
+
     for style, name in STIX.items():
         cut(TTFont(str(root / "opentype/stix-word" / name)), stix, out / f"STIX-{style}.woff2")
         # the cut nearly every document needs, ready made (no subsetting at build time)
-        cut(TTFont(str(root / "opentype/stix-word" / name)), sorted(ord(c) for c in EVERYDAY),
-            out / f"STIX-{style}-everyday.woff2")
+        cut(
+            TTFont(str(root / "opentype/stix-word" / name)),
+            sorted(ord(c) for c in EVERYDAY),
+            out / f"STIX-{style}-everyday.woff2",
+        )
     for style in ("Regular", "Bold"):
-        cut(TTFont(str(root / f"truetype/noto/NotoSansThai-{style}.ttf")),
-            list(range(0x0E00, 0x0E80)), out / f"NotoSansThai-{style}.woff2")
+        cut(
+            TTFont(str(root / f"truetype/noto/NotoSansThai-{style}.ttf")),
+            list(range(0x0E00, 0x0E80)),
+            out / f"NotoSansThai-{style}.woff2",
+        )
     cjk = TTCollection(str(root / "opentype/noto/NotoSansCJK-Regular.ttc")).fonts[2]  # SC
     cut(cjk, cjk_characters(), out / "NotoSansCJK-Regular.woff2", features=())
     latin = [c for lo, hi in LATIN for c in range(lo, hi + 1)]
-    cut(TTFont(str(root / "truetype/dejavu/DejaVuSansMono.ttf")), latin, out / "DejaVuSansMono.woff2")
+    cut(
+        TTFont(str(root / "truetype/dejavu/DejaVuSansMono.ttf")),
+        latin,
+        out / "DejaVuSansMono.woff2",
+    )
 
 
 if __name__ == "__main__":

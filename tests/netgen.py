@@ -1,4 +1,5 @@
 """Random networks in the equations form, for the oracle tests."""
+
 from __future__ import annotations
 
 import random
@@ -22,10 +23,11 @@ def random_network(seed: int, rational: bool, batch: int | None = None):
     rng = random.Random(seed)
     batch = rng.choice([None, 1, 2, 3]) if batch is None else batch
     features = rng.randint(1, 4)
-    given = {"x": [_grid(rng) for _ in range(features)] if not batch
-             else _matrix(rng, features, batch)}
+    given = {
+        "x": [_grid(rng) for _ in range(features)] if not batch else _matrix(rng, features, batch)
+    }
     cols = batch or 1
-    pool = [("x", features)]          # (name, rows); every node has `cols` columns
+    pool = [("x", features)]  # (name, rows); every node has `cols` columns
     equations, params = [], []
     for k in range(1, rng.randint(3, 7) + 1):
         name = f"h{k}"
@@ -58,7 +60,11 @@ def random_network(seed: int, rational: bool, batch: int | None = None):
         elif kind == "scale":
             text = rng.choice([f"0.5 * {src}", f"{src} / 4", f"-{src}", f"(2 * {src} - {src}) * 3"])
         elif kind == "power":
-            text = f"{src} ** 2" if rational else rng.choice([f"{src} ** 2", f"(1 + {src} ** 2) ** 0.5"])
+            text = (
+                f"{src} ** 2"
+                if rational
+                else rng.choice([f"{src} ** 2", f"(1 + {src} ** 2) ** 0.5"])
+            )
         else:
             text = f"{src} / (1 + {src} ** 2)" if rational else f"log(1 + {src} ** 2)"
         equations.append(f"{name} = {text}")

@@ -1,5 +1,6 @@
 """Shared checks for one operation's test file: its numbers against central finite
 differences of its own forward, and against PyTorch autograd when torch is installed."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,9 +25,12 @@ def local_against_central_differences(name: str, points=POINTS, h: float = 1e-6)
 def network(name: str):
     """A small network through the operation, solved in float64."""
     lines = [f"h = {name}(W @ x + b)", "L = 0.5 * sum((h - t) ** 2)"]
-    given = {"W": np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]]),
-             "x": np.array([[1.2], [-0.4]]), "b": np.array([[0.1], [-0.3], [0.2]]),
-             "t": np.array([[0.5], [-1.0], [1.0]])}
+    given = {
+        "W": np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]]),
+        "x": np.array([[1.2], [-0.4]]),
+        "b": np.array([[0.1], [-0.3], [0.2]]),
+        "t": np.array([[0.5], [-1.0], [1.0]]),
+    }
     graph = compile_graph([parse_equation(t) for t in lines], given, "L", ["W", "b"])
     return lines, given, graph
 
@@ -41,27 +45,38 @@ def gradients_against_central_differences(name: str, h: float = 1e-6):
             for sign in (1, -1):
                 moved = {k: v.copy() for k, v in given.items()}
                 moved[p][idx] += sign * h
-                values.append(float(solve(graph, moved, Rounding(6), exact=False,
-                                          backward=False).values["L"][0, 0]))
+                values.append(
+                    float(
+                        solve(graph, moved, Rounding(6), exact=False, backward=False).values["L"][
+                            0, 0
+                        ]
+                    )
+                )
             numeric[idx] = (values[0] - values[1]) / (2 * h)
-        np.testing.assert_allclose(np.array(trace.grads[p], dtype=float), numeric,
-                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            np.array(trace.grads[p], dtype=float), numeric, rtol=1e-6, atol=1e-8
+        )
 
 
 def gradients_against_torch(name: str, torch_call):
     import torch
+
     _, given, graph = network(name)
     trace = solve(graph, given, Rounding(6), exact=False)
-    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in ("W", "b"))
-         for k, v in given.items()}
+    t = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=k in ("W", "b"))
+        for k, v in given.items()
+    }
     h = torch_call(t["W"] @ t["x"] + t["b"])
     loss = 0.5 * ((h - t["t"]) ** 2).sum()
     loss.backward()
-    np.testing.assert_allclose(np.array(trace.values["h"], dtype=float), h.detach().numpy(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np.array(trace.values["h"], dtype=float), h.detach().numpy(), rtol=1e-12
+    )
     for p in ("W", "b"):
-        np.testing.assert_allclose(np.array(trace.grads[p], dtype=float), t[p].grad.numpy(),
-                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            np.array(trace.grads[p], dtype=float), t[p].grad.numpy(), rtol=1e-12, atol=1e-15
+        )
 
 
 def written(name: str):

@@ -4,6 +4,7 @@ It shares nothing with exgen's engine but the parsed equations: values are lists
 lists of Dual numbers (value, derivative) over Fractions or floats, and each gradient
 entry is one forward pass seeded on one input element. Exact for rational networks.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,17 +17,26 @@ class Dual:
     def __init__(self, v, d=0):
         self.v, self.d = v, d
 
-    def __add__(self, o): return Dual(self.v + o.v, self.d + o.d)
-    def __sub__(self, o): return Dual(self.v - o.v, self.d - o.d)
-    def __mul__(self, o): return Dual(self.v * o.v, self.d * o.v + self.v * o.d)
-    def __truediv__(self, o): return Dual(self.v / o.v, (self.d * o.v - self.v * o.d) / (o.v * o.v))
-    def __neg__(self): return Dual(-self.v, -self.d)
+    def __add__(self, o):
+        return Dual(self.v + o.v, self.d + o.d)
+
+    def __sub__(self, o):
+        return Dual(self.v - o.v, self.d - o.d)
+
+    def __mul__(self, o):
+        return Dual(self.v * o.v, self.d * o.v + self.v * o.d)
+
+    def __truediv__(self, o):
+        return Dual(self.v / o.v, (self.d * o.v - self.v * o.d) / (o.v * o.v))
+
+    def __neg__(self):
+        return Dual(-self.v, -self.d)
 
 
 def _ipow(x: Dual, k) -> Dual:
     if isinstance(k, Fraction) and k.denominator == 1:
         n = int(k)
-        return Dual(x.v ** n, n * x.v ** (n - 1) * x.d if n else 0)
+        return Dual(x.v**n, n * x.v ** (n - 1) * x.d if n else 0)
     k = float(k)
     return Dual(float(x.v) ** k, k * float(x.v) ** (k - 1) * x.d)
 
@@ -51,8 +61,10 @@ UNARY = {
 def as_matrix(value):
     """A given value (number, 1-D or 2-D list) as rows of Duals; 1-D is a column.
     Elements that are Duals already (a seeded element) are kept as they are."""
+
     def wrap(v):
         return v if isinstance(v, Dual) else Dual(v)
+
     if not isinstance(value, list):
         return [[wrap(value)]], 0
     if not isinstance(value[0], list):
@@ -74,8 +86,13 @@ def _bcast(a, b, ranks):
             b = [[b[i][0] for i in range(rb)]]
         (ra, ca), (rb, cb) = _shape(a), _shape(b)
     rows, cols = max(ra, rb), max(ca, cb)
-    return [[(a[i if ra > 1 else 0][j if ca > 1 else 0], b[i if rb > 1 else 0][j if cb > 1 else 0])
-             for j in range(cols)] for i in range(rows)]
+    return [
+        [
+            (a[i if ra > 1 else 0][j if ca > 1 else 0], b[i if rb > 1 else 0][j if cb > 1 else 0])
+            for j in range(cols)
+        ]
+        for i in range(rows)
+    ]
 
 
 def evaluate(equations, given: dict, layout: str = "column") -> dict:
@@ -92,8 +109,12 @@ def evaluate(equations, given: dict, layout: str = "column") -> dict:
             return [[_ipow(x, e.args[1].value) for x in row] for row in m], r
         if e.op in ("add", "sub", "mul", "div"):
             (a, ra), (b, rb) = ev(e.args[0]), ev(e.args[1])
-            f = {"add": Dual.__add__, "sub": Dual.__sub__, "mul": Dual.__mul__,
-                 "div": Dual.__truediv__}[e.op]
+            f = {
+                "add": Dual.__add__,
+                "sub": Dual.__sub__,
+                "mul": Dual.__mul__,
+                "div": Dual.__truediv__,
+            }[e.op]
             out = [[f(x, y) for x, y in row] for row in _bcast(a, b, (ra, rb))]
             return out, max(ra, rb) if len(out[0]) == 1 else 2
         if e.op == "matmul":
@@ -118,7 +139,9 @@ def evaluate(equations, given: dict, layout: str = "column") -> dict:
             for x in flat[1:]:
                 acc = acc + x
             if e.op == "mean":
-                acc = acc / Dual(Fraction(len(flat)) if isinstance(acc.v, Fraction) else float(len(flat)))
+                acc = acc / Dual(
+                    Fraction(len(flat)) if isinstance(acc.v, Fraction) else float(len(flat))
+                )
             return [[acc]], 0
         if e.op == "softmax":
             cols = m if layout == "row" else [list(c) for c in zip(*m)]
@@ -161,12 +184,17 @@ def _seed(value, rank, i, j):
         return Dual(value, one)
     if rank == 1:
         return [Dual(v, one if k == i else 0) for k, v in enumerate(value)]
-    return [[Dual(v, one if (r, c) == (i, j) else 0) for c, v in enumerate(row)]
-            for r, row in enumerate(value)]
+    return [
+        [Dual(v, one if (r, c) == (i, j) else 0) for c, v in enumerate(row)]
+        for r, row in enumerate(value)
+    ]
 
 
 def _is_exact(value):
-    flat = value if not isinstance(value, list) else (
-        [x for row in value for x in (row if isinstance(row, list) else [row])])
+    flat = (
+        value
+        if not isinstance(value, list)
+        else ([x for row in value for x in (row if isinstance(row, list) else [row])])
+    )
     flat = flat if isinstance(flat, list) else [flat]
     return all(isinstance(x, (Fraction, int)) for x in flat)

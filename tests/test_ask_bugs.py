@@ -1,4 +1,5 @@
 """Bugs of the asks (issue 9, item 5), each pinned by a test that failed before its fix."""
+
 from __future__ import annotations
 
 import json
@@ -32,24 +33,29 @@ def line_of(text, needle):
 
 # symbolic with a vector or matrix `wrt` ---------------------------------------------
 
+
 def test_symbolic_refuses_a_matrix_wrt(tmp_path, monkeypatch):
     text = edit("ask: [forward, backward]", "ask: [forward, symbolic: {of: L, wrt: W2}]")
     result = run(tmp_path, monkeypatch, text)
     assert result.exit_code == 2, result.output
     assert result.output.strip() == (
         f"error: {F}:{line_of(text, 'ask:')}: exercises[0].ask[1].symbolic.wrt: 'W2' is a 2×4 matrix; "
-        "symbolic works for one scalar weight: name one, e.g. define w13 as a value")
+        "symbolic works for one scalar weight: name one, e.g. define w13 as a value"
+    )
 
 
 def test_symbolic_refuses_a_vector_wrt(tmp_path, monkeypatch):
     text = edit("ask: [forward, backward]", "ask: [symbolic: {of: L, wrt: x}]")
     result = run(tmp_path, monkeypatch, text)
     assert result.exit_code == 2, result.output
-    assert "exercises[0].ask[0].symbolic.wrt: 'x' is a vector of length 4; symbolic works " \
+    assert (
+        "exercises[0].ask[0].symbolic.wrt: 'x' is a vector of length 4; symbolic works "
         "for one scalar weight" in result.output
+    )
 
 
 # no empty headings -------------------------------------------------------------------
+
 
 def headings_with_nothing_under(html: str) -> list[str]:
     """<h3> headings directly followed by another heading or the end of their block."""
@@ -58,7 +64,9 @@ def headings_with_nothing_under(html: str) -> list[str]:
 
 
 def test_update_alone_shows_the_work_it_needs(tmp_path, monkeypatch):
-    result = run(tmp_path, monkeypatch, edit("ask: [forward, backward]", "ask: [update: {lr: 0.1}]"))
+    result = run(
+        tmp_path, monkeypatch, edit("ask: [forward, backward]", "ask: [update: {lr: 0.1}]")
+    )
     assert result.exit_code == 0, result.output
     key = (tmp_path / "out" / "bad" / "key.html").read_text()
     assert headings_with_nothing_under(key) == []
@@ -66,9 +74,21 @@ def test_update_alone_shows_the_work_it_needs(tmp_path, monkeypatch):
     assert "One gradient-descent step" in key
 
 
-@pytest.mark.parametrize("ask", ["forward", "backward", "gradients: [W1]", "update: {lr: 0.1}",
-                                 "numeric_check", "param_count", "pytorch", "graph",
-                                 "graph_backward", "symbolic: {of: L, wrt: w}"])
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "forward",
+        "backward",
+        "gradients: [W1]",
+        "update: {lr: 0.1}",
+        "numeric_check",
+        "param_count",
+        "pytorch",
+        "graph",
+        "graph_backward",
+        "symbolic: {of: L, wrt: w}",
+    ],
+)
 def test_no_ask_alone_leaves_an_empty_heading(tmp_path, monkeypatch, ask):
     text = edit("ask: [forward, backward]", f"ask: [{ask}]")
     if "symbolic" in ask:  # the chain rule for one scalar weight w
@@ -120,8 +140,11 @@ def test_softmax_ce_over_a_mean_says_one_over_n(tmp_path, monkeypatch):
 
 
 def test_softmax_ce_of_one_sample_keeps_p_minus_y(tmp_path, monkeypatch):
-    text = BATCH.replace(" / 2", "").replace("[[2, 0.5], [1, 1], [0.1, -1]]", "[2, 1, 0.1]") \
+    text = (
+        BATCH.replace(" / 2", "")
+        .replace("[[2, 0.5], [1, 1], [0.1, -1]]", "[2, 1, 0.1]")
         .replace("[[0, 1], [1, 0], [0, 0]]", "[0, 1, 0]")
+    )
     result = run(tmp_path, monkeypatch, text, "ce")
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "out" / "ce" / "key.json").read_text())["exercises"]["ce"]
@@ -134,8 +157,16 @@ def test_softmax_ce_of_one_sample_keeps_p_minus_y(tmp_path, monkeypatch):
 NO_PARAMS = edit("      params: [W1, W2, W3]\n", "")
 
 
-@pytest.mark.parametrize("ask, index", [("backward", 1), ("update: {lr: 0.1}", 1),
-                                        ("numeric_check", 1), ("param_count", 1), ("pytorch", 1)])
+@pytest.mark.parametrize(
+    "ask, index",
+    [
+        ("backward", 1),
+        ("update: {lr: 0.1}", 1),
+        ("numeric_check", 1),
+        ("param_count", 1),
+        ("pytorch", 1),
+    ],
+)
 def test_an_ask_that_needs_parameters_names_the_fix(tmp_path, monkeypatch, ask, index):
     text = edit("ask: [forward, backward]", f"ask: [forward, {ask}]", NO_PARAMS)
     result = run(tmp_path, monkeypatch, text)
@@ -143,7 +174,8 @@ def test_an_ask_that_needs_parameters_names_the_fix(tmp_path, monkeypatch, ask, 
     name = ask.split(":")[0]
     assert result.output.strip() == (
         f"error: {F}:{line_of(text, 'ask:')}: exercises[0].ask[{index}]: {name} needs the parameters: "
-        "add network.params: [W1, W2, W3]")
+        "add network.params: [W1, W2, W3]"
+    )
 
 
 @pytest.mark.parametrize("wanted", ["[W1]", "[x]", "[x, W3]"])
@@ -168,13 +200,16 @@ def _flat(x):
         yield x
 
 
-@pytest.mark.parametrize("ask, message", [
-    ("gradients", "ask[0].gradients: expected a list of names, e.g. [W1, b1], found nothing"),
-    ("gradients: []", "ask[0].gradients: expected a list of names, e.g. [W1, b1], found []"),
-    ("gradients: [W1, 3]", "ask[0].gradients[1]: expected a text, found int"),
-    ("gradients: [zz]", "ask[0].gradients[0]: 'zz' is not a value of the network"),
-    ("forward: {a: 1}", "ask[0].forward: 'forward' takes no options"),
-])
+@pytest.mark.parametrize(
+    "ask, message",
+    [
+        ("gradients", "ask[0].gradients: expected a list of names, e.g. [W1, b1], found nothing"),
+        ("gradients: []", "ask[0].gradients: expected a list of names, e.g. [W1, b1], found []"),
+        ("gradients: [W1, 3]", "ask[0].gradients[1]: expected a text, found int"),
+        ("gradients: [zz]", "ask[0].gradients[0]: 'zz' is not a value of the network"),
+        ("forward: {a: 1}", "ask[0].forward: 'forward' takes no options"),
+    ],
+)
 def test_ask_options_are_read_by_the_asks_own_model(tmp_path, monkeypatch, ask, message):
     text = edit("ask: [forward, backward]", f"ask: [{ask}]")
     result = run(tmp_path, monkeypatch, text)
@@ -213,9 +248,9 @@ def test_softmax_ce_finds_n_in_the_layers_form_and_in_a_mean(tmp_path, monkeypat
     result = run(tmp_path, monkeypatch, LAYERS, "ce")
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "out" / "ce" / "key.json").read_text())["exercises"]
-    assert data["a"]["asks"]["softmax_ce"]["N"] == 2        # -sum(t * log(p)) / 2, by rows
+    assert data["a"]["asks"]["softmax_ce"]["N"] == 2  # -sum(t * log(p)) / 2, by rows
     assert data["a"]["asks"]["softmax_ce"]["delta"]["shown"] == data["a"]["grads"]["u1"]["shown"]
-    assert data["b"]["asks"]["softmax_ce"]["N"] == 6        # mean over 3 classes × 2 samples
+    assert data["b"]["asks"]["softmax_ce"]["N"] == 6  # mean over 3 classes × 2 samples
     assert data["b"]["asks"]["softmax_ce"]["delta"]["shown"] == data["b"]["grads"]["h"]["shown"]
     sheet = re.sub(r"<[^>]+>", "", (tmp_path / "out" / "ce" / "sheet.html").read_text())
     assert "its mean over the N = 2 samples, is (P(y = i) − yi)/N" in sheet

@@ -1,6 +1,7 @@
 """Every ask is one module registered in one place, and complete: options, checks,
 computation, view, key.json entry, answers.csv columns and two templates — each given
 or explicitly declared absent (None), never a silent default."""
+
 from __future__ import annotations
 
 import ast
@@ -58,6 +59,7 @@ def test_every_ask_module_is_registered():
 
 def test_the_definition_vocabulary_derives_from_the_registry():
     from exgen.define import schema
+
     assert tuple(registry.ASKS) == schema.ASKS
 
 
@@ -70,21 +72,33 @@ def test_the_readme_names_every_ask():
 def test_prerequisites_come_first_and_once():
     shown = registry.shown([("update", "u")])
     assert [a for a, _ in shown] == ["forward", "backward", "update"]
-    assert registry.shown([("backward", None), ("forward", None)]) == \
-        [("backward", None), ("forward", None)]
-    assert [a for a, _ in registry.shown([("gradients", ["x"]), ("update", "u")])] == \
-        ["forward", "gradients", "backward", "update"]
+    assert registry.shown([("backward", None), ("forward", None)]) == [
+        ("backward", None),
+        ("forward", None),
+    ]
+    assert [a for a, _ in registry.shown([("gradients", ["x"]), ("update", "u")])] == [
+        "forward",
+        "gradients",
+        "backward",
+        "update",
+    ]
 
 
 def test_only_a_designed_network_skips_the_backward_pass():
     from exgen.define.load import load_sheet
+
     sheet = load_sheet(str(ROOT / "exercises" / "sheet11-logic-chain-rule.yaml"))
     assert [ex.backward for ex in sheet.exercises] == [False, False, True, True]
-    assert [registry.designer([a for a, _ in ex.asks]) for ex in sheet.exercises] == \
-        ["logic", "logic", None, None]
+    assert [registry.designer([a for a, _ in ex.asks]) for ex in sheet.exercises] == [
+        "logic",
+        "logic",
+        None,
+        None,
+    ]
 
 
 # key.json steps of the update ask (STEPS.md) --------------------------------------------
+
 
 def _value(tree):
     if isinstance(tree, str):
@@ -96,8 +110,9 @@ def _value(tree):
     if isinstance(a, list) or isinstance(b, list):
         shape = a if isinstance(a, list) else b
         at = lambda v, i, j: v[i][j] if isinstance(v, list) else v  # noqa: E731
-        return [[op(at(a, i, j), at(b, i, j)) for j in range(len(shape[0]))]
-                for i in range(len(shape))]
+        return [
+            [op(at(a, i, j), at(b, i, j)) for j in range(len(shape[0]))] for i in range(len(shape))
+        ]
     return op(a, b)
 
 
@@ -112,6 +127,7 @@ def test_update_steps_are_checkable(sheet, ident):
     from exgen.build.single import solve_sheet
     from exgen.define.load import load_sheet
     from exgen.typeset.notation import Notation
+
     s = load_sheet(str(ROOT / "exercises" / f"{sheet}.yaml"))
     traces = solve_sheet(s)
     ex, trace = next((e, t) for e, t in zip(s.exercises, traces) if e.spec.id == ident)
@@ -121,12 +137,19 @@ def test_update_steps_are_checkable(sheet, ident):
     assert [s["target"] for s in steps] == [f"update.{p}" for p in ex.graph.params]
     digits = ex.rounding.digits
     for step in steps:
-        assert step["latex"].startswith("{w_{") and step["latex"].endswith(" = " + str(step["result"]))
+        assert step["latex"].startswith("{w_{") and step["latex"].endswith(
+            " = " + str(step["result"])
+        )
         assert step["expr"]["op"] == "sub" and step["expr"]["args"][1]["op"] == "mul"
-        assert step["expr"]["args"][1]["args"][0] == "0.1"   # η as given
+        assert step["expr"]["args"][1]["args"][0] == "0.1"  # η as given
         value = _value(step["expr"])
-        got = [[_round(v, digits) for v in r] for r in value] if isinstance(value, list) \
+        got = (
+            [[_round(v, digits) for v in r] for r in value]
+            if isinstance(value, list)
             else _round(value, digits)
+        )
         assert got == step["result"]
     # dL/dw1 = 0.588 (test_asks): w1_new = 0.8 − 0.1 · 0.588 = 0.7412
-    assert steps[0]["expr"]["args"][0] == "0.8" and steps[0]["result"] == _round(Fraction("0.7412"), digits)
+    assert steps[0]["expr"]["args"][0] == "0.8" and steps[0]["result"] == _round(
+        Fraction("0.7412"), digits
+    )

@@ -1,4 +1,5 @@
 """The asks beyond forward and backward, against hand-worked values and oracles."""
+
 from __future__ import annotations
 
 import math
@@ -10,13 +11,13 @@ import pytest
 
 from exgen.asks.numeric_check import numeric_check
 from exgen.asks.param_count import param_count
+from exgen.asks.pytorch import code_for, predicted_output, run, torch_available
 from exgen.asks.registry import results_for
 from exgen.asks.update import update
 from exgen.build.single import solve_sheet
 from exgen.define.load import load_sheet
 from exgen.errors import DefinitionError
 from exgen.typeset.notation import Notation
-from exgen.asks.pytorch import code_for, predicted_output, run, torch_available
 
 ROOT = Path(__file__).parents[1]
 
@@ -60,8 +61,10 @@ def test_gradient_descent_step_by_hand():
     assert trace.grads["w1"][0, 0] == Fraction("0.588")
     result = update(ex, trace, 0.1)
     assert result.eta == Fraction(1, 10)
-    assert [r.new[0, 0] for r in result.rows] == [Fraction("0.8") - Fraction("0.0588"),
-                                          Fraction("-1.2") + Fraction("0.0392")]
+    assert [r.new[0, 0] for r in result.rows] == [
+        Fraction("0.8") - Fraction("0.0588"),
+        Fraction("-1.2") + Fraction("0.0392"),
+    ]
 
 
 def test_symbolic_chain_rule_matches_the_seed_form_and_the_engine():
@@ -73,8 +76,11 @@ def test_symbolic_chain_rule_matches_the_seed_form_and_the_engine():
     z4 = v["w14"] * v["x1"] + v["w24"] * v["x2"]
     a3, a4 = math.tanh(z3), math.tanh(z4)
     z5, z6 = v["w35"] * a3 + v["w45"] * a4, v["w36"] * a3 + v["w46"] * a4
-    seed = v["x1"] * (1 - math.tanh(z3) ** 2) * (v["w35"] * (1 - math.tanh(z5) ** 2)
-                                                 + v["w36"] * (1 - math.tanh(z6) ** 2))
+    seed = (
+        v["x1"]
+        * (1 - math.tanh(z3) ** 2)
+        * (v["w35"] * (1 - math.tanh(z5) ** 2) + v["w36"] * (1 - math.tanh(z6) ** 2))
+    )
     assert res.expansion.value == pytest.approx(seed, rel=1e-12)
     assert res.engine_value == pytest.approx(seed, rel=1e-12)
     assert len(res.expansion.paths) == 2
@@ -85,7 +91,9 @@ def test_softmax_cross_entropy_gradient():
     _ex, trace = by_id(s, traces, "t4")
     h = np.array([2, 1, 0.1])
     p = np.exp(h) / np.exp(h).sum()
-    np.testing.assert_allclose(trace.grads["h"].astype(float).reshape(-1), p - [0, 1, 0], rtol=1e-12)
+    np.testing.assert_allclose(
+        trace.grads["h"].astype(float).reshape(-1), p - [0, 1, 0], rtol=1e-12
+    )
 
 
 def test_logic_square_and_xor_are_verified():
@@ -98,15 +106,20 @@ def test_logic_square_and_xor_are_verified():
     assert ex.design.expected == [0, 1, 1, 0]
 
 
-@pytest.mark.parametrize("region, message", [
-    ('["x1 >= 0"]', "expected a strict inequality"),
-    ('["x1 * x2 > 0"]', "'x1 * x2' is not linear in the inputs"),
-    ('["x3 > 0"]', "'x3' is not one of the inputs (x1, x2)"),
-])
+@pytest.mark.parametrize(
+    "region, message",
+    [
+        ('["x1 >= 0"]', "expected a strict inequality"),
+        ('["x1 * x2 > 0"]', "'x1 * x2' is not linear in the inputs"),
+        ('["x3 > 0"]', "'x3' is not one of the inputs (x1, x2)"),
+    ],
+)
 def test_logic_refuses_what_threshold_units_cannot_do(tmp_path, region, message):
     path = tmp_path / "l.yaml"
-    path.write_text(f"title: t\nexercises:\n  - id: e\n    title: e\n    ask:\n"
-                    f"      - logic: {{region: {region}}}\n")
+    path.write_text(
+        f"title: t\nexercises:\n  - id: e\n    title: e\n    ask:\n"
+        f"      - logic: {{region: {region}}}\n"
+    )
     with pytest.raises(DefinitionError) as info:
         load_sheet(str(path))
     assert message in str(info.value) and "exercises[0].ask[0].logic.region[0]" in str(info.value)
@@ -119,8 +132,9 @@ def test_pytorch_code_and_its_predicted_output():
     assert "B1 = torch.tensor([0.1, 0.0, 0.2], dtype=torch.float64, requires_grad=True)" in code
     assert "Z1 = X @ W1 + B1" in code and "E.backward()" in code
     compile(code, "generated", "exec")  # valid Python
-    from exgen.engine.solve import solve
     from exgen.engine.rounding import Rounding
+    from exgen.engine.solve import solve
+
     full = solve(ex.graph, ex.given, Rounding(4), exact=False)
     text = predicted_output(ex, full)
     assert text.startswith("Z1 = [[") and "dE/dB4 = [" in text
@@ -128,8 +142,9 @@ def test_pytorch_code_and_its_predicted_output():
 
 @pytest.mark.skipif(not torch_available(), reason="the torch extra is not installed")
 def test_pytorch_code_runs_and_agrees():
-    from exgen.engine.solve import solve
     from exgen.engine.rounding import Rounding
+    from exgen.engine.solve import solve
+
     s, traces = sheet("sheet11-logic-chain-rule")
     ex, _ = by_id(s, traces, "sheet11")
     full = solve(ex.graph, ex.given, Rounding(4), exact=False)

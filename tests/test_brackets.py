@@ -1,6 +1,7 @@
 """Brackets come from precedence: any term tree printed as LaTeX and parsed back is the
 same tree (a missing bracket changes the parse). The parser below reads exactly the LaTeX
 subset exgen writes; operations' LaTeX spellings come from the registry."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,11 @@ from exgen.typeset.latex import latex
 from exgen.typeset.spell import AXIS_LETTERS, spell
 from exgen.typeset.terms import Apply, Leaf, Symbol, apply, leaf
 
-SYMBOLS = [Symbol(Sym("a"), "a", 0), Symbol(Sym("x", bold=True), "x", 1),
-           Symbol(Sym("W", sub="1", bold=True), "W1", 2)]
+SYMBOLS = [
+    Symbol(Sym("a"), "a", 0),
+    Symbol(Sym("x", bold=True), "x", 1),
+    Symbol(Sym("W", sub="1", bold=True), "W1", 2),
+]
 NUMBERS = ["0.5", "-1.96", "3", "-4", "0.25", "-0.10", "2.00", "0"]
 MATRICES = [(("1", "-2"), ("0.5", "3")), (("1",), ("-2",)), (("-0.25", "4"),)]
 FUNCTIONS = sorted(n for n, op in REGISTRY.items() if op.spelling.kind == "func")
@@ -27,28 +31,40 @@ def normal(t):
     """−(a number) is the negative number: both print alike."""
     if isinstance(t, Apply):
         args = tuple(normal(a) for a in t.args)
-        if t.op == "neg" and isinstance(args[0], Leaf) and args[0].rank == 0 \
-                and not args[0].negative:
+        if (
+            t.op == "neg"
+            and isinstance(args[0], Leaf)
+            and args[0].rank == 0
+            and not args[0].negative
+        ):
             return leaf("-" + args[0].scalar)
         return Apply(t.op, args, t.kwargs, t.style)
     return t
 
 
-atoms = st.one_of(st.sampled_from(SYMBOLS), st.sampled_from(NUMBERS).map(leaf),
-                  st.sampled_from(MATRICES).map(lambda m: Leaf(m, 1 if len(m[0]) == 1 else 2)))
+atoms = st.one_of(
+    st.sampled_from(SYMBOLS),
+    st.sampled_from(NUMBERS).map(leaf),
+    st.sampled_from(MATRICES).map(lambda m: Leaf(m, 1 if len(m[0]) == 1 else 2)),
+)
 
 
 def _compound(children):
     binary = st.tuples(st.sampled_from(["add", "sub", "div", "matmul"]), children, children).map(
-        lambda t: apply(t[0], t[1], t[2]))
+        lambda t: apply(t[0], t[1], t[2])
+    )
     product = st.tuples(children, children, st.booleans()).map(
-        lambda t: apply("mul", t[0], t[1], style="scalar" if t[2] else ""))
+        lambda t: apply("mul", t[0], t[1], style="scalar" if t[2] else "")
+    )
     unary = st.tuples(st.sampled_from(FUNCTIONS + ["neg", "transpose", "mean"]), children).map(
-        lambda t: apply(t[0], t[1]))
+        lambda t: apply(t[0], t[1])
+    )
     power = st.tuples(children, st.sampled_from(["2", "3"])).map(
-        lambda t: apply("pow", t[0], leaf(t[1])))
+        lambda t: apply("pow", t[0], leaf(t[1]))
+    )
     total = st.tuples(children, st.sampled_from([None, 0, 1])).map(
-        lambda t: apply("sum", t[0]) if t[1] is None else apply("sum", t[0], axis=t[1]))
+        lambda t: apply("sum", t[0]) if t[1] is None else apply("sum", t[0], axis=t[1])
+    )
     return st.one_of(binary, product, unary, power, total)
 
 
@@ -56,11 +72,14 @@ terms = st.recursive(atoms, _compound, max_leaves=8)
 
 
 # --- a parser for exgen's LaTeX ------------------------------------------------------
-TOKEN = re.compile(r"""\s*(
+TOKEN = re.compile(
+    r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
   | \\, | \\sum(?:_\{[kn]\})? | \\operatorname\{[^}]*\} | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \\[a-z]+ | \d+(?:\.\d+)? | [-+{}^a-z]
-)""", re.VERBOSE)
+)""",
+    re.VERBOSE,
+)
 LATEX_NAMES = {REGISTRY[n].spelling.latex: n for n in FUNCTIONS + ["mean"]}
 SYMBOL_LATEX = {latex(s.formula): s for s in SYMBOLS}
 
@@ -92,7 +111,7 @@ class Parser:
 
     def parse(self):
         t = self.sum()
-        assert self.peek() is None, f"left over: {self.tokens[self.i:]}"
+        assert self.peek() is None, f"left over: {self.tokens[self.i :]}"
         return t
 
     def sum(self):
@@ -109,18 +128,21 @@ class Parser:
         while self.peek() in (r"\cdot", r"\odot", r"\,"):
             tok = self.take()
             right = self.unary(False)
-            t = apply("matmul", t, right) if tok == r"\," else \
-                apply("mul", t, right, style="scalar" if tok == r"\cdot" else "")
+            t = (
+                apply("matmul", t, right)
+                if tok == r"\,"
+                else apply("mul", t, right, style="scalar" if tok == r"\cdot" else "")
+            )
         return t
 
     def unary(self, minus_allowed: bool):
         if self.peek() == "-":
-            assert minus_allowed, f"a minus sign after a sign at {self.tokens[self.i - 1:]}"
+            assert minus_allowed, f"a minus sign after a sign at {self.tokens[self.i - 1 :]}"
             self.take()
             start = self.i
             inner = self.unary(False)
             if isinstance(inner, Leaf) and inner.rank == 0 and self.i == start + 1:
-                return leaf("-" + inner.scalar)     # a negative number
+                return leaf("-" + inner.scalar)  # a negative number
             return apply("neg", inner)
         return self.postfix()
 
@@ -155,7 +177,7 @@ class Parser:
             self.i -= 1
             return self.group()
         if tok.startswith(r"\begin"):
-            body = tok[len(r"\begin{bmatrix}"):-len(r"\end{bmatrix}")]
+            body = tok[len(r"\begin{bmatrix}") : -len(r"\end{bmatrix}")]
             rows = tuple(tuple(c.strip() for c in r.split("&")) for r in body.split(r"\\"))
             return Leaf(rows, 1 if len(rows[0]) == 1 else 2)
         if tok == r"\frac":
@@ -168,8 +190,11 @@ class Parser:
             return apply("div", num, den)
         if tok.startswith(r"\sum"):
             axis = None if tok == r"\sum" else AXIS_LETTERS[LAYOUT].index(tok[-2])
-            arg = self.group() if self.peek() == r"\left(" or self.peek().startswith(r"\begin") \
+            arg = (
+                self.group()
+                if self.peek() == r"\left(" or self.peek().startswith(r"\begin")
                 else self.postfix()
+            )
             return apply("sum", arg) if axis is None else apply("sum", arg, axis=axis)
         if tok in LATEX_NAMES:
             return apply(LATEX_NAMES[tok], self.group())
@@ -199,16 +224,20 @@ def test_the_parser_refuses_a_minus_after_a_sign(text):
 def test_a_missing_bracket_changes_the_parse():
     """The property has teeth: −7.00² (as printed before) is not (−7.00)²."""
     assert Parser(r"-{7.00}^{2}").parse() == apply("neg", apply("pow", leaf("7.00"), leaf("2")))
-    assert Parser(r"2 - 3 - 4").parse() == apply("sub", apply("sub", leaf("2"), leaf("3")),
-                                                 leaf("4"))
+    assert Parser(r"2 - 3 - 4").parse() == apply(
+        "sub", apply("sub", leaf("2"), leaf("3")), leaf("4")
+    )
     assert Parser(r"2 - \left(3 - 4\right)").parse() == apply(
-        "sub", leaf("2"), apply("sub", leaf("3"), leaf("4")))
+        "sub", leaf("2"), apply("sub", leaf("3"), leaf("4"))
+    )
 
 
 def test_the_brackets_issue_9_names():
     assert printed(apply("pow", leaf("-7.00"), leaf("2"))) == r"{\left(-7.00\right)}^{2}"
-    assert printed(apply("mul", leaf("0.50"), leaf("-1.96"), style="scalar")) == \
-        r"0.50 \cdot \left(-1.96\right)"
+    assert (
+        printed(apply("mul", leaf("0.50"), leaf("-1.96"), style="scalar"))
+        == r"0.50 \cdot \left(-1.96\right)"
+    )
     assert printed(apply("sub", leaf("1.90"), leaf("-0.10"))) == r"1.90 - \left(-0.10\right)"
     assert printed(apply("neg", leaf("-4"))) == r"-\left(-4\right)"
     a = SYMBOLS[0]

@@ -1,13 +1,14 @@
 """`exgen check` fails when what the key prints is wrong: a bracket dropped from one
 operation's typesetting (the line then reads as another computation), or one operation's
 numbers wrong (the printed numbers no longer give the printed result)."""
+
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-import pytest
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from exgen.check.line_reading import parts, read, reads_as
@@ -37,23 +38,29 @@ def test_every_shipped_key_reads_right(workdir, name):
 
 def test_a_dropped_bracket_fails_the_check(workdir, monkeypatch):
     from exgen.typeset import spell
+
     monkeypatch.setattr(spell, "_bracket", lambda s, needed: s)  # never bracket
     result = check("hw4-residual-softmax")
     assert result.exit_code == 4, result.output
     assert "t1: MISMATCH" in result.output
-    assert "(target grad.w2): the printed line does not read as the computation it records: " \
-           r"\frac{\partial L}{\partial w_{2}} = v \cdot \frac{\partial L}{\partial " \
-           r"\left(w_{2} \cdot v\right)} = 0.40 \cdot -0.98 = -0.39" in result.output
+    assert (
+        "(target grad.w2): the printed line does not read as the computation it records: "
+        r"\frac{\partial L}{\partial w_{2}} = v \cdot \frac{\partial L}{\partial "
+        r"\left(w_{2} \cdot v\right)} = 0.40 \cdot -0.98 = -0.39" in result.output
+    )
 
 
 def test_one_operation_with_wrong_numbers_fails_the_check(workdir, monkeypatch):
     from exgen.engine.ops.relu import Relu
+
     monkeypatch.setattr(Relu, "forward", lambda self, x: x.copy())  # ReLU forgets the zeros
     result = check("sheet9")
     assert result.exit_code == 4, result.output
     assert "printed steps FAILED" in result.output
-    assert "q1 step 3 (target h1): entry [1]: printed -0.25, but the printed numbers give 0.00 " \
-           "(0 rounded half-up to 2 decimals)" in result.output
+    assert (
+        "q1 step 3 (target h1): entry [1]: printed -0.25, but the printed numbers give 0.00 "
+        "(0 rounded half-up to 2 decimals)" in result.output
+    )
 
 
 def test_reading_follows_precedence():
@@ -88,21 +95,28 @@ def test_a_numeric_check_step_that_leaves_the_domain_is_a_message(workdir):
     assert result.output.endswith(
         "error: exercises/logstep.yaml:10: exercises[0].ask: numeric_check: shifting w by ±1e-05 "
         "makes the network uncomputable ('log(u)' takes the log of a value ≤ 0); ask for a "
-        "smaller step, e.g. numeric_check: {step: 1e-07}\n")
+        "smaller step, e.g. numeric_check: {step: 1e-07}\n"
+    )
     assert not (workdir / "out" / "logstep").exists()
 
 
 def test_a_printed_scalar_in_a_matrix_product_is_a_1x1_matrix():
     from exgen.check.step_arithmetic import judge
-    step = {"expr": {"op": "matmul", "args": ["-2.75", {"op": "transpose",
-                                                        "args": [[["0.00"], ["1.00"]]]}]},
-            "result": [["0.00", "-2.75"]]}
+
+    step = {
+        "expr": {
+            "op": "matmul",
+            "args": ["-2.75", {"op": "transpose", "args": [[["0.00"], ["1.00"]]]}],
+        },
+        "result": [["0.00", "-2.75"]],
+    }
     assert judge(step, 2, True) is None
     assert judge(dict(step, result=[["0.00", "-2.76"]]), 2, True) is not None
 
 
 def test_numbers_in_scientific_notation_are_read_and_judged_by_their_own_rounding():
     from exgen.check.step_arithmetic import judge
+
     step = {"expr": {"op": "add", "args": ["4.5036×10¹⁵", "0.0181"]}, "result": "4.5036×10¹⁵"}
     assert judge(step, 4, True) is None
     assert judge(dict(step, result="4.5038×10¹⁵"), 4, True) is not None
@@ -112,9 +126,12 @@ def test_numbers_in_scientific_notation_are_read_and_judged_by_their_own_roundin
 
 def test_finite_differences_at_a_huge_loss_are_not_comparable_not_failed():
     from exgen.asks.numeric_check import CheckRow
-    row = CheckRow("w", np.array([[7.8]]), np.array([[0.0]]), np.array([[1.0]]),
-                   resolution=np.array([[2.9e8]]))
+
+    row = CheckRow(
+        "w", np.array([[7.8]]), np.array([[0.0]]), np.array([[1.0]]), resolution=np.array([[2.9e8]])
+    )
     assert not row.agrees and row.unresolved
-    tight = CheckRow("w", np.array([[7.8]]), np.array([[0.0]]), np.array([[1.0]]),
-                     resolution=np.array([[1e-6]]))
+    tight = CheckRow(
+        "w", np.array([[7.8]]), np.array([[0.0]]), np.array([[1.0]]), resolution=np.array([[1e-6]])
+    )
     assert not tight.unresolved

@@ -4,6 +4,7 @@ self-contained HTML, and real PDF builds checked by page count and extracted tex
 Regenerate the golden files after an intended change with:
     EXGEN_REGENERATE=1 python3 -m pytest tests/test_documents.py
 """
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,9 @@ def html_build(tmp_path_factory):
 
 
 def without_fonts(html: str) -> str:
-    return re.sub(r"base64,[A-Za-z0-9+/=]+\) format\(\"woff2\"\)", "base64,…) format(\"woff2\")", html)
+    return re.sub(
+        r"base64,[A-Za-z0-9+/=]+\) format\(\"woff2\"\)", 'base64,…) format("woff2")', html
+    )
 
 
 @pytest.mark.parametrize("name", ["sheet.html", "key.html", "key.json"])

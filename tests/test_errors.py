@@ -1,5 +1,6 @@
 """Bad input: a clear message naming file, line, key path and what was expected;
 exit status 2; no traceback; an earlier good output left untouched."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,88 +22,157 @@ def edit(old, new, text=SHEET9):
 
 
 CASES = {
-    "yaml syntax": (edit("params: [W1, W2, W3]", "params: [W1, W2, W3"),
-                    f"{F}:26: invalid YAML: while parsing a flow sequence expected ',' or ']', but got ':'"),
-    "typo in a key": (edit("params:", "pramas:"),
-                      f"{F}:25: exercises[0].network.pramas: unknown key 'pramas' (did you mean 'params'?)"),
-    "unknown function": (edit("z1 = relu(u1)", "z1 = gelu(u1)"),
-                         f"{F}:18: exercises[0].network.equations[1]: unknown function 'gelu' "
-                         f"(allowed: {ALLOWED})"),
-    "undefined name": (edit("u3 = W3 @ z1", "u3 = W3 @ z0"),
-                       f"{F}:21: exercises[0].network.equations[4]: undefined name 'z0' in "
-                       "'u3 = W3 @ z0': not under values and not assigned earlier"),
-    "used before assigned": (edit("- u1 = W1 @ x", "- u1 = W1 @ x + u2"),
-                             f"{F}:17: exercises[0].network.equations[0]: undefined name 'u2' in "
-                             "'u1 = W1 @ x + u2': not under values and not assigned earlier "
-                             "(it is assigned later: equations are read top to bottom)"),
-    "shape mismatch": (edit("x: [1, 2, 3, 4]", "x: [1, 2, 3, 4, 5]"),
-                       f"{F}:29: exercises[0].values.W1: shape 3×4 does not fit W1 @ x with x of length 5"),
-    "elementwise mismatch": (edit("y = u3 + z2", "y = u3 + x"),
-                             f"{F}:27: exercises[0].values.x: u3 (of length 2) and x (of length 4) "
-                             "do not fit in 'u3 + x'"),
-    "ragged array": (edit("[0.2, 0.25, 0.4, 0.5]", "[0.2, 0.25, 0.4]"),
-                     f"{F}:29: exercises[0].values.W1: rows have different lengths: row 0 has 4 "
-                     "numbers, row 1 has 3"),
-    "non-numeric array": (edit("[0.2, 0.25, 0.4, 0.5]", "[0.2, abc, 0.4, 0.5]"),
-                          f"{F}:29: exercises[0].values.W1[1][1]: expected a number, found 'abc'"),
-    "boolean in array": (edit("x: [1, 2, 3, 4]", "x: [1, 2, true, 4]"),
-                         f"{F}:27: exercises[0].values.x[2]: expected a number, found true"),
-    "three dimensions": (edit("x: [1, 2, 3, 4]", "x: [[[1, 2, 3, 4]]]"),
-                         f"{F}:27: exercises[0].values.x[0][0]: expected a number, found a list "
-                         "(values have at most two dimensions)"),
-    "infinity": (edit("yhat: [1, 0]", "yhat: [1, .inf]"),
-                 f"{F}:28: exercises[0].values.yhat[1]: expected a finite number, found inf"),
-    "code via import": (edit("z1 = relu(u1)", 'z1 = __import__("os").system("echo hi")'),
-                        f"{F}:18: exercises[0].network.equations[1]: '__import__('os').system(...)' "
-                        f"is not allowed; only the functions {ALLOWED} may be called"),
-    "code via attribute": (edit("z1 = relu(u1)", "z1 = u1.__class__"),
-                           f"{F}:18: exercises[0].network.equations[1]: only '.T' (transpose) is "
-                           "allowed after a value, found '.__class__'"),
-    "code via lambda": (edit("- z1 = relu(u1)", "- 'z1 = (lambda: 1)()'"),
-                        f"{F}:18: exercises[0].network.equations[1]: 'lambda: 1(...)' is not "
-                        f"allowed; only the functions {ALLOWED} may be called"),
-    "two statements": (edit("z1 = relu(u1)", "z1 = relu(u1); import os"),
-                       f"{F}:18: exercises[0].network.equations[1]: expected one assignment "
-                       "'name = expression', found 'z1 = relu(u1); import os'"),
-    "non-scalar loss": (edit("L = 0.5 * sum((y - yhat)**2)", "L = 0.5 * (y - yhat)**2"),
-                        f"{F}:24: exercises[0].network.loss: the loss 'L' must be a scalar, found of "
-                        "length 2; wrap it in sum(...) or mean(...)"),
-    "duplicate exercise ids": (SHEET9 + SHEET9[SHEET9.index("  - id: q3"):],
-                               f"{F}:33: exercises[1].id: duplicate exercise id 'q3' (also exercises[0])"),
-    "alias": ("a: &a [1, 2]\nb: *a\n",
-              f"{F}:2: YAML aliases (*a) are not allowed in definitions; write the value out"),
-    "empty file": ("", f"{F}: the file is empty; expected a sheet definition (title, exercises, …)"),
-    "comments only": ("# nothing yet\n", f"{F}: the file is empty; expected a sheet definition "
-                                         "(title, exercises, …)"),
-    "top-level list": ("- 1\n- 2\n", f"{F}:1: expected a mapping of keys (title, exercises, …) at "
-                                     "the top, found a list"),
-    "missing title": (edit("title: Deep Neural Networks — Assignment 9\n", ""),
-                      f"{F}:3: missing required key 'title'"),
-    "bad digits": (edit("digits: 2", "digits: two"),
-                   f"{F}:5: rounding.digits: expected a whole number, found 'two'"),
-    "bad carry": (edit("carry: true", "carry: maybe"),
-                  f"{F}:5: rounding.carry: expected true or false, found 'maybe'"),
-    "unknown ask": (edit("ask: [forward, backward]", "ask: [forward, graf]"),
-                    f"{F}:32: exercises[0].ask: unknown ask 'graf' (expected one of: forward, "
-                    "backward, gradients, numeric_check, graph, graph_backward, param_count, update, "
-                    "symbolic, softmax_ce, logic, pytorch)"),
-    "unused value": (edit("yhat: [1, 0]", "yhat: [1, 0]\n      foo: 3"),
-                     f"{F}:29: exercises[0].values.foo: 'foo' is given but no equation uses it"),
-    "unknown param": (edit("params: [W1, W2, W3]", "params: [W1, W2, W4]"),
-                      f"{F}:25: exercises[0].network.params[2]: 'W4' is not a given value "
-                      "(parameters are values the network learns)"),
-    "layout": (edit("params: [W1, W2, W3]", "params: [W1, W2, W3]\n      layout: diagonal"),
-               f"{F}:26: exercises[0].network.layout: expected 'column' or 'row', found 'diagonal'"),
-    "no exercises": ("title: x\nexercises: []\n", f"{F}:2: exercises: expected at least 1 item, not 0"),
-    "log of zero": (edit("L = 0.5 * sum((y - yhat)**2)", "L = sum(log(yhat)) + sum(y)"),
-                    f"{F}:23: exercises[0].network.equations[6]: 'log(yhat)' takes the log of a value ≤ 0"),
-    "division by zero": (edit("y = u3 + z2", "y = u3 / (z2 - z2)"),
-                         f"{F}:22: exercises[0].network.equations[5]: 'u3 / (z2 - z2)' divides by zero"),
-    "assigned twice": (edit("z2 = relu(u2)", "z1 = relu(u2)"),
-                       f"{F}:20: exercises[0].network.equations[3]: 'z1' is assigned twice"),
-    "exponent not a number": (edit("(y - yhat)**2", "(y - yhat)**x"),
-                              f"{F}:23: exercises[0].network.equations[6]: the exponent in "
-                              "'(y - yhat) ** x' must be a number"),
+    "yaml syntax": (
+        edit("params: [W1, W2, W3]", "params: [W1, W2, W3"),
+        f"{F}:26: invalid YAML: while parsing a flow sequence expected ',' or ']', but got ':'",
+    ),
+    "typo in a key": (
+        edit("params:", "pramas:"),
+        f"{F}:25: exercises[0].network.pramas: unknown key 'pramas' (did you mean 'params'?)",
+    ),
+    "unknown function": (
+        edit("z1 = relu(u1)", "z1 = gelu(u1)"),
+        f"{F}:18: exercises[0].network.equations[1]: unknown function 'gelu' (allowed: {ALLOWED})",
+    ),
+    "undefined name": (
+        edit("u3 = W3 @ z1", "u3 = W3 @ z0"),
+        f"{F}:21: exercises[0].network.equations[4]: undefined name 'z0' in "
+        "'u3 = W3 @ z0': not under values and not assigned earlier",
+    ),
+    "used before assigned": (
+        edit("- u1 = W1 @ x", "- u1 = W1 @ x + u2"),
+        f"{F}:17: exercises[0].network.equations[0]: undefined name 'u2' in "
+        "'u1 = W1 @ x + u2': not under values and not assigned earlier "
+        "(it is assigned later: equations are read top to bottom)",
+    ),
+    "shape mismatch": (
+        edit("x: [1, 2, 3, 4]", "x: [1, 2, 3, 4, 5]"),
+        f"{F}:29: exercises[0].values.W1: shape 3×4 does not fit W1 @ x with x of length 5",
+    ),
+    "elementwise mismatch": (
+        edit("y = u3 + z2", "y = u3 + x"),
+        f"{F}:27: exercises[0].values.x: u3 (of length 2) and x (of length 4) "
+        "do not fit in 'u3 + x'",
+    ),
+    "ragged array": (
+        edit("[0.2, 0.25, 0.4, 0.5]", "[0.2, 0.25, 0.4]"),
+        f"{F}:29: exercises[0].values.W1: rows have different lengths: row 0 has 4 "
+        "numbers, row 1 has 3",
+    ),
+    "non-numeric array": (
+        edit("[0.2, 0.25, 0.4, 0.5]", "[0.2, abc, 0.4, 0.5]"),
+        f"{F}:29: exercises[0].values.W1[1][1]: expected a number, found 'abc'",
+    ),
+    "boolean in array": (
+        edit("x: [1, 2, 3, 4]", "x: [1, 2, true, 4]"),
+        f"{F}:27: exercises[0].values.x[2]: expected a number, found true",
+    ),
+    "three dimensions": (
+        edit("x: [1, 2, 3, 4]", "x: [[[1, 2, 3, 4]]]"),
+        f"{F}:27: exercises[0].values.x[0][0]: expected a number, found a list "
+        "(values have at most two dimensions)",
+    ),
+    "infinity": (
+        edit("yhat: [1, 0]", "yhat: [1, .inf]"),
+        f"{F}:28: exercises[0].values.yhat[1]: expected a finite number, found inf",
+    ),
+    "code via import": (
+        edit("z1 = relu(u1)", 'z1 = __import__("os").system("echo hi")'),
+        f"{F}:18: exercises[0].network.equations[1]: '__import__('os').system(...)' "
+        f"is not allowed; only the functions {ALLOWED} may be called",
+    ),
+    "code via attribute": (
+        edit("z1 = relu(u1)", "z1 = u1.__class__"),
+        f"{F}:18: exercises[0].network.equations[1]: only '.T' (transpose) is "
+        "allowed after a value, found '.__class__'",
+    ),
+    "code via lambda": (
+        edit("- z1 = relu(u1)", "- 'z1 = (lambda: 1)()'"),
+        f"{F}:18: exercises[0].network.equations[1]: 'lambda: 1(...)' is not "
+        f"allowed; only the functions {ALLOWED} may be called",
+    ),
+    "two statements": (
+        edit("z1 = relu(u1)", "z1 = relu(u1); import os"),
+        f"{F}:18: exercises[0].network.equations[1]: expected one assignment "
+        "'name = expression', found 'z1 = relu(u1); import os'",
+    ),
+    "non-scalar loss": (
+        edit("L = 0.5 * sum((y - yhat)**2)", "L = 0.5 * (y - yhat)**2"),
+        f"{F}:24: exercises[0].network.loss: the loss 'L' must be a scalar, found of "
+        "length 2; wrap it in sum(...) or mean(...)",
+    ),
+    "duplicate exercise ids": (
+        SHEET9 + SHEET9[SHEET9.index("  - id: q3") :],
+        f"{F}:33: exercises[1].id: duplicate exercise id 'q3' (also exercises[0])",
+    ),
+    "alias": (
+        "a: &a [1, 2]\nb: *a\n",
+        f"{F}:2: YAML aliases (*a) are not allowed in definitions; write the value out",
+    ),
+    "empty file": (
+        "",
+        f"{F}: the file is empty; expected a sheet definition (title, exercises, …)",
+    ),
+    "comments only": (
+        "# nothing yet\n",
+        f"{F}: the file is empty; expected a sheet definition (title, exercises, …)",
+    ),
+    "top-level list": (
+        "- 1\n- 2\n",
+        f"{F}:1: expected a mapping of keys (title, exercises, …) at the top, found a list",
+    ),
+    "missing title": (
+        edit("title: Deep Neural Networks — Assignment 9\n", ""),
+        f"{F}:3: missing required key 'title'",
+    ),
+    "bad digits": (
+        edit("digits: 2", "digits: two"),
+        f"{F}:5: rounding.digits: expected a whole number, found 'two'",
+    ),
+    "bad carry": (
+        edit("carry: true", "carry: maybe"),
+        f"{F}:5: rounding.carry: expected true or false, found 'maybe'",
+    ),
+    "unknown ask": (
+        edit("ask: [forward, backward]", "ask: [forward, graf]"),
+        f"{F}:32: exercises[0].ask: unknown ask 'graf' (expected one of: forward, "
+        "backward, gradients, numeric_check, graph, graph_backward, param_count, update, "
+        "symbolic, softmax_ce, logic, pytorch)",
+    ),
+    "unused value": (
+        edit("yhat: [1, 0]", "yhat: [1, 0]\n      foo: 3"),
+        f"{F}:29: exercises[0].values.foo: 'foo' is given but no equation uses it",
+    ),
+    "unknown param": (
+        edit("params: [W1, W2, W3]", "params: [W1, W2, W4]"),
+        f"{F}:25: exercises[0].network.params[2]: 'W4' is not a given value "
+        "(parameters are values the network learns)",
+    ),
+    "layout": (
+        edit("params: [W1, W2, W3]", "params: [W1, W2, W3]\n      layout: diagonal"),
+        f"{F}:26: exercises[0].network.layout: expected 'column' or 'row', found 'diagonal'",
+    ),
+    "no exercises": (
+        "title: x\nexercises: []\n",
+        f"{F}:2: exercises: expected at least 1 item, not 0",
+    ),
+    "log of zero": (
+        edit("L = 0.5 * sum((y - yhat)**2)", "L = sum(log(yhat)) + sum(y)"),
+        f"{F}:23: exercises[0].network.equations[6]: 'log(yhat)' takes the log of a value ≤ 0",
+    ),
+    "division by zero": (
+        edit("y = u3 + z2", "y = u3 / (z2 - z2)"),
+        f"{F}:22: exercises[0].network.equations[5]: 'u3 / (z2 - z2)' divides by zero",
+    ),
+    "assigned twice": (
+        edit("z2 = relu(u2)", "z1 = relu(u2)"),
+        f"{F}:20: exercises[0].network.equations[3]: 'z1' is assigned twice",
+    ),
+    "exponent not a number": (
+        edit("(y - yhat)**2", "(y - yhat)**x"),
+        f"{F}:23: exercises[0].network.equations[6]: the exponent in "
+        "'(y - yhat) ** x' must be a number",
+    ),
 }
 
 
@@ -152,8 +222,9 @@ def test_alias_bomb_is_refused_before_expansion(sheet_dir):
     (sheet_dir / F).write_text("\n".join(lines) + "\n")
     result = run("build", "bad", "--no-pdf")
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {F}:2: YAML aliases (*a0) are not allowed in definitions; "
-                             "write the value out\n")
+    assert result.stderr == (
+        f"error: {F}:2: YAML aliases (*a0) are not allowed in definitions; write the value out\n"
+    )
 
 
 def test_huge_nesting_is_refused(sheet_dir):

@@ -3,6 +3,7 @@
 The self-check here evaluates every emitted `expr` with exact Fractions (its own small
 evaluator, not the engine's) and asks that half-up rounding gives the printed `result`;
 exgen/check's printed-steps oracle is the independent checker that `exgen check` runs."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -51,7 +52,7 @@ def exact(node):
     op, args = node["op"], node["args"]
     if op == "pow":
         base, k = exact(args[0]), int(args[1])
-        return np.vectorize(lambda v: v ** k, otypes=[object])(base)
+        return np.vectorize(lambda v: v**k, otypes=[object])(base)
     xs = [exact(a) for a in args]
     if op in ("add", "sub", "mul", "div"):
         a, b = xs
@@ -96,7 +97,7 @@ def test_sheet9_steps_give_their_printed_results_exactly(sheet9):
             want = np.array(step["result"], dtype=object)
             assert got.tolist() == want.tolist(), step
             checked += 1
-    assert checked == 35   # 16 steps in q1, 19 in q3
+    assert checked == 35  # 16 steps in q1, 19 in q3
 
 
 def test_steps_follow_the_printed_key(sheet9):
@@ -105,12 +106,22 @@ def test_steps_follow_the_printed_key(sheet9):
     ex = sheet.exercises[2]
     steps = key_document(sheet, traces)["exercises"][ex.spec.id]["steps"]
     assert [s["target"] for s in steps[:3]] == ["u1", "z1", "u2"]
-    assert steps[0]["expr"] == {"op": "matmul", "args": [
-        [["0.4", "0.5", "0.25", "0.1"], ["0.2", "0.25", "0.4", "0.5"], ["0.1", "0.75", "0.3", "0"]],
-        [["1"], ["2"], ["3"], ["4"]]]}
+    assert steps[0]["expr"] == {
+        "op": "matmul",
+        "args": [
+            [
+                ["0.4", "0.5", "0.25", "0.1"],
+                ["0.2", "0.25", "0.4", "0.5"],
+                ["0.1", "0.75", "0.3", "0"],
+            ],
+            [["1"], ["2"], ["3"], ["4"]],
+        ],
+    }
     assert steps[0]["result"] == [["2.55"], ["3.90"], ["2.50"]]
-    assert steps[0]["latex"].startswith(r"\mathbf{u}_{1} = \mathbf{W}_{1}\,\mathbf{x} = "
-                                        r"\begin{bmatrix}0.4 & 0.5 & 0.25 & 0.1 \\")
+    assert steps[0]["latex"].startswith(
+        r"\mathbf{u}_{1} = \mathbf{W}_{1}\,\mathbf{x} = "
+        r"\begin{bmatrix}0.4 & 0.5 & 0.25 & 0.1 \\"
+    )
     assert steps[-1]["target"] == "grad.W1"
 
 
@@ -133,17 +144,17 @@ def _lines(typesetting, exercise: str) -> list[str]:
 
 def test_negative_numbers_are_bracketed(typesetting):
     lines = "\n".join(_lines(typesetting, "neg"))
-    assert r"{\left(-7.10\right)}^{2}" in lines                  # was −7.10²
-    assert r"28.71 - \left(-0.10\right)" in lines                # was 28.71 − −0.10
-    assert r"-\left(-7\right)" in lines                          # was − −7
-    assert r"0.50 \cdot \left(-14.20\right)" in lines            # was 0.50 · −14.20
+    assert r"{\left(-7.10\right)}^{2}" in lines  # was −7.10²
+    assert r"28.71 - \left(-0.10\right)" in lines  # was 28.71 − −0.10
+    assert r"-\left(-7\right)" in lines  # was − −7
+    assert r"0.50 \cdot \left(-14.20\right)" in lines  # was 0.50 · −14.20
     assert r"-0.50 + \left(-7.10\right)" in lines
 
 
 def test_a_negated_name_in_an_equation_is_bracketed(typesetting):
     sheet, traces = typesetting
-    html = render(sheet, traces).sheet_html   # was c2 + 1 + c2 + − a
-    assert "e</span><sup>2</sup>\u00a0+\u00a0(−<span class=\"mi\">a</span>)" in html
+    html = render(sheet, traces).sheet_html  # was c2 + 1 + c2 + − a
+    assert 'e</span><sup>2</sup>\u00a0+\u00a0(−<span class="mi">a</span>)' in html
 
 
 def test_softmax_on_a_batch_says_it_works_column_by_column(typesetting):
@@ -151,13 +162,25 @@ def test_softmax_on_a_batch_says_it_works_column_by_column(typesetting):
     sheet, traces = typesetting
     key = key_document(sheet, traces)["exercises"]["ce"]
     step = next(s for s in key["steps"] if s["target"] == "grad.u2")
-    assert step["latex"].startswith(r"{\delta}_{\mathbf{u}_{2}} = \mathbf{p} \odot "
-                                    r"\left({\delta}_{\mathbf{p}} - \sum_{k}\left(\mathbf{p} "
-                                    r"\odot {\delta}_{\mathbf{p}}\right)\right)")
+    assert step["latex"].startswith(
+        r"{\delta}_{\mathbf{u}_{2}} = \mathbf{p} \odot "
+        r"\left({\delta}_{\mathbf{p}} - \sum_{k}\left(\mathbf{p} "
+        r"\odot {\delta}_{\mathbf{p}}\right)\right)"
+    )
     assert step["expr"]["op"] == "mul"
-    assert step["expr"]["args"][1]["args"][1] == {"op": "sum", "axis": 0, "args": [
-        {"op": "mul", "args": [[["0.60", "0.12"], ["0.40", "0.88"]],
-                               [["-0.83", "0.00"], ["0.00", "-0.57"]]]}]}
+    assert step["expr"]["args"][1]["args"][1] == {
+        "op": "sum",
+        "axis": 0,
+        "args": [
+            {
+                "op": "mul",
+                "args": [
+                    [["0.60", "0.12"], ["0.40", "0.88"]],
+                    [["-0.83", "0.00"], ["0.00", "-0.57"]],
+                ],
+            }
+        ],
+    }
     assert step["result"] == [["-0.20", "0.06"], ["0.20", "-0.06"]]
     assert key["grads"]["u2"]["shown"] == step["result"]
 
@@ -166,7 +189,7 @@ def test_error_signals_are_named_after_symbols_not_sub_expressions(typesetting):
     """Was δ₋∑(y⊙log p)."""
     sheet, traces = typesetting
     html = render(sheet, traces).key_html
-    assert "δ<sub>−" not in html and "δ<sub><span class=\"mf big\">∑" not in html
+    assert "δ<sub>−" not in html and 'δ<sub><span class="mf big">∑' not in html
     for line in _lines(typesetting, "ce"):
         assert r"\delta_{-" not in line and r"\delta_{\sum" not in line
 
@@ -178,8 +201,10 @@ def test_a_local_derivative_is_worked_out_from_printed_numbers(typesetting):
     local = next(s for s in steps if s["target"] == "local.h")
     assert local["expr"] == {"op": "sigmoid", "args": [[["-0.02"], ["1.25"]]]}
     assert local["result"] == [["0.50"], ["0.78"]]
-    assert local["latex"] == (r"\sigma\left(\mathbf{h}\right) = \sigma\begin{bmatrix}-0.02 \\ "
-                              r"1.25\end{bmatrix} = \begin{bmatrix}0.50 \\ 0.78\end{bmatrix}")
+    assert local["latex"] == (
+        r"\sigma\left(\mathbf{h}\right) = \sigma\begin{bmatrix}-0.02 \\ "
+        r"1.25\end{bmatrix} = \begin{bmatrix}0.50 \\ 0.78\end{bmatrix}"
+    )
     mask = next(s for s in steps if s["target"] == "grad.W @ x")
-    assert mask["expr"]["args"][1] == [["0.01"], ["1"]]      # leaky_relu′ prints exactly
+    assert mask["expr"]["args"][1] == [["0.01"], ["1"]]  # leaky_relu′ prints exactly
     assert not any(s["target"] == "local.W @ x" for s in steps)  # LReLU′(u) is no arithmetic

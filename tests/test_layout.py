@@ -5,6 +5,7 @@ engine (numbers, graph, ops, solve) < typeset (formula trees, notation, math HTM
 < render < build < check < cli. ``errors`` is the floor every stage may use.
 Imports under ``if TYPE_CHECKING:`` are for annotations only and are not counted.
 """
+
 from __future__ import annotations
 
 import ast
@@ -18,7 +19,7 @@ STAGES = ["errors", "engine", "typeset", "asks", "define", "render", "build", "c
 VOCABULARY = {
     "exgen.typeset.formula": "formula-tree node types: data only, imports nothing of exgen",
     "exgen.typeset.terms": "semantic term-tree node types and spellings: data only, imports "
-                           "nothing of exgen; the operations say in them how they are written",
+    "nothing of exgen; the operations say in them how they are written",
 }
 TOP_LEVEL = {"__init__": "errors", "__main__": "cli", "errors": "errors", "cli": "cli"}
 
@@ -51,8 +52,9 @@ def runtime_imports(path: Path, module: str) -> list[tuple[str, int]]:
             continue
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module == "exgen":
-                found += [(f"exgen.{a.name}", node.lineno) for a in node.names
-                          if a.name != "__version__"]
+                found += [
+                    (f"exgen.{a.name}", node.lineno) for a in node.names if a.name != "__version__"
+                ]
             elif node.module.startswith("exgen."):
                 found.append((node.module, node.lineno))
         elif isinstance(node, ast.ImportFrom) and node.level:
@@ -74,8 +76,10 @@ def test_imports_point_down_the_pipeline(module, path):
         if target in VOCABULARY:
             continue
         theirs = STAGES.index(stage_of(target))
-        assert theirs <= mine, (f"{path}:{line}: {module} ({stage_of(module)}) imports {target} "
-                                f"({stage_of(target)}), a later stage")
+        assert theirs <= mine, (
+            f"{path}:{line}: {module} ({stage_of(module)}) imports {target} "
+            f"({stage_of(target)}), a later stage"
+        )
 
 
 def test_vocabulary_is_pure_data():
@@ -86,10 +90,12 @@ def test_vocabulary_is_pure_data():
 
 def test_no_module_shadows_the_standard_library():
     import sys
+
     for module, path in modules():
         leaf = module.rsplit(".", 1)[-1]
-        assert leaf not in sys.stdlib_module_names or leaf in ("__init__",), \
+        assert leaf not in sys.stdlib_module_names or leaf in ("__init__",), (
             f"{path}: named like the standard library's {leaf}"
+        )
 
 
 def test_modules_stay_small():

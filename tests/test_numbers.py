@@ -5,11 +5,23 @@ import pytest
 from exgen.engine.rounding import round_half_up, shown, shown_given
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("8.825", "8.83"), ("14.825", "14.83"), ("5.125", "5.13"), ("-8.825", "-8.83"),
-    ("0.005", "0.01"), ("-0.005", "-0.01"), ("2.675", "2.68"), ("1.005", "1.01"),
-    ("-0.004", "0.00"), ("-0.0001", "0.00"), ("0", "0.00"), ("48.235", "48.24"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("8.825", "8.83"),
+        ("14.825", "14.83"),
+        ("5.125", "5.13"),
+        ("-8.825", "-8.83"),
+        ("0.005", "0.01"),
+        ("-0.005", "-0.01"),
+        ("2.675", "2.68"),
+        ("1.005", "1.01"),
+        ("-0.004", "0.00"),
+        ("-0.0001", "0.00"),
+        ("0", "0.00"),
+        ("48.235", "48.24"),
+    ],
+)
 def test_half_up_on_the_decimal_value(text, expected):
     assert shown(Fraction(text), 2) == expected
     assert shown(float(text), 2) == expected  # binary floats are read as their decimal

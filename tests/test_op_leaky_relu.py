@@ -1,4 +1,5 @@
 """leaky_relu (slope 0.01): exact, kinked at 0, and right against finite differences and torch."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -40,8 +41,10 @@ def test_gradients_against_torch():
 def test_written_in_the_key_in_torch_and_by_the_constraints():
     torch_line, line, broken = written("leaky_relu")
     assert torch_line == "torch.nn.functional.leaky_relu(W @ x + b, 0.01)"
-    assert line.startswith(r"\mathbf{h} = \operatorname{LReLU}\left(\mathbf{W}\,\mathbf{x} + "
-                           r"\mathbf{b}\right) = \operatorname{LReLU}\begin{bmatrix}")
+    assert line.startswith(
+        r"\mathbf{h} = \operatorname{LReLU}\left(\mathbf{W}\,\mathbf{x} + "
+        r"\mathbf{b}\right) = \operatorname{LReLU}\begin{bmatrix}"
+    )
     assert broken == []
 
 
@@ -51,6 +54,7 @@ def test_no_relu_at_zero_applies_to_its_kink():
     from exgen.build.variants import violations
     from exgen.engine.rounding import Rounding
     from exgen.engine.solve import solve
+
     _, given, graph = network("leaky_relu")
     given = dict(given, b=np.array([[-0.1], [-0.3], [0.2]]))  # W x + b = 0 in the first unit
     given["W"] = np.array([[0.25, 0.5], [1.5, 0.25], [-0.75, 2.0]])

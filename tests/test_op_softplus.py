@@ -1,4 +1,5 @@
 """softplus: log(1 + e^u) without overflow, σ as its derivative, checked like every op."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,6 +37,8 @@ def test_gradients_against_torch():
 def test_written_in_the_key_in_torch_and_by_the_constraints():
     torch_line, line, broken = written("softplus")
     assert torch_line == "torch.nn.functional.softplus(W @ x + b)"
-    assert line.startswith(r"\mathbf{h} = \operatorname{softplus}\left(\mathbf{W}\,\mathbf{x} + "
-                           r"\mathbf{b}\right) = \operatorname{softplus}\begin{bmatrix}")
-    assert broken == []   # no kink, no saturation
+    assert line.startswith(
+        r"\mathbf{h} = \operatorname{softplus}\left(\mathbf{W}\,\mathbf{x} + "
+        r"\mathbf{b}\right) = \operatorname{softplus}\begin{bmatrix}"
+    )
+    assert broken == []  # no kink, no saturation

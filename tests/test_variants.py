@@ -1,4 +1,5 @@
 """Per-student variants: distinct, reproducible, right, safe with any name."""
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from exgen.build.variants import student_seed
 from exgen.cli import main
 from exgen.engine.rounding import shown
-from exgen.build.variants import student_seed
 
 ROOT = Path(__file__).parents[1]
 
@@ -46,31 +47,43 @@ def invoke(work: Path, *args):
 
 def keys(work: Path, sub="out/sheet9/variants") -> dict[str, dict]:
     folder = work / sub
-    return {s: json.loads((folder / s / "key.json").read_text()) for s in sorted(os.listdir(folder))}
+    return {
+        s: json.loads((folder / s / "key.json").read_text()) for s in sorted(os.listdir(folder))
+    }
 
 
 def test_student_seeds_are_stable():
     # SHA-256 of the sheet's secret and the id: the same on every machine and release
-    assert student_seed("s", "001") == "78ded535760e4c5a0b9d7e12309d14afc2befcc427ca551faeb0c4918251c9ba"
+    assert (
+        student_seed("s", "001")
+        == "78ded535760e4c5a0b9d7e12309d14afc2befcc427ca551faeb0c4918251c9ba"
+    )
     assert len({student_seed("s", "001"), student_seed("s", "002"), student_seed("t", "001")}) == 3
 
 
 def test_thirty_variants_are_pairwise_distinct(class30):
-    q3 = [json.dumps({n: k["exercises"]["q3"]["values"][n]["value"] for n in ("x", "W1", "W2", "W3")})
-          for k in keys(class30).values()]
+    q3 = [
+        json.dumps({n: k["exercises"]["q3"]["values"][n]["value"] for n in ("x", "W1", "W2", "W3")})
+        for k in keys(class30).values()
+    ]
     assert len(q3) == 30 and len(set(q3)) == 30
 
 
 def test_rebuild_is_byte_identical(class30, tmp_path):
     shutil.copytree(class30 / "exercises", tmp_path / "exercises")
-    assert invoke(tmp_path, "build", "sheet9", "--variants", "30", "--no-pdf", "--jobs", "1").exit_code == 0
+    assert (
+        invoke(tmp_path, "build", "sheet9", "--variants", "30", "--no-pdf", "--jobs", "1").exit_code
+        == 0
+    )
     for student in ("001", "017", "030"):
         for name in ("sheet.html", "key.html", "key.json"):
             a = (class30 / "out/sheet9/variants" / student / name).read_bytes()
             b = (tmp_path / "out/sheet9/variants" / student / name).read_bytes()
             assert a == b, (student, name)
     for name in ("answers.csv", "manifest.json"):
-        assert (class30 / "out/sheet9" / name).read_bytes() == (tmp_path / "out/sheet9" / name).read_bytes()
+        assert (class30 / "out/sheet9" / name).read_bytes() == (
+            tmp_path / "out/sheet9" / name
+        ).read_bytes()
 
 
 def test_one_student_alone_gets_the_same_numbers(class30, tmp_path):
@@ -78,8 +91,9 @@ def test_one_student_alone_gets_the_same_numbers(class30, tmp_path):
     result = invoke(tmp_path, "build", "sheet9", "--variants", "30", "--student", "017", "--no-pdf")
     assert result.exit_code == 0, result.output
     for name in ("sheet.html", "key.html", "key.json"):
-        assert (tmp_path / "out/sheet9/variants/017" / name).read_bytes() == \
-            (class30 / "out/sheet9/variants/017" / name).read_bytes()
+        assert (tmp_path / "out/sheet9/variants/017" / name).read_bytes() == (
+            class30 / "out/sheet9/variants/017" / name
+        ).read_bytes()
 
 
 def r(x: Fraction) -> Fraction:
@@ -94,8 +108,10 @@ def carried_q3(x, yhat, W1, W2, W3):
     x, yhat = [Fraction(str(v)) for v in x], [Fraction(str(v)) for v in yhat]
     W1, W2, W3 = F(W1), F(W2), F(W3)
     mv = lambda W, v: [r(sum(w * a for w, a in zip(row, v))) for row in W]  # noqa: E731
-    u1 = mv(W1, x); z1 = [max(v, 0) for v in u1]  # noqa: E702
-    u2 = mv(W2, x); z2 = [max(v, 0) for v in u2]  # noqa: E702
+    u1 = mv(W1, x)
+    z1 = [max(v, 0) for v in u1]
+    u2 = mv(W2, x)
+    z2 = [max(v, 0) for v in u2]
     u3 = mv(W3, z1)
     y = [r(a + b) for a, b in zip(u3, z2)]
     d = [r(a - b) for a, b in zip(y, yhat)]
@@ -104,8 +120,16 @@ def carried_q3(x, yhat, W1, W2, W3):
     du1 = [g if u > 0 else Fraction(0) for g, u in zip(dz1, u1)]
     du2 = [g if u > 0 else Fraction(0) for g, u in zip(d, u2)]
     outer = lambda a, b: [[r(p * q) for q in b] for p in a]  # noqa: E731
-    return {"u1": u1, "u2": u2, "u3": u3, "y": y, "L": L, "dW3": outer(d, z1),
-            "dW2": outer(du2, x), "dW1": outer(du1, x)}
+    return {
+        "u1": u1,
+        "u2": u2,
+        "u3": u3,
+        "y": y,
+        "L": L,
+        "dW3": outer(d, z1),
+        "dW2": outer(du2, x),
+        "dW1": outer(du1, x),
+    }
 
 
 def strings(v):
@@ -145,7 +169,13 @@ def test_manifest(class30):
     assert "kogsys-dnn-assignment9" not in (class30 / "out/sheet9/manifest.json").read_text()
     first = m["students"][0]
     assert first["id"] == "001" and first["seed"] == student_seed("kogsys-dnn-assignment9", "001")
-    assert set(first["drawn"]) == {"q1", "q3"} and set(first["drawn"]["q3"]) == {"x", "yhat", "W1", "W2", "W3"}
+    assert set(first["drawn"]) == {"q1", "q3"} and set(first["drawn"]["q3"]) == {
+        "x",
+        "yhat",
+        "W1",
+        "W2",
+        "W3",
+    }
 
 
 ROSTER = "id,name\nde1,Jürgen Groß\nth1,สมชาย ใจดี\nzh1,王小明\nbad1,<script>alert('x')</script>\n"
@@ -199,23 +229,36 @@ def test_roster_names_in_the_pdfs_and_the_booklet(tmp_path):
         # pypdf puts NULs between the Thai glyphs it maps (poppler does not); drop them
         assert NAMES[student].replace(" ", "") in text.replace(" ", "").replace("\x00", ""), student
     booklet = PdfReader(str(tmp_path / "out/tiny/keys.pdf"))
-    pages = sum(len(PdfReader(str(tmp_path / "out/tiny/variants" / s / "key.pdf")).pages)
-                for s in ("th1", "zh1"))
+    pages = sum(
+        len(PdfReader(str(tmp_path / "out/tiny/variants" / s / "key.pdf")).pages)
+        for s in ("th1", "zh1")
+    )
     assert len(booklet.pages) == pages
     assert "สมชาย" in booklet.pages[0].extract_text().replace("\x00", "")
     # months later: one student alone, byte for byte the same PDFs
-    before = {f: (tmp_path / "out/tiny/variants/zh1" / f).read_bytes() for f in ("sheet.pdf", "key.pdf")}
-    assert invoke(tmp_path, "build", "tiny", "--roster", "class.csv", "--student", "zh1").exit_code == 0
+    before = {
+        f: (tmp_path / "out/tiny/variants/zh1" / f).read_bytes() for f in ("sheet.pdf", "key.pdf")
+    }
+    assert (
+        invoke(tmp_path, "build", "tiny", "--roster", "class.csv", "--student", "zh1").exit_code
+        == 0
+    )
     for f, data in before.items():
         assert (tmp_path / "out/tiny/variants/zh1" / f).read_bytes() == data, f
     assert (tmp_path / "out/tiny/keys.pdf").exists()  # the class output stays
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name\nAda\n", "class.csv:1: expected an 'id' column, found columns: name"),
-    ("id\n001\n001\n", "class.csv:3: student id '001' appears twice (also line 2)"),
-    ("id\n../x\n", "class.csv:2: student id '../x' must be 1–64 letters, digits, '.', '_' or '-'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name\nAda\n", "class.csv:1: expected an 'id' column, found columns: name"),
+        ("id\n001\n001\n", "class.csv:3: student id '001' appears twice (also line 2)"),
+        (
+            "id\n../x\n",
+            "class.csv:2: student id '../x' must be 1–64 letters, digits, '.', '_' or '-'",
+        ),
+    ],
+)
 def test_roster_errors(tmp_path, text, message):
     shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
     (tmp_path / "class.csv").write_text(text)
@@ -231,8 +274,10 @@ def test_rules_that_cannot_be_met(tmp_path):
     path.write_text(text.replace("  require:", "  tries: 50\n  require:"))
     result = invoke(tmp_path, "build", "sheet9", "--variants", "2", "--no-pdf")
     assert result.exit_code == 2
-    assert "cannot meet 'no_relu_at_zero' for exercise q3 (student 001): it failed all 50 draws" \
+    assert (
+        "cannot meet 'no_relu_at_zero' for exercise q3 (student 001): it failed all 50 draws"
         in result.stderr
+    )
     assert "variants.require" in result.stderr
     assert not (tmp_path / "out" / "sheet9").exists()
 

@@ -1,4 +1,5 @@
 """PyTorch autograd as an oracle: the parsed equations evaluated with torch ops."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,9 +13,15 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
         arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr.reshape(1, 1) if arr.ndim == 0 else arr
         leaves[name] = torch.tensor(arr, dtype=torch.float64, requires_grad=True)
         env[name] = (leaves[name], np.ndim(np.array(value, dtype=object)))
-    fns = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "exp": torch.exp,
-           "log": torch.log, "identity": lambda t: t,
-           "step": lambda t: (t > 0).to(torch.float64)}
+    fns = {
+        "relu": torch.relu,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "exp": torch.exp,
+        "log": torch.log,
+        "identity": lambda t: t,
+        "step": lambda t: (t > 0).to(torch.float64),
+    }
 
     def fit(a, ra, b, rb):
         try:
@@ -58,5 +65,6 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
         env[eq.target] = ev(eq.expr)
     out = env[loss][0]
     out.sum().backward()
-    return float(out.detach()[0, 0]), {n: t.grad.numpy() for n, t in leaves.items()
-                                         if t.grad is not None}
+    return float(out.detach()[0, 0]), {
+        n: t.grad.numpy() for n, t in leaves.items() if t.grad is not None
+    }

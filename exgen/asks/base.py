@@ -1,12 +1,13 @@
 """What an ask is made of: the parts every ask module declares (no part has a default, so
 a module that forgets one fails where it is registered), and the work its view is made from."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
-from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,19 +48,19 @@ class Ask:
     """One ask. Each part is given explicitly; ``None`` says "this ask has none"."""
 
     name: str
-    options: type[BaseModel] | None   # None: no options; a RootModel's value is read plainly
-    check: Callable[[Graph, Any, str], None] | None          # against the network, at load
-    compute: Callable[[ExerciseDef, Trace, Notation, Any], Any] | None   # its result
-    view: Callable[[Any, Work], Any]    # what its two templates see as ask.view
-    json: Callable[[Any, ExerciseDef], dict] | None          # key.json asks.<name>
-    columns: Callable[[str, dict], dict[str, str]] | None    # answers.csv, from key.json
-    needs: tuple[str, ...]          # asks whose work this one builds on, shown before it
-    needs_params: bool              # works on network.params (refused without them)
-    numeric: bool                   # the student computes numbers: the rounding hint
-    given_values: bool              # shows the given values
-    architecture: bool              # shows the network's figure
-    design: Callable[[Any, str], DesignedNetwork] | None     # designs the network itself
-    computational_graph: bool | None    # draws the graph: False forward, True with ∂ nodes
+    options: type[BaseModel] | None  # None: no options; a RootModel's value is read plainly
+    check: Callable[[Graph, Any, str], None] | None  # against the network, at load
+    compute: Callable[[ExerciseDef, Trace, Notation, Any], Any] | None  # its result
+    view: Callable[[Any, Work], Any]  # what its two templates see as ask.view
+    json: Callable[[Any, ExerciseDef], dict] | None  # key.json asks.<name>
+    columns: Callable[[str, dict], dict[str, str]] | None  # answers.csv, from key.json
+    needs: tuple[str, ...]  # asks whose work this one builds on, shown before it
+    needs_params: bool  # works on network.params (refused without them)
+    numeric: bool  # the student computes numbers: the rounding hint
+    given_values: bool  # shows the given values
+    architecture: bool  # shows the network's figure
+    design: Callable[[Any, str], DesignedNetwork] | None  # designs the network itself
+    computational_graph: bool | None  # draws the graph: False forward, True with ∂ nodes
     steps: Callable[[Any, ExerciseDef, Trace, Notation], list[dict]] | None  # key.json
 
     @property
@@ -88,6 +89,7 @@ class Work:
 
 # key.json values ---------------------------------------------------------------------
 
+
 def nested(arr: np.ndarray, rank: int):
     """A 2-D array as JSON: a number (rank 0), a flat list (rank 1) or rows (rank 2)."""
     if rank == 0:
@@ -111,6 +113,7 @@ def entry(arr: np.ndarray, rank: int, digits: int, given: bool) -> dict:
 
 
 # answers.csv ----------------------------------------------------------------------------
+
 
 def loss_and_param_gradients(ex_id: str, ex: dict) -> dict[str, str]:
     """The final answers of a key.json exercise: its loss and its parameter gradients."""

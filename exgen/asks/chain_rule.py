@@ -1,17 +1,19 @@
 """`symbolic`: ∂(of)/∂(wrt) for a network of named scalars, as a sum over paths of
 products of local derivatives, factored the way backpropagation groups it, and
 evaluated (seed 004, Ex 2: ∂y/∂w13 in a tanh network)."""
+
 from __future__ import annotations
 
-import numpy as np
 from dataclasses import dataclass, field
 
-from exgen.engine.solve import Trace
-from exgen.typeset.formula import Num, Paren, Row, Text, joined
+import numpy as np
+
 from exgen.engine.graph import Graph
 from exgen.engine.rounding import shown
+from exgen.engine.solve import Trace
 from exgen.typeset.evaluate import evaluate as value_of
 from exgen.typeset.evaluate import simplified
+from exgen.typeset.formula import Num, Paren, Row, Text, joined
 from exgen.typeset.notation import Notation
 from exgen.typeset.terms import Leaf, apply, leaf
 
@@ -21,8 +23,8 @@ PROBE = np.array([[-1.5], [0.5], [2.0]])  # where a derivative that is always 0 
 
 @dataclass
 class Expansion:
-    paths: list[list[tuple]]          # each path: its local factors (formula, value)
-    factored: object                  # a tree of ("sum"|"prod", [children]) and factors
+    paths: list[list[tuple]]  # each path: its local factors (formula, value)
+    factored: object  # a tree of ("sum"|"prod", [children]) and factors
     value: float
     path_names: list[list[str]] = field(default_factory=list)
 
@@ -34,8 +36,9 @@ def local_factor(graph: Graph, trace: Trace, notation: Notation, consumer: str, 
     op = c.op
     env = {i: np.array(trace.values[i], dtype=float) for i in c.inputs}
     args = tuple(notation.node_term(i) for i in c.inputs)
-    ctx = notation.context([graph.nodes[i].rank for i in c.inputs], c.rank,
-                           numeric=True, shape=(1, 1), count=1)
+    ctx = notation.context(
+        [graph.nodes[i].rank for i in c.inputs], c.rank, numeric=True, shape=(1, 1), count=1
+    )
     if op.elementwise_local:
         if not np.any(op.local(PROBE, op.forward(PROBE))):
             return None
@@ -43,8 +46,9 @@ def local_factor(graph: Graph, trace: Trace, notation: Notation, consumer: str, 
         value = float(op.local(x, op.forward(x))[0, 0])
         term = op.local_formula(args[0], apply(op.name, args[0]), ctx)
     else:
-        term = simplified(op.adjoint(c.inputs.index(node), leaf("1"), args,
-                                     notation.node_term(consumer), ctx))
+        term = simplified(
+            op.adjoint(c.inputs.index(node), leaf("1"), args, notation.node_term(consumer), ctx)
+        )
         value = float(value_of(term, env)[0, 0])
     formula = notation.spell(term)
     if isinstance(formula, Row):  # a factor in a product: (1 − tanh(z)²)

@@ -1,5 +1,6 @@
 """`gradients: [names]`: the gradient of the loss w.r.t. each named value — a parameter,
 an input, any value the loss depends on."""
+
 from __future__ import annotations
 
 from pydantic import Field, RootModel, model_validator
@@ -32,11 +33,26 @@ def check(graph, options: list[str], path: str) -> None:
 
 
 def view(options: list[str], work: Work) -> dict:
-    return {"grads": [work.notation.grad(n, work.trace.graph.loss) for n in options],
-            "answers": work.solution.answers}
+    return {
+        "grads": [work.notation.grad(n, work.trace.graph.loss) for n in options],
+        "answers": work.solution.answers,
+    }
 
 
-ASK = Ask(name="gradients", options=GradientOptions, check=check, compute=None, view=view,
-          json=None, columns=loss_and_param_gradients, needs=("forward",), needs_params=False,
-          numeric=True, given_values=True, architecture=True, design=None,
-          computational_graph=None, steps=None)
+ASK = Ask(
+    name="gradients",
+    options=GradientOptions,
+    check=check,
+    compute=None,
+    view=view,
+    json=None,
+    columns=loss_and_param_gradients,
+    needs=("forward",),
+    needs_params=False,
+    numeric=True,
+    given_values=True,
+    architecture=True,
+    design=None,
+    computational_graph=None,
+    steps=None,
+)

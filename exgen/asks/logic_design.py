@@ -1,21 +1,21 @@
 """`logic`: a network of threshold units that realizes a region or a truth table,
 designed here and verified by running it through the engine on every test point."""
+
 from __future__ import annotations
 
 import ast
 import itertools
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from exgen.engine.equations import MAX_DEPTH, TOO_DEEP, EquationError, check_depth, number_literal
 from exgen.errors import DefinitionError
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-MAX_INEQUALITY = 500   # characters in one inequality of a region
+MAX_INEQUALITY = 500  # characters in one inequality of a region
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 
 
@@ -30,32 +30,32 @@ class TruthTable(_Strict):
 
 class LogicOptions(_Strict):
     inputs: list[Name] = Field(["x1", "x2"], min_length=1, max_length=3)
-    region: list[Annotated[str, Field(max_length=MAX_INEQUALITY)]] | None = \
-        Field(None, min_length=1, max_length=8)
+    region: list[Annotated[str, Field(max_length=MAX_INEQUALITY)]] | None = Field(
+        None, min_length=1, max_length=8
+    )
     truth_table: TruthTable | None = None
 
 
-
-GRID = [Fraction(n, 2) for n in range(-4, 5)]   # -2 … 2 in steps of 0.5
+GRID = [Fraction(n, 2) for n in range(-4, 5)]  # -2 … 2 in steps of 0.5
 
 
 @dataclass
 class Inequality:
     text: str
-    coeffs: list[Fraction]   # the unit fires where coeffs · x + const > 0
+    coeffs: list[Fraction]  # the unit fires where coeffs · x + const > 0
     const: Fraction
 
 
 @dataclass
 class LogicDesign:
     equations: list[str]
-    values: dict[str, np.ndarray]   # weights and the test points (as the batch x)
+    values: dict[str, np.ndarray]  # weights and the test points (as the batch x)
     inputs: list[str]
-    points: list[tuple]             # test points, one per column of x
-    expected: list[int]             # what the output must be at each point
+    points: list[tuple]  # test points, one per column of x
+    expected: list[int]  # what the output must be at each point
     inequalities: list[Inequality]
     truth_table: bool
-    loss: str = "y"                 # the output; the designed network has no loss to learn
+    loss: str = "y"  # the output; the designed network has no loss to learn
 
     def outputs(self, trace) -> list[int]:
         return [int(v) for v in trace.values[self.loss].reshape(-1)]
@@ -70,7 +70,7 @@ class LogicDesign:
 def parse_inequality(text: str, inputs: list[str], path: str) -> Inequality:
     try:
         tree = ast.parse(text, mode="eval")
-        check_depth(tree, MAX_DEPTH + 2)   # Expression and Compare above each side
+        check_depth(tree, MAX_DEPTH + 2)  # Expression and Compare above each side
     except SyntaxError:
         raise DefinitionError(f"not an inequality: {text!r}", path=path) from None
     except (RecursionError, MemoryError):  # the parser's own stack: 5,000 unary minuses
@@ -78,10 +78,16 @@ def parse_inequality(text: str, inputs: list[str], path: str) -> Inequality:
     except EquationError as exc:
         raise DefinitionError(str(exc), path=path) from None
     tree = tree.body
-    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1 or \
-            not isinstance(tree.ops[0], (ast.Gt, ast.Lt)):
-        raise DefinitionError(f"expected a strict inequality like 'x1 + 1 > 0' (threshold units "
-                              f"fire where their input is > 0), found {text!r}", path=path)
+    if (
+        not isinstance(tree, ast.Compare)
+        or len(tree.ops) != 1
+        or not isinstance(tree.ops[0], (ast.Gt, ast.Lt))
+    ):
+        raise DefinitionError(
+            f"expected a strict inequality like 'x1 + 1 > 0' (threshold units "
+            f"fire where their input is > 0), found {text!r}",
+            path=path,
+        )
     left = _linear(tree.left, inputs, path, text)
     right = _linear(tree.comparators[0], inputs, path, text)
     sign = 1 if isinstance(tree.ops[0], ast.Gt) else -1
@@ -91,16 +97,20 @@ def parse_inequality(text: str, inputs: list[str], path: str) -> Inequality:
 
 def _linear(node, inputs: list[str], path: str, text: str) -> dict:
     """A linear form as {input name: coefficient, "": constant}."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
-            and not isinstance(node.value, bool):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ):
         try:
             return {"": number_literal(node, text)}
         except EquationError as exc:
             raise DefinitionError(str(exc), path=path) from None
     if isinstance(node, ast.Name):
         if node.id not in inputs:
-            raise DefinitionError(f"'{node.id}' is not one of the inputs ({', '.join(inputs)})",
-                                  path=path)
+            raise DefinitionError(
+                f"'{node.id}' is not one of the inputs ({', '.join(inputs)})", path=path
+            )
         return {node.id: Fraction(1)}
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _linear(node.operand, inputs, path, text)
@@ -129,13 +139,21 @@ def design(options: LogicOptions, path: str) -> LogicDesign:
 
 def _region(options: LogicOptions, path: str) -> LogicDesign:
     inputs = options.inputs
-    ineqs = [parse_inequality(t, inputs, f"{path}.region[{k}]") for k, t in enumerate(options.region)]
+    ineqs = [
+        parse_inequality(t, inputs, f"{path}.region[{k}]") for k, t in enumerate(options.region)
+    ]
     n = len(ineqs)
     points = list(itertools.product(GRID, repeat=len(inputs)))
-    expected = [int(all(sum(c * v for c, v in zip(q.coeffs, p)) + q.const > 0 for q in ineqs))
-                for p in points]
-    values = {"W1": [[c for c in q.coeffs] for q in ineqs], "b1": [q.const for q in ineqs],
-              "W2": [[Fraction(1)] * n], "b2": [Fraction(-n) + Fraction(1, 2)]}
+    expected = [
+        int(all(sum(c * v for c, v in zip(q.coeffs, p)) + q.const > 0 for q in ineqs))
+        for p in points
+    ]
+    values = {
+        "W1": [[c for c in q.coeffs] for q in ineqs],
+        "b1": [q.const for q in ineqs],
+        "W2": [[Fraction(1)] * n],
+        "b2": [Fraction(-n) + Fraction(1, 2)],
+    }
     return _finish(values, inputs, points, expected, ineqs, False)
 
 
@@ -143,10 +161,14 @@ def _truth_table(options: LogicOptions, path: str) -> LogicDesign:
     inputs = options.truth_table.inputs
     outputs = options.truth_table.outputs
     if len(outputs) != 2 ** len(inputs):
-        raise DefinitionError(f"{len(inputs)} inputs need {2 ** len(inputs)} outputs (one per row, "
-                              f"rows in binary order), found {len(outputs)}",
-                              path=f"{path}.truth_table.outputs")
-    points = [tuple(Fraction(b) for b in bits) for bits in itertools.product((0, 1), repeat=len(inputs))]
+        raise DefinitionError(
+            f"{len(inputs)} inputs need {2 ** len(inputs)} outputs (one per row, "
+            f"rows in binary order), found {len(outputs)}",
+            path=f"{path}.truth_table.outputs",
+        )
+    points = [
+        tuple(Fraction(b) for b in bits) for bits in itertools.product((0, 1), repeat=len(inputs))
+    ]
     rows = [p for p, out in zip(points, outputs) if out] or [None]
     ineqs, weights, biases = [], [], []
     for p in rows:
@@ -158,7 +180,12 @@ def _truth_table(options: LogicOptions, path: str) -> LogicDesign:
         weights.append(w)
         biases.append(b)
         ineqs.append(Inequality("", w, b))
-    values = {"W1": weights, "b1": biases, "W2": [[Fraction(1)] * len(rows)], "b2": [Fraction(-1, 2)]}
+    values = {
+        "W1": weights,
+        "b1": biases,
+        "W2": [[Fraction(1)] * len(rows)],
+        "b2": [Fraction(-1, 2)],
+    }
     return _finish(values, inputs, points, list(outputs), ineqs, True)
 
 

@@ -1,5 +1,6 @@
 """`numeric_check`: central differences (L(θ+h) − L(θ−h)) / 2h for every parameter entry,
 beside full-precision backpropagation, with their relative error."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ class CheckRow:
     backprop: np.ndarray
     numeric: np.ndarray
     relative_error: np.ndarray
-    resolution: np.ndarray          # what float64 can resolve of the quotient at this loss
+    resolution: np.ndarray  # what float64 can resolve of the quotient at this loss
 
     @property
     def worst(self) -> float:
@@ -49,7 +50,8 @@ class CheckRow:
         """The loss is so large that float64 cannot resolve the difference quotient as
         finely as the comparison needs: the finite difference says nothing here."""
         return not self.agrees and bool(
-            np.all(np.abs(self.backprop - self.numeric) <= 64 * self.resolution))
+            np.all(np.abs(self.backprop - self.numeric) <= 64 * self.resolution)
+        )
 
 
 @dataclass
@@ -87,13 +89,16 @@ def numeric_check(ex: ExerciseDef, step: float) -> NumericCheck:
                     raise DefinitionError(
                         f"numeric_check: shifting {name}{entry} by ±{step:g} makes the network "
                         f"uncomputable ({exc}); ask for a smaller step, e.g. "
-                        f"numeric_check: {{step: {step / 100:g}}}", path=f"{ex.path}.ask") from None
+                        f"numeric_check: {{step: {step / 100:g}}}",
+                        path=f"{ex.path}.ask",
+                    ) from None
                 losses.append(float(out.values[ex.graph.loss][0, 0]))
             numeric[index] = (losses[0] - losses[1]) / (2 * step)
             resolution[index] = np.finfo(float).eps * max(abs(x) for x in losses) / step
         backprop = np.array(reference.grads.get(name, np.zeros(base.shape)), dtype=float)
-        result.rows.append(CheckRow(name, backprop, numeric, relative_error(backprop, numeric),
-                                    resolution))
+        result.rows.append(
+            CheckRow(name, backprop, numeric, relative_error(backprop, numeric), resolution)
+        )
     return result
 
 
@@ -115,23 +120,56 @@ def view(options, work: Work) -> dict:
     for r in result.rows:
         node = trace.graph.nodes[r.param]
         fmt = lambda x: f"{x:.6g}"  # noqa: E731
-        rows.append({"grad": notation.grad(r.param, trace.graph.loss),
-                     "backprop": _arr(r.backprop, node.rank, fmt),
-                     "numeric": _arr(r.numeric, node.rank, fmt),
-                     "worst": _sci(r.worst), "absolute": _sci(r.worst_absolute), "ok": r.agrees})
-    return {"step": _sci(result.step), "rows": rows,
-            "formula": row(Frac(row(Text("∂"), notation.symbol(trace.graph.loss)),
-                                row(Text("∂"), Sym("θ", sub="i"))),
-                           "≈", Frac(Row((Text("L(θ + h eᵢ) − L(θ − h eᵢ)"),)), Text("2h")))}
+        rows.append(
+            {
+                "grad": notation.grad(r.param, trace.graph.loss),
+                "backprop": _arr(r.backprop, node.rank, fmt),
+                "numeric": _arr(r.numeric, node.rank, fmt),
+                "worst": _sci(r.worst),
+                "absolute": _sci(r.worst_absolute),
+                "ok": r.agrees,
+            }
+        )
+    return {
+        "step": _sci(result.step),
+        "rows": rows,
+        "formula": row(
+            Frac(
+                row(Text("∂"), notation.symbol(trace.graph.loss)), row(Text("∂"), Sym("θ", sub="i"))
+            ),
+            "≈",
+            Frac(Row((Text("L(θ + h eᵢ) − L(θ − h eᵢ)"),)), Text("2h")),
+        ),
+    }
 
 
 def to_json(result: NumericCheck, ex: ExerciseDef) -> dict:
-    return {"step": result.step, "params": {
-        r.param: {"numeric": nested(r.numeric, ex.graph.nodes[r.param].rank),
-                  "max_relative_error": r.worst} for r in result.rows}}
+    return {
+        "step": result.step,
+        "params": {
+            r.param: {
+                "numeric": nested(r.numeric, ex.graph.nodes[r.param].rank),
+                "max_relative_error": r.worst,
+            }
+            for r in result.rows
+        },
+    }
 
 
-ASK = Ask(name="numeric_check", options=NumericCheckOptions, check=None, compute=compute,
-          view=view, json=to_json, columns=loss_and_param_gradients, needs=(), needs_params=True,
-          numeric=True, given_values=True, architecture=True, design=None,
-          computational_graph=None, steps=None)
+ASK = Ask(
+    name="numeric_check",
+    options=NumericCheckOptions,
+    check=None,
+    compute=compute,
+    view=view,
+    json=to_json,
+    columns=loss_and_param_gradients,
+    needs=(),
+    needs_params=True,
+    numeric=True,
+    given_values=True,
+    architecture=True,
+    design=None,
+    computational_graph=None,
+    steps=None,
+)

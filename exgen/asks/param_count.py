@@ -1,4 +1,5 @@
 """`param_count`: the learnable parameters, per layer (the number a name ends in) and in total."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # the definition stage sits above the asks
 @dataclass
 class CountRow:
     layer: str
-    params: list[tuple[str, tuple[int, ...], int]]   # name, shape as given, count
+    params: list[tuple[str, tuple[int, ...], int]]  # name, shape as given, count
 
     @property
     def total(self) -> int:
@@ -31,7 +32,8 @@ def param_count(ex: ExerciseDef) -> list[CountRow]:
         layer = f"layer {m.group(1)}" if m else name
         shape = tuple(np.shape(ex.given[name]))
         rows.setdefault(layer, CountRow(layer, [])).params.append(
-            (name, shape, int(np.prod(shape)) if shape else 1))
+            (name, shape, int(np.prod(shape)) if shape else 1)
+        )
     return list(rows.values())
 
 
@@ -42,19 +44,40 @@ def compute(ex: ExerciseDef, trace, notation, options) -> list[CountRow]:
 def view(options, work: Work) -> dict:
     out, total = [], 0
     for r in work.results["param_count"]:
-        items = [{"symbol": work.notation.symbol(n), "shape": "×".join(str(s) for s in shape) or "1",
-                  "count": count} for n, shape, count in r.params]
+        items = [
+            {
+                "symbol": work.notation.symbol(n),
+                "shape": "×".join(str(s) for s in shape) or "1",
+                "count": count,
+            }
+            for n, shape, count in r.params
+        ]
         out.append({"layer": r.layer, "entries": items, "total": r.total})
         total += r.total
     return {"rows": out, "total": total}
 
 
 def to_json(result: list[CountRow], ex: ExerciseDef) -> dict:
-    return {"layers": {r.layer: {n: c for n, _, c in r.params} for r in result},
-            "total": sum(r.total for r in result)}
+    return {
+        "layers": {r.layer: {n: c for n, _, c in r.params} for r in result},
+        "total": sum(r.total for r in result),
+    }
 
 
-ASK = Ask(name="param_count", options=None, check=None, compute=compute, view=view,
-          json=to_json, columns=None, needs=(), needs_params=True, numeric=False,
-          given_values=False, architecture=True, design=None, computational_graph=None,
-          steps=None)
+ASK = Ask(
+    name="param_count",
+    options=None,
+    check=None,
+    compute=compute,
+    view=view,
+    json=to_json,
+    columns=None,
+    needs=(),
+    needs_params=True,
+    numeric=False,
+    given_values=False,
+    architecture=True,
+    design=None,
+    computational_graph=None,
+    steps=None,
+)

@@ -1,24 +1,23 @@
 """`pytorch`: the PyTorch code a student writes for an exercise, what it prints, and,
 when torch is installed, the proof: exgen runs that code and compares its gradients."""
-from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from __future__ import annotations
 
 import ast
 import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from exgen.asks.base import Ask, Work, loss_and_param_gradients
-from exgen.engine.rounding import Rounding
-from exgen.engine.solve import solve
-from exgen.engine.solve import Trace
 from exgen.engine.equations import Expr
 from exgen.engine.ops import REGISTRY
+from exgen.engine.rounding import Rounding
 from exgen.engine.snippet import snippet_code
+from exgen.engine.solve import Trace, solve
 
 MARK = "@@exgen-gradients@@"
 PRINT_OPTIONS = "np.set_printoptions(precision=4)"
@@ -30,9 +29,9 @@ if TYPE_CHECKING:  # the definition stage sits above the asks
 @dataclass
 class TorchResult:
     code: str
-    output: str          # what the code prints
-    ran: bool            # output comes from running it with torch
-    max_error: float | None = None   # largest relative difference to the key's gradients
+    output: str  # what the code prints
+    ran: bool  # output comes from running it with torch
+    max_error: float | None = None  # largest relative difference to the key's gradients
     version: str = ""
 
     @property
@@ -91,8 +90,10 @@ def code_for(ex: ExerciseDef) -> str:
             shape = "" if node.rank != 1 or name in rows else ".reshape(-1, 1)"
             lines.append(f"{name} = torch.tensor({name}{shape}, dtype=torch.float64{grad})")
         else:
-            lines.append(f"{name} = torch.tensor({_literal(ex.given[name], name in rows)}, "
-                         f"dtype=torch.float64{grad})")
+            lines.append(
+                f"{name} = torch.tensor({_literal(ex.given[name], name in rows)}, "
+                f"dtype=torch.float64{grad})"
+            )
     lines += ["", "# forward pass"]
     dim = 0 if graph.layout == "column" else 1
     for eq in graph.equations:
@@ -118,7 +119,11 @@ def predicted_output(ex: ExerciseDef, trace: Trace) -> str:
     with np.printoptions(precision=4):
         for eq in graph.equations:
             value = trace.values[eq.target]
-            text = f"{float(value[0, 0]):.4f}" if eq.target in scalars else _shaped(value, eq.target in rows)
+            text = (
+                f"{float(value[0, 0]):.4f}"
+                if eq.target in scalars
+                else _shaped(value, eq.target in rows)
+            )
             out.append(f"{eq.target} = {text}")
         for p in graph.params:
             g = trace.grads[p]
@@ -136,9 +141,9 @@ def _zero_dim(graph) -> set[str]:
         if e.op == "const":
             return True
         rule = REGISTRY[e.op].shape_rule
-        if rule == "scalar":      # torch reduces to a 0-d tensor
+        if rule == "scalar":  # torch reduces to a 0-d tensor
             return True
-        if rule == "matmul":      # a 1×1 product stays 2-d
+        if rule == "matmul":  # a 1×1 product stays 2-d
             return False
         return all(zero(a) for a in e.args)
 
@@ -156,6 +161,7 @@ def _shaped(arr: np.ndarray, as_row: bool) -> str:
 def torch_available() -> bool:
     try:
         import importlib.util
+
         return importlib.util.find_spec("torch") is not None
     except (ImportError, ValueError):
         return False
@@ -166,11 +172,14 @@ def run(ex: ExerciseDef, trace_full: Trace, timeout: float = 300) -> TorchResult
     code = code_for(ex)
     if not torch_available():
         return TorchResult(code, predicted_output(ex, trace_full), ran=False)
-    probe = code + (f"\nimport json\nprint({MARK!r}, json.dumps({{"
-                    + ", ".join(f"{p!r}: {p}.grad.tolist()" for p in ex.graph.params)
-                    + "}), torch.__version__)\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=timeout)
+    probe = code + (
+        f"\nimport json\nprint({MARK!r}, json.dumps({{"
+        + ", ".join(f"{p!r}: {p}.grad.tolist()" for p in ex.graph.params)
+        + "}), torch.__version__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode != 0 or MARK not in done.stdout:
         raise RuntimeError(f"the generated PyTorch code failed:\n{done.stderr[-2000:]}")
     shown, _, tail = done.stdout.partition(MARK)
@@ -200,7 +209,20 @@ def to_json(result: TorchResult, ex: ExerciseDef) -> dict:
     return {"ran": result.ran, "max_relative_error": result.max_error, "output": result.output}
 
 
-ASK = Ask(name="pytorch", options=None, check=None, compute=compute, view=view, json=to_json,
-          columns=loss_and_param_gradients, needs=(), needs_params=True, numeric=True,
-          given_values=True, architecture=True, design=None, computational_graph=None,
-          steps=None)
+ASK = Ask(
+    name="pytorch",
+    options=None,
+    check=None,
+    compute=compute,
+    view=view,
+    json=to_json,
+    columns=loss_and_param_gradients,
+    needs=(),
+    needs_params=True,
+    numeric=True,
+    given_values=True,
+    architecture=True,
+    design=None,
+    computational_graph=None,
+    steps=None,
+)

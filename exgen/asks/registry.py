@@ -1,14 +1,26 @@
 """Every ask, registered once, in the order the README lists them. Everything else —
 the definition's vocabulary and validation, the results, the views, key.json's `asks`,
 answers.csv — iterates this table."""
+
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from exgen.asks import (backward, computational_graph, forward, gradients, logic,
-                        numeric_check, param_count, pytorch, softmax_ce, symbolic, update)
+from exgen.asks import (
+    backward,
+    computational_graph,
+    forward,
+    gradients,
+    logic,
+    numeric_check,
+    param_count,
+    pytorch,
+    softmax_ce,
+    symbolic,
+    update,
+)
 from exgen.asks.base import Ask, Work
 from exgen.errors import DefinitionError
 
@@ -18,18 +30,33 @@ if TYPE_CHECKING:  # the definition stage sits above the asks
     from exgen.engine.solve import Trace
     from exgen.typeset.notation import Notation
 
-ASKS: dict[str, Ask] = {a.name: a for a in (
-    forward.ASK, backward.ASK, gradients.ASK, numeric_check.ASK, computational_graph.GRAPH,
-    computational_graph.GRAPH_BACKWARD, param_count.ASK, update.ASK, symbolic.ASK,
-    softmax_ce.ASK, logic.ASK, pytorch.ASK)}
+ASKS: dict[str, Ask] = {
+    a.name: a
+    for a in (
+        forward.ASK,
+        backward.ASK,
+        gradients.ASK,
+        numeric_check.ASK,
+        computational_graph.GRAPH,
+        computational_graph.GRAPH_BACKWARD,
+        param_count.ASK,
+        update.ASK,
+        symbolic.ASK,
+        softmax_ce.ASK,
+        logic.ASK,
+        pytorch.ASK,
+    )
+}
 
 
 def check(graph: Graph, index: int, name: str, options) -> None:
     """The exercise's ask number ``index`` against its compiled network."""
     ask = ASKS[name]
     if ask.needs_params and not graph.params:
-        raise DefinitionError(f"{name} needs the parameters: add network.params: "
-                              f"[{', '.join(likely_params(graph))}]", path=f"ask[{index}]")
+        raise DefinitionError(
+            f"{name} needs the parameters: add network.params: [{', '.join(likely_params(graph))}]",
+            path=f"ask[{index}]",
+        )
     if ask.check is not None:
         ask.check(graph, options, f"ask[{index}].{name}")
 
@@ -37,8 +64,11 @@ def check(graph: Graph, index: int, name: str, options) -> None:
 def likely_params(graph: Graph) -> list[str]:
     """The given values the loss depends on that are named like weights and biases
     (W1, b2, w13, theta); all of them when none is."""
-    given = [n for n in graph.nodes if graph.nodes[n].kind == "given"
-             and n in graph.ancestors(graph.loss)]
+    given = [
+        n
+        for n in graph.nodes
+        if graph.nodes[n].kind == "given" and n in graph.ancestors(graph.loss)
+    ]
     return [n for n in given if re.match(r"^([WwBb]\d|[WwBb]$|[Ww]_|theta)", n)] or given
 
 
@@ -67,24 +97,37 @@ def shown(asks: list[tuple[str, object]]) -> list[tuple[str, object]]:
 
 def results_for(ex: ExerciseDef, trace: Trace, notation: Notation) -> dict:
     """Every ask's result, computed before anything is written."""
-    return {name: ASKS[name].compute(ex, trace, notation, options)
-            for name, options in ex.asks if ASKS[name].compute is not None}
+    return {
+        name: ASKS[name].compute(ex, trace, notation, options)
+        for name, options in ex.asks
+        if ASKS[name].compute is not None
+    }
 
 
-def views(ex: ExerciseDef, trace: Trace, notation: Notation, results: dict,
-          graph_figure: Callable[[bool], tuple[str, str]]) -> list[dict]:
+def views(
+    ex: ExerciseDef,
+    trace: Trace,
+    notation: Notation,
+    results: dict,
+    graph_figure: Callable[[bool], tuple[str, str]],
+) -> list[dict]:
     """Each shown ask as its templates see it: name, options, view."""
     asks = shown(ex.asks)
     work = Work(ex, trace, notation, results, asks, graph_figure)
-    return [{"name": name, "options": options, "view": ASKS[name].view(options, work)}
-            for name, options in asks]
+    return [
+        {"name": name, "options": options, "view": ASKS[name].view(options, work)}
+        for name, options in asks
+    ]
 
 
 def asks_json(ex: ExerciseDef, results: dict) -> dict:
     """key.json `asks`: what the asks found, for machines (graders' scripts, `exgen check`);
     only what ``results`` holds (a stress run computes none)."""
-    return {name: ASKS[name].json(results[name], ex)
-            for name, _ in ex.asks if ASKS[name].json is not None and name in results}
+    return {
+        name: ASKS[name].json(results[name], ex)
+        for name, _ in ex.asks
+        if ASKS[name].json is not None and name in results
+    }
 
 
 def steps_json(ex: ExerciseDef, trace: Trace, notation: Notation, results: dict) -> list[dict]:

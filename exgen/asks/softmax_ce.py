@@ -2,6 +2,7 @@
 δ = p − y for one sample; δ = (p − y)/N when the loss is a mean over N samples (read off
 the equations: the constant factor between y ⊙ log p and the loss) — derived, evaluated
 on the exercise's numbers and set beside backpropagation's."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ if TYPE_CHECKING:  # the definition stage sits above the asks
 
 
 def _softmax(graph: Graph):
-    return next((n for n in graph.nodes.values() if n.kind == "op" and n.op.name == "softmax"),
-                None)
+    return next(
+        (n for n in graph.nodes.values() if n.kind == "op" and n.op.name == "softmax"), None
+    )
 
 
 def check(graph: Graph, options, path: str) -> None:
@@ -36,10 +38,10 @@ def check(graph: Graph, options, path: str) -> None:
 class SoftmaxCE:
     p: str
     h: str
-    target: str | None          # the one-hot y of −∑ y ⊙ log p, when the loss has that form
-    scale: Fraction | None      # ∂L/∂h = scale · (p − y); None when the loss is not of that form
-    samples: int                # columns of h (rows in row layout)
-    delta: np.ndarray | None    # scale · (p − y), rounded as the key rounds
+    target: str | None  # the one-hot y of −∑ y ⊙ log p, when the loss has that form
+    scale: Fraction | None  # ∂L/∂h = scale · (p − y); None when the loss is not of that form
+    samples: int  # columns of h (rows in row layout)
+    delta: np.ndarray | None  # scale · (p − y), rounded as the key rounds
 
     @property
     def count(self) -> int | None:
@@ -67,9 +69,16 @@ def compute(ex: ExerciseDef, trace: Trace, notation, options) -> SoftmaxCE:
 def _one_hot_target(graph: Graph, p: str):
     """(y, the node y ⊙ log p) of a cross-entropy −∑ y ⊙ log p, or (None, None)."""
     for node in graph.nodes.values():
-        if node.kind == "op" and node.op.name == "mul" and any(
-                graph.nodes[i].kind == "op" and graph.nodes[i].op.name == "log"
-                and graph.nodes[i].inputs == (p,) for i in node.inputs):
+        if (
+            node.kind == "op"
+            and node.op.name == "mul"
+            and any(
+                graph.nodes[i].kind == "op"
+                and graph.nodes[i].op.name == "log"
+                and graph.nodes[i].inputs == (p,)
+                for i in node.inputs
+            )
+        ):
             others = [i for i in node.inputs if graph.nodes[i].kind == "given"]
             return (others[0], node.name) if others else (None, None)
     return None, None
@@ -85,8 +94,11 @@ def _factor(graph: Graph, start: str) -> Fraction | None:
             return None
         node = graph.nodes[users[0]]
         op, others = node.op.name, [i for i in node.inputs if i != name]
-        const = graph.nodes[others[0]].value if others and graph.nodes[others[0]].kind == "const" \
+        const = (
+            graph.nodes[others[0]].value
+            if others and graph.nodes[others[0]].kind == "const"
             else None
+        )
         if op in ("sum", "identity"):
             pass
         elif op == "mean":
@@ -113,35 +125,97 @@ def _derivation(result: SoftmaxCE) -> list:
     e.g. a mean over the samples) the factor it adds."""
     count, scale = result.count, result.scale
     hs = lambda i: Sym("h", sub=i)  # noqa: E731
-    expsum = Row((Text("∑"), Script(Text(""), sub=Sym("k")), Script(Text("e"), sup=Sym("h", sub="k"))))
+    expsum = Row(
+        (Text("∑"), Script(Text(""), sub=Sym("k")), Script(Text("e"), sup=Sym("h", sub="k")))
+    )
     one = count == 1 or scale is None
     loss = Sym("L") if one else Sym("ℓ")
     lines = [
         row(P("j"), "=", Frac(Script(Text("e"), sup=Sym("h", sub="j")), expsum)),
-        row(loss, "=", "−", SUM(Sym("j")), Sym("y", sub="j"), Text(" log "), P("j"),
-            None if one else Text("\u2003the cross-entropy of one sample")),
-        row(D(P("i"), hs("i")), "=", P("i"), Paren(row(Num("1"), "−", P("i"))),
-            Text("\u2003for j = i;\u2003\u2003"), D(P("j"), hs("i")), "=", "−", P("j"), P("i"),
-            Text("\u2003for j ≠ i")),
-        row(D(loss, hs("i")), "=", "−", SUM(Sym("j")),
-            Frac(Sym("y", sub="j"), P("j")), D(P("j"), hs("i")), "=", "−", Sym("y", sub="i"),
-            Paren(row(Num("1"), "−", P("i"))), "+", SUM(Text("j≠i")), Sym("y", sub="j"), P("i")),
-        row(Text(""), "=", P("i"), SUM(Sym("j")), Sym("y", sub="j"),
-            "−", Sym("y", sub="i"), "=", P("i"), "−", Sym("y", sub="i"),
-            Text("\u2003since the yⱼ of a one-hot y sum to 1.")),
+        row(
+            loss,
+            "=",
+            "−",
+            SUM(Sym("j")),
+            Sym("y", sub="j"),
+            Text(" log "),
+            P("j"),
+            None if one else Text("\u2003the cross-entropy of one sample"),
+        ),
+        row(
+            D(P("i"), hs("i")),
+            "=",
+            P("i"),
+            Paren(row(Num("1"), "−", P("i"))),
+            Text("\u2003for j = i;\u2003\u2003"),
+            D(P("j"), hs("i")),
+            "=",
+            "−",
+            P("j"),
+            P("i"),
+            Text("\u2003for j ≠ i"),
+        ),
+        row(
+            D(loss, hs("i")),
+            "=",
+            "−",
+            SUM(Sym("j")),
+            Frac(Sym("y", sub="j"), P("j")),
+            D(P("j"), hs("i")),
+            "=",
+            "−",
+            Sym("y", sub="i"),
+            Paren(row(Num("1"), "−", P("i"))),
+            "+",
+            SUM(Text("j≠i")),
+            Sym("y", sub="j"),
+            P("i"),
+        ),
+        row(
+            Text(""),
+            "=",
+            P("i"),
+            SUM(Sym("j")),
+            Sym("y", sub="j"),
+            "−",
+            Sym("y", sub="i"),
+            "=",
+            P("i"),
+            "−",
+            Sym("y", sub="i"),
+            Text("\u2003since the yⱼ of a one-hot y sum to 1."),
+        ),
     ]
     if one or scale is None:
         return lines
     n = Sym("n")
-    per_sample = row(Script(Text("P"), sub=n), Paren(row(Sym("y"), "=", Sym("i"))), "−",
-                     Sym("y", sub="in"))
+    per_sample = row(
+        Script(Text("P"), sub=n), Paren(row(Sym("y"), "=", Sym("i"))), "−", Sym("y", sub="in")
+    )
     mean = Frac(Num("1"), Sym("N")) if count is not None else Num(_text(scale))
     lines += [
-        row(Sym("L"), "=", mean, SUM(n), Script(Sym("ℓ"), sub=n),
-            Text(f"\u2003the mean over the N = {count} samples n" if count == result.samples
-                 else f"\u2003with N = {count}" if count is not None else "")),
-        row(D(Sym("L"), Sym("h", sub="in")), "=", mean, D(Script(Sym("ℓ"), sub=n), Sym("h", sub="in")),
-            "=", Frac(per_sample, Sym("N")) if count is not None else row(mean, Paren(per_sample))),
+        row(
+            Sym("L"),
+            "=",
+            mean,
+            SUM(n),
+            Script(Sym("ℓ"), sub=n),
+            Text(
+                f"\u2003the mean over the N = {count} samples n"
+                if count == result.samples
+                else f"\u2003with N = {count}"
+                if count is not None
+                else ""
+            ),
+        ),
+        row(
+            D(Sym("L"), Sym("h", sub="in")),
+            "=",
+            mean,
+            D(Script(Sym("ℓ"), sub=n), Sym("h", sub="in")),
+            "=",
+            Frac(per_sample, Sym("N")) if count is not None else row(mean, Paren(per_sample)),
+        ),
     ]
     return lines
 
@@ -162,28 +236,58 @@ def view(options, work: Work) -> dict:
         if count == 1:
             symbols, numeric = row(p, "−", y), row(pv, "−", tv)
         elif count is not None:
-            symbols, numeric = Frac(row(p, "−", y), Sym("N")), Frac(row(pv, "−", tv), Num(str(count)))
+            symbols, numeric = (
+                Frac(row(p, "−", y), Sym("N")),
+                Frac(row(pv, "−", tv), Num(str(count))),
+            )
         else:
             symbols = row(Num(_text(result.scale)), Paren(row(p, "−", y)))
             numeric = row(Num(_text(result.scale)), Paren(row(pv, "−", tv)))
-        numbers = [Step(notation.grad(result.h, graph.loss),
-                        [symbols, numeric, value_formula(shown_array(result.delta, digits), 2)]),
-                   Step(Text("backpropagation gives"),
-                        [value_formula(shown_array(trace.grads[result.h], digits), 2)], final=True)]
-    return {"lines": _derivation(result), "numbers": numbers,
-            "p": notation.symbol(result.p), "h": notation.symbol(result.h),
-            "count": count if count is not None and count > 1 else None,
-            "over_samples": count == result.samples}
+        numbers = [
+            Step(
+                notation.grad(result.h, graph.loss),
+                [symbols, numeric, value_formula(shown_array(result.delta, digits), 2)],
+            ),
+            Step(
+                Text("backpropagation gives"),
+                [value_formula(shown_array(trace.grads[result.h], digits), 2)],
+                final=True,
+            ),
+        ]
+    return {
+        "lines": _derivation(result),
+        "numbers": numbers,
+        "p": notation.symbol(result.p),
+        "h": notation.symbol(result.h),
+        "count": count if count is not None and count > 1 else None,
+        "over_samples": count == result.samples,
+    }
 
 
 def to_json(result: SoftmaxCE, ex: ExerciseDef) -> dict:
-    out: dict = {"N": result.count, "factor": None if result.scale is None else number(result.scale)}
+    out: dict = {
+        "N": result.count,
+        "factor": None if result.scale is None else number(result.scale),
+    }
     if result.delta is not None:
         out["delta"] = entry(result.delta, ex.graph.nodes[result.h].rank, ex.rounding.digits, False)
     return out
 
 
-ASK = Ask(name="softmax_ce", options=None, check=check, compute=compute, view=view,
-          json=to_json, columns=None, needs=(), needs_params=False, numeric=False,
-          given_values=True, architecture=True, design=None, computational_graph=None,
-          steps=None)
+ASK = Ask(
+    name="softmax_ce",
+    options=None,
+    check=check,
+    compute=compute,
+    view=view,
+    json=to_json,
+    columns=None,
+    needs=(),
+    needs_params=False,
+    numeric=False,
+    given_values=True,
+    architecture=True,
+    design=None,
+    computational_graph=None,
+    steps=None,
+)

@@ -4,15 +4,15 @@ checked against backpropagation (the expansion itself is in chain_rule.py).
 
 `wrt` must be one scalar: a vector or matrix is refused at load (its gradient is a whole
 array; the path sum here is for one weight)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from exgen.asks.base import Ask, Name, Strict, Work
-from exgen.asks.chain_rule import expand
+from exgen.asks.chain_rule import expand, path_formula
 from exgen.asks.chain_rule import formula as tree_formula
-from exgen.asks.chain_rule import path_formula
 from exgen.engine.graph import compile_graph
 from exgen.engine.rounding import Rounding, shown
 from exgen.engine.solve import Trace, solve
@@ -45,11 +45,15 @@ def check(graph, options: SymbolicOptions, path: str) -> None:
         raise DefinitionError(f"'{options.of}' must be a scalar", path=f"{path}.of")
     wrt = graph.nodes[options.wrt]
     if wrt.shape != (1, 1):
-        raise DefinitionError(f"'{options.wrt}' is {_kind(wrt)}; symbolic works for one scalar "
-                              f"weight: name one, e.g. define w13 as a value", path=f"{path}.wrt")
+        raise DefinitionError(
+            f"'{options.wrt}' is {_kind(wrt)}; symbolic works for one scalar "
+            f"weight: name one, e.g. define w13 as a value",
+            path=f"{path}.wrt",
+        )
     if options.wrt not in graph.ancestors(options.of):
-        raise DefinitionError(f"'{options.of}' does not depend on '{options.wrt}'",
-                              path=f"{path}.wrt")
+        raise DefinitionError(
+            f"'{options.of}' does not depend on '{options.wrt}'", path=f"{path}.wrt"
+        )
 
 
 @dataclass
@@ -90,26 +94,48 @@ def view(options: SymbolicOptions, work: Work) -> dict:
     def shown_nodes(names):
         return [n for n in names if graph.nodes[n].kind == "given" or graph.nodes[n].named]
 
-    paths = [joined([notation.symbol(n) for n in shown_nodes(names)], "→")
-             for names in exp.path_names]
+    paths = [
+        joined([notation.symbol(n) for n in shown_nodes(names)], "→") for names in exp.path_names
+    ]
     return {
         "paths": paths,
         "sum": Step(lhs, [path_sum_symbols]),
-        "factored": Step(lhs, [factored, tree_formula(exp.factored, digits, True),
-                               Num(_signed(exp.value, digits))], final=True),
+        "factored": Step(
+            lhs,
+            [factored, tree_formula(exp.factored, digits, True), Num(_signed(exp.value, digits))],
+            final=True,
+        ),
         "numbers": Step(lhs, [path_sum_numbers, Num(_signed(exp.value, digits))]),
         "engine": _signed(result.engine_value, digits),
         "agrees": abs(result.engine_value - exp.value) <= 1e-9 * max(1, abs(exp.value)),
-        "of": of, "wrt": wrt,
+        "of": of,
+        "wrt": wrt,
     }
 
 
 def to_json(result: SymbolicResult, ex: ExerciseDef) -> dict:
-    return {"of": result.of, "wrt": result.wrt, "value": result.expansion.value,
-            "engine_value": result.engine_value}
+    return {
+        "of": result.of,
+        "wrt": result.wrt,
+        "value": result.expansion.value,
+        "engine_value": result.engine_value,
+    }
 
 
-ASK = Ask(name="symbolic", options=SymbolicOptions, check=check, compute=compute, view=view,
-          json=to_json, columns=None, needs=(), needs_params=False, numeric=False,
-          given_values=True, architecture=True, design=None, computational_graph=None,
-          steps=None)
+ASK = Ask(
+    name="symbolic",
+    options=SymbolicOptions,
+    check=check,
+    compute=compute,
+    view=view,
+    json=to_json,
+    columns=None,
+    needs=(),
+    needs_params=False,
+    numeric=False,
+    given_values=True,
+    architecture=True,
+    design=None,
+    computational_graph=None,
+    steps=None,
+)

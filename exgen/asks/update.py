@@ -1,5 +1,6 @@
 """`update: {lr}`: one gradient-descent step θ_new = θ − η·∂L/∂θ for every parameter,
 with the key's own gradients (rounded as the key rounds when the rule carries)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,13 +38,17 @@ class Update:
     eta: Fraction | float
     rows: list[UpdateRow]
     digits: int
-    row_vectors: set[str]       # shown as rows, as everywhere else in the key
+    row_vectors: set[str]  # shown as rows, as everywhere else in the key
 
     def shown(self, r: UpdateRow) -> tuple[np.ndarray, str, np.ndarray, np.ndarray]:
         """θ, η, ∂L/∂θ and θ_new as the key prints them (strings with ASCII '-')."""
         turn = (lambda a: a.T) if r.param in self.row_vectors else (lambda a: a)
-        return (turn(shown_array(r.old, self.digits, given=True)), shown_given(self.eta, self.digits),
-                turn(shown_array(r.grad, self.digits)), turn(shown_array(r.new, self.digits)))
+        return (
+            turn(shown_array(r.old, self.digits, given=True)),
+            shown_given(self.eta, self.digits),
+            turn(shown_array(r.grad, self.digits)),
+            turn(shown_array(r.new, self.digits)),
+        )
 
 
 def update(ex: ExerciseDef, trace: Trace, lr: float) -> Update:
@@ -72,26 +77,49 @@ def printed_steps(result: Update, trace: Trace, notation) -> list[Step]:
         rank = trace.graph.nodes[r.param].rank
         old, eta, grad, new = result.shown(r)
         sym = notation.symbol(r.param)
-        symbolic = apply("sub", Symbol(sym, r.param, rank),
-                         apply("mul", Symbol(Sym("η")), Symbol(notation.grad(
-                             r.param, trace.graph.loss), "", rank), style="scalar"))
-        numeric = apply("sub", leaf_of(old, rank),
-                        apply("mul", leaf(eta), leaf_of(grad, rank), style="scalar"))
-        steps.append(worked_step(Script(sym, sup=Text("new")), symbolic, numeric,
-                                 leaf_of(new, rank), f"update.{r.param}", layout, final=True))
+        symbolic = apply(
+            "sub",
+            Symbol(sym, r.param, rank),
+            apply(
+                "mul",
+                Symbol(Sym("η")),
+                Symbol(notation.grad(r.param, trace.graph.loss), "", rank),
+                style="scalar",
+            ),
+        )
+        numeric = apply(
+            "sub", leaf_of(old, rank), apply("mul", leaf(eta), leaf_of(grad, rank), style="scalar")
+        )
+        steps.append(
+            worked_step(
+                Script(sym, sup=Text("new")),
+                symbolic,
+                numeric,
+                leaf_of(new, rank),
+                f"update.{r.param}",
+                layout,
+                final=True,
+            )
+        )
     return steps
 
 
 def view(options, work: Work) -> dict:
     result = work.results["update"]
-    return {"lr": shown_given(result.eta, result.digits),
-            "steps": printed_steps(result, work.trace, work.notation)}
+    return {
+        "lr": shown_given(result.eta, result.digits),
+        "steps": printed_steps(result, work.trace, work.notation),
+    }
 
 
 def to_json(result: Update, ex: ExerciseDef) -> dict:
-    return {"lr": number(result.eta), "params": {
-                r.param: entry(r.new, ex.graph.nodes[r.param].rank, result.digits, False)
-                for r in result.rows}}
+    return {
+        "lr": number(result.eta),
+        "params": {
+            r.param: entry(r.new, ex.graph.nodes[r.param].rank, result.digits, False)
+            for r in result.rows
+        },
+    }
 
 
 def steps_json(result: Update, ex: ExerciseDef, trace: Trace, notation) -> list[dict]:
@@ -99,7 +127,20 @@ def steps_json(result: Update, ex: ExerciseDef, trace: Trace, notation) -> list[
     return [e for step in printed_steps(result, trace, notation) for e in step_entries(step)]
 
 
-ASK = Ask(name="update", options=UpdateOptions, check=None, compute=compute, view=view,
-          json=to_json, columns=loss_and_param_gradients, needs=("forward", "backward"),
-          needs_params=True, numeric=True, given_values=True, architecture=True, design=None,
-          computational_graph=None, steps=steps_json)
+ASK = Ask(
+    name="update",
+    options=UpdateOptions,
+    check=None,
+    compute=compute,
+    view=view,
+    json=to_json,
+    columns=loss_and_param_gradients,
+    needs=("forward", "backward"),
+    needs_params=True,
+    numeric=True,
+    given_values=True,
+    architecture=True,
+    design=None,
+    computational_graph=None,
+    steps=steps_json,
+)

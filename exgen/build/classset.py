@@ -1,20 +1,21 @@
 """A class set: one sheet and key per student, the graders' booklet, the answer table
 and the manifest — solved and rendered on all cores, written in one swap."""
+
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import hashlib
 import gc
+import hashlib
 import io
 import os
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from collections.abc import Callable
 
 from exgen import __version__
 from exgen.asks.registry import answer_columns
@@ -22,28 +23,27 @@ from exgen.build.csv_cells import csv_bytes
 from exgen.build.output_folder import MARKER, MARKER_TEXT, is_exgen_folder, write_folder
 from exgen.build.roster import check_student_id, numbered, pick_student  # noqa: F401 (numbered: for exgen.check)
 from exgen.build.single import sheet_target, solve_exercise, work_asks, write_files
-from exgen.define.load import SheetDef, load_sheet
-from exgen.errors import DefinitionError, ExgenError
-from exgen.render.keyjson import dumps, key_document
-from exgen.engine.rounding import shown_array
-from exgen.render.documents import render, warm
 from exgen.build.variants import Student, make_variant, rules_for
-
+from exgen.define.load import SheetDef, load_sheet
+from exgen.engine.rounding import shown_array
+from exgen.errors import DefinitionError, ExgenError
+from exgen.render.documents import render, warm
+from exgen.render.keyjson import dumps, key_document
 
 
 @dataclass
 class StudentOutput:
     student: Student
-    folder: Path                     # where its files were written (in the staging folder)
-    answers: dict[str, str]          # column -> shown string
+    folder: Path  # where its files were written (in the staging folder)
+    answers: dict[str, str]  # column -> shown string
     manifest: dict
 
 
-_SHEET: SheetDef | None = None     # set before the workers fork: they inherit it
+_SHEET: SheetDef | None = None  # set before the workers fork: they inherit it
 _SECRET: str | None = None
 _PDF = True
-_VARIANTS: Path | None = None      # workers write each student's files straight in here
-_DOCS_SIDE_BY_SIDE = False         # one student at a time: its two PDFs on two cores
+_VARIANTS: Path | None = None  # workers write each student's files straight in here
+_DOCS_SIDE_BY_SIDE = False  # one student at a time: its two PDFs on two cores
 
 
 def _one(student: Student) -> StudentOutput:
@@ -54,10 +54,15 @@ def _one(student: Student) -> StudentOutput:
     label = " · ".join(p for p in (student.name, student.id, f"variant {variant.code}") if p)
     docs = render(vsheet, traces, results, student=label)
     key = key_document(vsheet, traces, results, student=student.id, seed=variant.seed)
-    files = {MARKER: MARKER_TEXT, "sheet.html": docs.sheet_html.encode(),
-             "key.html": docs.key_html.encode(), "key.json": dumps(key).encode()}
+    files = {
+        MARKER: MARKER_TEXT,
+        "sheet.html": docs.sheet_html.encode(),
+        "key.html": docs.key_html.encode(),
+        "key.json": dumps(key).encode(),
+    }
     if pdf:
         from exgen.render.pdf import html_to_pdf, html_to_pdfs
+
         if _DOCS_SIDE_BY_SIDE:  # fewer students than cores: the key beside the sheet
             files["key.pdf"], files["sheet.pdf"] = html_to_pdfs([docs.key_html, docs.sheet_html])
         else:
@@ -66,10 +71,17 @@ def _one(student: Student) -> StudentOutput:
     folder = _VARIANTS / student.id
     folder.mkdir()  # not its parents: a staging folder removed on an interrupt stays removed
     write_files(folder, files)
-    manifest = {"id": student.id, "name": student.name, "seed": variant.seed, "code": variant.code,
-                "drawn": {ex: {n: shown_array(v, 6, given=True).tolist() for n, v in d.items()}
-                          for ex, d in variant.drawn.items()},
-                "redraws": dict(variant.redraws)}
+    manifest = {
+        "id": student.id,
+        "name": student.name,
+        "seed": variant.seed,
+        "code": variant.code,
+        "drawn": {
+            ex: {n: shown_array(v, 6, given=True).tolist() for n, v in d.items()}
+            for ex, d in variant.drawn.items()
+        },
+        "redraws": dict(variant.redraws),
+    }
     return StudentOutput(student, folder, answer_row(key), manifest)
 
 
@@ -78,10 +90,17 @@ def answer_row(key: dict) -> dict[str, str]:
     return answer_columns(key)
 
 
-def build_class(name_or_path: str, out_dir: Path, students: list[Student] | None,
-                pdf: bool = True, jobs: int | None = None, secret: str | None = None,
-                only: str | None = None, source: str = "",
-                progress: Callable[[str], None] = lambda step: None) -> Path:
+def build_class(
+    name_or_path: str,
+    out_dir: Path,
+    students: list[Student] | None,
+    pdf: bool = True,
+    jobs: int | None = None,
+    secret: str | None = None,
+    only: str | None = None,
+    source: str = "",
+    progress: Callable[[str], None] = lambda step: None,
+) -> Path:
     """Build every student's variant into ``out_dir/NAME``, or with ``only`` one student's
     into ``out_dir/NAME/variants/ID`` (``students`` None: the class of the earlier build,
     from its manifest; ``source`` names where the students came from, for messages)."""
@@ -89,8 +108,11 @@ def build_class(name_or_path: str, out_dir: Path, students: list[Student] | None
         check_student_id(only)
     sheet = load_sheet(name_or_path)
     if sheet.spec.variants is None:
-        raise DefinitionError("no variants block: add one (seed, draw, require) to build "
-                              "per-student variants", sheet.source, "variants")
+        raise DefinitionError(
+            "no variants block: add one (seed, draw, require) to build per-student variants",
+            sheet.source,
+            "variants",
+        )
     target = sheet_target(sheet, out_dir)
     if only is not None:
         students = [pick_student(only, students, source, target)]
@@ -126,10 +148,12 @@ def build_class(name_or_path: str, out_dir: Path, students: list[Student] | None
     return final
 
 
-def _run(sheet: SheetDef, students: list[Student], pdf: bool, jobs: int | None,
-         progress) -> list[StudentOutput]:
+def _run(
+    sheet: SheetDef, students: list[Student], pdf: bool, jobs: int | None, progress
+) -> list[StudentOutput]:
     if pdf:  # load and start WeasyPrint once, here: the workers inherit it ready
         from exgen.render.pdf import html_to_pdf
+
         html_to_pdf("<p>exgen</p>")
     warm(sheet)  # templates, figures and fonts once, here: the workers inherit them
     global _DOCS_SIDE_BY_SIDE
@@ -148,10 +172,12 @@ def _run(sheet: SheetDef, students: list[Student], pdf: bool, jobs: int | None,
     held = _hold_signals(signal.SIG_BLOCK)
     pool, outputs = None, []
     try:
-        pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"), initializer=_worker_start,
-                                   initargs=(os.getpid(),))
-        results = pool.map(_one_picklable, students,
-                           chunksize=max(1, min(4, len(students) // (4 * jobs))))
+        pool = ProcessPoolExecutor(
+            jobs, mp_context=get_context("fork"), initializer=_worker_start, initargs=(os.getpid(),)
+        )
+        results = pool.map(
+            _one_picklable, students, chunksize=max(1, min(4, len(students) // (4 * jobs)))
+        )
         _hold_signals(signal.SIG_SETMASK, held)  # from here on Ctrl-C reaches this thread
         for i, out in enumerate(results, start=1):
             outputs.append(out)
@@ -209,23 +235,33 @@ def _one_picklable(student: Student) -> StudentOutput:
     except Exception as exc:
         import pickle
         import traceback
+
         try:
             pickle.loads(pickle.dumps(exc))
         except Exception:  # whatever breaks pickling: the message must get through
-            raise RuntimeError("in the worker for student " + student.id + ":\n"
-                               + traceback.format_exc()) from None
+            raise RuntimeError(
+                "in the worker for student " + student.id + ":\n" + traceback.format_exc()
+            ) from None
         raise
 
 
-def _class_files(sheet: SheetDef, staging: Path, outputs: list[StudentOutput], secret,
-                 pdf: bool) -> None:
-    files = {"answers.csv": answers_csv(outputs),
-             "manifest.json": dumps({
-                 "sheet": sheet.name, "exgen": __version__,
-                 # which secret, without giving it away (it would let anyone redraw any variant)
-                 "secret_fingerprint": hashlib.sha256(
-                     (secret if secret is not None else sheet.spec.variants.seed).encode()).hexdigest()[:16],
-                 "students": [o.manifest for o in outputs]}).encode()}
+def _class_files(
+    sheet: SheetDef, staging: Path, outputs: list[StudentOutput], secret, pdf: bool
+) -> None:
+    files = {
+        "answers.csv": answers_csv(outputs),
+        "manifest.json": dumps(
+            {
+                "sheet": sheet.name,
+                "exgen": __version__,
+                # which secret, without giving it away (it would let anyone redraw any variant)
+                "secret_fingerprint": hashlib.sha256(
+                    (secret if secret is not None else sheet.spec.variants.seed).encode()
+                ).hexdigest()[:16],
+                "students": [o.manifest for o in outputs],
+            }
+        ).encode(),
+    }
     if pdf:
         files["keys.pdf"] = booklet([(o.folder / "key.pdf").read_bytes() for o in outputs])
     write_files(staging, files)
@@ -235,14 +271,21 @@ def answers_csv(outputs: list[StudentOutput]) -> bytes:
     columns: list[str] = []
     for o in outputs:
         columns += [c for c in o.answers if c not in columns]
-    return csv_bytes([["id", "name", *columns],
-                      *([o.student.id, o.student.name, *(o.answers.get(c, "") for c in columns)]
-                        for o in outputs)])
+    return csv_bytes(
+        [
+            ["id", "name", *columns],
+            *(
+                [o.student.id, o.student.name, *(o.answers.get(c, "") for c in columns)]
+                for o in outputs
+            ),
+        ]
+    )
 
 
 def booklet(pdfs: list[bytes]) -> bytes:
     """All keys in one PDF, in roster order; each key starts on a new page."""
     import pikepdf  # qpdf: merges a class set in a fraction of a second
+
     out = pikepdf.Pdf.new()
     sources = [pikepdf.Pdf.open(io.BytesIO(data)) for data in pdfs]
     for source in sources:

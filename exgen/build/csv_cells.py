@@ -1,6 +1,7 @@
 """The one way exgen writes CSV: every cell that a spreadsheet would read as a formula is
 neutralised, following OWASP's CSV-injection advice (a leading apostrophe, which
 spreadsheets take as "this is text", and RFC 4180 quoting by the csv module)."""
+
 from __future__ import annotations
 
 import csv

@@ -2,6 +2,7 @@
 a hidden staging folder beside it, swaps it in at the end, and leaves no hidden folder
 behind — not on failure, not on SIGINT/SIGTERM, and not for long after a SIGKILL (the next
 build of the same name removes what a killed one left)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -42,15 +43,18 @@ def quoted(name: str) -> str:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return "'" + name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") + "'"
+        return (
+            "'" + name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") + "'"
+        )
     return repr(name)
 
 
 def is_exgen_folder(folder: Path) -> bool:
     """A real folder (not a link) holding exgen's marker as a regular file."""
     try:
-        return stat.S_ISDIR(os.lstat(folder).st_mode) and \
-            stat.S_ISREG(os.lstat(folder / MARKER).st_mode)
+        return stat.S_ISDIR(os.lstat(folder).st_mode) and stat.S_ISREG(
+            os.lstat(folder / MARKER).st_mode
+        )
     except OSError:
         return False
 
@@ -60,8 +64,11 @@ def check_replaceable(target: Path) -> None:
     if not os.path.lexists(target) or is_exgen_folder(target):
         return
     why = "exists and was not made by exgen"
-    if os.path.isdir(target) and not os.path.islink(target) and \
-            any((target / f).exists() for f in ("key.json", "manifest.json")):
+    if (
+        os.path.isdir(target)
+        and not os.path.islink(target)
+        and any((target / f).exists() for f in ("key.json", "manifest.json"))
+    ):
         why += f" (no {MARKER} marker: outputs of earlier exgen versions have none)"
     raise OutputError(f"{target}: {why}; remove it or choose another --out")
 
@@ -74,8 +81,10 @@ def deferred_signals():
         yield
         return
     caught: list[int] = []
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
-                for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        s: signal.signal(s, lambda signum, frame: caught.append(signum))
+        for s in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
@@ -132,7 +141,9 @@ class Staging:
         except OSError as exc:
             if hasattr(self, "path"):
                 remove_tree(self.path)
-            raise OutputError(f"{parent}: cannot create the output folder ({exc.strerror})") from None
+            raise OutputError(
+                f"{parent}: cannot create the output folder ({exc.strerror})"
+            ) from None
 
     def close(self) -> None:
         if self.lock is not None:
@@ -175,7 +186,9 @@ def swap_in(staging: Path, target: Path) -> None:
         try:
             aside = _set_aside(target)
         except OSError as exc:
-            raise OutputError(f"{target}: cannot replace the earlier output ({exc.strerror})") from None
+            raise OutputError(
+                f"{target}: cannot replace the earlier output ({exc.strerror})"
+            ) from None
         try:
             os.rename(staging, target)
         except OSError as exc:
@@ -190,7 +203,9 @@ def swap_in(staging: Path, target: Path) -> None:
                     os.rename(aside, target)  # the earlier output goes back
                 except OSError:
                     where = f"; the earlier output is in {aside}"
-            raise OutputError(f"{target}: cannot write the output ({exc.strerror}){where}") from None
+            raise OutputError(
+                f"{target}: cannot write the output ({exc.strerror}){where}"
+            ) from None
         if aside is not None:
             remove_tree(aside)
         return
@@ -204,7 +219,7 @@ def _set_aside(target: Path) -> Path | None:
     aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
     try:
         os.rename(target, aside)  # onto the empty folder: a new name in the same folder
-    except FileNotFoundError:     # another build moved it first
+    except FileNotFoundError:  # another build moved it first
         aside.rmdir()
         return None
     except OSError:

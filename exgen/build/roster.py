@@ -1,5 +1,6 @@
 """Who is in the class: a roster file, the numbers 001…N, or the manifest of an earlier
 class build; and the one student `--student` names, who must be one of them."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,8 @@ from exgen.errors import ArgumentError, DefinitionError, OutputError
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ID_RULE = "1–64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-MAX_STUDENTS = 10_000                 # as many as --variants allows
-MAX_ROSTER_BYTES = 4 * 1024 * 1024    # 10,000 students with long names fit easily
+MAX_STUDENTS = 10_000  # as many as --variants allows
+MAX_ROSTER_BYTES = 4 * 1024 * 1024  # 10,000 students with long names fit easily
 MAX_NAME = 200
 # characters that reorder or hide text in the sheets, the booklet and answers.csv
 _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
@@ -45,8 +46,9 @@ def check_utf8(option: str, text: str | None) -> None:
 
 def check_student_id(ident: str) -> None:
     if not ID_PATTERN.fullmatch(ident):
-        raise ArgumentError(f"--student {quoted(ident)}: a student id is {ID_RULE} "
-                            f"(it names the student's folder)")
+        raise ArgumentError(
+            f"--student {quoted(ident)}: a student id is {ID_RULE} (it names the student's folder)"
+        )
 
 
 def pick_student(ident: str, students: list[Student] | None, source: str, target: Path) -> Student:
@@ -64,16 +66,22 @@ def pick_student(ident: str, students: list[Student] | None, source: str, target
 def manifest_students(target: Path) -> list[Student]:
     path = target / "manifest.json"
     if not is_exgen_folder(target) or not path.is_file():
-        raise ArgumentError(f"--student: {target} holds no class build to take the student from; "
-                            f"give --roster or --variants as well")
+        raise ArgumentError(
+            f"--student: {target} holds no class build to take the student from; "
+            f"give --roster or --variants as well"
+        )
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
         students = [Student(s["id"], s.get("name") or "") for s in data["students"]]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise OutputError(f"{path}: not a manifest exgen wrote; build the class again") from None
     for s in students:
-        if not isinstance(s.id, str) or not isinstance(s.name, str) or \
-                not ID_PATTERN.fullmatch(s.id) or _name_problem(s.name):
+        if (
+            not isinstance(s.id, str)
+            or not isinstance(s.name, str)
+            or not ID_PATTERN.fullmatch(s.id)
+            or _name_problem(s.name)
+        ):
             raise OutputError(f"{path}: not a manifest exgen wrote; build the class again")
     return students
 
@@ -87,8 +95,9 @@ def read_roster(path: str) -> list[Student]:
     except csv.Error as exc:
         raise DefinitionError(_csv_problem(exc), path, line=1) from None
     if "id" not in fields:
-        raise DefinitionError(f"expected an 'id' column, found columns: {', '.join(fields) or 'none'}",
-                              path, line=1)
+        raise DefinitionError(
+            f"expected an 'id' column, found columns: {', '.join(fields) or 'none'}", path, line=1
+        )
     reader.fieldnames = fields
     students, seen = [], {}
     rows = iter(reader)
@@ -103,11 +112,16 @@ def read_roster(path: str) -> list[Student]:
         line = reader.line_num
         ident = (row.get("id") or "").strip()
         if not ID_PATTERN.fullmatch(ident):
-            raise DefinitionError(f"student id {ident!r} must be 1–64 letters, digits, '.', '_' or "
-                                  f"'-' (it names the student's folder)", path, line=line)
+            raise DefinitionError(
+                f"student id {ident!r} must be 1–64 letters, digits, '.', '_' or "
+                f"'-' (it names the student's folder)",
+                path,
+                line=line,
+            )
         if ident in seen:
-            raise DefinitionError(f"student id {ident!r} appears twice (also line {seen[ident]})",
-                                  path, line=line)
+            raise DefinitionError(
+                f"student id {ident!r} appears twice (also line {seen[ident]})", path, line=line
+            )
         name = (row.get("name") or "").strip()
         problem = _name_problem(name)
         if problem:
@@ -135,8 +149,10 @@ def _roster_text(path: str) -> str:
         if not stat.S_ISREG(info.st_mode):
             raise DefinitionError("the roster is not a regular file", path)
         if info.st_size > MAX_ROSTER_BYTES:
-            raise DefinitionError(f"the roster has {info.st_size:,} bytes; at most "
-                                  f"{MAX_ROSTER_BYTES:,} are read", path)
+            raise DefinitionError(
+                f"the roster has {info.st_size:,} bytes; at most {MAX_ROSTER_BYTES:,} are read",
+                path,
+            )
         data = file.read(MAX_ROSTER_BYTES + 1)
     if len(data) > MAX_ROSTER_BYTES:  # it grew while being read
         raise DefinitionError(f"the roster has more than {MAX_ROSTER_BYTES:,} bytes", path)
@@ -158,6 +174,8 @@ def _name_problem(name: str) -> str | None:
     for ch in name:
         if ch in _BIDI or unicodedata.category(ch) == "Cc":
             kind = "a bidirectional control" if ch in _BIDI else "a control character"
-            return (f"contains {kind} (U+{ord(ch):04X}), which would hide or reorder text; "
-                    f"write the name without it")
+            return (
+                f"contains {kind} (U+{ord(ch):04X}), which would hide or reorder text; "
+                f"write the name without it"
+            )
     return None

@@ -1,18 +1,24 @@
 """The orchestrator: load, solve, render everything in memory, then write it at once."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from collections.abc import Callable
 
+from exgen.asks.registry import results_for
+from exgen.build.output_folder import (
+    NAME_RULE,
+    check_replaceable,
+    is_plain_name,
+    quoted,
+    write_folder,
+)
 from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.solve import NumericError, Trace, solve
-from exgen.build.output_folder import (NAME_RULE, check_replaceable, is_plain_name, quoted,
-                                       write_folder)
 from exgen.errors import DefinitionError, OutputError, SolveError
-from exgen.render.keyjson import dumps, key_document
-from exgen.asks.registry import results_for
 from exgen.render.documents import render
+from exgen.render.keyjson import dumps, key_document
 from exgen.typeset.notation import Notation
 
 
@@ -28,9 +34,11 @@ def solve_exercise(sheet: SheetDef, ex: ExerciseDef) -> Trace:
     try:
         return solve(ex.graph, ex.given, ex.rounding, exact=ex.exact, backward=ex.backward)
     except NumericError as exc:
-        path = f"{ex.path}.network" + (f".equations[{exc.equation}]"
-                                       if exc.equation is not None and
-                                       hasattr(ex.spec.network, "equations") else "")
+        path = f"{ex.path}.network" + (
+            f".equations[{exc.equation}]"
+            if exc.equation is not None and hasattr(ex.spec.network, "equations")
+            else ""
+        )
         raise sheet.error(SolveError, str(exc), path) from None
 
 
@@ -51,8 +59,13 @@ def solve_sheet(sheet: SheetDef) -> list[Trace]:
     return [solve_exercise(sheet, ex) for ex in sheet.exercises]
 
 
-def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None = None,
-          progress: Callable[[str], None] = lambda step: None) -> BuildResult:
+def build(
+    name_or_path: str,
+    out_dir: Path,
+    pdf: bool = True,
+    cwd: Path | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> BuildResult:
     """Load, solve and render everything in memory, then write it in one swap.
     ``progress`` is told each step as it starts."""
     progress("reading the definition")
@@ -71,6 +84,7 @@ def build(name_or_path: str, out_dir: Path, pdf: bool = True, cwd: Path | None =
     }
     if pdf:
         from exgen.render.pdf import html_to_pdfs  # WeasyPrint loads only when PDFs are wanted
+
         progress("laying out the PDFs")
         files["key.pdf"], files["sheet.pdf"] = html_to_pdfs([docs.key_html, docs.sheet_html])
     progress("writing")
@@ -82,9 +96,11 @@ def sheet_target(sheet: SheetDef, out_dir: Path) -> Path:
     """``out_dir/NAME``, once NAME is known to be one plain folder name (a file named
     ``..yaml`` would otherwise name the out folder itself)."""
     if not is_plain_name(sheet.name):
-        raise DefinitionError(f"the sheet name {quoted(sheet.name)} (the file's name without .yaml) "
-                              f"must be {NAME_RULE}: it names the output folder; rename the file",
-                              sheet.source)
+        raise DefinitionError(
+            f"the sheet name {quoted(sheet.name)} (the file's name without .yaml) "
+            f"must be {NAME_RULE}: it names the output folder; rename the file",
+            sheet.source,
+        )
     target = Path(out_dir) / sheet.name
     check_replaceable(target)  # before the work, not only at the end
     return target

@@ -4,6 +4,7 @@ A student's seed is a SHA-256 of the sheet's secret and the student id; each exe
 draws from its own local generator (random.Random, stable across Python versions),
 never from global state. A candidate that breaks a constraint is drawn again, a
 bounded number of times."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,10 +16,9 @@ from fractions import Fraction
 import numpy as np
 
 from exgen.define.load import ExerciseDef, SheetDef
+from exgen.engine.rounding import round_half_up
 from exgen.engine.solve import NumericError, Trace, backpropagate, solve
 from exgen.errors import DefinitionError
-from exgen.engine.rounding import round_half_up
-
 
 
 class VariantError(DefinitionError):
@@ -34,11 +34,11 @@ class Student:
 @dataclass
 class Variant:
     student: Student
-    seed: str                              # hex digest: the student's seed
-    sheet: SheetDef                        # the sheet with the student's values
+    seed: str  # hex digest: the student's seed
+    sheet: SheetDef  # the sheet with the student's values
     traces: list[Trace]
-    drawn: dict[str, dict[str, np.ndarray]]   # exercise id -> name -> drawn value
-    redraws: Counter = field(default_factory=Counter)   # constraint -> failed candidates
+    drawn: dict[str, dict[str, np.ndarray]]  # exercise id -> name -> drawn value
+    redraws: Counter = field(default_factory=Counter)  # constraint -> failed candidates
 
     @property
     def code(self) -> str:
@@ -78,20 +78,29 @@ def violations(trace: Trace, requires: list) -> list[str]:
     graph, out = trace.graph, []
     values = trace.values
     # the relu_ constraints apply to every operation with a kink (relu, step, leaky_relu)
-    relu_inputs = [values[n.inputs[0]] for n in graph.nodes.values()
-                   if n.kind == "op" and n.op.kinks]
+    relu_inputs = [
+        values[n.inputs[0]] for n in graph.nodes.values() if n.kind == "op" and n.op.kinks
+    ]
     for req in requires:
         name, limit = (req, None) if isinstance(req, str) else next(iter(req.items()))
         if name == "no_relu_at_zero":
-            bad = any(np.any(np.abs(np.array(values[n.inputs[0]], dtype=float) - k) < 1e-12)
-                      for n in graph.nodes.values() if n.kind == "op" and n.op.kinks
-                      for k in n.op.kinks)
+            bad = any(
+                np.any(np.abs(np.array(values[n.inputs[0]], dtype=float) - k) < 1e-12)
+                for n in graph.nodes.values()
+                if n.kind == "op" and n.op.kinks
+                for k in n.op.kinks
+            )
         elif name == "some_relu_inactive":
-            bad = bool(relu_inputs) and not any(np.any(np.array(v, dtype=float) < 0)
-                                                for v in relu_inputs)
+            bad = bool(relu_inputs) and not any(
+                np.any(np.array(v, dtype=float) < 0) for v in relu_inputs
+            )
         elif name == "no_dead_layer":  # every ReLU layer passes something on, for every sample
-            bad = any(np.any(np.all(np.array(v, dtype=float) <= 0, axis=0 if graph.layout == "column"
-                                    else 1)) for v in relu_inputs)
+            bad = any(
+                np.any(
+                    np.all(np.array(v, dtype=float) <= 0, axis=0 if graph.layout == "column" else 1)
+                )
+                for v in relu_inputs
+            )
         elif name == "grads_visible":
             digits = trace.rounding.digits
             bad = False
@@ -110,8 +119,11 @@ def violations(trace: Trace, requires: list) -> list[str]:
                     lo, hi = n.op.saturates
                     bad = bad or bool(np.any(v - lo < 0.01) or np.any(hi - v < 0.01))
         else:  # max_abs
-            bad = any(np.any(np.abs(np.array(v, dtype=float)) > limit)
-                      for table in (trace.values, trace.grads) for v in table.values())
+            bad = any(
+                np.any(np.abs(np.array(v, dtype=float)) > limit)
+                for table in (trace.values, trace.grads)
+                for v in table.values()
+            )
         if bad:
             out.append(name)
     return out
@@ -167,8 +179,13 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
             # the forward pass alone decides most constraints: a candidate that fails
             # them never costs a backward pass
             try:
-                trace = solve(candidate.graph, given, candidate.rounding, exact=candidate.exact,
-                              backward=False)
+                trace = solve(
+                    candidate.graph,
+                    given,
+                    candidate.rounding,
+                    exact=candidate.exact,
+                    backward=False,
+                )
                 broken = violations(trace, ahead_rules)
                 if not broken:
                     broken = violations(backpropagate(trace), behind_rules)
@@ -180,10 +197,14 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
         else:
             worst, _count = failed.most_common(1)[0]
             others = ", ".join(f"{n} {c} times" for n, c in failed.most_common()[1:])
-            raise sheet.error(VariantError, f"cannot meet '{worst}' for exercise {ex.spec.id} "
-                              f"(student {student.id}): it failed all {spec.tries} draws"
-                              + (f"; also failed: {others}" if others else "")
-                              + "; widen the draw rules or drop the constraint", "variants.require")
+            raise sheet.error(
+                VariantError,
+                f"cannot meet '{worst}' for exercise {ex.spec.id} "
+                f"(student {student.id}): it failed all {spec.tries} draws"
+                + (f"; also failed: {others}" if others else "")
+                + "; widen the draw rules or drop the constraint",
+                "variants.require",
+            )
         redraws.update(failed)
         exercises.append(candidate)
         traces.append(trace)

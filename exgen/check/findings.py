@@ -1,6 +1,7 @@
 """What `exgen check` found, oracle by oracle, and the summary it closes with. The
 summary names what ran and what did not (and why), so that it never claims an oracle
 that did not run."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,9 +12,9 @@ OK, FAILED, SKIPPED, NOT_COMPARABLE = "ok", "FAILED", "skipped", "not comparable
 @dataclass
 class Finding:
     oracle: str
-    status: str                 # OK, FAILED, SKIPPED (detail says why) or NOT_COMPARABLE
+    status: str  # OK, FAILED, SKIPPED (detail says why) or NOT_COMPARABLE
     detail: str
-    problems: list[str] = field(default_factory=list)   # one line each, printed below
+    problems: list[str] = field(default_factory=list)  # one line each, printed below
 
     def __post_init__(self):
         if isinstance(self.status, bool):  # an oracle that only says agrees or not
@@ -43,8 +44,9 @@ class Verdict:
         return all(f.ok for f in self.findings)
 
     def lines(self) -> list[str]:
-        head = f"{self.exercise}: {'ok' if self.ok else 'MISMATCH'} — " + \
-            "; ".join(f.line() for f in self.findings)
+        head = f"{self.exercise}: {'ok' if self.ok else 'MISMATCH'} — " + "; ".join(
+            f.line() for f in self.findings
+        )
         return [head] + [f"  {p}" for f in self.findings for p in f.problems]
 
 
@@ -52,7 +54,7 @@ def summary(verdicts: list[Verdict]) -> list[str]:
     """Which oracles ran on which exercises, which did not and why, and the verdict for
     the exercises that all oracles passed (the failures are the caller's error)."""
     ran: dict[str, list[str]] = {}
-    not_run: dict[str, dict[str, list[str]]] = {}     # oracle -> why -> exercises
+    not_run: dict[str, dict[str, list[str]]] = {}  # oracle -> why -> exercises
     undecided: dict[str, dict[str, list[str]]] = {}
     for v in verdicts:
         for f in v.findings:
@@ -69,8 +71,12 @@ def summary(verdicts: list[Verdict]) -> list[str]:
         return ", ".join(names)
 
     def listed(table: dict) -> str:
-        return "; ".join(f"{o} on {on(names)} ({why})"
-                         for o, reasons in table.items() for why, names in reasons.items())
+        return "; ".join(
+            f"{o} on {on(names)} ({why})"
+            for o, reasons in table.items()
+            for why, names in reasons.items()
+        )
+
     lines = ["ran: " + ("; ".join(f"{o} on {on(n)}" for o, n in ran.items()) or "no oracle")]
     if not_run:
         lines.append(f"not run: {listed(not_run)}")

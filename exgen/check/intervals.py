@@ -4,6 +4,7 @@ number with the key's decimals stands for every value it could have been rounded
 Endpoints stay exact Fractions through the rational operations (so that a result that
 just touches the printed interval is judged exactly) and become float64 only through
 exp, log and the like. Deliberately independent of exgen's engine."""
+
 from __future__ import annotations
 
 import math
@@ -63,7 +64,7 @@ class Interval:
             return Interval(Fraction(1), Fraction(1))
         if n < 0:
             return Fraction(1) / self.power(-n)
-        a, b = self.lo ** n, self.hi ** n
+        a, b = self.lo**n, self.hi**n
         if n % 2 == 1 or self.lo >= 0:
             return Interval(a, b)
         if self.hi <= 0:

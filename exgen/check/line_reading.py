@@ -7,6 +7,7 @@ its `expr` and the next part as its `result` — so a dropped bracket (−7.00²
 The grammar is the LaTeX subset the key writes (typeset/latex.py); operation names are
 looked up in the operations' own spellings, and nothing of the engine's arithmetic is used.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -15,12 +16,15 @@ import re
 from exgen.engine.ops import REGISTRY
 from exgen.typeset.spell import AXIS_LETTERS
 
-TOKEN = re.compile(r"""\s*(
+TOKEN = re.compile(
+    r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
   | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\} | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
   | [-+{}^] | [A-Za-z]
-)""", re.VERBOSE | re.DOTALL)
+)""",
+    re.VERBOSE | re.DOTALL,
+)
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SCIENTIFIC = re.compile(r"(\d+(?:\.\d+)?)\s*\\times\s*10\^\{(-?\d+)\}")
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -33,8 +37,11 @@ class NotNumbers(ValueError):
 
 def _names() -> dict[str, str]:
     """LaTeX function name → operation, from the operations' spellings."""
-    return {op.spelling.latex: name for name, op in REGISTRY.items()
-            if op.spelling.kind in ("func", "bigop")}
+    return {
+        op.spelling.latex: name
+        for name, op in REGISTRY.items()
+        if op.spelling.kind in ("func", "bigop")
+    }
 
 
 def parts(line: str) -> list[str]:
@@ -71,11 +78,18 @@ def _normal(t):
     """−(a printed number) reads as the negative number; lists as tuples."""
     if isinstance(t, dict):
         args = [_normal(a) for a in t.get("args", [])]
-        if t["op"] == "neg" and len(args) == 1 and isinstance(args[0], str) \
-                and not args[0].startswith("-"):
+        if (
+            t["op"] == "neg"
+            and len(args) == 1
+            and isinstance(args[0], str)
+            and not args[0].startswith("-")
+        ):
             return "-" + args[0]
-        return (t["op"], tuple(args), tuple(sorted((k, v) for k, v in t.items()
-                                                   if k not in ("op", "args"))))
+        return (
+            t["op"],
+            tuple(args),
+            tuple(sorted((k, v) for k, v in t.items() if k not in ("op", "args"))),
+        )
     if isinstance(t, list):
         return tuple(_normal(x) for x in t)
     return t
@@ -99,10 +113,11 @@ class _Reader:
         while pos < len(text):
             m = TOKEN.match(text, pos)
             if not m or m.end() == pos:
-                raise NotNumbers(text[pos:pos + 20])
+                raise NotNumbers(text[pos : pos + 20])
             tok = m.group(1)
-            if tok.startswith((r"\mathbf", r"\partial", r"\hat", r"\mathrm", r"\eta")) or \
-                    re.fullmatch(r"[A-Za-z]", tok):
+            if tok.startswith(
+                (r"\mathbf", r"\partial", r"\hat", r"\mathrm", r"\eta")
+            ) or re.fullmatch(r"[A-Za-z]", tok):
                 raise NotNumbers(tok)  # a symbol: this part is written in symbols
             out.append(tok)
             pos = m.end()
@@ -153,7 +168,7 @@ class _Reader:
             start = self.i
             inner = self.unary(False)
             if isinstance(inner, str) and self.i == start + 1:
-                return "-" + inner   # a negative number
+                return "-" + inner  # a negative number
             return _apply("neg", inner)
         return self.postfix()
 
@@ -187,7 +202,7 @@ class _Reader:
             self.i -= 1
             return self.group()
         if tok.startswith(r"\begin"):
-            body = tok[len(r"\begin{bmatrix}"):-len(r"\end{bmatrix}")]
+            body = tok[len(r"\begin{bmatrix}") : -len(r"\end{bmatrix}")]
             rows = [[c.strip() for c in r.split("&")] for r in body.split(r"\\")]
             cells = []
             for r in rows:

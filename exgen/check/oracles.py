@@ -1,26 +1,25 @@
 """`exgen check`: every key against independent oracles — central finite differences,
 the exact-versus-float agreement, the chain rule summed over paths, every printed step
 worked out again from its printed numbers, and PyTorch autograd where it is installed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exgen.errors import DefinitionError
-
 import numpy as np
 
 from exgen.asks.numeric_check import numeric_check
+from exgen.asks.pytorch import run as run_torch
+from exgen.asks.pytorch import torch_available
 from exgen.asks.symbolic import symbolic
 from exgen.build.single import solve_sheet
 from exgen.check.findings import FAILED, NOT_COMPARABLE, OK, SKIPPED, Finding, Verdict
 from exgen.check.printed_steps import check_printed_steps, key_for_check
 from exgen.define.load import ExerciseDef, SheetDef
-from exgen.engine.solve import Trace, solve
 from exgen.engine.rounding import Rounding
+from exgen.engine.solve import Trace, solve
+from exgen.errors import DefinitionError
 from exgen.typeset.notation import Notation
-from exgen.asks.pytorch import run as run_torch
-from exgen.asks.pytorch import torch_available
-
 
 TORCH = "torch autograd"
 FINITE_DIFFERENCES = "finite differences"
@@ -28,16 +27,19 @@ FINITE_DIFFERENCES = "finite differences"
 
 def check_sheet(sheet: SheetDef, no_torch: bool = False) -> list[Verdict]:
     """Every exercise against every oracle; an oracle that cannot run says why."""
-    torch_skipped = "--no-torch" if no_torch else None if torch_available() else \
-        "PyTorch not installed"
+    torch_skipped = (
+        "--no-torch" if no_torch else None if torch_available() else "PyTorch not installed"
+    )
     traces = solve_sheet(sheet)
     key = key_for_check(sheet, traces)
-    return [check_exercise(sheet, ex, t, torch_skipped, key)
-            for ex, t in zip(sheet.exercises, traces)]
+    return [
+        check_exercise(sheet, ex, t, torch_skipped, key) for ex, t in zip(sheet.exercises, traces)
+    ]
 
 
-def check_exercise(sheet: SheetDef, ex: ExerciseDef, trace: Trace, torch_skipped: str | None,
-                   key: dict) -> Verdict:
+def check_exercise(
+    sheet: SheetDef, ex: ExerciseDef, trace: Trace, torch_skipped: str | None, key: dict
+) -> Verdict:
     verdict = Verdict(ex.spec.id)
     steps = check_printed_steps(ex.spec.id, key["exercises"][ex.spec.id], key["rounding"])
     if ex.design is not None:  # a network an ask designed: the design run on its test points
@@ -50,17 +52,24 @@ def check_exercise(sheet: SheetDef, ex: ExerciseDef, trace: Trace, torch_skipped
     verdict.findings.append(_finite_differences(ex, exact or full))
     if exact is not None:
         gap = _largest_gap(exact, full)
-        verdict.findings.append(Finding("exact vs float64", OK if gap < 1e-9 else FAILED,
-                                        f"max. relative gap {gap:.1e}"))
+        verdict.findings.append(
+            Finding(
+                "exact vs float64", OK if gap < 1e-9 else FAILED, f"max. relative gap {gap:.1e}"
+            )
+        )
     else:
         verdict.findings.append(Finding("exact vs float64", SKIPPED, _why_not_exact(ex)))
     for name, options in ex.asks:
         if name == "symbolic":
             res = symbolic(ex, trace, Notation(ex.graph), options.of, options.wrt)
             gap = abs(res.engine_value - res.expansion.value)
-            verdict.findings.append(Finding(
-                "chain rule", OK if gap <= 1e-9 * max(1, abs(res.engine_value)) else FAILED,
-                f"sum over paths {res.expansion.value:.6g}, backprop {res.engine_value:.6g}"))
+            verdict.findings.append(
+                Finding(
+                    "chain rule",
+                    OK if gap <= 1e-9 * max(1, abs(res.engine_value)) else FAILED,
+                    f"sum over paths {res.expansion.value:.6g}, backprop {res.engine_value:.6g}",
+                )
+            )
     verdict.findings.append(steps)
     if not ex.graph.params:
         verdict.findings.append(Finding(TORCH, SKIPPED, "no parameters"))
@@ -68,8 +77,11 @@ def check_exercise(sheet: SheetDef, ex: ExerciseDef, trace: Trace, torch_skipped
         verdict.findings.append(Finding(TORCH, SKIPPED, torch_skipped))
     else:
         torch = run_torch(ex, full)
-        verdict.findings.append(Finding(TORCH, OK if torch.agrees else FAILED,
-                                        f"max. relative error {torch.max_error:.1e}"))
+        verdict.findings.append(
+            Finding(
+                TORCH, OK if torch.agrees else FAILED, f"max. relative error {torch.max_error:.1e}"
+            )
+        )
     return verdict
 
 
@@ -87,19 +99,23 @@ def _finite_differences(ex: ExerciseDef, trace: Trace) -> Finding:
     if worst.worst >= 1e-4:  # accepted (if at all) because the differences are tiny
         index = np.unravel_index(int(np.argmax(worst.relative_error)), worst.relative_error.shape)
         where = _entry(worst.param, index, ex.graph.nodes[worst.param].shape)
-        measured += (f" at {where} (backprop {worst.backprop[index]:.1e}, finite difference "
-                     f"{worst.numeric[index]:.1e}"
-                     + (": an absolute difference below 1e-9, counted as agreeing)"
-                        if worst.agrees else ")"))
+        measured += (
+            f" at {where} (backprop {worst.backprop[index]:.1e}, finite difference "
+            f"{worst.numeric[index]:.1e}"
+            + (": an absolute difference below 1e-9, counted as agreeing)" if worst.agrees else ")")
+        )
     measured += f", max. absolute error {max(r.worst_absolute for r in rows):.1e}"
     if not all(r.agrees for r in rows):
         if all(r.agrees or r.unresolved for r in rows):
-            return Finding(FINITE_DIFFERENCES, NOT_COMPARABLE,
-                           f"float64 cannot resolve a step of 1e-05 at a loss this large "
-                           f"({measured})")
+            return Finding(
+                FINITE_DIFFERENCES,
+                NOT_COMPARABLE,
+                f"float64 cannot resolve a step of 1e-05 at a loss this large ({measured})",
+            )
         if kinks:
-            return Finding(FINITE_DIFFERENCES, NOT_COMPARABLE,
-                           f"at a kink: {'; '.join(kinks)} ({measured})")
+            return Finding(
+                FINITE_DIFFERENCES, NOT_COMPARABLE, f"at a kink: {'; '.join(kinks)} ({measured})"
+            )
         return Finding(FINITE_DIFFERENCES, FAILED, measured)
     if kinks:
         measured += f"; at a kink: {'; '.join(kinks)}"
@@ -116,8 +132,12 @@ def _kinks(ex: ExerciseDef, trace: Trace) -> list[str]:
         points = node.op.kinks
         source = node.inputs[0]
         x = trace.values[source]
-        on_kink = [(i, k) for i in np.ndindex(x.shape) for k in points
-                   if abs(float(x[i]) - float(k)) < 1e-12]
+        on_kink = [
+            (i, k)
+            for i in np.ndindex(x.shape)
+            for k in points
+            if abs(float(x[i]) - float(k)) < 1e-12
+        ]
         if on_kink:
             shape = ex.graph.nodes[source].shape
             entries = ", ".join(_entry(source, i, shape) for i, _ in on_kink[:3])
@@ -155,8 +175,9 @@ def _entry(name: str, index: tuple, shape: tuple) -> str:
 
 
 def _why_not_exact(ex: ExerciseDef) -> str:
-    floats = sorted({n.op.name for n in ex.graph.nodes.values()
-                     if n.kind == "op" and not n.op.rational})
+    floats = sorted(
+        {n.op.name for n in ex.graph.nodes.values() if n.kind == "op" and not n.op.rational}
+    )
     if floats:
         return f"float64 only: the network uses {', '.join(floats)}"
     return "float64 only: the values are drawn as floats"
@@ -179,10 +200,10 @@ def _largest_gap(a: Trace, b: Trace) -> float:
 @dataclass
 class StressReport:
     count: int
-    redraws: dict            # constraint -> failed candidates
-    spread: dict             # answer column -> (min, max, distinct values)
-    trouble: list[str]       # numeric trouble found (non-finite values, oracle mismatches)
-    distinct: int            # how many distinct variants
+    redraws: dict  # constraint -> failed candidates
+    spread: dict  # answer column -> (min, max, distinct values)
+    trouble: list[str]  # numeric trouble found (non-finite values, oracle mismatches)
+    distinct: int  # how many distinct variants
 
 
 def stress(sheet: SheetDef, count: int) -> StressReport:
@@ -193,8 +214,9 @@ def stress(sheet: SheetDef, count: int) -> StressReport:
     from collections import Counter
 
     from exgen.build.classset import answer_row, numbered
-    from exgen.render.keyjson import key_document
     from exgen.build.variants import make_variant
+    from exgen.render.keyjson import key_document
+
     redraws: Counter = Counter()
     columns: dict[str, list[float]] = {}
     trouble, seen = [], set()
@@ -207,11 +229,14 @@ def stress(sheet: SheetDef, count: int) -> StressReport:
                 continue
             if ex.exact:
                 plain = Rounding(ex.rounding.digits, carry=False)
-                gap = _largest_gap(solve(ex.graph, ex.given, plain, exact=True),
-                                   solve(ex.graph, ex.given, plain, exact=False))
+                gap = _largest_gap(
+                    solve(ex.graph, ex.given, plain, exact=True),
+                    solve(ex.graph, ex.given, plain, exact=False),
+                )
                 if gap > 1e-9:
-                    trouble.append(f"student {student.id}, {ex.spec.id}: exact and float64 differ "
-                                   f"by {gap:.1e}")
+                    trouble.append(
+                        f"student {student.id}, {ex.spec.id}: exact and float64 differ by {gap:.1e}"
+                    )
             for table in (trace.values, trace.grads):
                 for name, value in table.items():
                     if not np.all(np.isfinite(np.array(value, dtype=float))):

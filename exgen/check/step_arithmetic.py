@@ -8,6 +8,7 @@ rational operations, float64 for exp, log, sqrt, sigmoid, tanh, softmax and soft
 NumPy object arrays for broadcasting. Under carried rounding a result must be the half-up
 rounding of the exact value; without carry the printed numbers stand for intervals
 (exgen.check.intervals) and the result's interval must meet the expression's."""
+
 from __future__ import annotations
 
 import json
@@ -33,16 +34,16 @@ class StepProblem(Exception):
 
 # ---- numbers and leaves -------------------------------------------------------------
 
+
 def parse_number(text) -> tuple[Fraction, int]:
     """A printed number and how many decimals it was printed with (for 2.69×10⁴³: the
     decimals of the place its last digit stands for, here −41)."""
     sci = SCIENTIFIC.fullmatch(text) if isinstance(text, str) else None
     if sci:
         exponent = int(sci.group(3).translate(SUPERSCRIPT))
-        return Fraction(sci.group(1)) * Fraction(10) ** exponent, \
-            len(sci.group(2) or "") - exponent
+        return Fraction(sci.group(1)) * Fraction(10) ** exponent, len(sci.group(2) or "") - exponent
     if not isinstance(text, str) or not NUMBER.fullmatch(text):
-        raise StepProblem(f"{text!r} is not a printed number (expected e.g. \"-1.96\")")
+        raise StepProblem(f'{text!r} is not a printed number (expected e.g. "-1.96")')
     decimals = NUMBER.fullmatch(text).group(1)
     return Fraction(text), len(decimals or "")
 
@@ -51,8 +52,11 @@ def printed_array(value, number) -> np.ndarray:
     """A printed scalar or 2-D list as an object array (0-d or 2-D), each entry number(text)."""
     if isinstance(value, str):
         return _scalar(number(value))
-    if (not isinstance(value, list) or not value
-            or not all(isinstance(row, list) and row for row in value)):
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(row, list) and row for row in value)
+    ):
         raise StepProblem(f"{_short(value)} is neither a printed number nor a list of rows")
     if len({len(row) for row in value}) != 1:
         raise StepProblem(f"{_short(value)}: rows of different lengths")
@@ -81,6 +85,7 @@ def _short(value) -> str:
 
 # ---- element-wise functions -----------------------------------------------------------
 
+
 def _exact_or_interval(point):
     """An exact, non-decreasing function: applied to both ends of an interval."""
     return lambda x: intervals.increasing(point, x) if isinstance(x, Interval) else point(x)
@@ -88,6 +93,7 @@ def _exact_or_interval(point):
 
 def _float(f, domain=None):
     """A float64 function, non-decreasing on its domain (x > lowest, or x >= lowest)."""
+
     def point(x):
         if domain is not None:
             lowest, closed, what = domain
@@ -105,6 +111,7 @@ def _float(f, domain=None):
             if x.lo < lowest or (x.lo == lowest and not closed):
                 return Interval(f(float(lowest)) if closed else -math.inf, point(x.hi))
         return Interval(point(x.lo), point(x.hi))
+
     return apply
 
 
@@ -148,6 +155,7 @@ def _map(f, a: np.ndarray) -> np.ndarray:
 
 # ---- operations -------------------------------------------------------------------------
 
+
 def _shape(a: np.ndarray) -> str:
     return "a scalar" if a.ndim == 0 else f"{a.shape[0]}×{a.shape[1]}"
 
@@ -156,8 +164,9 @@ def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise StepProblem(f"{name} of {_shape(a)} and {_shape(b)}: the shapes do not "
-                          f"broadcast") from None
+        raise StepProblem(
+            f"{name} of {_shape(a)} and {_shape(b)}: the shapes do not broadcast"
+        ) from None
     try:
         if name == "add":
             return _array(a + b)
@@ -197,7 +206,8 @@ def _power(a: np.ndarray, exponent: np.ndarray) -> np.ndarray:
                 return x.power(k)
             if x == 0 and k < 0:
                 raise StepProblem("division by 0")
-            return x ** k
+            return x**k
+
         return _map(integer_power, a)
     p = float(n)
 
@@ -214,6 +224,7 @@ def _power(a: np.ndarray, exponent: np.ndarray) -> np.ndarray:
         if x < 0:
             raise StepProblem(f"{_plain(x)} to the power {_plain(n)}")
         return one(x)
+
     return _map(real_power, a)
 
 
@@ -272,8 +283,9 @@ def evaluate(node, leaf) -> np.ndarray:
     args = node.get("args")
     arity = 2 if op in BINARY else 1
     if not isinstance(args, list) or len(args) != arity:
-        raise StepProblem(f"{op} takes {arity} argument{'s' if arity > 1 else ''} in \"args\", "
-                          f"found {_short(args)}")
+        raise StepProblem(
+            f'{op} takes {arity} argument{"s" if arity > 1 else ""} in "args", found {_short(args)}'
+        )
     unknown = set(node) - {"op", "args"} - KEYWORDS.get(op, set())
     if unknown:
         raise StepProblem(f"{op} does not take {', '.join(sorted(unknown))}")
@@ -296,18 +308,19 @@ def evaluate(node, leaf) -> np.ndarray:
 
 # ---- judging a step -------------------------------------------------------------------
 
+
 def half_up(x: Fraction, digits: int) -> Fraction:
     """x to ``digits`` decimals, ties away from zero."""
-    scaled = abs(x) * 10 ** digits
+    scaled = abs(x) * 10**digits
     q = int((2 * scaled + 1) // 2)
-    return Fraction(q if x >= 0 else -q, 10 ** digits)
+    return Fraction(q if x >= 0 else -q, 10**digits)
 
 
 def judge(step: dict, digits: int, carry: bool) -> str | None:
     """None when the step's printed result is what its printed numbers give; otherwise
     what is wrong, in words."""
     if not isinstance(step, dict) or "expr" not in step or "result" not in step:
-        return "a step needs \"expr\" and \"result\""
+        return 'a step needs "expr" and "result"'
     try:
         return _judged(step, digits, carry)
     except StepProblem as exc:
@@ -317,7 +330,7 @@ def judge(step: dict, digits: int, carry: bool) -> str | None:
 
 
 def _judged(step: dict, digits: int, carry: bool) -> str | None:
-    half = Fraction(1, 2 * 10 ** digits)
+    half = Fraction(1, 2 * 10**digits)
     if carry and "×10" in json.dumps(step, ensure_ascii=False):
         # a number in scientific notation is itself rounded (to its own last digit), so
         # the step is judged by what the printed numbers' rounding allows
@@ -329,16 +342,23 @@ def _judged(step: dict, digits: int, carry: bool) -> str | None:
             own = Fraction(1, 2) * Fraction(10) ** -decimals
             return Interval(x - own, x + own)
         return Interval(x - half, x + half) if not carry and decimals == digits else x
+
     value = evaluate(step["expr"], leaf)
     printed = printed_array(step["result"], lambda t: parse_number(t)[0])
-    halves = printed_array(step["result"], lambda t: Fraction(1, 2) * Fraction(10) ** -parse_number(
-        t)[1] if SCIENTIFIC.fullmatch(t) else half)
+    halves = printed_array(
+        step["result"],
+        lambda t: (
+            Fraction(1, 2) * Fraction(10) ** -parse_number(t)[1]
+            if SCIENTIFIC.fullmatch(t)
+            else half
+        ),
+    )
     if value.shape != printed.shape and not (value.size == printed.size == 1):
-        return (f"printed result is {_shape(printed)}, but the expression gives "
-                f"{_shape(value)}")
+        return f"printed result is {_shape(printed)}, but the expression gives {_shape(value)}"
     wrong = []
-    for index, (got, shown, own) in enumerate(zip(value.reshape(-1), printed.reshape(-1),
-                                                  halves.reshape(-1))):
+    for index, (got, shown, own) in enumerate(
+        zip(value.reshape(-1), printed.reshape(-1), halves.reshape(-1))
+    ):
         problem = (_carried if carry else _interval)(got, shown, digits, own)
         if problem:
             wrong.append(_where(index, printed.shape) + problem)
@@ -353,13 +373,16 @@ def _carried(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
         want = half_up(got, digits)
         if shown == want:
             return None
-        return (f"printed {_fixed(shown, digits)}, but the printed numbers give "
-                f"{_fixed(want, digits)} ({_plain(got)} rounded half-up to {digits} decimals)")
+        return (
+            f"printed {_fixed(shown, digits)}, but the printed numbers give "
+            f"{_fixed(want, digits)} ({_plain(got)} rounded half-up to {digits} decimals)"
+        )
     if math.isfinite(got) and abs(float(shown) - got) <= float(half) + FLOAT_SLACK:
         return None
     want = _fixed(half_up(Fraction(got), digits), digits) if math.isfinite(got) else str(got)
-    return (f"printed {_fixed(shown, digits)}, but the printed numbers give {want} "
-            f"({got!r} in float64)")
+    return (
+        f"printed {_fixed(shown, digits)}, but the printed numbers give {want} ({got!r} in float64)"
+    )
 
 
 def _interval(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
@@ -367,11 +390,12 @@ def _interval(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
     slack = FLOAT_SLACK if span.has_float else 0
     if span.lo <= shown + half + slack and span.hi >= shown - half - slack:
         return None
-    gives = (_plain(span.lo) if span.lo == span.hi
-             else f"{_plain(span.lo)} to {_plain(span.hi)}")
-    return (f"printed {_fixed(shown, digits)} (from {_plain(shown - half)} to "
-            f"{_plain(shown + half)}), but the printed numbers give {gives} (each number "
-            f"printed with {digits} decimals within ±{_plain(half)})")
+    gives = _plain(span.lo) if span.lo == span.hi else f"{_plain(span.lo)} to {_plain(span.hi)}"
+    return (
+        f"printed {_fixed(shown, digits)} (from {_plain(shown - half)} to "
+        f"{_plain(shown + half)}), but the printed numbers give {gives} (each number "
+        f"printed with {digits} decimals within ±{_plain(half)})"
+    )
 
 
 def _where(index: int, shape: tuple) -> str:
@@ -388,7 +412,7 @@ def _where(index: int, shape: tuple) -> str:
 
 def _fixed(x: Fraction, digits: int) -> str:
     """x half-up with exactly ``digits`` decimals, in integers (any size)."""
-    scaled = half_up(x, digits) * 10 ** digits
+    scaled = half_up(x, digits) * 10**digits
     text = str(abs(scaled.numerator)).rjust(digits + 1, "0")
     sign = "-" if scaled < 0 else ""
     return sign + (f"{text[:-digits]}.{text[-digits:]}" if digits else text)
@@ -400,6 +424,6 @@ def _plain(x) -> str:
         return repr(x) if not math.isfinite(x) else f"{x:.10g}"
     x = Fraction(x)
     for places in range(11):
-        if (x * 10 ** places).denominator == 1:
+        if (x * 10**places).denominator == 1:
             return _fixed(x, places)
     return f"{float(x):.10g}…"

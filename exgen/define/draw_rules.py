@@ -1,5 +1,6 @@
 """Variant draw rules and constraint names, checked against the definition when it
 is read (the drawing itself is the build's: exgen/build/variants.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +10,14 @@ import numpy as np
 
 from exgen.errors import DefinitionError
 
-CONSTRAINTS = ("no_relu_at_zero", "some_relu_inactive", "no_dead_layer", "grads_visible",
-               "no_saturation", "max_abs")
+CONSTRAINTS = (
+    "no_relu_at_zero",
+    "some_relu_inactive",
+    "no_dead_layer",
+    "grads_visible",
+    "no_saturation",
+    "max_abs",
+)
 
 
 @dataclass
@@ -42,8 +49,9 @@ def compile_rules(spec, values_by_name: dict, path: str = "variants") -> dict:
         elif rule.grid is not None:
             lo, hi, step = (Fraction(repr(x)) for x in rule.grid)
             if step <= 0 or lo > hi:
-                raise DefinitionError("grid is [low, high, step] with low ≤ high and step > 0",
-                                      path=f"{where}.grid")
+                raise DefinitionError(
+                    "grid is [low, high, step] with low ≤ high and step > 0", path=f"{where}.grid"
+                )
             c.grid, c.exact_grid = rule.grid, (lo, hi, step)
         elif rule.choice is not None:
             c.exact_choice = [Fraction(repr(x)) for x in rule.choice]
@@ -52,17 +60,22 @@ def compile_rules(spec, values_by_name: dict, path: str = "variants") -> dict:
             arrays = []
             for k, item in enumerate(rule.one_of):
                 from exgen.define.load import to_array  # the values reader
+
                 arr = to_array(item, f"{where}.one_of[{k}]")
                 if arr.shape != shape:
-                    raise DefinitionError(f"shape {arr.shape} differs from the given value's {shape}",
-                                          path=f"{where}.one_of[{k}]")
+                    raise DefinitionError(
+                        f"shape {arr.shape} differs from the given value's {shape}",
+                        path=f"{where}.one_of[{k}]",
+                    )
                 arrays.append(arr)
             c.one_of, c.one_of_arrays = rule.one_of, arrays
         out[key] = c
     for k, req in enumerate(spec.require):
         name = req if isinstance(req, str) else (next(iter(req)) if len(req) == 1 else "")
         if name not in CONSTRAINTS or (name == "max_abs") == isinstance(req, str):
-            raise DefinitionError(f"unknown constraint {req!r} (expected one of: "
-                                  f"{', '.join(CONSTRAINTS[:-1])}, or max_abs: v)",
-                                  path=f"{path}.require[{k}]")
+            raise DefinitionError(
+                f"unknown constraint {req!r} (expected one of: "
+                f"{', '.join(CONSTRAINTS[:-1])}, or max_abs: v)",
+                path=f"{path}.require[{k}]",
+            )
     return out

@@ -1,10 +1,11 @@
 """The `layers:` shorthand for plain MLPs, compiled to equations."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from exgen.errors import DefinitionError
 from exgen.define.schema import LayersNetwork, NotationSpec
+from exgen.errors import DefinitionError
 
 LOSS_TEXT = {
     "half_sum": "0.5 * sum(({y} - {t}) ** 2)",
@@ -19,26 +20,34 @@ def layer_names(net: LayersNetwork, k: int) -> tuple[str, str]:
     return f"W{k}", (f"b{k}" if net.layout == "column" else f"B{k}")
 
 
-def compile_layers(net: LayersNetwork, values: dict[str, np.ndarray],
-                   notation: NotationSpec) -> tuple[list[str], str, list[str]]:
+def compile_layers(
+    net: LayersNetwork, values: dict[str, np.ndarray], notation: NotationSpec
+) -> tuple[list[str], str, list[str]]:
     """Equations, loss name and parameter names for a layers network.
 
     Raises DefinitionError with a path relative to the exercise."""
     for name in (net.input, net.target):
         if name not in values:
-            raise DefinitionError(f"missing '{name}' (the layers network reads its "
-                                  f"{'input' if name == net.input else 'target'} from here)",
-                                  path="values")
+            raise DefinitionError(
+                f"missing '{name}' (the layers network reads its "
+                f"{'input' if name == net.input else 'target'} from here)",
+                path="values",
+            )
     output = net.output
     if output in (net.input, net.target):
-        raise DefinitionError(f"the output name '{output}' is also the "
-                              f"{'input' if output == net.input else 'target'}; "
-                              f"choose another", path="network.output")
+        raise DefinitionError(
+            f"the output name '{output}' is also the "
+            f"{'input' if output == net.input else 'target'}; "
+            f"choose another",
+            path="network.output",
+        )
     x = values[net.input]
     column = net.layout == "column"
     if not column and x.ndim != 2:
-        raise DefinitionError("in row layout the input is a matrix with one sample per row, "
-                              "e.g. [[1, 2, 3]]", path=f"values.{net.input}")
+        raise DefinitionError(
+            "in row layout the input is a matrix with one sample per row, e.g. [[1, 2, 3]]",
+            path=f"values.{net.input}",
+        )
     features = _features(x, column)
     batch = _batch(x, column)
     equations, params = [], []
@@ -47,8 +56,10 @@ def compile_layers(net: LayersNetwork, values: dict[str, np.ndarray],
     for k, layer in enumerate(net.layers, start=1):
         w, b = layer_names(net, k)
         shape = (layer.units, width) if column else (width, layer.units)
-        for name, what in ((w, f"a {shape[0]}×{shape[1]} weight matrix"),
-                           (b, f"a bias vector of length {layer.units}")):
+        for name, what in (
+            (w, f"a {shape[0]}×{shape[1]} weight matrix"),
+            (b, f"a bias vector of length {layer.units}"),
+        ):
             if (name != b or net.bias) and name not in values:
                 raise DefinitionError(f"missing '{name}': layer {k} needs {what}", path="values")
         linear = f"{w} @ {previous}" if column else f"{previous} @ {w}"
@@ -61,9 +72,11 @@ def compile_layers(net: LayersNetwork, values: dict[str, np.ndarray],
         final = k == last
         if final and (net.loss == "softmax_ce" or layer.activation == "identity"):
             if net.loss == "softmax_ce" and layer.activation != "identity":
-                raise DefinitionError("with softmax_ce the last layer gives the logits; its "
-                                      f"activation must be identity, found '{layer.activation}'",
-                                      path=f"network.layers[{k - 1}].activation")
+                raise DefinitionError(
+                    "with softmax_ce the last layer gives the logits; its "
+                    f"activation must be identity, found '{layer.activation}'",
+                    path=f"network.layers[{k - 1}].activation",
+                )
             target_name = pre if net.loss == "softmax_ce" else output
             equations.append(f"{target_name} = {linear}")
             previous = target_name

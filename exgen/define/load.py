@@ -1,4 +1,5 @@
 """Load a sheet definition: read, validate, convert values, compile each network."""
+
 from __future__ import annotations
 
 import difflib
@@ -9,19 +10,19 @@ from pathlib import Path
 import numpy as np
 from pydantic import RootModel, ValidationError
 
-from exgen.define import schema
-from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
-from exgen.errors import DefinitionError
-from exgen.engine.graph import Graph, GraphError, compile_graph, describe
-from exgen.define.layers import compile_layers
-from exgen.define.work import check_exercise_work, check_work
 from exgen.asks import registry
-from exgen.engine.snippet import draw_values
-from exgen.engine.rounding import Rounding
-from exgen.define.values import MAX_ELEMENTS, kind as _kind, to_array  # noqa: F401
+from exgen.define import schema
+from exgen.define.layers import compile_layers
+from exgen.define.values import MAX_ELEMENTS, to_array  # noqa: F401
+from exgen.define.values import kind as _kind
+from exgen.define.work import check_exercise_work, check_work
 from exgen.define.yaml_reader import format_path, read_yaml
+from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
+from exgen.engine.graph import Graph, GraphError, compile_graph, describe
+from exgen.engine.rounding import Rounding
+from exgen.engine.snippet import draw_values
+from exgen.errors import DefinitionError
 from exgen.typeset.markdown import check_math
-
 
 
 @dataclass
@@ -30,10 +31,10 @@ class ExerciseDef:
     index: int
     rounding: Rounding
     graph: Graph
-    given: dict[str, np.ndarray]      # exact (Fraction) arrays as written, or drawn floats
-    asks: list[tuple[str, object]]    # (name, options)
-    exact_values: bool = True         # False when values were drawn as floats
-    design: object = None             # a network an ask designed (asks.base.DesignedNetwork)
+    given: dict[str, np.ndarray]  # exact (Fraction) arrays as written, or drawn floats
+    asks: list[tuple[str, object]]  # (name, options)
+    exact_values: bool = True  # False when values were drawn as floats
+    design: object = None  # a network an ask designed (asks.base.DesignedNetwork)
 
     @property
     def backward(self) -> bool:
@@ -53,13 +54,13 @@ class ExerciseDef:
 @dataclass
 class SheetDef:
     name: str
-    source: str          # the file as the user named it
+    source: str  # the file as the user named it
     spec: schema.Sheet
     rounding: Rounding
     exercises: list[ExerciseDef]
     lines: dict = field(default_factory=dict, repr=False)
     template_dir: str | None = None
-    folder: str | None = None   # the definition file's folder: its images, its templates
+    folder: str | None = None  # the definition file's folder: its images, its templates
     variant_rules: dict = field(default_factory=dict, repr=False)
 
     def error(self, cls, message: str, path: str):
@@ -70,11 +71,13 @@ class SheetDef:
 def resolve(name_or_path: str, cwd: Path) -> tuple[str, Path, str]:
     """(sheet name, file path, file as shown in messages) for NAME or a .yaml path."""
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
-        path = (cwd / name_or_path)
+        path = cwd / name_or_path
         return Path(name_or_path).stem, path, name_or_path
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name_or_path):
-        raise DefinitionError(f"'{name_or_path}' is not a sheet name (letters, digits, '_', '-', "
-                              f"'.') nor a path to a .yaml file")
+        raise DefinitionError(
+            f"'{name_or_path}' is not a sheet name (letters, digits, '_', '-', "
+            f"'.') nor a path to a .yaml file"
+        )
     shown = f"exercises/{name_or_path}.yaml"
     return name_or_path, cwd / shown, shown
 
@@ -103,28 +106,38 @@ def _template_folder(home: Path, written: str) -> str:
     (a definition cannot point exgen at templates elsewhere on the machine)."""
     named = repr(written) if len(written) <= 80 else repr(written[:60]) + "…"
     if len(written) > MAX_TEMPLATES_PATH:
-        raise DefinitionError(f"template folder path is {len(written):,} characters long "
-                              f"(at most {MAX_TEMPLATES_PATH})", path="templates")
+        raise DefinitionError(
+            f"template folder path is {len(written):,} characters long "
+            f"(at most {MAX_TEMPLATES_PATH})",
+            path="templates",
+        )
     try:
         folder = (home / written).resolve()
         exists = folder.is_dir()
     except (OSError, ValueError, RuntimeError) as exc:
-        raise DefinitionError(f"template folder {named} cannot be used "
-                              f"({getattr(exc, 'strerror', None) or exc})", path="templates") from None
+        raise DefinitionError(
+            f"template folder {named} cannot be used ({getattr(exc, 'strerror', None) or exc})",
+            path="templates",
+        ) from None
     if not folder.is_relative_to(home):
-        raise DefinitionError(f"template folder {named} is outside the definition's folder "
-                              f"{home}: a sheet's templates must be in that folder or below it",
-                              path="templates")
+        raise DefinitionError(
+            f"template folder {named} is outside the definition's folder "
+            f"{home}: a sheet's templates must be in that folder or below it",
+            path="templates",
+        )
     if not exists:
-        raise DefinitionError(f"template folder {named} does not exist "
-                              f"(relative to the definition file)", path="templates")
+        raise DefinitionError(
+            f"template folder {named} does not exist (relative to the definition file)",
+            path="templates",
+        )
     return str(folder)
 
 
 def _load(name: str, shown: str, data, lines) -> SheetDef:
     if not isinstance(data, dict):
-        raise DefinitionError(f"expected a mapping of keys (title, exercises, …) at the top, "
-                              f"found {_kind(data)}")
+        raise DefinitionError(
+            f"expected a mapping of keys (title, exercises, …) at the top, found {_kind(data)}"
+        )
     try:
         spec = schema.Sheet.model_validate(data)
     except ValidationError as exc:
@@ -133,18 +146,23 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
     exercises, seen = [], {}
     for index, ex in enumerate(spec.exercises):
         if ex.id in seen:
-            raise DefinitionError(f"duplicate exercise id '{ex.id}' (also exercises[{seen[ex.id]}])",
-                                  path=f"exercises[{index}].id")
+            raise DefinitionError(
+                f"duplicate exercise id '{ex.id}' (also exercises[{seen[ex.id]}])",
+                path=f"exercises[{index}].id",
+            )
         seen[ex.id] = index
         try:
             exercises.append(_exercise(spec, ex, index, rounding))
         except DefinitionError as exc:
-            raise DefinitionError(exc.message, path=f"exercises[{index}]." + exc.path
-                                  if exc.path else f"exercises[{index}]") from None
+            raise DefinitionError(
+                exc.message,
+                path=f"exercises[{index}]." + exc.path if exc.path else f"exercises[{index}]",
+            ) from None
     _check_prompts(spec)
     sheet = SheetDef(name, shown, spec, rounding, exercises)
     if spec.variants is not None:
         from exgen.define.draw_rules import compile_rules
+
         values = {}
         for ex in exercises:
             for n in ex.spec.values:
@@ -175,15 +193,20 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
         drawn = draw_values(ex.random)
         for k, d in enumerate(ex.random.draws):
             if d.name in given or list(drawn).count(d.name) > 1:
-                raise DefinitionError(f"'{d.name}' is drawn here and also given under values",
-                                      path=f"random.draws[{k}].name")
+                raise DefinitionError(
+                    f"'{d.name}' is drawn here and also given under values",
+                    path=f"random.draws[{k}].name",
+                )
         given.update(drawn)
     net = ex.network
     designed = registry.designer(names)
     if designed is not None:
         if net is not None or given or len(names) > 1:
-            raise DefinitionError(f"a {designed} exercise has the {designed} ask alone, and no "
-                                  f"network or values: exgen designs that network", path="ask")
+            raise DefinitionError(
+                f"a {designed} exercise has the {designed} ask alone, and no "
+                f"network or values: exgen designs that network",
+                path="ask",
+            )
         k = names.index(designed)
         design = registry.ASKS[designed].design(asks[k][1], f"ask[{k}].{designed}")
         texts, loss, params, layout = design.equations, design.loss, [], "column"
@@ -203,8 +226,9 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
         try:
             equations.append(parse_equation(text))
         except EquationError as exc:
-            raise DefinitionError(str(exc), path=f"{where}[{k}]"
-                                  if where.endswith("equations") else where) from None
+            raise DefinitionError(
+                str(exc), path=f"{where}[{k}]" if where.endswith("equations") else where
+            ) from None
         except RecursionError:
             raise DefinitionError(TOO_DEEP, path=f"{where}[{k}]") from None
     try:
@@ -213,9 +237,13 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
             check_exercise_work(graph, exact and graph.exact, index)
     except GraphError as exc:
         if exc.blame:
-            path = f"values.{exc.blame}" if exc.blame in ex.values else \
-                f"random.draws[{[d.name for d in ex.random.draws].index(exc.blame)}]" \
-                if ex.random is not None and exc.blame in given else where
+            path = (
+                f"values.{exc.blame}"
+                if exc.blame in ex.values
+                else f"random.draws[{[d.name for d in ex.random.draws].index(exc.blame)}]"
+                if ex.random is not None and exc.blame in given
+                else where
+            )
         elif where.endswith("equations"):
             path = f"{where}[{exc.equation}]"
         else:
@@ -242,8 +270,9 @@ def _parse_asks(items) -> list[tuple[str, object]]:
                 options = model.model_validate({} if options is None and not root else options)
             except ValidationError as exc:
                 inner = _from_pydantic(exc)
-                inner_path = inner.path if inner.path.startswith("[") or not inner.path \
-                    else "." + inner.path
+                inner_path = (
+                    inner.path if inner.path.startswith("[") or not inner.path else "." + inner.path
+                )
                 raise DefinitionError(inner.message, path=f"ask[{k}].{name}{inner_path}") from None
             options = options.root if root else options
         elif options is not None:
@@ -259,15 +288,21 @@ def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
         raise DefinitionError(f"'{loss}' is not assigned by any equation", path="network.loss")
     node = graph.nodes[loss]
     if node.shape != (1, 1):
-        raise DefinitionError(f"the loss '{loss}' must be a scalar, found {describe(node)}; "
-                              f"wrap it in sum(...) or mean(...)", path="network.loss")
+        raise DefinitionError(
+            f"the loss '{loss}' must be a scalar, found {describe(node)}; "
+            f"wrap it in sum(...) or mean(...)",
+            path="network.loss",
+        )
     for k, p in enumerate(params):
         if p not in given:
-            raise DefinitionError(f"'{p}' is not a given value (parameters are values the "
-                                  f"network learns)", path=f"network.params[{k}]")
+            raise DefinitionError(
+                f"'{p}' is not a given value (parameters are values the network learns)",
+                path=f"network.params[{k}]",
+            )
         if p != loss and p not in graph.ancestors(loss):
-            raise DefinitionError(f"the loss '{loss}' does not depend on '{p}'",
-                                  path=f"network.params[{k}]")
+            raise DefinitionError(
+                f"the loss '{loss}' does not depend on '{p}'", path=f"network.params[{k}]"
+            )
 
 
 def _rounding(spec: schema.RoundingSpec) -> Rounding:
@@ -287,31 +322,50 @@ def _line_for(lines: dict, key: tuple) -> int | None:
     return lines.get(key)
 
 
-VOCABULARY = sorted({f for m in (schema.Sheet, schema.Exercise, schema.RoundingSpec,
-                                 schema.NotationSpec, schema.EquationsNetwork,
-                                 schema.LayersNetwork, schema.LayerSpec)
-                     for f in m.model_fields})
+VOCABULARY = sorted(
+    {
+        f
+        for m in (
+            schema.Sheet,
+            schema.Exercise,
+            schema.RoundingSpec,
+            schema.NotationSpec,
+            schema.EquationsNetwork,
+            schema.LayersNetwork,
+            schema.LayerSpec,
+        )
+        for f in m.model_fields
+    }
+)
 
 
 PLAIN_MESSAGES = {
-    "int_parsing": "expected a whole number", "int_type": "expected a whole number",
-    "int_from_float": "expected a whole number", "float_parsing": "expected a number",
-    "float_type": "expected a number", "bool_parsing": "expected true or false",
-    "bool_type": "expected true or false", "string_type": "expected a text",
-    "list_type": "expected a list", "dict_type": "expected a mapping of keys",
-    "model_type": "expected a mapping of keys", "model_attributes_type": "expected a mapping of keys",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a text",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping of keys",
+    "model_type": "expected a mapping of keys",
+    "model_attributes_type": "expected a mapping of keys",
 }
 
 
 BOUND_MESSAGES = {
-    "greater_than_equal": "expected a number ≥ {ge}", "less_than_equal": "expected a number ≤ {le}",
-    "greater_than": "expected a number > {gt}", "less_than": "expected a number < {lt}",
+    "greater_than_equal": "expected a number ≥ {ge}",
+    "less_than_equal": "expected a number ≤ {le}",
+    "greater_than": "expected a number > {gt}",
+    "less_than": "expected a number < {lt}",
 }
 
 
 def _bound(v) -> str:
     """A bound as a definition would write it: 0.5, 10000, 1e15."""
-    if isinstance(v, (int, float)) and abs(v) >= 10 ** 6:
+    if isinstance(v, (int, float)) and abs(v) >= 10**6:
         return f"{v:.0e}".replace("e+", "e")
     return format(v, "g") if isinstance(v, float) else str(v)
 
@@ -337,12 +391,15 @@ def _from_pydantic(exc: ValidationError) -> DefinitionError:
     if kind == "missing":
         return DefinitionError(f"missing required key '{loc[-1]}'", path=format_path(loc[:-1]))
     bounds = {k: _bound(v) for k, v in error.get("ctx", {}).items()}
-    message = PLAIN_MESSAGES.get(kind) or BOUND_MESSAGES.get(kind, "").format(**bounds) \
+    message = (
+        PLAIN_MESSAGES.get(kind)
+        or BOUND_MESSAGES.get(kind, "").format(**bounds)
         or _plain(error["msg"])
+    )
     if kind == "string_too_long":
         message += f", found {len(found)} characters"
     elif kind in BOUND_MESSAGES and isinstance(found, int) and not isinstance(found, bool):
-        message += f", found {found}"   # the number itself, against the bound
+        message += f", found {found}"  # the number itself, against the bound
     elif kind != "value_error" and (not isinstance(found, (dict, list)) or "type" in kind):
         message += f", found {_kind(found)}"
     return DefinitionError(message, path=format_path(loc))

@@ -1,28 +1,38 @@
 """The shape of a definition file, validated by pydantic (unknown keys refused)."""
+
 from __future__ import annotations
 
 import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator,
-                      model_validator)
-
-from exgen.engine.rounding import MAX_GIVEN
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from exgen.asks.registry import ASKS as ASK_REGISTRY
 from exgen.engine.ops import REGISTRY
+from exgen.engine.rounding import MAX_GIVEN
 
-ASKS = tuple(ASK_REGISTRY)   # each ask's options and checks live in its own module
+ASKS = tuple(ASK_REGISTRY)  # each ask's options and checks live in its own module
 # a layer's activation: the registry's element-wise activations (softmax comes with softmax_ce)
-ACTIVATIONS = ("identity",) + tuple(sorted(
-    n for n, op in REGISTRY.items() if op.architecture == "activation" and op.elementwise_local))
+ACTIVATIONS = ("identity",) + tuple(
+    sorted(
+        n for n, op in REGISTRY.items() if op.architecture == "activation" and op.elementwise_local
+    )
+)
 LOSSES = ("half_sum", "half_mean", "mse", "softmax_ce")
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=40)]
 # Numbers in options and rules: finite and within the magnitude every value keeps to.
 Number = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_GIVEN, le=MAX_GIVEN)]
 Whole = Annotated[int, Field(ge=-MAX_GIVEN, le=MAX_GIVEN)]
-MAX_ELEMENTS = 10_000        # numbers in one value, given or drawn
-MAX_TEX_DEPTH = 32           # levels of nested braces in a prompt's TeX
+MAX_ELEMENTS = 10_000  # numbers in one value, given or drawn
+MAX_TEX_DEPTH = 32  # levels of nested braces in a prompt's TeX
 
 
 def brace_depth(text: str) -> int:
@@ -67,7 +77,7 @@ class NotationSpec(Strict):
     act: str = Field("z", max_length=8)
     index: Literal["sub", "sup"] = "sub"
     loss: str = Field("L", max_length=8)
-    errors: Literal["partial", "delta"] = "partial"   # ∂L/∂u₁, or δ with the node as index
+    errors: Literal["partial", "delta"] = "partial"  # ∂L/∂u₁, or δ with the node as index
 
 
 class EquationsNetwork(Strict):
@@ -96,9 +106,11 @@ def _network_form(value: Any) -> str:
     return "layers-form" if isinstance(value, dict) and "layers" in value else "equations-form"
 
 
-Network = Annotated[Annotated[EquationsNetwork, Tag("equations-form")]
-                    | Annotated[LayersNetwork, Tag("layers-form")],
-                    Discriminator(_network_form)]
+Network = Annotated[
+    Annotated[EquationsNetwork, Tag("equations-form")]
+    | Annotated[LayersNetwork, Tag("layers-form")],
+    Discriminator(_network_form),
+]
 FORM_TAGS = ("equations-form", "layers-form")
 
 
@@ -116,8 +128,9 @@ class Draw(Strict):
         for n in self.shape:
             count *= n
         if count > MAX_ELEMENTS:
-            raise ValueError(f"shape {self.shape} has {count} numbers; at most {MAX_ELEMENTS} "
-                             f"per value")
+            raise ValueError(
+                f"shape {self.shape} has {count} numbers; at most {MAX_ELEMENTS} per value"
+            )
         return self
 
 
@@ -138,7 +151,7 @@ class Exercise(Strict):
     random: RandomSpec | None = None
     ask: list[str | dict[str, Any]] = Field(min_length=1)
     rounding: RoundingSpec | None = None
-    space: int = Field(45, ge=0, le=250)   # millimetres of ruled space to work on the sheet
+    space: int = Field(45, ge=0, le=250)  # millimetres of ruled space to work on the sheet
 
     _prompt = field_validator("prompt")(_shallow_tex)
 
@@ -148,7 +161,9 @@ class Exercise(Strict):
         for item in asks:
             name = item if isinstance(item, str) else (next(iter(item)) if len(item) == 1 else None)
             if name is None:
-                raise ValueError(f"each ask is a name or a single 'name: options' pair, found {item}")
+                raise ValueError(
+                    f"each ask is a name or a single 'name: options' pair, found {item}"
+                )
             if name not in ASKS:
                 raise ValueError(f"unknown ask '{name}' (expected one of: {', '.join(ASKS)})")
         return asks
@@ -157,17 +172,17 @@ class Exercise(Strict):
 class DrawRule(Strict):
     """How one value is drawn for each student; its shape is the given value's."""
 
-    integers: tuple[Whole, Whole] | None = None              # whole numbers lo … hi
-    grid: tuple[Number, Number, Number] | None = None        # lo, hi, step: multiples of step
+    integers: tuple[Whole, Whole] | None = None  # whole numbers lo … hi
+    grid: tuple[Number, Number, Number] | None = None  # lo, hi, step: multiples of step
     choice: list[Number] | None = Field(None, min_length=1, max_length=1000)  # each entry one of
     one_of: list[Any] | None = Field(None, min_length=1, max_length=1000)  # the whole value one of
 
 
 class VariantsSpec(Strict):
     seed: str = Field(min_length=1, max_length=200)
-    draw: dict[str, DrawRule] = Field(min_length=1, max_length=500)   # name, or exercise_id.name
+    draw: dict[str, DrawRule] = Field(min_length=1, max_length=500)  # name, or exercise_id.name
     require: list[str | dict[str, Number]] = Field([], max_length=20)
-    tries: int = Field(1000, ge=1, le=10_000)   # the sheet's work bounds tries × work, too
+    tries: int = Field(1000, ge=1, le=10_000)  # the sheet's work bounds tries × work, too
 
 
 class Sheet(Strict):
@@ -177,7 +192,7 @@ class Sheet(Strict):
     intro: TexText = ""
     rounding: RoundingSpec = RoundingSpec()
     notation: NotationSpec = NotationSpec()
-    templates: str | None = None       # a folder whose templates override the defaults
+    templates: str | None = None  # a folder whose templates override the defaults
     variants: VariantsSpec | None = None
     exercises: list[Exercise] = Field(min_length=1, max_length=50)
 

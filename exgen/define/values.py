@@ -1,5 +1,6 @@
 """Values as a definition gives them: exact numbers, finite and within range, in a
 scalar, a vector or a matrix of at most MAX_ELEMENTS numbers."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -21,20 +22,31 @@ def to_array(value, path: str) -> np.ndarray:
             lengths = [len(row) for row in value]
             if len(set(lengths)) > 1:
                 short = lengths.index(min(lengths))
-                raise DefinitionError(f"rows have different lengths: row 0 has {lengths[0]} "
-                                      f"numbers, row {short} has {lengths[short]}"
-                                      if short else f"rows have different lengths: row 0 has "
-                                      f"{lengths[0]} numbers, row {lengths.index(max(lengths))} "
-                                      f"has {max(lengths)}", path=path)
+                raise DefinitionError(
+                    f"rows have different lengths: row 0 has {lengths[0]} "
+                    f"numbers, row {short} has {lengths[short]}"
+                    if short
+                    else f"rows have different lengths: row 0 has "
+                    f"{lengths[0]} numbers, row {lengths.index(max(lengths))} "
+                    f"has {max(lengths)}",
+                    path=path,
+                )
             if lengths[0] == 0:
                 raise DefinitionError("expected numbers, found empty rows", path=path)
             if len(value) * lengths[0] > MAX_ELEMENTS:
                 raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
-            return np.array([[_number(x, f"{path}[{i}][{j}]") for j, x in enumerate(row)]
-                             for i, row in enumerate(value)], dtype=object)
+            return np.array(
+                [
+                    [_number(x, f"{path}[{i}][{j}]") for j, x in enumerate(row)]
+                    for i, row in enumerate(value)
+                ],
+                dtype=object,
+            )
         if any(isinstance(row, list) for row in value):
-            raise DefinitionError("mixes numbers and lists; expected a vector [1, 2] or a "
-                                  "matrix [[1, 2], [3, 4]]", path=path)
+            raise DefinitionError(
+                "mixes numbers and lists; expected a vector [1, 2] or a matrix [[1, 2], [3, 4]]",
+                path=path,
+            )
         if len(value) > MAX_ELEMENTS:
             raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
         arr = np.empty(len(value), dtype=object)
@@ -54,14 +66,15 @@ def _number(x, path: str) -> Fraction:
         return x.exact()
     if isinstance(x, (Fraction, int)) and not isinstance(x, bool):
         if not within(x):
-            found = str(x) if abs(x) < 10 ** 40 else "a longer number"
+            found = str(x) if abs(x) < 10**40 else "a longer number"
             raise DefinitionError(f"expected a number {GIVEN_RANGE}, found {found}", path=path)
         return Fraction(x)
     if isinstance(x, float):
         raise DefinitionError(f"expected a finite number, found {x}", path=path)
     if isinstance(x, list):
-        raise DefinitionError("expected a number, found a list (values have at most two "
-                              "dimensions)", path=path)
+        raise DefinitionError(
+            "expected a number, found a list (values have at most two dimensions)", path=path
+        )
     raise DefinitionError(f"expected a number, found {kind(x)}", path=path)
 
 

@@ -4,6 +4,7 @@ The reader is the input boundary for the file itself: it reads only a regular fi
 bounded size, refuses characters YAML does not allow, tags beyond plain data, aliases,
 duplicate keys and deep nesting, and turns every failure into a DefinitionError with
 the line (and key path where known)."""
+
 from __future__ import annotations
 
 import os
@@ -17,14 +18,14 @@ import yaml
 from exgen.errors import DefinitionError
 
 MAX_BYTES = 1_000_000
-MAX_DEPTH = 32          # levels of nested lists and mappings; definitions need about 8
-MAX_INT_DIGITS = 40     # longer whole numbers are refused here, before int() is asked
+MAX_DEPTH = 32  # levels of nested lists and mappings; definitions need about 8
+MAX_INT_DIGITS = 40  # longer whole numbers are refused here, before int() is asked
 TAG = "tag:yaml.org,2002:"
-ALLOWED_TAGS = {TAG + t for t in ("str", "int", "float", "bool", "null", "seq", "map",
-                                  "timestamp")}
+ALLOWED_TAGS = {TAG + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")}
 # What YAML forbids in a stream (PyYAML's own rule), found here to name line and character.
-NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
-                           "\U00010000-\U0010FFFF]")
+NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 # YAML 1.2 floats with an exponent (1e-3, 2E5, 1.5e3) that YAML 1.1 reads as text.
 EXPONENT_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
@@ -44,7 +45,7 @@ class Decimal(float):
 
 
 def _tag_name(tag: str) -> str:
-    return "!!" + tag[len(TAG):] if tag.startswith(TAG) else tag
+    return "!!" + tag[len(TAG) :] if tag.startswith(TAG) else tag
 
 
 class _Loader(yaml.SafeLoader):
@@ -53,8 +54,8 @@ class _Loader(yaml.SafeLoader):
 
     def __init__(self, stream):
         super().__init__(stream)
-        self.trail: list = []    # the key path of the collection being composed
-        self.paths: dict = {}    # id(node) -> key path, for errors found while constructing
+        self.trail: list = []  # the key path of the collection being composed
+        self.paths: dict = {}  # id(node) -> key path, for errors found while constructing
 
     def compose_node(self, parent, index):
         event = self.peek_event()
@@ -62,15 +63,19 @@ class _Loader(yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             raise DefinitionError(
                 f"YAML aliases (*{event.anchor}) are not allowed in definitions; write the value out",
-                line=line)
+                line=line,
+            )
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             # index is the key node in a mapping, the position in a list
             self.trail.append(index.value if isinstance(index, yaml.ScalarNode) else index)
             if len(self.trail) > MAX_DEPTH:
                 parts = tuple(p for p in self.trail[1:] if p is not None)
                 path = format_path(parts[:6]) + ("…" if len(parts) > 6 else "")
-                raise DefinitionError(f"lists and mappings nested too deeply (at most {MAX_DEPTH} "
-                                      f"levels)", path=path, line=line)
+                raise DefinitionError(
+                    f"lists and mappings nested too deeply (at most {MAX_DEPTH} levels)",
+                    path=path,
+                    line=line,
+                )
             try:
                 return super().compose_node(parent, index)
             finally:
@@ -83,17 +88,25 @@ class _Loader(yaml.SafeLoader):
         except yaml.YAMLError:
             raise
         except DefinitionError as exc:
-            raise DefinitionError(exc.message, path=exc.path or format_path(
-                self.paths.get(id(node), ())), line=exc.line) from None
+            raise DefinitionError(
+                exc.message,
+                path=exc.path or format_path(self.paths.get(id(node), ())),
+                line=exc.line,
+            ) from None
         except (ValueError, TypeError, AttributeError, OverflowError, ArithmeticError):
             # e.g. a date that does not exist (2024-02-30), or !!float abc
             text = node.value if isinstance(node, yaml.ScalarNode) else ""
-            what = {TAG + "timestamp": "a date (YYYY-MM-DD)", TAG + "float": "a number",
-                    TAG + "int": "a whole number", TAG + "bool": "true or false"}.get(
-                node.tag, _tag_name(node.tag))
-            raise DefinitionError(f"expected {what}, found {str(text)[:40]!r}",
-                                  path=format_path(self.paths.get(id(node), ())),
-                                  line=node.start_mark.line + 1) from None
+            what = {
+                TAG + "timestamp": "a date (YYYY-MM-DD)",
+                TAG + "float": "a number",
+                TAG + "int": "a whole number",
+                TAG + "bool": "true or false",
+            }.get(node.tag, _tag_name(node.tag))
+            raise DefinitionError(
+                f"expected {what}, found {str(text)[:40]!r}",
+                path=format_path(self.paths.get(id(node), ())),
+                line=node.start_mark.line + 1,
+            ) from None
 
 
 def _construct_float(loader, node):
@@ -108,8 +121,11 @@ def _construct_float(loader, node):
 def _construct_int(loader, node):
     text = loader.construct_scalar(node)
     if sum(c.isdigit() for c in text) > MAX_INT_DIGITS:
-        raise DefinitionError(f"expected a number of at most {MAX_INT_DIGITS} digits, found one of "
-                              f"{sum(c.isdigit() for c in text)}", line=node.start_mark.line + 1)
+        raise DefinitionError(
+            f"expected a number of at most {MAX_INT_DIGITS} digits, found one of "
+            f"{sum(c.isdigit() for c in text)}",
+            line=node.start_mark.line + 1,
+        )
     return loader.construct_yaml_int(node)
 
 
@@ -117,9 +133,11 @@ def _construct_str(loader, node):
     text = loader.construct_yaml_str(node)
     bad = NOT_PRINTABLE.search(text)
     if bad:  # written as an escape ("\0", "\e"): the raw text passed the check
-        raise DefinitionError(f"the character U+{ord(bad.group()):04X} is not allowed in a "
-                              f"definition (control and non-characters; write text only)",
-                              line=node.start_mark.line + 1)
+        raise DefinitionError(
+            f"the character U+{ord(bad.group()):04X} is not allowed in a "
+            f"definition (control and non-characters; write text only)",
+            line=node.start_mark.line + 1,
+        )
     return text
 
 
@@ -151,21 +169,31 @@ def _line_map(node, path=(), lines=None, paths=None) -> dict:
         paths[id(node)] = path
     lines[path] = node.start_mark.line + 1
     if node.tag not in ALLOWED_TAGS:
-        raise DefinitionError(f"the tag {_tag_name(node.tag)} is not allowed; definitions hold "
-                              f"plain values (numbers, texts, true/false, lists and mappings)",
-                              path=format_path(path), line=lines[path])
+        raise DefinitionError(
+            f"the tag {_tag_name(node.tag)} is not allowed; definitions hold "
+            f"plain values (numbers, texts, true/false, lists and mappings)",
+            path=format_path(path),
+            line=lines[path],
+        )
     if isinstance(node, yaml.MappingNode):
         seen: dict = {}
         for key, value in node.value:
             k = _key_text(key)
             line = key.start_mark.line + 1
             if key.tag not in ALLOWED_TAGS:
-                raise DefinitionError(f"the tag {_tag_name(key.tag)} is not allowed; definitions "
-                                      f"hold plain values (numbers, texts, true/false, lists and "
-                                      f"mappings)", path=format_path(path), line=line)
+                raise DefinitionError(
+                    f"the tag {_tag_name(key.tag)} is not allowed; definitions "
+                    f"hold plain values (numbers, texts, true/false, lists and "
+                    f"mappings)",
+                    path=format_path(path),
+                    line=line,
+                )
             if k in seen:
-                raise DefinitionError(f"the key '{k}' is given twice (lines {seen[k]} and {line}); "
-                                      f"give it once", path=format_path(path + (k,)), line=line)
+                raise DefinitionError(
+                    f"the key '{k}' is given twice (lines {seen[k]} and {line}); give it once",
+                    path=format_path(path + (k,)),
+                    line=line,
+                )
             seen[k] = line
             _line_map(value, path + (k,), lines, paths)
             lines[path + (k,)] = line
@@ -186,8 +214,15 @@ def read_bounded(path: Path, shown_as: str, what: str = "definition") -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
-                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a plain file"
+            kind = (
+                "a folder"
+                if stat.S_ISDIR(mode)
+                else "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "not a plain file"
+            )
             raise DefinitionError(f"expected a {what} file, found {kind}", shown_as)
         with os.fdopen(fd, "rb", closefd=False) as stream:
             raw = stream.read(MAX_BYTES + 1)
@@ -196,8 +231,10 @@ def read_bounded(path: Path, shown_as: str, what: str = "definition") -> bytes:
     finally:
         os.close(fd)
     if len(raw) > MAX_BYTES:
-        raise DefinitionError(f"the file is larger than {MAX_BYTES} bytes; definitions are at most "
-                              f"{MAX_BYTES}", shown_as)
+        raise DefinitionError(
+            f"the file is larger than {MAX_BYTES} bytes; definitions are at most {MAX_BYTES}",
+            shown_as,
+        )
     return raw
 
 
@@ -205,15 +242,20 @@ def _decode(raw: bytes, shown_as: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DefinitionError(f"the file is not UTF-8 (byte {exc.start})", shown_as,
-                              line=line) from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DefinitionError(
+            f"the file is not UTF-8 (byte {exc.start})", shown_as, line=line
+        ) from None
     bad = NOT_PRINTABLE.search(text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
-        raise DefinitionError(f"the character U+{ord(bad.group()):04X} is not allowed in a "
-                              f"definition (control and non-characters; write text only)",
-                              shown_as, _path_at(NOT_PRINTABLE.sub(" ", text), line), line)
+        raise DefinitionError(
+            f"the character U+{ord(bad.group()):04X} is not allowed in a "
+            f"definition (control and non-characters; write text only)",
+            shown_as,
+            _path_at(NOT_PRINTABLE.sub(" ", text), line),
+            line,
+        )
     return text
 
 
@@ -241,8 +283,9 @@ def read_yaml(path: Path, shown_as: str) -> tuple[object, dict]:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise DefinitionError("the file is empty; expected a sheet definition "
-                                  "(title, exercises, …)", shown_as)
+            raise DefinitionError(
+                "the file is empty; expected a sheet definition (title, exercises, …)", shown_as
+            )
         lines = _line_map(node, paths=loader.paths)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:

@@ -1,4 +1,5 @@
 """Equations: one assignment a line, parsed with `ast` under a whitelist, never run."""
+
 from __future__ import annotations
 
 import ast
@@ -11,11 +12,17 @@ from exgen.engine.ops import function_names
 from exgen.engine.rounding import GIVEN_RANGE, within
 
 FUNCTIONS = function_names()  # from the operations' registry (engine/ops)
-BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div",
-          ast.MatMult: "matmul", ast.Pow: "pow"}
+BINARY = {
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.Div: "div",
+    ast.MatMult: "matmul",
+    ast.Pow: "pow",
+}
 MAX_LENGTH = 2000
-MAX_DEPTH = 64       # levels of nesting in one expression (a sum of n terms is n levels)
-MAX_EXPONENT = 64    # |k| in x ** k: exact powers beyond it grow past any shown precision
+MAX_DEPTH = 64  # levels of nesting in one expression (a sum of n terms is n levels)
+MAX_EXPONENT = 64  # |k| in x ** k: exact powers beyond it grow past any shown precision
 DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 TOO_DEEP = f"expression nested too deeply (at most {MAX_DEPTH} levels)"
 
@@ -66,7 +73,7 @@ def parse_equation(line: str) -> Equation:
         raise EquationError(f"not a valid equation ({exc.msg}): {line.strip()!r}") from None
     except (RecursionError, MemoryError):  # the parser's own stack: 5,000 unary minuses
         raise EquationError(TOO_DEEP) from None
-    check_depth(tree, MAX_DEPTH + 2)    # Module and Assign above the expression
+    check_depth(tree, MAX_DEPTH + 2)  # Module and Assign above the expression
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
         raise EquationError(f"expected one assignment 'name = expression', found {line.strip()!r}")
     assign = tree.body[0]
@@ -86,9 +93,11 @@ def check_depth(tree: ast.AST, limit: int, message: str = TOO_DEEP) -> None:
         node, depth = stack.pop()
         if depth > limit:
             raise EquationError(message)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
-                     if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop,
-                                               ast.cmpop)))
+        stack.extend(
+            (child, depth + 1)
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop))
+        )
 
 
 def number_literal(node: ast.Constant, source: str) -> Fraction:
@@ -130,8 +139,10 @@ def _convert(node: ast.AST, source: str) -> Expr:
         if op == "pow" and exponent is None:
             raise EquationError(f"the exponent in '{_text(node)}' must be a number")
         if op == "pow" and exponent is not None and abs(exponent) > MAX_EXPONENT:
-            raise EquationError(f"the exponent in '{_text(node)}' is {right.text}; exponents are "
-                                f"at most {MAX_EXPONENT} in magnitude")
+            raise EquationError(
+                f"the exponent in '{_text(node)}' is {right.text}; exponents are "
+                f"at most {MAX_EXPONENT} in magnitude"
+            )
         return Expr(op, (left, right), text=_text(node))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _convert(node.operand, source)
@@ -142,19 +153,25 @@ def _convert(node: ast.AST, source: str) -> Expr:
         return Expr("neg", (inner,), text=_text(node))
     if isinstance(node, ast.Attribute):
         if node.attr != "T":
-            raise EquationError(f"only '.T' (transpose) is allowed after a value, found '.{node.attr}'")
+            raise EquationError(
+                f"only '.T' (transpose) is allowed after a value, found '.{node.attr}'"
+            )
         return Expr("transpose", (_convert(node.value, source),), text=_text(node))
     if isinstance(node, ast.Call):
         return _convert_call(node, source)
-    raise EquationError(f"'{_text(node)}' is not allowed in an equation "
-                        f"(allowed: names, numbers, + - * / @ **, unary minus, .T, "
-                        f"and the functions {', '.join(FUNCTIONS)})")
+    raise EquationError(
+        f"'{_text(node)}' is not allowed in an equation "
+        f"(allowed: names, numbers, + - * / @ **, unary minus, .T, "
+        f"and the functions {', '.join(FUNCTIONS)})"
+    )
 
 
 def _convert_call(node: ast.Call, source: str) -> Expr:
     if not isinstance(node.func, ast.Name):
-        raise EquationError(f"'{_text(node.func)}(...)' is not allowed; only the functions "
-                            f"{', '.join(FUNCTIONS)} may be called")
+        raise EquationError(
+            f"'{_text(node.func)}(...)' is not allowed; only the functions "
+            f"{', '.join(FUNCTIONS)} may be called"
+        )
     name = node.func.id
     if name not in FUNCTIONS:
         raise EquationError(f"unknown function '{name}' (allowed: {', '.join(FUNCTIONS)})")

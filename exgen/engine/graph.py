@@ -1,4 +1,5 @@
 """Compile equations into a computational graph with checked shapes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,7 +9,6 @@ import numpy as np
 
 from exgen.engine.equations import Equation, Expr
 from exgen.engine.ops import Op, make_op
-
 
 
 class GraphError(ValueError):
@@ -24,21 +24,21 @@ class GraphError(ValueError):
 @dataclass
 class Node:
     name: str
-    kind: str                       # "given", "const" or "op"
+    kind: str  # "given", "const" or "op"
     shape: tuple[int, int]
-    rank: int                       # 0 scalar, 1 column vector, 2 matrix
+    rank: int  # 0 scalar, 1 column vector, 2 matrix
     op: Op | None = None
     inputs: tuple[str, ...] = ()
-    as_row: tuple[bool, ...] = ()   # per input: a column vector broadcast along rows
-    equation: int | None = None     # the equation the node belongs to
-    named: bool = False             # the equation's own result (its left side)
+    as_row: tuple[bool, ...] = ()  # per input: a column vector broadcast along rows
+    equation: int | None = None  # the equation the node belongs to
+    named: bool = False  # the equation's own result (its left side)
     expr: Expr | None = None
-    value: Fraction | None = None   # for constants
+    value: Fraction | None = None  # for constants
 
 
 @dataclass
 class Graph:
-    nodes: dict[str, Node] = field(default_factory=dict)   # in evaluation order
+    nodes: dict[str, Node] = field(default_factory=dict)  # in evaluation order
     equations: list[Equation] = field(default_factory=list)
     loss: str = ""
     params: tuple[str, ...] = ()
@@ -93,22 +93,35 @@ def given_shape(value: np.ndarray) -> tuple[tuple[int, int], int]:
     return tuple(value.shape), 2
 
 
-def compile_graph(equations: list[Equation], given: dict[str, np.ndarray], loss: str,
-                  params: list[str], layout: str = "column") -> Graph:
+def compile_graph(
+    equations: list[Equation],
+    given: dict[str, np.ndarray],
+    loss: str,
+    params: list[str],
+    layout: str = "column",
+) -> Graph:
     graph = Graph(equations=list(equations), loss=loss, params=tuple(params), layout=layout)
     assigned: set[str] = set()
     for index, eq in enumerate(equations):
         if eq.target in given:
-            raise GraphError(f"'{eq.target}' is given under values and also assigned by an "
-                             f"equation", equation=index)
+            raise GraphError(
+                f"'{eq.target}' is given under values and also assigned by an equation",
+                equation=index,
+            )
         if eq.target in assigned:
             raise GraphError(f"'{eq.target}' is assigned twice", equation=index)
         for name in eq.expr.names():
             if name not in given and name not in assigned:
-                later = " (it is assigned later: equations are read top to bottom)" \
-                    if any(e.target == name for e in equations[index:]) else ""
-                raise GraphError(f"undefined name '{name}' in '{eq.source}': not under values "
-                                 f"and not assigned earlier{later}", equation=index)
+                later = (
+                    " (it is assigned later: equations are read top to bottom)"
+                    if any(e.target == name for e in equations[index:])
+                    else ""
+                )
+                raise GraphError(
+                    f"undefined name '{name}' in '{eq.source}': not under values "
+                    f"and not assigned earlier{later}",
+                    equation=index,
+                )
             if name in given and name not in graph.nodes:
                 shape, rank = given_shape(given[name])
                 graph.nodes[name] = Node(name, "given", shape, rank)
@@ -143,8 +156,18 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         op = make_op(expr.op, axis=0 if graph.layout == "column" else 1)
     inputs = [graph.nodes[a] for a in args]
     shape, rank, as_row = _infer(op.shape_rule, inputs, expr, index, graph.layout)
-    graph.nodes[name] = Node(name, "op", shape, rank, op=op, inputs=args, as_row=as_row,
-                             equation=index, named=target is not None, expr=expr)
+    graph.nodes[name] = Node(
+        name,
+        "op",
+        shape,
+        rank,
+        op=op,
+        inputs=args,
+        as_row=as_row,
+        equation=index,
+        named=target is not None,
+        expr=expr,
+    )
     return name
 
 
@@ -161,11 +184,15 @@ def _infer(rule: str, inputs: list[Node], expr: Expr, index: int, layout: str = 
             blamed = _blame(a, b)
             other = b if blamed == a.name else a
             if blamed is not None:
-                msg = (f"{describe(a if blamed == a.name else b)} does not fit {expr.text} "
-                       f"with {other.name} {describe(other)}")
+                msg = (
+                    f"{describe(a if blamed == a.name else b)} does not fit {expr.text} "
+                    f"with {other.name} {describe(other)}"
+                )
             else:
-                msg = (f"{a.name} ({describe(a)}) and {b.name} ({describe(b)}) do not fit "
-                       f"in '{expr.text}'")
+                msg = (
+                    f"{a.name} ({describe(a)}) and {b.name} ({describe(b)}) do not fit "
+                    f"in '{expr.text}'"
+                )
             raise GraphError(msg, blame=blamed, equation=index)
         shape = (a.shape[0], b.shape[1])
         rank = 1 if b.rank == 1 and shape[0] > 1 else 0 if shape == (1, 1) and b.rank < 2 else 2
@@ -200,8 +227,12 @@ def _broadcast(inputs: list[Node], expr: Expr, index: int, layout: str):
             shape = np.broadcast_shapes(*shapes)
         except ValueError:
             blamed = _blame(a, b)
-            raise GraphError(f"{a.name} ({describe(a)}) and {b.name} ({describe(b)}) do not fit "
-                             f"in '{expr.text}'", blame=blamed, equation=index) from None
+            raise GraphError(
+                f"{a.name} ({describe(a)}) and {b.name} ({describe(b)}) do not fit "
+                f"in '{expr.text}'",
+                blame=blamed,
+                equation=index,
+            ) from None
     if a.rank == 0 and b.rank == 0:
         rank = 0
     elif shape[1] == 1 and not any(n.rank == 2 for n in (a, b)):

@@ -1,12 +1,13 @@
 """Exact and float numbers: conversion, half-up rounding, display strings."""
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,13 +29,13 @@ class Rounding:
 # beyond it, up to MAX_COMPUTED (floats reach 1.8e308, and the key lists every value as a
 # float too); an exact value also stays below MAX_EXACT_BITS bits, so that no chain of
 # powers makes exact arithmetic run for minutes.
-MAX_GIVEN = 10 ** 15
-GIVEN_RANGE = "between -1e15 and 1e15"     # MAX_GIVEN as a definition writes it
-MAX_COMPUTED = 10 ** 300
+MAX_GIVEN = 10**15
+GIVEN_RANGE = "between -1e15 and 1e15"  # MAX_GIVEN as a definition writes it
+MAX_COMPUTED = 10**300
 MAX_EXACT_BITS = 20_000
 # Display: fixed notation while the rounded value is below FIXED_BELOW in magnitude,
 # otherwise d.dd×10ⁿ with the key's digits after the point (the same half-up rounding).
-FIXED_BELOW = 10 ** 15
+FIXED_BELOW = 10**15
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
@@ -42,8 +43,11 @@ def to_decimal(x) -> Decimal:
     """The decimal value of a number. Floats go through 15 significant digits, so that
     binary noise (8.824999999999999 for 8.825) does not decide a tie."""
     if isinstance(x, Fraction):
-        return Decimal(x.numerator) / Decimal(x.denominator) if x.denominator != 1 \
+        return (
+            Decimal(x.numerator) / Decimal(x.denominator)
+            if x.denominator != 1
             else Decimal(x.numerator)
+        )
     if isinstance(x, (int, np.integer)):
         return Decimal(int(x))
     return Decimal(format(float(x), ".15g"))
@@ -70,8 +74,7 @@ def within(x, limit: int = MAX_GIVEN) -> bool:
 def out_of_range(values: np.ndarray) -> str | None:
     """Why a computed array cannot be carried on (too large, or too long exactly), or None."""
     if values.dtype != object:
-        return None if np.all(np.abs(values) <= float(MAX_COMPUTED)) else \
-            "a value beyond 10³⁰⁰"
+        return None if np.all(np.abs(values) <= float(MAX_COMPUTED)) else "a value beyond 10³⁰⁰"
     for x in values.reshape(-1):
         if isinstance(x, Fraction):
             if not within(x, MAX_COMPUTED):
@@ -83,7 +86,7 @@ def out_of_range(values: np.ndarray) -> str | None:
 
 def _scaled_half_up(n: int, d: int, digits: int) -> int:
     """round(n/d · 10^digits), ties away from zero, in integers."""
-    q = (abs(n) * 10 ** digits * 2 + d) // (2 * d)
+    q = (abs(n) * 10**digits * 2 + d) // (2 * d)
     return q if n >= 0 else -q
 
 
@@ -93,11 +96,11 @@ def round_half_up(x, digits: int):
     if isinstance(x, (Fraction, int, np.integer)):
         if not isinstance(x, Fraction):
             return Fraction(int(x))
-        return Fraction(_scaled_half_up(x.numerator, x.denominator, digits), 10 ** digits)
+        return Fraction(_scaled_half_up(x.numerator, x.denominator, digits), 10**digits)
     if not np.isfinite(x):
         return float(x)
     f = to_fraction(x)
-    return float(Fraction(_scaled_half_up(f.numerator, f.denominator, digits), 10 ** digits)) + 0.0
+    return float(Fraction(_scaled_half_up(f.numerator, f.denominator, digits), 10**digits)) + 0.0
 
 
 def _exponent(f: Fraction) -> int:
@@ -113,10 +116,10 @@ def _exponent(f: Fraction) -> int:
 
 def _scientific(f: Fraction, digits: int, trim: bool = False) -> str:
     n = _exponent(f)
-    m = _scaled_half_up(f.numerator, f.denominator * 10 ** n, digits)
+    m = _scaled_half_up(f.numerator, f.denominator * 10**n, digits)
     if abs(m) >= 10 ** (digits + 1):  # 9.995×10ⁿ rounds up to 1.00×10ⁿ⁺¹
         n += 1
-        m = _scaled_half_up(f.numerator, f.denominator * 10 ** n, digits)
+        m = _scaled_half_up(f.numerator, f.denominator * 10**n, digits)
     mantissa = _fixed(m, digits)
     if trim and "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")
@@ -128,10 +131,10 @@ def shown(x, digits: int) -> str:
     """The string the key prints: ``digits`` decimals, half-up, never "-0.00"; from 10¹⁵ on
     in scientific notation, d.dd×10ⁿ, with ``digits`` decimals in the mantissa."""
     if not isinstance(x, (Fraction, int, np.integer)) and not np.isfinite(x):
-        return str(float(x))   # never reached by a solved key: solve refuses non-finite values
+        return str(float(x))  # never reached by a solved key: solve refuses non-finite values
     f = to_fraction(x)
     q = _scaled_half_up(f.numerator, f.denominator, digits)
-    text = _fixed(q, digits) if abs(q) < FIXED_BELOW * 10 ** digits else _scientific(f, digits)
+    text = _fixed(q, digits) if abs(q) < FIXED_BELOW * 10**digits else _scientific(f, digits)
     if text.startswith("-") and not any(c in "123456789" for c in text):
         text = text[1:]
     return text
@@ -146,13 +149,14 @@ def parse_shown(text: str) -> tuple[Fraction, Fraction]:
     (the most it can be off by). Raises ValueError for anything else."""
     text = text.replace("−", "-")
     sci = SCIENTIFIC.fullmatch(text)
-    mantissa, exponent = (sci.group(1), int(sci.group(3).translate(FROM_SUPERSCRIPT))) \
-        if sci else (text, 0)
+    mantissa, exponent = (
+        (sci.group(1), int(sci.group(3).translate(FROM_SUPERSCRIPT))) if sci else (text, 0)
+    )
     if not re.fullmatch(r"-?\d+(?:\.\d+)?", mantissa):
         raise ValueError(f"{text!r} is not a number as the key prints it")
     decimals = len(mantissa.partition(".")[2])
     scale = Fraction(10) ** exponent
-    return Fraction(mantissa) * scale, Fraction(1, 2 * 10 ** decimals) * scale
+    return Fraction(mantissa) * scale, Fraction(1, 2 * 10**decimals) * scale
 
 
 def latex_number(text: str) -> str:
@@ -170,7 +174,7 @@ def _fixed(q: int, digits: int) -> str:
     sign = "-" if q < 0 else ""
     if digits == 0:
         return f"{sign}{n}"
-    whole, frac = divmod(n, 10 ** digits)
+    whole, frac = divmod(n, 10**digits)
     return f"{sign}{whole}.{frac:0{digits}d}"
 
 
@@ -185,7 +189,7 @@ def shown_given(x, digits: int, max_digits: int = 6) -> str:
     if abs(f) >= FIXED_BELOW:
         return _scientific(f, limit, trim=True)
     q = _scaled_half_up(f.numerator, f.denominator, limit)
-    if Fraction(q, 10 ** limit) != f:
+    if Fraction(q, 10**limit) != f:
         return shown(x, limit)
     text = _fixed(q, limit)
     if "." in text:
@@ -214,8 +218,9 @@ def exact_array(values) -> np.ndarray:
 
 
 def float_array(values) -> np.ndarray:
-    return np.asarray(np.vectorize(float, otypes=[float])(np.asarray(values, dtype=object)),
-                      dtype=float)
+    return np.asarray(
+        np.vectorize(float, otypes=[float])(np.asarray(values, dtype=object)), dtype=float
+    )
 
 
 def round_array(arr: np.ndarray, digits: int) -> np.ndarray:

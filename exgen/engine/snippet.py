@@ -1,10 +1,11 @@
 """Values from a seeded NumPy snippet (seed 000): the code the sheet prints, and the
 numbers it gives, drawn from a local generator with the same stream as np.random.seed."""
+
 from __future__ import annotations
 
-import numpy as np
-
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from exgen.define.schema import RandomSpec

@@ -2,6 +2,7 @@
 
 The numeric core knows nothing of files or display; rounding is a policy passed in.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,8 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exgen.engine.graph import Graph, Node
-from exgen.engine.rounding import (Rounding, exact_array, float_array, out_of_range,
-                                   round_array)
+from exgen.engine.rounding import Rounding, exact_array, float_array, out_of_range, round_array
 
 
 class NumericError(ArithmeticError):
@@ -48,12 +48,20 @@ class Trace:
 
     @property
     def backward_order(self) -> list[str]:
-        return [n for n in reversed(self.graph.nodes) if n in self.grads
-                and self.graph.nodes[n].kind != "const"]
+        return [
+            n
+            for n in reversed(self.graph.nodes)
+            if n in self.grads and self.graph.nodes[n].kind != "const"
+        ]
 
 
-def solve(graph: Graph, given: dict[str, np.ndarray], rounding: Rounding,
-          exact: bool | None = None, backward: bool = True) -> Trace:
+def solve(
+    graph: Graph,
+    given: dict[str, np.ndarray],
+    rounding: Rounding,
+    exact: bool | None = None,
+    backward: bool = True,
+) -> Trace:
     """Forward and (unless ``backward`` is False) backward pass. ``exact`` defaults to
     the graph's own (rational or not)."""
     exact = graph.exact if exact is None else exact
@@ -86,8 +94,9 @@ def _carrier(rounding: Rounding):
 
 
 def _aligned(trace: Trace, node: Node) -> list[np.ndarray]:
-    return [trace.values[i].T if row else trace.values[i]
-            for i, row in zip(node.inputs, node.as_row)]
+    return [
+        trace.values[i].T if row else trace.values[i] for i, row in zip(node.inputs, node.as_row)
+    ]
 
 
 def backpropagate(trace: Trace) -> Trace:

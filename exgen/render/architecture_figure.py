@@ -1,5 +1,6 @@
 """The network's architecture diagram: layers of units with labelled connections,
 as an SVG image (an <img> data URI lays out far faster than inline SVG)."""
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,7 @@ class Layer:
     name: str
     units: int
     activation: str = ""
-    pre: str = ""                               # pre-activation merged into the layer
+    pre: str = ""  # pre-activation merged into the layer
     inputs: list = field(default_factory=list)  # (source layer, kind, labels)
     depth: int = 0
 
@@ -37,8 +38,10 @@ def layers_of(graph: Graph) -> list[Layer]:
     for name, node in nodes.items():
         if node.kind == "given" and name not in params:
             users = [c for c in graph.consumers(name)]
-            if any(nodes[c].op.name in ("matmul",) + ACTIVATIONS or _weighted(graph, c, name)
-                   for c in users):
+            if any(
+                nodes[c].op.name in ("matmul",) + ACTIVATIONS or _weighted(graph, c, name)
+                for c in users
+            ):
                 data.add(name)
             else:
                 targets.add(name)
@@ -50,9 +53,17 @@ def layers_of(graph: Graph) -> list[Layer]:
         if any(i in data for i in node.inputs):
             data.add(name)
     consumers = {n: [c for c in graph.consumers(n) if c in data] for n in data}
-    drawn = [n for n in nodes if n in data and (
-        nodes[n].kind == "given" or not consumers[n] or len(consumers[n]) > 1
-        or nodes[n].op.name in ACTIVATIONS)]
+    drawn = [
+        n
+        for n in nodes
+        if n in data
+        and (
+            nodes[n].kind == "given"
+            or not consumers[n]
+            or len(consumers[n]) > 1
+            or nodes[n].op.name in ACTIVATIONS
+        )
+    ]
     layers = {n: Layer(n, nodes[n].shape[0 if graph.layout == "column" else 1]) for n in drawn}
     for name in drawn:
         node = nodes[name]
@@ -149,29 +160,44 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
         for source, kind, labels in layer.inputs:
             parts.append(_bundle(pos[source], pos[layer.name], kind, labels, notation))
     for layer in layers:
-        for (x, y) in pos[layer.name]:
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{R}" fill="#fff" '
-                         f'stroke="#222" stroke-width="1.2"/>')
+        for x, y in pos[layer.name]:
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{R}" fill="#fff" '
+                f'stroke="#222" stroke-width="1.2"/>'
+            )
         if layer.units > MAX_UNITS:
             x, y = pos[layer.name][-1]
-            parts.append(f'<text x="{x + R + 4:.1f}" y="{y + 4:.1f}" font-size="11">⋮ {layer.units}</text>')
+            parts.append(
+                f'<text x="{x + R + 4:.1f}" y="{y + 4:.1f}" font-size="11">⋮ {layer.units}</text>'
+            )
         x, y = label_at[layer.name]
         text, _ = svg_symbol(notation, layer.name)
         if layer.activation:
             fn = escape(REGISTRY[layer.activation].spelling.text)
             if layer.pre:
                 pre, _ = svg_symbol(notation, layer.pre, 11)
-                text += f'<tspan font-size="11"> = {fn}(</tspan>{pre}<tspan font-size="11">)</tspan>'
+                text += (
+                    f'<tspan font-size="11"> = {fn}(</tspan>{pre}<tspan font-size="11">)</tspan>'
+                )
             else:
                 text += f'<tspan font-size="11"> ({fn})</tspan>'
-        chars = len(layer.name) + (len(layer.activation) + len(layer.pre) + 5 if layer.activation else 0)
+        chars = len(layer.name) + (
+            len(layer.activation) + len(layer.pre) + 5 if layer.activation else 0
+        )
         w = 8 + 7 * chars
-        parts.append(f'<rect x="{x - w / 2:.1f}" y="{y - 12:.1f}" width="{w}" height="17" '
-                     f'fill="#fff" fill-opacity="0.9"/>')
-        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="13">{text}</text>')
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
-           f'viewBox="0 0 {width} {height:.0f}" font-family="STIX, \'DejaVu Serif\', serif">'
-           + "".join(parts) + "</svg>")
+        parts.append(
+            f'<rect x="{x - w / 2:.1f}" y="{y - 12:.1f}" width="{w}" height="17" '
+            f'fill="#fff" fill-opacity="0.9"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="13">{text}</text>'
+        )
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
+        f'viewBox="0 0 {width} {height:.0f}" font-family="STIX, \'DejaVu Serif\', serif">'
+        + "".join(parts)
+        + "</svg>"
+    )
     alt = ", ".join(f"{layer.name} ({layer.units} units)" for layer in layers)
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     return uri, alt
@@ -180,19 +206,23 @@ def architecture(graph: Graph, notation: Notation) -> tuple[str, str]:
 def _bundle(src, dst, kind, labels, notation) -> str:
     lines = []
     if kind == "full":
-        for (x1, y1) in src:
-            for (x2, y2) in dst:
-                lines.append(f'<line x1="{x1 + R:.1f}" y1="{y1:.1f}" x2="{x2 - R:.1f}" y2="{y2:.1f}" '
-                             f'stroke="#777" stroke-width="0.8"/>')
+        for x1, y1 in src:
+            for x2, y2 in dst:
+                lines.append(
+                    f'<line x1="{x1 + R:.1f}" y1="{y1:.1f}" x2="{x2 - R:.1f}" y2="{y2:.1f}" '
+                    f'stroke="#777" stroke-width="0.8"/>'
+                )
     else:
         for (x1, y1), (x2, y2) in zip(src, dst):
             # a skip connection arcs over the layers it skips: drawn straight it would lie
             # on the path through them and the figure would show a plain chain
             a, b = (x1 + R * 0.7, y1 - R * 0.7), (x2 - R * 0.7, y2 - R * 0.7)
             lift = min(0.22 * (b[0] - a[0]), 40)
-            lines.append(f'<path d="M {a[0]:.1f} {a[1]:.1f} C {a[0] + lift:.1f} {a[1] - lift:.1f} '
-                         f'{b[0] - lift:.1f} {b[1] - lift:.1f} {b[0]:.1f} {b[1]:.1f}" fill="none" '
-                         f'stroke="#1f5f99" stroke-width="1" stroke-dasharray="4 2"/>')
+            lines.append(
+                f'<path d="M {a[0]:.1f} {a[1]:.1f} C {a[0] + lift:.1f} {a[1] - lift:.1f} '
+                f'{b[0] - lift:.1f} {b[1] - lift:.1f} {b[0]:.1f} {b[1]:.1f}" fill="none" '
+                f'stroke="#1f5f99" stroke-width="1" stroke-dasharray="4 2"/>'
+            )
     if labels:
         # on the bundle's top edge, a third of the way (clear of the crossing in the
         # middle), lifted clear of the lines
@@ -200,7 +230,11 @@ def _bundle(src, dst, kind, labels, notation) -> str:
         cx, cy = sx + (dx - sx) * 0.36, sy + (dy - sy) * 0.36 - 11
         text = ", ".join(svg_symbol(notation, label.lstrip("+"), 12)[0] for label in labels)
         w = 12 + sum(7.5 * len(label.lstrip("+")) for label in labels) + 9 * (len(labels) - 1)
-        lines.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - 10:.1f}" width="{w}" height="16" rx="3" '
-                     f'fill="#fff" stroke="#bbb" stroke-width="0.6"/>')
-        lines.append(f'<text x="{cx:.1f}" y="{cy + 2:.1f}" text-anchor="middle" font-size="12">{text}</text>')
+        lines.append(
+            f'<rect x="{cx - w / 2:.1f}" y="{cy - 10:.1f}" width="{w}" height="16" rx="3" '
+            f'fill="#fff" stroke="#bbb" stroke-width="0.6"/>'
+        )
+        lines.append(
+            f'<text x="{cx:.1f}" y="{cy + 2:.1f}" text-anchor="middle" font-size="12">{text}</text>'
+        )
     return "".join(lines)

@@ -1,4 +1,5 @@
 """Render the sheet and the key as self-contained HTML (Jinja, StrictUndefined)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -11,22 +12,28 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from exgen.asks import registry
 from exgen.define.load import ExerciseDef, SheetDef
-from exgen.engine.solve import Trace
-from exgen.errors import DefinitionError, ExgenError
-from exgen.render.sandbox import (SheetSandbox, SheetTemplates, check_document, problem, shown,
-                                  style_sheet)
-from exgen.render.graph_figure import computational_graph
-from exgen.render.architecture_figure import architecture
-from exgen.render.typeface import font_css
-from exgen.typeset.formula import row
-from exgen.typeset.markdown import make_markdown
-from exgen.typeset.mathhtml import matrix_html, step_html, to_html
 from exgen.engine.rounding import shown as decimals_shown
 from exgen.engine.rounding import shown_given
 from exgen.engine.snippet import snippet_code
-from exgen.asks import registry
+from exgen.engine.solve import Trace
+from exgen.errors import DefinitionError, ExgenError
+from exgen.render.architecture_figure import architecture
+from exgen.render.graph_figure import computational_graph
+from exgen.render.sandbox import (
+    SheetSandbox,
+    SheetTemplates,
+    check_document,
+    problem,
+    shown,
+    style_sheet,
+)
+from exgen.render.typeface import font_css
+from exgen.typeset.formula import row
 from exgen.typeset.forward_steps import Writer
+from exgen.typeset.markdown import make_markdown
+from exgen.typeset.mathhtml import matrix_html, step_html, to_html
 from exgen.typeset.notation import Notation
 
 FONT_SLOT = "/* @font-face rules go here */"
@@ -42,11 +49,19 @@ def environment(custom: str | None = None) -> Environment:
     loaders = [FileSystemLoader(str(DEFAULT_TEMPLATES))]
     if custom:
         loaders.insert(0, SheetTemplates(custom))
-    env = SheetSandbox(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
-                       autoescape=select_autoescape(["html"], default=True),
-                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(math_html=to_html, matrix_html=matrix_html, step_html=step_html,
-                       column=lambda cells: [[c] for c in cells])
+    env = SheetSandbox(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        math_html=to_html,
+        matrix_html=matrix_html,
+        step_html=step_html,
+        column=lambda cells: [[c] for c in cells],
+    )
     return env
 
 
@@ -56,8 +71,12 @@ class Documents:
     key_html: str
 
 
-def render(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
-           student: str | None = None) -> Documents:
+def render(
+    sheet: SheetDef,
+    traces: list[Trace],
+    results: list[dict] | None = None,
+    student: str | None = None,
+) -> Documents:
     results = results if results is not None else [{} for _ in traces]
     with _template_problems(sheet.template_dir):
         return _render(sheet, traces, results, student)
@@ -77,22 +96,31 @@ def _template_problems(custom: str | None):
         raise mapped from None
 
 
-def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: str | None) -> Documents:
+def _render(
+    sheet: SheetDef, traces: list[Trace], results: list[dict], student: str | None
+) -> Documents:
     env = environment(sheet.template_dir)
     markdown = make_markdown(lambda f: str(to_html(f)), sheet.folder)
-    exercises = [_exercise_view(sheet, ex, t, r, _located(markdown, sheet, f"{ex.path}.prompt"), i)
-                 for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)]
+    exercises = [
+        _exercise_view(sheet, ex, t, r, _located(markdown, sheet, f"{ex.path}.prompt"), i)
+        for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)
+    ]
     markdown = _located(markdown, sheet, "intro")
     css_text = _style(sheet.template_dir)
     out = {}
     for kind in ("sheet", "key"):
         doc = {
-            "kind": kind, "lang": "en", "title": sheet.spec.title, "course": sheet.spec.course,
+            "kind": kind,
+            "lang": "en",
+            "title": sheet.spec.title,
+            "course": sheet.spec.course,
             "due": str(sheet.spec.due) if sheet.spec.due is not None else "",
             "student": student or "",
             "intro_html": Markup(markdown(sheet.spec.intro)) if sheet.spec.intro else "",
             "rounding_text": rounding_text(sheet.rounding, all(t.exact for t in traces)),
-            "exercises": exercises, "css": css_text, "font_css": FONT_SLOT,
+            "exercises": exercises,
+            "css": css_text,
+            "font_css": FONT_SLOT,
         }
         html = env.get_template(f"{kind}.html").render(doc=doc)
         if sheet.template_dir:  # the defaults are checked once, by the tests
@@ -103,11 +131,13 @@ def _render(sheet: SheetDef, traces: list[Trace], results: list[dict], student: 
 
 def _located(markdown, sheet: SheetDef, path: str):
     """``markdown`` whose refusals (a remote image) name the file, line and key path."""
+
     def render_text(text: str) -> str:
         try:
             return markdown(text)
         except DefinitionError as exc:
             raise sheet.error(DefinitionError, exc.message, path) from None
+
     return render_text
 
 
@@ -122,8 +152,11 @@ def _style(custom: str | None) -> str:
 def tie_example(digits: int) -> str:
     """A tie at the rule's own number of decimals and where half-up takes it, e.g.
     "8.825 → 8.83" for 2 decimals and "8.88825 → 8.8883" for 4."""
-    tie = Fraction("8." + "8" * max(digits - 1, 0) + ("2" if digits else "") + "5") \
-        if digits else Fraction(17, 2)
+    tie = (
+        Fraction("8." + "8" * max(digits - 1, 0) + ("2" if digits else "") + "5")
+        if digits
+        else Fraction(17, 2)
+    )
     return f"{shown_given(tie, digits + 1)} → {decimals_shown(tie, digits)}"
 
 
@@ -131,44 +164,70 @@ def rounding_text(rounding, exact: bool) -> str:
     digits = rounding.digits
     example = tie_example(digits)
     unit = "decimal" if digits == 1 else "decimals"
-    arithmetic = ("All arithmetic is exact (fractions)" if exact
-                  else "Computed in double precision")
+    arithmetic = "All arithmetic is exact (fractions)" if exact else "Computed in double precision"
     if rounding.carry:
-        return (f"Rounding: every intermediate result is rounded to {digits} {unit} (half-up, "
-                f"ties away from zero: {example}) before it is used further, as when computing by hand. "
-                f"{arithmetic} between those roundings.")
-    return (f"Rounding: results are shown rounded to {digits} {unit} (half-up, ties away from "
-            f"zero: {example}); "
-            f"every computation uses the unrounded values. {arithmetic}.")
+        return (
+            f"Rounding: every intermediate result is rounded to {digits} {unit} (half-up, "
+            f"ties away from zero: {example}) before it is used further, as when computing by hand. "
+            f"{arithmetic} between those roundings."
+        )
+    return (
+        f"Rounding: results are shown rounded to {digits} {unit} (half-up, ties away from "
+        f"zero: {example}); "
+        f"every computation uses the unrounded values. {arithmetic}."
+    )
 
 
-def _exercise_view(sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict, markdown,
-                   number: int) -> dict:
+def _exercise_view(
+    sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict, markdown, number: int
+) -> dict:
     notation = Notation.of(trace.graph, sheet.spec.notation)
     graph = trace.graph
     asked = [registry.ASKS[a] for a, _ in ex.asks]
     writer = Writer(trace, notation)
-    given = [row(notation.symbol(n), "=", writer.value(n))
-             for n, node in graph.nodes.items() if node.kind == "given"] \
-        if any(a.given_values for a in asked) else []
+    given = (
+        [
+            row(notation.symbol(n), "=", writer.value(n))
+            for n, node in graph.nodes.items()
+            if node.kind == "given"
+        ]
+        if any(a.given_values for a in asked)
+        else []
+    )
     # a network an ask designed is that ask's answer: the sheet shows no equations of it
-    equations = [row(notation.symbol(eq.target), "=", notation.expr(eq.expr))
-                 for eq in graph.equations] if ex.design is None else []
-    asks = registry.views(ex, trace, notation, results,
-                          lambda backward: _figure(computational_graph, graph, notation, backward))
+    equations = (
+        [row(notation.symbol(eq.target), "=", notation.expr(eq.expr)) for eq in graph.equations]
+        if ex.design is None
+        else []
+    )
+    asks = registry.views(
+        ex,
+        trace,
+        notation,
+        results,
+        lambda backward: _figure(computational_graph, graph, notation, backward),
+    )
     figure, alt = _figure(architecture, graph, notation) if _has_architecture(ex) else ("", "")
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return {
-        "id": ex.spec.id, "title": ex.spec.title, "space": ex.spec.space,
+        "id": ex.spec.id,
+        "title": ex.spec.title,
+        "space": ex.spec.space,
         "points": _points(ex.spec.points),
         "prompt_html": Markup(markdown(ex.spec.prompt)),
-        "given": given, "snippet": snippet, "equations": equations,
-        "figure": figure, "figure_alt": alt, "figure_number": number, "number": number,
+        "given": given,
+        "snippet": snippet,
+        "equations": equations,
+        "figure": figure,
+        "figure_alt": alt,
+        "figure_number": number,
+        "number": number,
         "asks": asks,
         "loss_symbol": notation.symbol(graph.loss) if ex.design is None else None,
         "rounding_hint": _hint(ex.rounding) if any(a.numeric for a in asked) else "",
         "rounding_text": rounding_text(ex.rounding, trace.exact)
-        if ex.rounding != sheet.rounding else "",
+        if ex.rounding != sheet.rounding
+        else "",
     }
 
 
@@ -189,8 +248,9 @@ def warm(sheet: SheetDef) -> None:
                 env.get_template(name)
         _style(sheet.template_dir)
     markdown = make_markdown(lambda f: str(to_html(f)), sheet.folder)
-    texts = [(sheet.spec.intro, "intro")] + [(ex.spec.prompt, f"{ex.path}.prompt")
-                                             for ex in sheet.exercises]
+    texts = [(sheet.spec.intro, "intro")] + [
+        (ex.spec.prompt, f"{ex.path}.prompt") for ex in sheet.exercises
+    ]
     for text, path in texts:  # a refused image stops the build here, before any student
         if text:
             _located(markdown, sheet, path)(text)
@@ -200,7 +260,9 @@ def warm(sheet: SheetDef) -> None:
             _figure(architecture, ex.graph, notation)
         for a, _ in ex.asks:
             if registry.ASKS[a].computational_graph is not None:
-                _figure(computational_graph, ex.graph, notation, registry.ASKS[a].computational_graph)
+                _figure(
+                    computational_graph, ex.graph, notation, registry.ASKS[a].computational_graph
+                )
     font_css("")
 
 
@@ -229,7 +291,8 @@ def _points(points) -> str | None:
 
 def _hint(rounding) -> str:
     if rounding.carry:
-        return (f"You may round intermediate results to {rounding.digits} decimals "
-                f"(half-up) and go on with the rounded values.")
+        return (
+            f"You may round intermediate results to {rounding.digits} decimals "
+            f"(half-up) and go on with the rounded values."
+        )
     return f"Give results to {rounding.digits} decimals."
-

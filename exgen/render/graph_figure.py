@@ -3,14 +3,15 @@ layers by igraph's Sugiyama layout; with ``backward``, the gradient nodes below.
 
 Returns an SVG data URI (an <img> lays out far faster than inline SVG in WeasyPrint).
 """
+
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
 from html import escape
 
-from exgen.render.architecture_figure import svg_symbol
 from exgen.engine.graph import Graph
+from exgen.render.architecture_figure import svg_symbol
 from exgen.typeset.notation import Notation
 
 XGAP, YGAP, PAD, FONT = 84, 40, 16, 13
@@ -19,9 +20,9 @@ XGAP, YGAP, PAD, FONT = 84, 40, 16, 13
 @dataclass
 class Box:
     key: str
-    label: str           # SVG text content (may hold tspans)
+    label: str  # SVG text content (may hold tspans)
     width: float
-    kind: str            # input, param, value, loss, op, grad
+    kind: str  # input, param, value, loss, op, grad
     x: float = 0
     y: float = 0
 
@@ -53,7 +54,9 @@ def _forward_boxes(graph: Graph, notation: Notation):
                 edges.append((_out_key(graph, i), op_key))
         if node.named:
             label, chars = svg_symbol(notation, name)
-            boxes[name] = Box(name, label, 18 + 8 * chars, "loss" if name == graph.loss else "value")
+            boxes[name] = Box(
+                name, label, 18 + 8 * chars, "loss" if name == graph.loss else "value"
+            )
             edges.append((op_key, name))
     return boxes, edges
 
@@ -65,18 +68,20 @@ def _out_key(graph: Graph, name: str) -> str:
 
 def _layout(boxes: dict[str, Box], edges):
     import igraph  # loads only when a computational graph is drawn
+
     keys = list(boxes)
     index = {k: i for i, k in enumerate(keys)}
     g = igraph.Graph(n=len(keys), edges=[(index[a], index[b]) for a, b in edges], directed=True)
     layout = g.layout_sugiyama(layers=_layers(keys, edges), hgap=1, vgap=1, maxiter=200)
     # layers run top to bottom, which suits a portrait page
-    for k, (pos, layer) in zip(keys, layout.coords[:len(keys)]):
+    for k, (pos, layer) in zip(keys, layout.coords[: len(keys)]):
         boxes[k].x = PAD + 40 + pos * XGAP
         boxes[k].y = PAD + 14 + layer * YGAP
     routes = []
     for (a, b), points in zip(edges, layout.edge_routing):
-        routes.append((a, b, [(PAD + 40 + p * XGAP, PAD + 14 + layer * YGAP)
-                              for p, layer in points]))
+        routes.append(
+            (a, b, [(PAD + 40 + p * XGAP, PAD + 14 + layer * YGAP) for p, layer in points])
+        )
     return routes
 
 
@@ -92,7 +97,9 @@ def _layers(keys: list[str], edges) -> list[int]:
     return [layer[k] for k in keys]
 
 
-def computational_graph(graph: Graph, notation: Notation, backward: bool = False) -> tuple[str, str]:
+def computational_graph(
+    graph: Graph, notation: Notation, backward: bool = False
+) -> tuple[str, str]:
     boxes, edges = _forward_boxes(graph, notation)
     routes = _layout(boxes, edges)
     parts, grad_parts = [], []
@@ -104,11 +111,15 @@ def computational_graph(graph: Graph, notation: Notation, backward: bool = False
     for a, b, points in routes:
         parts.append(_edge(boxes[a], boxes[b], points, "#444", False))
     body = "".join(parts) + "".join(grad_parts) + "".join(_node(b) for b in boxes.values())
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height + PAD:.0f}" '
-           f'viewBox="0 0 {width:.0f} {height + PAD:.0f}" font-family="STIX, \'DejaVu Serif\', serif" '
-           f'font-size="{FONT}">{body}</svg>')
-    alt = (f"computational graph with {sum(b.kind != 'op' for b in boxes.values())} value "
-           f"nodes and {sum(b.kind == 'op' for b in boxes.values())} operations")
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height + PAD:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height + PAD:.0f}" font-family="STIX, \'DejaVu Serif\', serif" '
+        f'font-size="{FONT}">{body}</svg>'
+    )
+    alt = (
+        f"computational graph with {sum(b.kind != 'op' for b in boxes.values())} value "
+        f"nodes and {sum(b.kind == 'op' for b in boxes.values())} operations"
+    )
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"), alt
 
 
@@ -125,8 +136,14 @@ def _backward(graph: Graph, notation: Notation, boxes: dict[str, Box], right: fl
     for name in values:
         sym, chars = svg_symbol(notation, name, 12)
         fwd = boxes[name]
-        grads[name] = Box("grad:" + name, f"∂{loss_sym}/∂{sym}", 18 + 7.5 * (chars + 4), "grad",
-                          fwd.x + offset, fwd.y)
+        grads[name] = Box(
+            "grad:" + name,
+            f"∂{loss_sym}/∂{sym}",
+            18 + 7.5 * (chars + 4),
+            "grad",
+            fwd.x + offset,
+            fwd.y,
+        )
     parts = []
     for name in values:
         sources, deps = _downstream(graph, name, set(needed))
@@ -151,8 +168,11 @@ def _downstream(graph: Graph, name: str, needed: set) -> tuple[list[str], list[s
             seen.add((consumer, current))
             node = graph.nodes[consumer]
             if node.op.gradient_uses == "others":
-                deps += [_out_key(graph, i) for i in node.inputs
-                         if i != current and graph.nodes[i].kind != "const"]
+                deps += [
+                    _out_key(graph, i)
+                    for i in node.inputs
+                    if i != current and graph.nodes[i].kind != "const"
+                ]
             elif node.op.gradient_uses == "input":
                 deps.append(_out_key(graph, current))
             if node.named:
@@ -165,18 +185,31 @@ def _downstream(graph: Graph, name: str, needed: set) -> tuple[list[str], list[s
 def _node(box: Box) -> str:
     x, y, w = box.x, box.y, box.width
     if box.kind == "op":
-        shape = (f'<ellipse cx="{x:.1f}" cy="{y:.1f}" rx="{w / 2:.1f}" ry="12" fill="#f3f3f3" '
-                 f'stroke="#444" stroke-width="1"/>')
-        return shape + f'<text x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" font-size="12">{box.label}</text>'
-    styles = {"input": ('#ffffff', '#222', ''), "param": ('#fff4cc', '#7a5c00', ''),
-              "value": ('#ffffff', '#222', ''), "loss": ('#e8f1fb', '#1f4f82', ''),
-              "grad": ('#fdf0ee', '#b03a2e', ' stroke-dasharray="4 2"')}
+        shape = (
+            f'<ellipse cx="{x:.1f}" cy="{y:.1f}" rx="{w / 2:.1f}" ry="12" fill="#f3f3f3" '
+            f'stroke="#444" stroke-width="1"/>'
+        )
+        return (
+            shape
+            + f'<text x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" font-size="12">{box.label}</text>'
+        )
+    styles = {
+        "input": ("#ffffff", "#222", ""),
+        "param": ("#fff4cc", "#7a5c00", ""),
+        "value": ("#ffffff", "#222", ""),
+        "loss": ("#e8f1fb", "#1f4f82", ""),
+        "grad": ("#fdf0ee", "#b03a2e", ' stroke-dasharray="4 2"'),
+    }
     fill, stroke, dash = styles[box.kind]
-    shape = (f'<rect x="{x - w / 2:.1f}" y="{y - 12:.1f}" width="{w:.1f}" height="24" rx="5" '
-             f'fill="{fill}" stroke="{stroke}" stroke-width="1.2"{dash}/>')
+    shape = (
+        f'<rect x="{x - w / 2:.1f}" y="{y - 12:.1f}" width="{w:.1f}" height="24" rx="5" '
+        f'fill="{fill}" stroke="{stroke}" stroke-width="1.2"{dash}/>'
+    )
     size = 12 if box.kind == "grad" else FONT
-    return shape + (f'<text x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" '
-                    f'font-size="{size}">{box.label}</text>')
+    return shape + (
+        f'<text x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" '
+        f'font-size="{size}">{box.label}</text>'
+    )
 
 
 def _edge(a: Box, b: Box, points, color: str, dashed: bool, thin: bool = False) -> str:
@@ -197,9 +230,14 @@ def _edge(a: Box, b: Box, points, color: str, dashed: bool, thin: bool = False) 
     else:
         d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in path)
     ux, uy = dx / length, dy / length
-    head = [(ex, ey), (ex - 7 * ux + 3.5 * uy, ey - 7 * uy - 3.5 * ux),
-            (ex - 7 * ux - 3.5 * uy, ey - 7 * uy + 3.5 * ux)]
+    head = [
+        (ex, ey),
+        (ex - 7 * ux + 3.5 * uy, ey - 7 * uy - 3.5 * ux),
+        (ex - 7 * ux - 3.5 * uy, ey - 7 * uy + 3.5 * ux),
+    ]
     style = ' stroke-dasharray="5 3"' if dashed else ""
     width = 0.7 if thin else 1.1
-    return (f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{width}"{style}/>'
-            f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in head)}" fill="{color}"/>')
+    return (
+        f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{width}"{style}/>'
+        f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in head)}" fill="{color}"/>'
+    )

@@ -1,4 +1,5 @@
 """key.json: the machine-readable key (every node's value and gradient)."""
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,26 @@ from exgen.typeset.steps import solution, step_entries
 
 def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> dict:
     graph, digits = trace.graph, ex.rounding.digits
-    out: dict = {"title": ex.spec.title, "asked": [a for a, _ in ex.asks],
-                 "arithmetic": "exact" if trace.exact else "float64"}
+    out: dict = {
+        "title": ex.spec.title,
+        "asked": [a for a, _ in ex.asks],
+        "arithmetic": "exact" if trace.exact else "float64",
+    }
     if ex.backward:  # a designed network has no loss to learn from
         out.update(loss=graph.loss, params=list(graph.params))
     out["layout"] = graph.layout  # how ∑ₖ / ∑ₙ and row vectors read (column or row)
     if ex.rounding != sheet.rounding:
         out["rounding"] = ex.rounding.as_json()
     nodes = {n: node for n, node in graph.nodes.items() if node.kind != "const"}
-    out["values"] = {n: entry(trace.values[n], node.rank, digits, node.kind == "given")
-                     for n, node in nodes.items()}
-    out["grads"] = {n: entry(trace.grads[n], node.rank, digits, False)
-                    for n, node in nodes.items() if n in trace.grads}
+    out["values"] = {
+        n: entry(trace.values[n], node.rank, digits, node.kind == "given")
+        for n, node in nodes.items()
+    }
+    out["grads"] = {
+        n: entry(trace.grads[n], node.rank, digits, False)
+        for n, node in nodes.items()
+        if n in trace.grads
+    }
     if ex.design is None:  # a designed network is verified on its truth table, not worked
         out["steps"] = key_steps(ex, trace, sheet, results)
     return out
@@ -38,8 +47,13 @@ def key_steps(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> 
     return passes + steps_json(ex, trace, notation, results)
 
 
-def key_document(sheet: SheetDef, traces: list[Trace], results: list[dict] | None = None,
-                 student: str | None = None, seed: str | None = None) -> dict:
+def key_document(
+    sheet: SheetDef,
+    traces: list[Trace],
+    results: list[dict] | None = None,
+    student: str | None = None,
+    seed: str | None = None,
+) -> dict:
     results = results if results is not None else [{} for _ in traces]
     exercises = {}
     for ex, t, r in zip(sheet.exercises, traces, results):
@@ -68,8 +82,10 @@ def _dump(x, depth: int, pad: str) -> str:
         return json.dumps(x, ensure_ascii=False)
     inner = pad + "  "
     if isinstance(x, dict):
-        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_dump(v, depth - 1, inner)}"
-                 for k, v in x.items()]
+        items = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {_dump(v, depth - 1, inner)}"
+            for k, v in x.items()
+        ]
         return "{\n" + ",\n".join(items) + "\n" + pad + "}"
     items = [inner + _dump(v, depth - 1, inner) for v in x]
     return "[\n" + ",\n".join(items) + "\n" + pad + "]"

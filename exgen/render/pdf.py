@@ -1,4 +1,5 @@
 """HTML to PDF through WeasyPrint, with fixed metadata so that builds are reproducible."""
+
 from __future__ import annotations
 
 import datetime
@@ -15,7 +16,7 @@ from exgen import __version__
 from exgen.errors import TemplateProblem
 from exgen.typeset.local_files import FileRefused, read_inside
 
-PACKAGE = Path(__file__).resolve().parents[1]   # exgen's own data: fonts, templates
+PACKAGE = Path(__file__).resolve().parents[1]  # exgen's own data: fonts, templates
 MAX_FILE_BYTES = 20_000_000
 
 FIXED_DATE = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc).isoformat()
@@ -69,9 +70,11 @@ def html_to_pdf(html: str, folders: tuple[str, ...] = ()) -> bytes:
     except RefusedURL:
         pass  # named below: the fetcher keeps every URL it refused
     if fetcher.refused:
-        raise TemplateProblem(f"the document refers to {_short(fetcher.refused[0])}, which exgen "
-                              f"does not fetch: a sheet may use only data: URIs and files "
-                              f"inside its folder")
+        raise TemplateProblem(
+            f"the document refers to {_short(fetcher.refused[0])}, which exgen "
+            f"does not fetch: a sheet may use only data: URIs and files "
+            f"inside its folder"
+        )
     return pdf
 
 

@@ -3,6 +3,7 @@ make huge values bounded), a loader that reads only regular UTF-8 files inside t
 templates folder, a checked style sheet, a check that the documents made run and fetch
 nothing, and one mapping from anything a template can do wrong to a TemplateProblem naming
 the file and line. Nothing in a definition is ever executed; that holds for its templates."""
+
 from __future__ import annotations
 
 import functools
@@ -23,8 +24,8 @@ from exgen.errors import TemplateProblem
 from exgen.typeset.local_files import FileRefused, decoded, read_inside
 
 MAX_TEMPLATE_BYTES = 1_000_000
-MAX_POWER = 1_000           # largest exponent `**` takes (10 ** 10 ** 9 would run for hours)
-MAX_SIZE = 1_000_000        # longest string or list one operation may make
+MAX_POWER = 1_000  # largest exponent `**` takes (10 ** 10 ** 9 would run for hours)
+MAX_SIZE = 1_000_000  # longest string or list one operation may make
 # Functions whose string argument is a URL (a bare url(...) is a URL token of its own).
 URL_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"}
 
@@ -44,15 +45,22 @@ class SheetSandbox(ImmutableSandboxedEnvironment):
                 self.filters[name] = _bounded(name, self.filters[name])
 
     def call_binop(self, context, op: str, left, right):
-        if op == "**" and _number(left) and _number(right) and abs(right) > MAX_POWER \
-                and abs(left) not in (0, 1):
+        if (
+            op == "**"
+            and _number(left)
+            and _number(right)
+            and abs(right) > MAX_POWER
+            and abs(left) not in (0, 1)
+        ):
             raise SecurityError(f"exponent {right} is larger than {MAX_POWER}")
-        if (op == "*" and _number(right) and hasattr(left, "__len__")) or \
-                (op == "*" and _number(left) and hasattr(right, "__len__")):
+        if (op == "*" and _number(right) and hasattr(left, "__len__")) or (
+            op == "*" and _number(left) and hasattr(right, "__len__")
+        ):
             size, times = (len(left), right) if _number(right) else (len(right), left)
             if size * times > MAX_SIZE:
-                raise SecurityError(f"repetition would make {size * times:,} items "
-                                    f"(at most {MAX_SIZE:,})")
+                raise SecurityError(
+                    f"repetition would make {size * times:,} items (at most {MAX_SIZE:,})"
+                )
         if op == "%" and isinstance(left, str):
             _check_size("%", [left, *(right if isinstance(right, tuple) else (right,))])
         return {"**": operator.pow, "*": operator.mul, "%": operator.mod}[op](left, right)
@@ -71,12 +79,22 @@ class SheetSandbox(ImmutableSandboxedEnvironment):
         def bounded_format(*args, **kwargs):
             _check_size("format", [value.__self__, *args, *kwargs.values()])
             return wrapped(*args, **kwargs)
+
         return bounded_format
 
 
 # Methods and filters whose result can be far larger than their arguments.
-SIZED = {"center", "ljust", "rjust", "zfill", "expandtabs", "indent", "replace", "format",
-         "format_map"}
+SIZED = {
+    "center",
+    "ljust",
+    "rjust",
+    "zfill",
+    "expandtabs",
+    "indent",
+    "replace",
+    "format",
+    "format_map",
+}
 WIDTH = re.compile(r"%[-#0 +]*\d{7,}|\{[^{}]*:[^{}]*\d{7,}")
 
 
@@ -85,22 +103,29 @@ def _bounded(name: str, function):
     def bounded(*args, **kwargs):
         _check_size(name, [*args, *kwargs.values()])
         return function(*args, **kwargs)
+
     return bounded
 
 
 def _check_size(name: str, args: list) -> None:
     big = [a for a in args if _number(a) and abs(a) > MAX_SIZE]
     if big:
-        raise SecurityError(f"{name} with {big[0]:,} would make a huge value "
-                            f"(at most {MAX_SIZE:,})")
+        raise SecurityError(
+            f"{name} with {big[0]:,} would make a huge value (at most {MAX_SIZE:,})"
+        )
     texts = [a for a in args if isinstance(a, str)]
     if name in ("%", "format", "format_map") and texts and WIDTH.search(texts[0]):
-        raise SecurityError(f"format width {WIDTH.search(texts[0]).group(0)!r} is too large "
-                            f"(at most {MAX_SIZE:,})")
-    if name == "replace" and len(texts) >= 3 and \
-            len(texts[0]) * max(1, len(texts[2])) > 10 * MAX_SIZE:
-        raise SecurityError(f"replace would make a value of up to "
-                            f"{len(texts[0]) * len(texts[2]):,} characters")
+        raise SecurityError(
+            f"format width {WIDTH.search(texts[0]).group(0)!r} is too large (at most {MAX_SIZE:,})"
+        )
+    if (
+        name == "replace"
+        and len(texts) >= 3
+        and len(texts[0]) * max(1, len(texts[2])) > 10 * MAX_SIZE
+    ):
+        raise SecurityError(
+            f"replace would make a value of up to {len(texts[0]) * len(texts[2]):,} characters"
+        )
 
 
 def _number(value) -> bool:
@@ -212,16 +237,23 @@ def style_problem(text: str) -> tuple[int, str] | None:
     it token by token as a browser would, so CSS escapes (`u\\72l(`), comments and broken
     rules hide nothing."""
     if "<" in text:
-        return (text.count("\n", 0, text.index("<")) + 1,
-                f"a style sheet may not contain '<' (it would end the <style> element: "
-                f"found {_around(text, text.index('<'))!r})")
+        return (
+            text.count("\n", 0, text.index("<")) + 1,
+            f"a style sheet may not contain '<' (it would end the <style> element: "
+            f"found {_around(text, text.index('<'))!r})",
+        )
     for node, url in _urls(tinycss2.parse_component_value_list(text, skip_comments=True)):
         if url is None:
-            return (node.source_line, "@import is not allowed (exgen fetches no other style "
-                                      "sheet; copy its rules in)")
+            return (
+                node.source_line,
+                "@import is not allowed (exgen fetches no other style sheet; copy its rules in)",
+            )
         if not url.strip().lower().startswith("data:"):
-            return (node.source_line, f"url({url!r}) is not allowed: a style sheet may only "
-                                      f"use data: URIs (exgen fetches nothing)")
+            return (
+                node.source_line,
+                f"url({url!r}) is not allowed: a style sheet may only "
+                f"use data: URIs (exgen fetches nothing)",
+            )
     return None
 
 
@@ -242,11 +274,37 @@ def _urls(nodes):
 
 
 # Elements that run code or fetch by themselves, in a students' browser or in WeasyPrint.
-ACTIVE_ELEMENTS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base",
-                   "link", "form", "portal", "noscript", "template", "svg:script"}
+ACTIVE_ELEMENTS = {
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "base",
+    "link",
+    "form",
+    "portal",
+    "noscript",
+    "template",
+    "svg:script",
+}
 # Attributes whose URL a browser fetches (an <a>/<area> href is only followed when clicked).
-FETCHED = {"src", "href", "poster", "background", "action", "formaction", "data", "xlink:href",
-           "lowsrc", "dynsrc", "manifest", "codebase"}
+FETCHED = {
+    "src",
+    "href",
+    "poster",
+    "background",
+    "action",
+    "formaction",
+    "data",
+    "xlink:href",
+    "lowsrc",
+    "dynsrc",
+    "manifest",
+    "codebase",
+}
 NEVER = {"srcset", "ping"}  # lists of URLs: src and a data: URI do
 LINKS = {"a", "area"}
 
@@ -282,9 +340,13 @@ class _Scanner(HTMLParser):
             elif name == "href" and tag in LINKS:
                 if re.match(r"(?i)(javascript|vbscript|data):", value):
                     self.refuse(f"the link {value[:40]!r} is not allowed: a sheet runs no code")
-            elif name in NEVER or (name in FETCHED and not value.lower().startswith(("data:", "#"))):
-                self.refuse(f"{name}={value[:60]!r} is not allowed: a sheet uses only data: URIs "
-                            f"(exgen embeds prompt images itself)")
+            elif name in NEVER or (
+                name in FETCHED and not value.lower().startswith(("data:", "#"))
+            ):
+                self.refuse(
+                    f"{name}={value[:60]!r} is not allowed: a sheet uses only data: URIs "
+                    f"(exgen embeds prompt images itself)"
+                )
         self.in_style = tag == "style"
 
     def handle_startendtag(self, tag, attrs):
@@ -301,4 +363,4 @@ class _Scanner(HTMLParser):
 
 
 def _around(text: str, at: int) -> str:
-    return text[at:at + 12].split("\n")[0]
+    return text[at : at + 12].split("\n")[0]

@@ -2,6 +2,7 @@
 every machine: STIX for text and math, Noto Sans Thai and Noto Sans CJK for names in
 those scripts, DejaVu Sans Mono for code. STIX is cut to a fixed everyday set (so that
 all variants share one cut), the others to the characters a document uses."""
+
 from __future__ import annotations
 
 import base64
@@ -10,12 +11,18 @@ import re
 from functools import cache, lru_cache
 from importlib import resources
 
-STIX_FACES = (("Regular", "normal", "normal"), ("Italic", "italic", "normal"),
-              ("Bold", "normal", "bold"), ("BoldItalic", "italic", "bold"))
+STIX_FACES = (
+    ("Regular", "normal", "normal"),
+    ("Italic", "italic", "normal"),
+    ("Bold", "normal", "bold"),
+    ("BoldItalic", "italic", "bold"),
+)
 EVERYDAY = frozenset(
-    [chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x180)]
+    [chr(c) for c in range(0x20, 0x7F)]
+    + [chr(c) for c in range(0xA0, 0x180)]
     + [chr(c) for c in range(0x391, 0x3CA)]
-    + list("–—‘’“”…′″→←↦∂∇∑∏−∓∕∘√∞∈∉∧∨∩∪≈≠≡≤≥⊙⊗⊤⋅⋯ℒℰ𝟏ᵀ‖⟨⟩ₙ\u2009\u2005\u2003\u0302"))
+    + list("–—‘’“”…′″→←↦∂∇∑∏−∓∕∘√∞∈∉∧∨∩∪≈≠≡≤≥⊙⊗⊤⋅⋯ℒℰ𝟏ᵀ‖⟨⟩ₙ\u2009\u2005\u2003\u0302")
+)
 THAI = re.compile(r"[\u0E00-\u0E7F]")
 CJK = re.compile(r"[\u3000-\u30FF\u3400-\u9FFF\uAC00-\uD7A3\uFF00-\uFFEF]")
 
@@ -27,6 +34,7 @@ def _bytes(name: str) -> bytes:
 @cache
 def _cmap(name: str) -> frozenset:
     from fontTools.ttLib import TTFont  # fontTools loads only when a cut is needed
+
     return frozenset(chr(c) for c in TTFont(io.BytesIO(_bytes(name)), lazy=True).getBestCmap())
 
 
@@ -42,10 +50,22 @@ def _cut(name: str, chars: frozenset) -> str:
         return _ready(name.replace(".woff2", "-everyday.woff2"))
     from fontTools import subset
     from fontTools.ttLib import TTFont
+
     options = subset.Options()
     options.flavor = "woff2"
-    options.layout_features = ["kern", "liga", "mark", "mkmk", "ccmp", "locl", "ljmo", "vjmo",
-                               "tjmo", "abvm", "blwm"]
+    options.layout_features = [
+        "kern",
+        "liga",
+        "mark",
+        "mkmk",
+        "ccmp",
+        "locl",
+        "ljmo",
+        "vjmo",
+        "tjmo",
+        "abvm",
+        "blwm",
+    ]
     options.notdef_outline = True
     font = TTFont(io.BytesIO(_bytes(name)), lazy=True)
     subsetter = subset.Subsetter(options)
@@ -66,8 +86,10 @@ def used_characters(html: str) -> frozenset:
 
 
 def _face(family: str, name: str, chars: frozenset, style="normal", weight="normal") -> str:
-    return (f'@font-face {{ font-family: "{family}"; font-style: {style}; font-weight: {weight}; '
-            f'src: url(data:font/woff2;base64,{_cut(name, chars)}) format("woff2"); }}')
+    return (
+        f'@font-face {{ font-family: "{family}"; font-style: {style}; font-weight: {weight}; '
+        f'src: url(data:font/woff2;base64,{_cut(name, chars)}) format("woff2"); }}'
+    )
 
 
 def font_css(html: str) -> str:
@@ -75,16 +97,25 @@ def font_css(html: str) -> str:
     chars = used_characters(html)
     extra = chars - EVERYDAY
     stix = EVERYDAY | (extra & _cmap("STIX-Regular.woff2")) if extra else EVERYDAY
-    rules = [_face("STIX", f"STIX-{s}.woff2", stix, style, weight) for s, style, weight in STIX_FACES]
+    rules = [
+        _face("STIX", f"STIX-{s}.woff2", stix, style, weight) for s, style, weight in STIX_FACES
+    ]
     text = "".join(chars)
     thai = frozenset(THAI.findall(text))
     if thai:
-        rules += [_face("Noto Sans Thai", f"NotoSansThai-{w}.woff2", thai | {" "}, "normal", weight)
-                  for w, weight in (("Regular", "normal"), ("Bold", "bold"))]
+        rules += [
+            _face("Noto Sans Thai", f"NotoSansThai-{w}.woff2", thai | {" "}, "normal", weight)
+            for w, weight in (("Regular", "normal"), ("Bold", "bold"))
+        ]
     cjk = frozenset(CJK.findall(text))
     if cjk:
         rules.append(_face("Noto Sans CJK", "NotoSansCJK-Regular.woff2", cjk | {" "}))
     if "<pre" in html or "<code" in html:
-        rules.append(_face("DejaVu Sans Mono", "DejaVuSansMono.woff2",
-                           frozenset(chr(c) for c in range(0x20, 0x7F))))
+        rules.append(
+            _face(
+                "DejaVu Sans Mono",
+                "DejaVuSansMono.woff2",
+                frozenset(chr(c) for c in range(0x20, 0x7F)),
+            )
+        )
     return "\n".join(rules)

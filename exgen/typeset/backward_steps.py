@@ -2,6 +2,7 @@
 in symbols, with the printed numbers put in, and its value. Each contribution is its
 operation's `adjoint` (or g ⊙ its local derivative); summing over a broadcast axis is
 the one generic rule here."""
+
 from __future__ import annotations
 
 from exgen.typeset.formula import Text, row
@@ -15,15 +16,20 @@ class BackwardWriter(Writer):
         by_target: dict[str, list] = {}
         for c in self.trace.contributions:
             by_target.setdefault(c.target, []).append(c)
-        return [self.backward_step(name, by_target.get(name, []))
-                for name in self.backward_names(also)]
+        return [
+            self.backward_step(name, by_target.get(name, [])) for name in self.backward_names(also)
+        ]
 
     def backward_names(self, also=()) -> list[str]:
         """The nodes whose gradient the key shows: error signals, parameters and ``also``
         (given values whose gradients are asked for, e.g. an input)."""
         params = set(self.graph.params) | set(also)
-        return [n for n in self.trace.backward_order if n != self.graph.loss and not (
-            self.graph.nodes[n].kind == "given" and n not in params)]
+        return [
+            n
+            for n in self.trace.backward_order
+            if n != self.graph.loss
+            and not (self.graph.nodes[n].kind == "given" and n not in params)
+        ]
 
     def backward_step(self, name: str, contributions: list) -> Step:
         node = self.graph.nodes[name]
@@ -43,10 +49,16 @@ class BackwardWriter(Writer):
             claims += claim(terms[-1], result)
         terms.append(result)
         note, note_claims = self.local_note(contributions)
-        return Step(self.n.grad(name, self.graph.loss), [self.n.spell(t) for t in dedupe(terms)],
-                    note=note, final=name in self.graph.params,
-                    sub=node.kind == "op" and not node.named, target=f"grad.{name}",
-                    claims=claims, note_claims=note_claims)
+        return Step(
+            self.n.grad(name, self.graph.loss),
+            [self.n.spell(t) for t in dedupe(terms)],
+            note=note,
+            final=name in self.graph.params,
+            sub=node.kind == "op" and not node.named,
+            target=f"grad.{name}",
+            claims=claims,
+            note_claims=note_claims,
+        )
 
     def contribution(self, c, symbolic: bool):
         """One consumer's contribution to an adjoint, in symbols or in printed numbers."""
@@ -62,15 +74,20 @@ class BackwardWriter(Writer):
             args = tuple(self.leaf(i) for i in source.inputs)
             out = self.leaf(c.source)
         target_shape = self._shown_shape(c.target)
-        ctx = self.context(c.source, numeric=not symbolic, shape=target_shape,
-                           count=self.trace.values[c.target].size)
+        ctx = self.context(
+            c.source,
+            numeric=not symbolic,
+            shape=target_shape,
+            count=self.trace.values[c.target].size,
+        )
         if op.elementwise_local:
             local = op.local_formula(args[0], out, ctx) if symbolic else self.local_leaf(c.source)
             term = op.elementwise_adjoint(g, local, ctx)
         else:
             term = op.adjoint(source.inputs.index(c.target), g, args, out, ctx)
-        return self._unbroadcast(term, self._shown_shape(c.source), target_shape,
-                                 self.graph.nodes[c.target].rank)
+        return self._unbroadcast(
+            term, self._shown_shape(c.source), target_shape, self.graph.nodes[c.target].rank
+        )
 
     def _shown_shape(self, name: str) -> tuple[int, int]:
         shape = self.trace.values[name].shape

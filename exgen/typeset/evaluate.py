@@ -1,5 +1,6 @@
 """A term's value in float64, by the operations' own forward functions (used where a
 formula's value is printed beside it, e.g. the chain rule's local factors)."""
+
 from __future__ import annotations
 
 import inspect

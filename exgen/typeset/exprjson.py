@@ -1,4 +1,5 @@
 """A term with the printed numbers put in, as key.json's `expr` (STEPS.md)."""
+
 from __future__ import annotations
 
 from exgen.typeset.terms import Apply, Leaf

@@ -3,6 +3,7 @@
 Math is set as real text (no images, no MathML, no script), so that the PDF can be
 searched and its numbers extracted, and WeasyPrint lays it out fast.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ class Func:
     name: str
     arg: object
     kind: str = "func"
-    latex: str = ""      # the name in LaTeX (\operatorname{name} when empty)
+    latex: str = ""  # the name in LaTeX (\operatorname{name} when empty)
 
 
 @dataclass(frozen=True)

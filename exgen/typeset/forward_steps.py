@@ -1,5 +1,6 @@
 """The forward pass as steps: each node's formula in symbols, with the printed numbers
 put in, and its value; one component worked out as an example."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -68,8 +69,16 @@ class Writer:
         note = self.component(name)
         if note is not None:
             note = Row((EG,) + note.items)
-        return worked_step(lhs, symbolic if shown_symbolic else None, numeric, self.leaf(name),
-                           name, self.graph.layout, note=note, sub=not node.named)
+        return worked_step(
+            lhs,
+            symbolic if shown_symbolic else None,
+            numeric,
+            self.leaf(name),
+            name,
+            self.graph.layout,
+            note=note,
+            sub=not node.named,
+        )
 
     def substituted(self, name: str):
         """The node's operation with its inputs' printed values put in."""

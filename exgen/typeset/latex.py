@@ -1,18 +1,52 @@
 """Visual formula trees (typeset/formula.py) as LaTeX: the `latex` of key.json's steps,
 written from the same tree as the HTML."""
+
 from __future__ import annotations
 
 from exgen.engine.rounding import latex_number
 from exgen.typeset.formula import Matrix
 
-GREEK = {"α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
-         "η": r"\eta", "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "σ": r"\sigma",
-         "τ": r"\tau", "φ": r"\varphi", "ω": r"\omega", "Δ": r"\Delta", "Σ": r"\Sigma",
-         "Ω": r"\Omega"}
-SIGNS = {"=": "=", "+": "+", "−": "-", "·": r"\cdot", "⊙": r"\odot", "≈": r"\approx",
-         "×": r"\times", ",": ",", ":=": ":=", "/": "/"}
-TEXTS = {"\u2009": r"\,", "∂": r"\partial ", "𝟏": r"\mathbf{1}", "−": "-", "T": r"\top",
-         "/": "/", "e": "e", "∑": r"\sum", "ReLU′": r"\operatorname{ReLU}'"}
+GREEK = {
+    "α": r"\alpha",
+    "β": r"\beta",
+    "γ": r"\gamma",
+    "δ": r"\delta",
+    "ε": r"\varepsilon",
+    "η": r"\eta",
+    "θ": r"\theta",
+    "λ": r"\lambda",
+    "μ": r"\mu",
+    "σ": r"\sigma",
+    "τ": r"\tau",
+    "φ": r"\varphi",
+    "ω": r"\omega",
+    "Δ": r"\Delta",
+    "Σ": r"\Sigma",
+    "Ω": r"\Omega",
+}
+SIGNS = {
+    "=": "=",
+    "+": "+",
+    "−": "-",
+    "·": r"\cdot",
+    "⊙": r"\odot",
+    "≈": r"\approx",
+    "×": r"\times",
+    ",": ",",
+    ":=": ":=",
+    "/": "/",
+}
+TEXTS = {
+    "\u2009": r"\,",
+    "∂": r"\partial ",
+    "𝟏": r"\mathbf{1}",
+    "−": "-",
+    "T": r"\top",
+    "/": "/",
+    "e": "e",
+    "∑": r"\sum",
+    "ReLU′": r"\operatorname{ReLU}'",
+}
 # names of functions set without a LaTeX spelling of their own (operations carry theirs)
 NAMES = {"max": r"\max", "∑": r"\sum", "∑ₙ": r"\sum_{n}", "∑ₖ": r"\sum_{k}"}
 

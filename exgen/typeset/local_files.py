@@ -2,6 +2,7 @@
 only regular files inside one folder, of bounded size. A definition may name such files,
 so a symbolic link out of the folder, a folder, a pipe (which would block the build) or
 a device is refused with a reason, never read."""
+
 from __future__ import annotations
 
 import os
@@ -69,6 +70,7 @@ def decoded(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise FileRefused(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-                          f"{exc.start})", line) from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise FileRefused(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
+        ) from None

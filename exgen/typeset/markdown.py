@@ -1,6 +1,7 @@
 """Prompt text: Markdown (raw HTML escaped) with `$…$` math set as HTML text, `$$…$$`
 math as a centred display block (also inside a paragraph), and images embedded as data:
 URIs (a document fetches nothing, and its HTML stands alone)."""
+
 from __future__ import annotations
 
 import base64
@@ -20,11 +21,17 @@ from exgen.typeset.texmath import parse_tex
 MAX_IMAGE_BYTES = 2_000_000
 # What an SVG may not hold: a script or handler, an entity (which could read a file), a
 # reference to anything but its own #ids and data: URIs.
-SVG_ACTIVE = re.compile(rb"(?i)<script|<!entity|<foreignobject|\son\w+\s*=|"
-                        rb"href\s*=\s*[\"']?\s*(?!#|data:)[^\s\"'>]|"
-                        rb"url\(\s*[\"']?\s*(?!#|data:)[^\s\"')]|@import")
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".svg": "image/svg+xml"}
+SVG_ACTIVE = re.compile(
+    rb"(?i)<script|<!entity|<foreignobject|\son\w+\s*=|"
+    rb"href\s*=\s*[\"']?\s*(?!#|data:)[^\s\"'>]|"
+    rb"url\(\s*[\"']?\s*(?!#|data:)[^\s\"')]|@import"
+)
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
 
 
 def _markdown_it() -> MarkdownIt:
@@ -33,8 +40,9 @@ def _markdown_it() -> MarkdownIt:
     return md.use(dollarmath_plugin, allow_space=True, double_inline=True)
 
 
-def make_markdown(render_math: Callable[[object], str],
-                  folder: str | None = None) -> Callable[[str], str]:
+def make_markdown(
+    render_math: Callable[[object], str], folder: str | None = None
+) -> Callable[[str], str]:
     """A Markdown-to-HTML function whose math goes through ``render_math`` and whose images
     are files inside ``folder`` (the definition's), embedded. TeX it does not understand
     raises DefinitionError (see texmath)."""
@@ -71,9 +79,11 @@ def embedded_image(src: str, folder: str | None) -> str:
         return src
     parts = urlsplit(src)
     if parts.scheme or parts.netloc:
-        raise DefinitionError(f"image {src!r} is not a file beside the definition: exgen fetches "
-                              f"nothing from the network or from elsewhere (save the image in "
-                              f"the definition's folder and give its relative path)")
+        raise DefinitionError(
+            f"image {src!r} is not a file beside the definition: exgen fetches "
+            f"nothing from the network or from elsewhere (save the image in "
+            f"the definition's folder and give its relative path)"
+        )
     relative = unquote(parts.path)
     kind = IMAGE_TYPES.get(Path(relative).suffix.lower())
     if kind is None:
@@ -83,17 +93,22 @@ def embedded_image(src: str, folder: str | None) -> str:
     try:
         data = read_inside(Path(folder), relative, MAX_IMAGE_BYTES)
     except FileNotFoundError:
-        raise DefinitionError(f"image {src!r} does not exist (relative to the definition's "
-                              f"folder)") from None
+        raise DefinitionError(
+            f"image {src!r} does not exist (relative to the definition's folder)"
+        ) from None
     except FileRefused as exc:
         raise DefinitionError(f"image {src!r} {exc}") from None
     if not _looks_like(kind, data):
         raise DefinitionError(f"image {src!r} is not a {kind.split('/')[1].upper()} file")
     active = SVG_ACTIVE.search(data) if kind == "image/svg+xml" else None
     if active:
-        found = data[active.start():active.start() + 40].split(b"\n")[0].decode("utf-8", "replace")
-        raise DefinitionError(f"image {src!r} may not hold scripts, entities or references to "
-                              f"other files or URLs (found {found!r}); embed them as data: URIs")
+        found = (
+            data[active.start() : active.start() + 40].split(b"\n")[0].decode("utf-8", "replace")
+        )
+        raise DefinitionError(
+            f"image {src!r} may not hold scripts, entities or references to "
+            f"other files or URLs (found {found!r}); embed them as data: URIs"
+        )
     return _data_uri(kind, data)
 
 
@@ -109,8 +124,12 @@ def _data_uri(kind: str, data: bytes) -> str:
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-MATH = {"math_inline": "$", "math_inline_double": "$$", "math_block": "$$",
-        "math_block_label": "$$"}
+MATH = {
+    "math_inline": "$",
+    "math_inline_double": "$$",
+    "math_block": "$$",
+    "math_block_label": "$$",
+}
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
 """Formula trees (exgen/formula.py) as HTML text: the one hot path of rendering, so it
 is plain Python rather than a recursive template macro. Everything is escaped."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -36,7 +37,9 @@ def _emit(f, out: list[str]) -> None:
         cls = "mi" + (" b" if f.bold else "") + (" up" if f.upright else "")
         out.append(f'<span class="{cls}">{escape(_hat(f.base, f.hat))}</span>')
         if f.sub and f.sup:
-            out.append(f'<span class="ss"><sup>{escape(f.sup)}</sup><sub>{escape(f.sub)}</sub></span>')
+            out.append(
+                f'<span class="ss"><sup>{escape(f.sup)}</sup><sub>{escape(f.sub)}</sub></span>'
+            )
         elif f.sub:
             out.append(f"<sub>{escape(f.sub)}</sub>")
         elif f.sup:
@@ -79,7 +82,9 @@ def _emit(f, out: list[str]) -> None:
     elif kind == "func":
         big = f.name.startswith("∑")
         out.append(f'<span class="mf{" big" if big else ""}">{escape(f.name)}</span>')
-        bare = f.arg.kind in ("matrix", "frac", "paren") or (big and f.arg.kind in ("script", "sym"))
+        bare = f.arg.kind in ("matrix", "frac", "paren") or (
+            big and f.arg.kind in ("script", "sym")
+        )
         if not bare:
             out.append("(")
         _emit(f.arg, out)

@@ -1,4 +1,5 @@
 """How names and expressions are written: the sheet's notation applied to the graph."""
+
 from __future__ import annotations
 
 import re
@@ -10,9 +11,24 @@ from exgen.typeset.formula import Frac, Paren, Row, Script, Sym, Text, row
 from exgen.typeset.spell import spell
 from exgen.typeset.terms import Context, Symbol, leaf
 
-GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
-         "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "phi": "φ",
-         "omega": "ω", "Delta": "Δ", "Sigma": "Σ", "Omega": "Ω"}
+GREEK = {
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "eta": "η",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "omega": "ω",
+    "Delta": "Δ",
+    "Sigma": "Σ",
+    "Omega": "Ω",
+}
 
 
 class Notation:
@@ -59,7 +75,7 @@ class Notation:
         else:
             op = make_op(expr.op, axis=0 if self.graph.layout == "column" else 1)
             args = tuple(self.expr_term(a) for a in expr.args)
-        ctx = self.context([self.rank(a) for a in expr.args[:len(args)]])
+        ctx = self.context([self.rank(a) for a in expr.args[: len(args)]])
         return op.substituted(args, ctx)
 
     def expr(self, expr: Expr):
@@ -116,10 +132,13 @@ def name_symbol(name: str, rank: int, index: str = "sub") -> Sym:
         if m:
             base, sub = m.group(1), m.group(2)
     if base in GREEK:
-        return Sym(GREEK[base], sub=sub if index == "sub" else "",
-                   sup=f"({sub})" if index == "sup" and sub else "", bold=bold)
+        return Sym(
+            GREEK[base],
+            sub=sub if index == "sub" else "",
+            sup=f"({sub})" if index == "sup" and sub else "",
+            bold=bold,
+        )
     upright = len(base) > 1
     if index == "sup" and sub.isdigit():
         return Sym(base, sup=f"({sub})", bold=bold, upright=upright, hat=hat)
     return Sym(base, sub=sub, bold=bold, upright=upright, hat=hat)
-

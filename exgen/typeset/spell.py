@@ -4,6 +4,7 @@ operator needs, or when it would put a minus sign right after another sign
 (0.50 · (−1.96), 1.90 − (−0.10), (−7.00)², −(−4)).
 
 Each operation's Spelling (in its module under engine/ops) says how it is written."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +14,8 @@ from exgen.typeset.formula import Frac, Func, Matrix, Num, Op, Paren, Row, Scrip
 from exgen.typeset.terms import Apply, Call, Leaf, Symbol
 
 ATOM = 10
-FUNC = 9          # f(x), ∑ₖ(x)
-SCRIPT_BASE = 9   # what may carry a superscript unbracketed
+FUNC = 9  # f(x), ∑ₖ(x)
+SCRIPT_BASE = 9  # what may carry a superscript unbracketed
 AXIS_LETTERS = {"column": ("k", "n"), "row": ("n", "k")}  # axis 0, axis 1 run over …
 SUBSCRIPT = {"k": "ₖ", "n": "ₙ"}
 BARE = ("script", "sym")  # what follows ∑ without brackets, as in ∑(y − ŷ)²
@@ -24,7 +25,7 @@ BARE = ("script", "sym")  # what follows ∑ without brackets, as in ∑(y − �
 class Spelled:
     formula: object
     prec: int
-    minus: bool = False      # starts with a minus sign
+    minus: bool = False  # starts with a minus sign
 
 
 def minus(text: str) -> str:
@@ -60,8 +61,13 @@ def _spell(t, layout: str) -> Spelled:
         return Spelled(t.formula, ATOM)
     if isinstance(t, Call):
         args = [_spell(a, layout).formula for a in t.args]
-        inner = args[0] if len(args) == 1 else Row(tuple(
-            x for i, a in enumerate(args) for x in ((Text(", "),) if i else ()) + (a,)))
+        inner = (
+            args[0]
+            if len(args) == 1
+            else Row(
+                tuple(x for i, a in enumerate(args) for x in ((Text(", "),) if i else ()) + (a,))
+            )
+        )
         return Spelled(Func(t.name, Paren(inner), latex=t.latex), FUNC)
     if not isinstance(t, Apply):
         raise TypeError(f"not a term: {t!r}")

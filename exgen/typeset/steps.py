@@ -4,6 +4,7 @@ A Step holds the printed line (formula trees for HTML) and its checkable claims:
 a term with the printed numbers put in and the printed result it gives; key.json's
 `steps` and the line's LaTeX come from the same terms (STEPS.md). Knows nothing of HTML.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,12 +25,12 @@ EG = Text("e.g.")  # set in italics by the renderer (class "eg")
 @dataclass
 class Step:
     lhs: object
-    parts: list                      # each part follows an "=" sign
-    note: object = None              # one component worked out, a mask, …
-    final: bool = False              # a parameter gradient: the answer
-    sub: bool = False                # a piece of a longer equation
-    target: str = ""                 # the node (or ask result) computed
-    claims: list = field(default_factory=list)   # (term with numbers, printed result Leaf)
+    parts: list  # each part follows an "=" sign
+    note: object = None  # one component worked out, a mask, …
+    final: bool = False  # a parameter gradient: the answer
+    sub: bool = False  # a piece of a longer equation
+    target: str = ""  # the node (or ask result) computed
+    claims: list = field(default_factory=list)  # (term with numbers, printed result Leaf)
     note_claims: list = field(default_factory=list)  # the same, for the note's line
 
     @property
@@ -51,13 +52,26 @@ class Solution:
 def step_entries(step: Step) -> list[dict]:
     """A step as key.json `steps` entries: one per checkable claim (none for a line that
     only restates a value)."""
-    out = [{"target": step.target, "latex": step.latex, "expr": to_json(expr),
-            "result": to_json(result)} for expr, result in step.claims]
+    out = [
+        {
+            "target": step.target,
+            "latex": step.latex,
+            "expr": to_json(expr),
+            "result": to_json(result),
+        }
+        for expr, result in step.claims
+    ]
     if step.note_claims:
         note = latex(step.note)
-        out += [{"target": f"local.{step.target.removeprefix('grad.')}", "latex": note,
-                 "expr": to_json(expr), "result": to_json(result)}
-                for expr, result in step.note_claims]
+        out += [
+            {
+                "target": f"local.{step.target.removeprefix('grad.')}",
+                "latex": note,
+                "expr": to_json(expr),
+                "result": to_json(result),
+            }
+            for expr, result in step.note_claims
+        ]
     return out
 
 
@@ -96,17 +110,24 @@ def claim(expr, result) -> list:
     return [] if isinstance(expr, Leaf) else [(expr, result)]
 
 
-def worked_step(lhs, symbolic, numeric, result: Leaf, target: str, layout: str = "column",
-                **flags) -> Step:
+def worked_step(
+    lhs, symbolic, numeric, result: Leaf, target: str, layout: str = "column", **flags
+) -> Step:
     """A line `lhs = symbolic = numeric = result` from terms (symbolic may be None), with
     its claim: how an ask (e.g. update: θ − η·∂L/∂θ) adds a step to the key and key.json."""
     terms = dedupe([t for t in (symbolic, numeric, result) if t is not None])
-    return Step(lhs, [spell(t, layout) for t in terms], target=target,
-                claims=claim(numeric, result), **flags)
+    return Step(
+        lhs,
+        [spell(t, layout) for t in terms],
+        target=target,
+        claims=claim(numeric, result),
+        **flags,
+    )
 
 
 def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
     from exgen.typeset.backward_steps import BackwardWriter
+
     writer = BackwardWriter(trace, notation)
     names = {a for a, _ in asks}
     sol = Solution()
@@ -123,5 +144,17 @@ def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
     return sol
 
 
-__all__ = ["EG", "Solution", "Step", "added", "claim", "dedupe", "leaf_of", "minus",
-           "solution", "step_entries", "value_formula", "worked_step"]
+__all__ = [
+    "EG",
+    "Solution",
+    "Step",
+    "added",
+    "claim",
+    "dedupe",
+    "leaf_of",
+    "minus",
+    "solution",
+    "step_entries",
+    "value_formula",
+    "worked_step",
+]

@@ -5,6 +5,7 @@ say in these words how their derivatives and worked examples read. One term tree
 printed formula gives the HTML, the LaTeX and key.json's ``expr`` (typeset/spell.py,
 typeset/latex.py, typeset/exprjson.py), so the three cannot disagree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,10 +18,10 @@ class Spelling:
     func (ReLU(u)), bigop (∑ with an axis subscript)."""
 
     kind: str
-    text: str            # the Unicode/HTML text (infix sign, function name, superscript)
-    latex: str           # the LaTeX for the same
-    prec: int = 9        # binding strength; 1 sums, 2 products, 3 unary minus, 4 powers
-    alt_text: str = ""   # infix: the sign for a product of arrays (⊙) where text is ·
+    text: str  # the Unicode/HTML text (infix sign, function name, superscript)
+    latex: str  # the LaTeX for the same
+    prec: int = 9  # binding strength; 1 sums, 2 products, 3 unary minus, 4 powers
+    alt_text: str = ""  # infix: the sign for a product of arrays (⊙) where text is ·
     alt_latex: str = ""
 
 
@@ -58,7 +59,7 @@ class Apply:
 
     op: str
     args: tuple
-    kwargs: tuple = ()          # (key, value) pairs
+    kwargs: tuple = ()  # (key, value) pairs
     style: str = ""
 
     def kw(self, key, default=None):
@@ -79,10 +80,10 @@ class Call:
 class Context:
     """What the operations' term builders may ask: shapes and the sheet's layout."""
 
-    ranks: tuple = ()            # the rank of each input
+    ranks: tuple = ()  # the rank of each input
     out_rank: int = 0
     layout: str = "column"
-    extra: dict = field(default_factory=dict)   # op-specific data (e.g. count for mean)
+    extra: dict = field(default_factory=dict)  # op-specific data (e.g. count for mean)
 
     @property
     def unit_axis(self) -> int:

@@ -5,6 +5,7 @@ Everything else that depends on an operation — the equation whitelist, typeset
 key.json `expr`, the figures, PyTorch code, kinks and variant constraints — reads
 the registry; nothing keeps its own table of operation names.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -31,8 +32,18 @@ from exgen.engine.ops.relu import Relu  # noqa: E402
 
 _like = like
 
-__all__ = ["REGISTRY", "Op", "Relu", "count", "function_names", "get", "make_op",
-           "missing_parts", "register", "unbroadcast"]
+__all__ = [
+    "REGISTRY",
+    "Op",
+    "Relu",
+    "count",
+    "function_names",
+    "get",
+    "make_op",
+    "missing_parts",
+    "register",
+    "unbroadcast",
+]
 
 
 def get(name: str) -> type[Op]:

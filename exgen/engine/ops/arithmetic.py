@@ -1,4 +1,5 @@
 """Arithmetic: + − ⊙/· ÷ @ unary minus, transpose and constant powers."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -20,7 +21,6 @@ class _Binary(Op):
     saturates = None
     shape_rule = "broadcast"
 
-
     def example(self, args, ctx):
         return [self.substituted(args, Context((0, 0), 0, ctx.layout))]
 
@@ -34,9 +34,14 @@ class Add(_Binary):
     architecture = "data"
     gradient_uses = "none"
 
-    def forward(self, a, b): return a + b
-    def backward(self, g, xs, out): return unbroadcast(g, xs[0].shape), unbroadcast(g, xs[1].shape)
-    def adjoint(self, i, g, args, out, ctx): return g
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g, xs, out):
+        return unbroadcast(g, xs[0].shape), unbroadcast(g, xs[1].shape)
+
+    def adjoint(self, i, g, args, out, ctx):
+        return g
 
 
 @register
@@ -48,14 +53,20 @@ class Sub(_Binary):
     architecture = "data"
     gradient_uses = "none"
 
-    def forward(self, a, b): return a - b
-    def backward(self, g, xs, out): return unbroadcast(g, xs[0].shape), unbroadcast(-g, xs[1].shape)
-    def adjoint(self, i, g, args, out, ctx): return g if i == 0 else negated(g)
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g, xs, out):
+        return unbroadcast(g, xs[0].shape), unbroadcast(-g, xs[1].shape)
+
+    def adjoint(self, i, g, args, out, ctx):
+        return g if i == 0 else negated(g)
 
 
 @register
 class Mul(_Binary):
     """Element-wise (⊙) or by a scalar (·): one operation, two signs."""
+
     name = "mul"
     spelling = Spelling("infix", "·", r"\cdot", 2, alt_text="⊙", alt_latex=r"\odot")
     torch = "{0} * {1}"
@@ -63,7 +74,8 @@ class Mul(_Binary):
     architecture = "data"
     gradient_uses = "others"
 
-    def forward(self, a, b): return a * b
+    def forward(self, a, b):
+        return a * b
 
     def backward(self, g, xs, out):
         a, b = xs
@@ -87,7 +99,8 @@ class Div(_Binary):
     glyph = "÷"
     gradient_uses = "others"
 
-    def forward(self, a, b): return a / b
+    def forward(self, a, b):
+        return a / b
 
     def backward(self, g, xs, out):
         a, b = xs
@@ -97,8 +110,13 @@ class Div(_Binary):
         a, b = args
         if i == 0:
             return apply("div", g, b)
-        return negated(product(g, apply("div", a, apply("pow", b, leaf("2"))),
-                               scalar=ctx.out_rank == 0 or ctx.ranks[0] == 0))
+        return negated(
+            product(
+                g,
+                apply("div", a, apply("pow", b, leaf("2"))),
+                scalar=ctx.out_rank == 0 or ctx.ranks[0] == 0,
+            )
+        )
 
 
 @register
@@ -116,7 +134,8 @@ class MatMul(Op):
     saturates = None
     shape_rule = "matmul"
 
-    def forward(self, a, b): return a @ b
+    def forward(self, a, b):
+        return a @ b
 
     def backward(self, g, xs, out):
         a, b = xs
@@ -155,10 +174,17 @@ class Neg(Op):
     saturates = None
     shape_rule = "same"
 
-    def forward(self, x): return -x
-    def backward(self, g, xs, out): return (-g,)
-    def adjoint(self, i, g, args, out, ctx): return negated(g)
-    def example(self, args, ctx): return None
+    def forward(self, x):
+        return -x
+
+    def backward(self, g, xs, out):
+        return (-g,)
+
+    def adjoint(self, i, g, args, out, ctx):
+        return negated(g)
+
+    def example(self, args, ctx):
+        return None
 
 
 @register
@@ -176,10 +202,17 @@ class Transpose(Op):
     saturates = None
     shape_rule = "transpose"
 
-    def forward(self, x): return x.T.copy()
-    def backward(self, g, xs, out): return (g.T.copy(),)
-    def adjoint(self, i, g, args, out, ctx): return apply("transpose", g)
-    def example(self, args, ctx): return None
+    def forward(self, x):
+        return x.T.copy()
+
+    def backward(self, g, xs, out):
+        return (g.T.copy(),)
+
+    def adjoint(self, i, g, args, out, ctx):
+        return apply("transpose", g)
+
+    def example(self, args, ctx):
+        return None
 
 
 def exponent_text(k: Fraction) -> str:
@@ -191,6 +224,7 @@ def exponent_text(k: Fraction) -> str:
 @register
 class Pow(Op):
     """x ** k for a constant k (the engine passes k as ``exponent``)."""
+
     name = "pow"
     rational = True
     elementwise_local = True
@@ -213,8 +247,11 @@ class Pow(Op):
     def _k(self, x):
         return int(self.exponent) if self.rational else float(self.exponent)
 
-    def forward(self, x): return x ** self._k(x)
-    def local(self, x, out): return self._k(x) * x ** (self._k(x) - 1)
+    def forward(self, x):
+        return x ** self._k(x)
+
+    def local(self, x, out):
+        return self._k(x) * x ** (self._k(x) - 1)
 
     def substituted(self, args, ctx):
         return apply("pow", args[0], leaf(exponent_text(self.exponent)))

@@ -4,6 +4,7 @@ leaves a part out (so no key can fall back on a silent default such as ``· 1``)
 Arrays are 2-D (scalars 1×1, vectors n×1). Exact networks use object arrays of
 Fractions, the others float64; rational ops work on both.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -78,9 +79,8 @@ class Op:
     kinks: tuple
     saturates: tuple | None
     shape_rule: str
-    local_note: str | None          # element-wise: text after the local values, or None
-    local_mask: bool                # element-wise: local values print exactly (0/1)
-
+    local_note: str | None  # element-wise: text after the local values, or None
+    local_mask: bool  # element-wise: local values print exactly (0/1)
 
     def kwargs(self, ctx: Context) -> dict:
         """Keyword arguments its `expr` carries (e.g. axis); none by default."""

@@ -1,4 +1,5 @@
 """The exponential; exp′ = exp."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,14 @@ class Exp(Elementwise):
     local_note = None
     local_mask = False
 
-    def forward(self, x): return np.exp(x.astype(float))
-    def local(self, x, out): return out.copy()
-    def local_formula(self, u, out, ctx): return out
-    def example(self, args, ctx): return [self.function(args[0], ctx)]
+    def forward(self, x):
+        return np.exp(x.astype(float))
+
+    def local(self, x, out):
+        return out.copy()
+
+    def local_formula(self, u, out, ctx):
+        return out
+
+    def example(self, args, ctx):
+        return [self.function(args[0], ctx)]

@@ -1,4 +1,5 @@
 """The identity (a linear output, or `h = z` naming a value): the gradient passes through."""
+
 from __future__ import annotations
 
 from exgen.engine.ops.base import Op, register
@@ -20,7 +21,14 @@ class Identity(Op):
     saturates = None
     shape_rule = "same"
 
-    def forward(self, x): return x.copy()
-    def backward(self, g, xs, out): return (g,)
-    def adjoint(self, i, g, args, out, ctx): return g
-    def example(self, args, ctx): return None
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g, xs, out):
+        return (g,)
+
+    def adjoint(self, i, g, args, out, ctx):
+        return g
+
+    def example(self, args, ctx):
+        return None

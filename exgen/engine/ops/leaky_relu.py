@@ -1,4 +1,5 @@
 """Leaky ReLU with slope 0.01: u where u > 0, else 0.01·u; its derivative 1 or 0.01."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -27,11 +28,21 @@ class LeakyRelu(Elementwise):
     def _slope(self, x):
         return SLOPE if x.dtype == object else float(SLOPE)
 
-    def forward(self, x): return np.where(x > 0, x, x * self._slope(x))
-    def local(self, x, out): return np.where(x > 0, like(x, np.ones(x.shape, dtype=int)),
-                                             like(x, np.ones(x.shape, dtype=int)) * self._slope(x))
-    def local_formula(self, u, out, ctx): return Call("LReLU′", (u,), r"\operatorname{LReLU}'")
+    def forward(self, x):
+        return np.where(x > 0, x, x * self._slope(x))
+
+    def local(self, x, out):
+        return np.where(
+            x > 0,
+            like(x, np.ones(x.shape, dtype=int)),
+            like(x, np.ones(x.shape, dtype=int)) * self._slope(x),
+        )
+
+    def local_formula(self, u, out, ctx):
+        return Call("LReLU′", (u,), r"\operatorname{LReLU}'")
 
     def example(self, args, ctx):
-        return [self.function(args[0], ctx),
-                Call("max", (product(leaf("0.01"), args[0], scalar=True), args[0]), r"\max")]
+        return [
+            self.function(args[0], ctx),
+            Call("max", (product(leaf("0.01"), args[0], scalar=True), args[0]), r"\max"),
+        ]

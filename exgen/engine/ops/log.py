@@ -1,4 +1,5 @@
 """The natural logarithm; log′(u) = 1/u."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,14 @@ class Log(Elementwise):
     local_note = None
     local_mask = False
 
-    def forward(self, x): return np.log(x.astype(float))
-    def local(self, x, out): return 1 / x.astype(float)
-    def local_formula(self, u, out, ctx): return apply("div", leaf("1"), u)
-    def example(self, args, ctx): return [self.function(args[0], ctx)]
+    def forward(self, x):
+        return np.log(x.astype(float))
+
+    def local(self, x, out):
+        return 1 / x.astype(float)
+
+    def local_formula(self, u, out, ctx):
+        return apply("div", leaf("1"), u)
+
+    def example(self, args, ctx):
+        return [self.function(args[0], ctx)]

@@ -1,4 +1,5 @@
 """Reductions: the sum and the mean of every entry (or along one axis, kept)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,7 +44,6 @@ class _Reduction(Op):
 
     def __init__(self, axis: int | None = None):
         self.axis = axis
-
 
     def _reduce(self, x):
         if self.axis is None:

@@ -1,4 +1,5 @@
 """The logistic sigmoid σ(u) = 1 / (1 + e^−u); σ′ = σ(1 − σ)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,11 +26,14 @@ class Sigmoid(Elementwise):
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
-    def local(self, x, out): return out * (1 - out)
+    def local(self, x, out):
+        return out * (1 - out)
 
     def local_formula(self, u, out, ctx):
         return product(out, apply("sub", leaf("1"), out), scalar=ctx.out_rank == 0)
 
     def example(self, args, ctx):
-        return [self.function(args[0], ctx),
-                apply("div", leaf("1"), apply("add", leaf("1"), apply("exp", negated(args[0]))))]
+        return [
+            self.function(args[0], ctx),
+            apply("div", leaf("1"), apply("add", leaf("1"), apply("exp", negated(args[0])))),
+        ]

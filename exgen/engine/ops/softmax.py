@@ -1,5 +1,6 @@
 """Softmax over a layer's units: down each column (column layout, axis 0) or along each
 row (row layout, axis 1). Backward, per column: p ⊙ (g − ∑ₖ p ⊙ g)."""
+
 from __future__ import annotations
 
 import numpy as np

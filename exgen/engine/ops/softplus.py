@@ -1,4 +1,5 @@
 """Softplus: log(1 + e^u), a smooth ReLU; its derivative is σ(u)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,8 +30,11 @@ class Softplus(Elementwise):
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
-    def local_formula(self, u, out, ctx): return apply("sigmoid", u)
+    def local_formula(self, u, out, ctx):
+        return apply("sigmoid", u)
 
     def example(self, args, ctx):
-        return [self.function(args[0], ctx),
-                apply("log", apply("add", leaf("1"), apply("exp", args[0])))]
+        return [
+            self.function(args[0], ctx),
+            apply("log", apply("add", leaf("1"), apply("exp", args[0]))),
+        ]

@@ -1,4 +1,5 @@
 """The step function: 1 where u > 0, else 0; its derivative 0 (a jump at 0)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,14 @@ class Step(Elementwise):
     local_note = " (0 everywhere but at the jump)"
     local_mask = True
 
-    def forward(self, x): return like(x, (x > 0).astype(int))
-    def local(self, x, out): return like(x, np.zeros(x.shape, dtype=int))  # step' = 0
-    def local_formula(self, u, out, ctx): return Call("step′", (u,), r"\operatorname{step}'")
-    def example(self, args, ctx): return [self.function(args[0], ctx)]
+    def forward(self, x):
+        return like(x, (x > 0).astype(int))
+
+    def local(self, x, out):
+        return like(x, np.zeros(x.shape, dtype=int))  # step' = 0
+
+    def local_formula(self, u, out, ctx):
+        return Call("step′", (u,), r"\operatorname{step}'")
+
+    def example(self, args, ctx):
+        return [self.function(args[0], ctx)]

@@ -1,4 +1,5 @@
 """tanh; tanh′ = 1 − tanh²."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,14 @@ class Tanh(Elementwise):
     local_note = ""
     local_mask = False
 
-    def forward(self, x): return np.tanh(x.astype(float))
-    def local(self, x, out): return 1 - out * out
-    def local_formula(self, u, out, ctx): return apply("sub", leaf("1"), apply("pow", out, leaf("2")))
-    def example(self, args, ctx): return [self.function(args[0], ctx)]
+    def forward(self, x):
+        return np.tanh(x.astype(float))
+
+    def local(self, x, out):
+        return 1 - out * out
+
+    def local_formula(self, u, out, ctx):
+        return apply("sub", leaf("1"), apply("pow", out, leaf("2")))
+
+    def example(self, args, ctx):
+        return [self.function(args[0], ctx)]
