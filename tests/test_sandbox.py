@@ -185,7 +185,7 @@ FAILURES = {
     "undefined field": (
         "partials/heading.html",
         "<h2>{{ ex.no_such_field }}</h2>",
-        "1: 'dict object' has no attribute 'no_such_field'",
+        "1: 'exgen.render.context.ExerciseContext object' has no attribute 'no_such_field'",
     ),
 }
 

@@ -20,6 +20,7 @@ from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError, ExgenError
 from exgen.render.architecture_figure import architecture
+from exgen.render.context import DocumentContext, ExerciseContext
 from exgen.render.graph_figure import computational_graph
 from exgen.render.sandbox import (
     SheetSandbox,
@@ -109,19 +110,19 @@ def _render(
     css_text = _style(sheet.template_dir)
     out = {}
     for kind in ("sheet", "key"):
-        doc = {
-            "kind": kind,
-            "lang": "en",
-            "title": sheet.spec.title,
-            "course": sheet.spec.course,
-            "due": str(sheet.spec.due) if sheet.spec.due is not None else "",
-            "student": student or "",
-            "intro_html": Markup(markdown(sheet.spec.intro)) if sheet.spec.intro else "",
-            "rounding_text": rounding_text(sheet.rounding, all(t.exact for t in traces)),
-            "exercises": exercises,
-            "css": css_text,
-            "font_css": FONT_SLOT,
-        }
+        doc = DocumentContext(
+            kind=kind,
+            lang="en",
+            title=sheet.spec.title,
+            course=sheet.spec.course,
+            due=str(sheet.spec.due) if sheet.spec.due is not None else "",
+            student=student or "",
+            intro_html=Markup(markdown(sheet.spec.intro)) if sheet.spec.intro else "",
+            rounding_text=rounding_text(sheet.rounding, all(t.exact for t in traces)),
+            exercises=exercises,
+            css=css_text,
+            font_css=FONT_SLOT,
+        )
         html = env.get_template(f"{kind}.html").render(doc=doc)
         if sheet.template_dir:  # the defaults are checked once, by the tests
             check_document(html, f"{shown(sheet.template_dir)}: {kind}.html")
@@ -209,26 +210,26 @@ def _exercise_view(
     )
     figure, alt = _figure(architecture, graph, notation) if _has_architecture(ex) else ("", "")
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
-    return {
-        "id": ex.spec.id,
-        "title": ex.spec.title,
-        "space": ex.spec.space,
-        "points": _points(ex.spec.points),
-        "prompt_html": Markup(markdown(ex.spec.prompt)),
-        "given": given,
-        "snippet": snippet,
-        "equations": equations,
-        "figure": figure,
-        "figure_alt": alt,
-        "figure_number": number,
-        "number": number,
-        "asks": asks,
-        "loss_symbol": notation.symbol(graph.loss) if ex.design is None else None,
-        "rounding_hint": _hint(ex.rounding) if any(a.numeric for a in asked) else "",
-        "rounding_text": rounding_text(ex.rounding, trace.exact)
+    return ExerciseContext(
+        id=ex.spec.id,
+        title=ex.spec.title,
+        space=ex.spec.space,
+        points=_points(ex.spec.points),
+        prompt_html=Markup(markdown(ex.spec.prompt)),
+        given=given,
+        snippet=snippet,
+        equations=equations,
+        figure=figure,
+        figure_alt=alt,
+        figure_number=number,
+        number=number,
+        asks=asks,
+        loss_symbol=notation.symbol(graph.loss) if ex.design is None else None,
+        rounding_hint=_hint(ex.rounding) if any(a.numeric for a in asked) else "",
+        rounding_text=rounding_text(ex.rounding, trace.exact)
         if ex.rounding != sheet.rounding
         else "",
-    }
+    )
 
 
 _FIGURES: dict = {}
