@@ -61,6 +61,11 @@ def html_build(tmp_path_factory):
 
 
 def without_fonts(html: str) -> str:
+    """The document without its embedded fonts and without the print style sheet, which is
+    exgen/render/templates/style.css word for word (reviewed there, not ten times over)."""
+    css = (ROOT / "exgen" / "render" / "templates" / "style.css").read_text()
+    assert css in html, "the style sheet is embedded whole"
+    html = html.replace(css, "/* templates/style.css */")
     return re.sub(
         r"base64,[A-Za-z0-9+/=]+\) format\(\"woff2\"\)", 'base64,…) format("woff2")', html
     )
