@@ -140,6 +140,7 @@ def test_pytorch_code_and_its_predicted_output():
     assert text.startswith("Z1 = [[") and "dE/dB4 = [" in text
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch_available(), reason="the torch extra is not installed")
 def test_pytorch_code_runs_and_agrees():
     from exgen.engine.rounding import Rounding

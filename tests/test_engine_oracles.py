@@ -180,6 +180,7 @@ def test_row_layout_bias_broadcasts_along_rows():
     assert trace.grads["B"].reshape(-1).tolist() == [3, 3]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(30))
 def test_against_torch_autograd(seed):
     torch = pytest.importorskip("torch")

@@ -484,6 +484,7 @@ def _run_one(name: str, raw: bytes) -> None:
 FINDINGS: list[str] = []  # the long run records what it finds and goes on
 
 
+@pytest.mark.slow
 @settings(settings.get_profile(PROFILE))
 @given(mutated_definition())
 def test_mutated_definitions_fail_cleanly(case):
