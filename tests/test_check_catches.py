@@ -135,3 +135,34 @@ def test_finite_differences_at_a_huge_loss_are_not_comparable_not_failed():
         "w", np.array([[7.8]]), np.array([[0.0]]), np.array([[1.0]]), resolution=np.array([[1e-6]])
     )
     assert not tight.unresolved
+
+
+UPDATE_ONLY = """title: t
+rounding: {digits: 2, carry: true}
+exercises:
+  - id: e
+    title: e
+    network:
+      equations: ["u = w * x", "L = 0.5 * (u - t) ** 2"]
+      loss: L
+      params: [w]
+    values: {w: 0.5, x: -3, t: 1}
+    ask: [update: {lr: 0.1}]
+"""
+
+
+def test_the_passes_an_update_builds_on_are_recorded_and_checked(workdir):
+    """The key prints the forward and backward passes an update needs: key.json records
+    (and exgen check judges) those lines too, not only the update's own."""
+    import json
+
+    (workdir / "exercises" / "upd.yaml").write_text(UPDATE_ONLY)
+    assert CliRunner().invoke(main, ["build", "upd", "--no-pdf"]).exit_code == 0
+    steps = json.loads((workdir / "out" / "upd" / "key.json").read_text())["exercises"]["e"][
+        "steps"
+    ]
+    targets = [s["target"] for s in steps]
+    assert targets[0] == "u" and "grad.w" in targets and targets[-1] == "update.w"
+    result = check("upd")
+    assert result.exit_code == 0, result.output
+    assert f"printed steps ok ({len(steps)} steps recomputed" in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from exgen.asks.base import entry
-from exgen.asks.registry import asks_json, steps_json
+from exgen.asks.registry import asks_json, shown, steps_json
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
 from exgen.typeset.notation import Notation
@@ -43,7 +43,8 @@ def key_steps(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> 
     """The worked steps in the order the key prints them, one entry per checkable claim
     (STEPS.md); the same Steps the key prints: the passes, then the asks' own steps."""
     notation = Notation.of(trace.graph, sheet.spec.notation)
-    passes = [e for step in solution(trace, notation, ex.asks).steps() for e in step_entries(step)]
+    printed = solution(trace, notation, shown(ex.asks))  # with the passes an ask builds on
+    passes = [e for step in printed.steps() for e in step_entries(step)]
     return passes + steps_json(ex, trace, notation, results)
 
 
