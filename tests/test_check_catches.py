@@ -101,7 +101,7 @@ def test_a_numeric_check_step_that_leaves_the_domain_is_a_message(workdir):
 
 
 def test_a_printed_scalar_in_a_matrix_product_is_a_1x1_matrix():
-    from exgen.check.step_arithmetic import judge
+    from exgen.check.step_judging import judge
 
     step = {
         "expr": {
@@ -115,7 +115,7 @@ def test_a_printed_scalar_in_a_matrix_product_is_a_1x1_matrix():
 
 
 def test_numbers_in_scientific_notation_are_read_and_judged_by_their_own_rounding():
-    from exgen.check.step_arithmetic import judge
+    from exgen.check.step_judging import judge
 
     step = {"expr": {"op": "add", "args": ["4.5036×10¹⁵", "0.0181"]}, "result": "4.5036×10¹⁵"}
     assert judge(step, 4, True) is None

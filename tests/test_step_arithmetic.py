@@ -12,7 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from exgen.check.intervals import Interval, interval, softmax
-from exgen.check.step_arithmetic import OPS, evaluate, judge
+from exgen.check.step_arithmetic import OPS, evaluate
+from exgen.check.step_judging import judge
 
 
 def step(op, *args, result, **keywords):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from exgen.build.single import solve_sheet
-from exgen.check.step_arithmetic import judge
+from exgen.check.step_judging import judge
 from exgen.define.load import load_sheet
 from exgen.engine.rounding import shown, shown_given
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from exgen.build.single import work_asks
 from exgen.check.findings import FAILED, OK, SKIPPED, Finding
 from exgen.check.line_reading import reads_as
-from exgen.check.step_arithmetic import judge
+from exgen.check.step_judging import judge
 from exgen.define.load import SheetDef
 from exgen.engine.solve import Trace
 from exgen.render.keyjson import key_document

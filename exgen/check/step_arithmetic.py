@@ -5,13 +5,11 @@ strings; scalars plain, everything else 2-D lists of rows) and the printed `resu
 
 Its own arithmetic on purpose (nothing from exgen.engine): exact Fractions for the
 rational operations, float64 for exp, log, sqrt, sigmoid, tanh, softmax and softplus,
-NumPy object arrays for broadcasting. Under carried rounding a result must be the half-up
-rounding of the exact value; without carry the printed numbers stand for intervals
-(exgen.check.intervals) and the result's interval must meet the expression's."""
+NumPy object arrays for broadcasting; printed numbers without carry stand for intervals
+(exgen.check.intervals). exgen.check.step_judging sets the result against the printed one."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from fractions import Fraction
@@ -33,6 +31,32 @@ class StepProblem(Exception):
 
 
 # ---- numbers and leaves -------------------------------------------------------------
+
+
+def half_up(x: Fraction, digits: int) -> Fraction:
+    """x to ``digits`` decimals, ties away from zero."""
+    scaled = abs(x) * 10**digits
+    q = int((2 * scaled + 1) // 2)
+    return Fraction(q if x >= 0 else -q, 10**digits)
+
+
+def fixed_text(x: Fraction, digits: int) -> str:
+    """x half-up with exactly ``digits`` decimals, in integers (any size)."""
+    scaled = half_up(x, digits) * 10**digits
+    text = str(abs(scaled.numerator)).rjust(digits + 1, "0")
+    sign = "-" if scaled < 0 else ""
+    return sign + (f"{text[:-digits]}.{text[-digits:]}" if digits else text)
+
+
+def plain_text(x) -> str:
+    """A number for a message: exact when it ends within 10 decimals, else 10 significant."""
+    if isinstance(x, float):
+        return repr(x) if not math.isfinite(x) else f"{x:.10g}"
+    x = Fraction(x)
+    for places in range(11):
+        if (x * 10**places).denominator == 1:
+            return fixed_text(x, places)
+    return f"{float(x):.10g}…"
 
 
 def parse_number(text) -> tuple[Fraction, int]:
@@ -98,7 +122,7 @@ def _float(f, domain=None):
         if domain is not None:
             lowest, closed, what = domain
             if x < lowest or (x == lowest and not closed):
-                raise StepProblem(f"{what} of {_plain(x)}")
+                raise StepProblem(f"{what} of {plain_text(x)}")
         return float(f(float(x)))
 
     def apply(x):
@@ -107,7 +131,9 @@ def _float(f, domain=None):
         if domain is not None:
             lowest, closed, what = domain
             if x.hi < lowest or (x.hi == lowest and not closed):
-                raise StepProblem(f"{what} of a number between {_plain(x.lo)} and {_plain(x.hi)}")
+                raise StepProblem(
+                    f"{what} of a number between {plain_text(x.lo)} and {plain_text(x.hi)}"
+                )
             if x.lo < lowest or (x.lo == lowest and not closed):
                 return Interval(f(float(lowest)) if closed else -math.inf, point(x.hi))
         return Interval(point(x.lo), point(x.hi))
@@ -156,7 +182,7 @@ def _map(f, a: np.ndarray) -> np.ndarray:
 # ---- operations -------------------------------------------------------------------------
 
 
-def _shape(a: np.ndarray) -> str:
+def shape_text(a: np.ndarray) -> str:
     return "a scalar" if a.ndim == 0 else f"{a.shape[0]}×{a.shape[1]}"
 
 
@@ -165,7 +191,7 @@ def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise StepProblem(
-            f"{name} of {_shape(a)} and {_shape(b)}: the shapes do not broadcast"
+            f"{name} of {shape_text(a)} and {shape_text(b)}: the shapes do not broadcast"
         ) from None
     try:
         if name == "add":
@@ -183,7 +209,7 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # a printed scalar in a matrix product is the 1×1 matrix it is (one output unit)
     a, b = (x.reshape(1, 1) if x.ndim == 0 else x for x in (a, b))
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise StepProblem(f"matmul of {_shape(a)} and {_shape(b)}: the inner sizes differ")
+        raise StepProblem(f"matmul of {shape_text(a)} and {shape_text(b)}: the inner sizes differ")
     out = np.empty((a.shape[0], b.shape[1]), dtype=object)
     for i in range(a.shape[0]):
         for j in range(b.shape[1]):
@@ -217,12 +243,12 @@ def _power(a: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     def real_power(x):
         hi = x.hi if isinstance(x, Interval) else x
         if hi < 0 or (hi == 0 and p < 0):
-            raise StepProblem(f"{_plain(hi)} to the power {_plain(n)}")
+            raise StepProblem(f"{plain_text(hi)} to the power {plain_text(n)}")
         if isinstance(x, Interval):  # only the part of the interval where x**p is defined
             ends = (one(max(x.lo, 0)), one(x.hi))
             return Interval(min(ends), max(ends))
         if x < 0:
-            raise StepProblem(f"{_plain(x)} to the power {_plain(n)}")
+            raise StepProblem(f"{plain_text(x)} to the power {plain_text(n)}")
         return one(x)
 
     return _map(real_power, a)
@@ -304,126 +330,3 @@ def evaluate(node, leaf) -> np.ndarray:
     if op == "softmax":
         return _softmax(node, a)
     return _map(ELEMENTWISE[op], a)
-
-
-# ---- judging a step -------------------------------------------------------------------
-
-
-def half_up(x: Fraction, digits: int) -> Fraction:
-    """x to ``digits`` decimals, ties away from zero."""
-    scaled = abs(x) * 10**digits
-    q = int((2 * scaled + 1) // 2)
-    return Fraction(q if x >= 0 else -q, 10**digits)
-
-
-def judge(step: dict, digits: int, carry: bool) -> str | None:
-    """None when the step's printed result is what its printed numbers give; otherwise
-    what is wrong, in words."""
-    if not isinstance(step, dict) or "expr" not in step or "result" not in step:
-        return 'a step needs "expr" and "result"'
-    try:
-        return _judged(step, digits, carry)
-    except StepProblem as exc:
-        return str(exc)
-    except (ArithmeticError, ValueError) as exc:  # beyond float64, or digits beyond printing
-        return f"numbers too large to work out ({type(exc).__name__}: {exc})"
-
-
-def _judged(step: dict, digits: int, carry: bool) -> str | None:
-    half = Fraction(1, 2 * 10**digits)
-    if carry and "×10" in json.dumps(step, ensure_ascii=False):
-        # a number in scientific notation is itself rounded (to its own last digit), so
-        # the step is judged by what the printed numbers' rounding allows
-        carry = False
-
-    def leaf(text):
-        x, decimals = parse_number(text)
-        if SCIENTIFIC.fullmatch(text):
-            own = Fraction(1, 2) * Fraction(10) ** -decimals
-            return Interval(x - own, x + own)
-        return Interval(x - half, x + half) if not carry and decimals == digits else x
-
-    value = evaluate(step["expr"], leaf)
-    printed = printed_array(step["result"], lambda t: parse_number(t)[0])
-    halves = printed_array(
-        step["result"],
-        lambda t: (
-            Fraction(1, 2) * Fraction(10) ** -parse_number(t)[1]
-            if SCIENTIFIC.fullmatch(t)
-            else half
-        ),
-    )
-    if value.shape != printed.shape and not (value.size == printed.size == 1):
-        return f"printed result is {_shape(printed)}, but the expression gives {_shape(value)}"
-    wrong = []
-    for index, (got, shown, own) in enumerate(
-        zip(value.reshape(-1), printed.reshape(-1), halves.reshape(-1))
-    ):
-        problem = (_carried if carry else _interval)(got, shown, digits, own)
-        if problem:
-            wrong.append(_where(index, printed.shape) + problem)
-    if not wrong:
-        return None
-    more = f" (and {len(wrong) - 1} more wrong entries)" if len(wrong) > 1 else ""
-    return wrong[0] + more
-
-
-def _carried(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
-    if isinstance(got, Fraction):
-        want = half_up(got, digits)
-        if shown == want:
-            return None
-        return (
-            f"printed {_fixed(shown, digits)}, but the printed numbers give "
-            f"{_fixed(want, digits)} ({_plain(got)} rounded half-up to {digits} decimals)"
-        )
-    if math.isfinite(got) and abs(float(shown) - got) <= float(half) + FLOAT_SLACK:
-        return None
-    want = _fixed(half_up(Fraction(got), digits), digits) if math.isfinite(got) else str(got)
-    return (
-        f"printed {_fixed(shown, digits)}, but the printed numbers give {want} ({got!r} in float64)"
-    )
-
-
-def _interval(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
-    span = intervals.interval(got)
-    slack = FLOAT_SLACK if span.has_float else 0
-    if span.lo <= shown + half + slack and span.hi >= shown - half - slack:
-        return None
-    gives = _plain(span.lo) if span.lo == span.hi else f"{_plain(span.lo)} to {_plain(span.hi)}"
-    return (
-        f"printed {_fixed(shown, digits)} (from {_plain(shown - half)} to "
-        f"{_plain(shown + half)}), but the printed numbers give {gives} (each number "
-        f"printed with {digits} decimals within ±{_plain(half)})"
-    )
-
-
-def _where(index: int, shape: tuple) -> str:
-    """The entry, counted from 1 as the key does: [i] in a vector, [i,j] in a matrix."""
-    if len(shape) < 2 or shape == (1, 1):
-        return ""
-    i, j = divmod(index, shape[1])
-    if shape[1] == 1:
-        return f"entry [{i + 1}]: "
-    if shape[0] == 1:
-        return f"entry [{j + 1}]: "
-    return f"entry [{i + 1},{j + 1}]: "
-
-
-def _fixed(x: Fraction, digits: int) -> str:
-    """x half-up with exactly ``digits`` decimals, in integers (any size)."""
-    scaled = half_up(x, digits) * 10**digits
-    text = str(abs(scaled.numerator)).rjust(digits + 1, "0")
-    sign = "-" if scaled < 0 else ""
-    return sign + (f"{text[:-digits]}.{text[-digits:]}" if digits else text)
-
-
-def _plain(x) -> str:
-    """A number for a message: exact when it ends within 10 decimals, else 10 significant."""
-    if isinstance(x, float):
-        return repr(x) if not math.isfinite(x) else f"{x:.10g}"
-    x = Fraction(x)
-    for places in range(11):
-        if (x * 10**places).denominator == 1:
-            return _fixed(x, places)
-    return f"{float(x):.10g}…"
