@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +12,11 @@ from pydantic import RootModel, ValidationError
 from exgen.asks import registry
 from exgen.define import schema
 from exgen.define.layers import compile_layers
+from exgen.define.validation_messages import from_pydantic
 from exgen.define.values import MAX_ELEMENTS, to_array  # noqa: F401
 from exgen.define.values import kind as _kind
 from exgen.define.work import check_exercise_work, check_work
-from exgen.define.yaml_reader import format_path, read_yaml
+from exgen.define.yaml_reader import read_yaml
 from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
 from exgen.engine.graph import Graph, GraphError, compile_graph, describe
 from exgen.engine.rounding import Rounding
@@ -141,7 +141,7 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
     try:
         spec = schema.Sheet.model_validate(data)
     except ValidationError as exc:
-        raise _from_pydantic(exc) from None
+        raise from_pydantic(exc) from None
     rounding = _rounding(spec.rounding)
     exercises, seen = [], {}
     for index, ex in enumerate(spec.exercises):
@@ -269,7 +269,7 @@ def _parse_asks(items) -> list[tuple[str, object]]:
             try:
                 options = model.model_validate({} if options is None and not root else options)
             except ValidationError as exc:
-                inner = _from_pydantic(exc)
+                inner = from_pydantic(exc)
                 inner_path = (
                     inner.path if inner.path.startswith("[") or not inner.path else "." + inner.path
                 )
@@ -320,86 +320,3 @@ def _line_for(lines: dict, key: tuple) -> int | None:
     while key not in lines and key:
         key = key[:-1]
     return lines.get(key)
-
-
-VOCABULARY = sorted(
-    {
-        f
-        for m in (
-            schema.Sheet,
-            schema.Exercise,
-            schema.RoundingSpec,
-            schema.NotationSpec,
-            schema.EquationsNetwork,
-            schema.LayersNetwork,
-            schema.LayerSpec,
-        )
-        for f in m.model_fields
-    }
-)
-
-
-PLAIN_MESSAGES = {
-    "int_parsing": "expected a whole number",
-    "int_type": "expected a whole number",
-    "int_from_float": "expected a whole number",
-    "float_parsing": "expected a number",
-    "float_type": "expected a number",
-    "bool_parsing": "expected true or false",
-    "bool_type": "expected true or false",
-    "string_type": "expected a text",
-    "list_type": "expected a list",
-    "dict_type": "expected a mapping of keys",
-    "model_type": "expected a mapping of keys",
-    "model_attributes_type": "expected a mapping of keys",
-}
-
-
-BOUND_MESSAGES = {
-    "greater_than_equal": "expected a number ≥ {ge}",
-    "less_than_equal": "expected a number ≤ {le}",
-    "greater_than": "expected a number > {gt}",
-    "less_than": "expected a number < {lt}",
-}
-
-
-def _bound(v) -> str:
-    """A bound as a definition would write it: 0.5, 10000, 1e15."""
-    if isinstance(v, (int, float)) and abs(v) >= 10**6:
-        return f"{v:.0e}".replace("e+", "e")
-    return format(v, "g") if isinstance(v, float) else str(v)
-
-
-def _plain(message: str) -> str:
-    message = re.sub(r"^(Value error|Assertion failed), ", "", message)
-    message = re.sub(r"^Input should (be|have) ", "expected ", message)
-    message = re.sub(r"^String should have ", "expected a text of ", message)
-    message = re.sub(r"^String should ", "expected a text that should ", message)
-    message = message.replace(" after validation", "")
-    return re.sub(r"^(List|Dictionary) should have ", "expected ", message)
-
-
-def _from_pydantic(exc: ValidationError) -> DefinitionError:
-    error = exc.errors(include_url=False)[0]
-    loc = tuple(p for p in error["loc"] if p not in schema.FORM_TAGS)
-    kind, found = error["type"], error.get("input")
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        close = difflib.get_close_matches(key, VOCABULARY, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return DefinitionError(f"unknown key '{key}'{hint}", path=format_path(loc))
-    if kind == "missing":
-        return DefinitionError(f"missing required key '{loc[-1]}'", path=format_path(loc[:-1]))
-    bounds = {k: _bound(v) for k, v in error.get("ctx", {}).items()}
-    message = (
-        PLAIN_MESSAGES.get(kind)
-        or BOUND_MESSAGES.get(kind, "").format(**bounds)
-        or _plain(error["msg"])
-    )
-    if kind == "string_too_long":
-        message += f", found {len(found)} characters"
-    elif kind in BOUND_MESSAGES and isinstance(found, int) and not isinstance(found, bool):
-        message += f", found {found}"  # the number itself, against the bound
-    elif kind != "value_error" and (not isinstance(found, (dict, list)) or "type" in kind):
-        message += f", found {_kind(found)}"
-    return DefinitionError(message, path=format_path(loc))
