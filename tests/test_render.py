@@ -11,7 +11,8 @@ import pytest
 from exgen.build.single import solve_sheet
 from exgen.define.load import load_sheet
 from exgen.errors import DefinitionError, TemplateProblem
-from exgen.render.architecture_figure import architecture, layers_of
+from exgen.render.architecture_figure import architecture
+from exgen.render.network_layers import layers_of
 from exgen.render.documents import render
 from exgen.render.graph_figure import computational_graph
 from exgen.typeset.notation import Notation, name_symbol
@@ -114,7 +115,7 @@ def test_architecture_of_the_skip_network(tmp_path):
     assert layers["z1"].inputs == [("x", "full", ["W1"])] and layers["z1"].activation == "relu"
     assert sorted(layers["y"].inputs) == [("z1", "full", ["W3"]), ("z2", "one", [])]
     assert [layers[n].depth for n in ("x", "z1", "z2", "y")] == [0, 1, 1, 2]
-    picture = svg(architecture(graph, Notation(graph))[0])
+    picture = svg(architecture(graph, Notation(graph)).wide)
     assert picture.count("<circle") == 4 + 3 + 2 + 2
 
 

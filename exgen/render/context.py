@@ -19,9 +19,10 @@ class ExerciseContext:
     given: list  # formula rows of the given values
     snippet: str  # the seeded NumPy snippet, or ""
     equations: list
-    figure: str  # the architecture figure as a data URI, or ""
-    figure_alt: str
-    figure_number: int
+    figure: str  # the architecture figure as a data URI (layers left to right), or ""
+    figure_narrow: str  # the same, layers top to bottom, for narrow screens
+    figure_alt: str  # the network in words: layers, sizes, activations, skip connections
+    figure_number: int  # counted over the figures shown, from 1
     number: int
     asks: list  # each shown ask: {"name", "options", "view"} (asks/registry.py)
     loss_symbol: object

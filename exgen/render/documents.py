@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
@@ -106,6 +106,7 @@ def _render(
         _exercise_view(sheet, ex, t, r, _located(markdown, sheet, f"{ex.path}.prompt"), i)
         for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)
     ]
+    exercises = _figures_numbered(exercises)
     markdown = _located(markdown, sheet, "intro")
     css_text = _style(sheet.template_dir)
     out = {}
@@ -208,7 +209,7 @@ def _exercise_view(
         results,
         lambda backward: _figure(computational_graph, graph, notation, backward),
     )
-    figure, alt = _figure(architecture, graph, notation) if _has_architecture(ex) else ("", "")
+    figure = _figure(architecture, graph, notation) if _has_architecture(ex) else None
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return ExerciseContext(
         id=ex.spec.id,
@@ -219,9 +220,10 @@ def _exercise_view(
         given=given,
         snippet=snippet,
         equations=equations,
-        figure=figure,
-        figure_alt=alt,
-        figure_number=number,
+        figure=figure.wide if figure and equations else "",
+        figure_narrow=figure.narrow if figure and equations else "",
+        figure_alt=figure.alt if figure else "",
+        figure_number=0,
         number=number,
         asks=asks,
         loss_symbol=notation.symbol(graph.loss) if ex.design is None else None,
@@ -233,6 +235,18 @@ def _exercise_view(
 
 
 _FIGURES: dict = {}
+
+
+def _figures_numbered(exercises: list[ExerciseContext]) -> list[ExerciseContext]:
+    """Figures numbered in the order they appear (the sheet and the key show the same
+    network figures), not by question: a question without a figure leaves no gap."""
+    out, number = [], 0
+    for ex in exercises:
+        if ex.figure:
+            number += 1
+            ex = replace(ex, figure_number=number)
+        out.append(ex)
+    return out
 
 
 def warm(sheet: SheetDef) -> None:

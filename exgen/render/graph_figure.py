@@ -6,12 +6,12 @@ Returns an SVG data URI (an <img> lays out far faster than inline SVG in WeasyPr
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
-from html import escape
 
 from exgen.engine.graph import Graph
-from exgen.render.architecture_figure import svg_symbol
+from exgen.render.figure_math import plain, svg_label
+from exgen.render.svg_canvas import Canvas, Label, data_uri, text_box
+from exgen.typeset.formula import Frac, Row, Text
 from exgen.typeset.notation import Notation
 
 XGAP, YGAP, PAD, FONT = 84, 40, 16, 13
@@ -20,7 +20,7 @@ XGAP, YGAP, PAD, FONT = 84, 40, 16, 13
 @dataclass
 class Box:
     key: str
-    label: str  # SVG text content (may hold tspans)
+    label: Label  # typeset text
     width: float
     kind: str  # input, param, value, loss, op, grad
     x: float = 0
@@ -37,9 +37,9 @@ def _forward_boxes(graph: Graph, notation: Notation):
         if node.kind == "const":
             continue
         if node.kind == "given":
-            label, chars = svg_symbol(notation, name)
+            label = svg_label(notation.symbol(name))
             kind = "param" if name in params else "input"
-            boxes[name] = Box(name, label, 18 + 8 * chars, kind)
+            boxes[name] = Box(name, label, 18 + label.ems * FONT, kind)
             continue
         glyph = node.op.glyph
         consts = [graph.nodes[i].name for i in node.inputs if graph.nodes[i].kind == "const"]
@@ -48,14 +48,15 @@ def _forward_boxes(graph: Graph, notation: Notation):
         elif consts:
             glyph = f"{glyph} {consts[0]}" if node.op.name != "div" else f"÷ {consts[0]}"
         op_key = f"op:{name}"
-        boxes[op_key] = Box(op_key, escape(glyph), max(26, 10 + 7.5 * len(glyph)), "op")
+        label = svg_label(Text(glyph))
+        boxes[op_key] = Box(op_key, label, max(26, 14 + label.ems * 12), "op")
         for i in node.inputs:
             if graph.nodes[i].kind != "const":
                 edges.append((_out_key(graph, i), op_key))
         if node.named:
-            label, chars = svg_symbol(notation, name)
+            label = svg_label(notation.symbol(name))
             boxes[name] = Box(
-                name, label, 18 + 8 * chars, "loss" if name == graph.loss else "value"
+                name, label, 18 + label.ems * FONT, "loss" if name == graph.loss else "value"
             )
             edges.append((op_key, name))
     return boxes, edges
@@ -100,60 +101,63 @@ def _layers(keys: list[str], edges) -> list[int]:
 def computational_graph(
     graph: Graph, notation: Notation, backward: bool = False
 ) -> tuple[str, str]:
+    """(data URI of the SVG, its description for the alt text)."""
     boxes, edges = _forward_boxes(graph, notation)
     routes = _layout(boxes, edges)
-    parts, grad_parts = [], []
-    if backward:
-        right = max(b.x + b.width / 2 for b in boxes.values())
-        grad_parts = _backward(graph, notation, boxes, right)
-    width = max(b.x + b.width / 2 for b in boxes.values()) + PAD
-    height = max(b.y for b in boxes.values()) + 14
+    canvas = Canvas()
     for a, b, points in routes:
-        parts.append(_edge(boxes[a], boxes[b], points, "#444", False))
-    body = "".join(parts) + "".join(grad_parts) + "".join(_node(b) for b in boxes.values())
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height + PAD:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height + PAD:.0f}" font-family="STIX, \'DejaVu Serif\', serif" '
-        f'font-size="{FONT}">{body}</svg>'
-    )
-    alt = (
-        f"computational graph with {sum(b.kind != 'op' for b in boxes.values())} value "
-        f"nodes and {sum(b.kind == 'op' for b in boxes.values())} operations"
-    )
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"), alt
+        _edge(canvas, boxes[a], boxes[b], points, "#444", False)
+    grads = _backward(graph, notation, boxes, canvas) if backward else {}
+    for box in list(boxes.values()) + list(grads.values()):
+        _node(canvas, box)
+    alt = describe(graph, notation, grads)
+    return data_uri(canvas.svg()), alt
 
 
-def _backward(graph: Graph, notation: Notation, boxes: dict[str, Box], right: float):
+def describe(graph: Graph, notation: Notation, grads: dict) -> str:
+    """The graph in words, in evaluation order: each named result and how it is
+    computed, then the loss; with the gradient nodes, the order they are computed in."""
+    steps = [
+        f"{plain(notation.symbol(eq.target))} = {plain(notation.expr(eq.expr))}"
+        for eq in graph.equations
+    ]
+    given = [plain(notation.symbol(n)) for n, node in graph.nodes.items() if node.kind == "given"]
+    text = (
+        f"computational graph from {', '.join(given)}: {'; '.join(steps)}; "
+        f"loss {plain(notation.symbol(graph.loss))}."
+    )
+    if grads:
+        loss = plain(notation.symbol(graph.loss))
+        order = sorted(grads, key=list(graph.nodes).index, reverse=True)
+        text += " Gradient nodes, from the loss back: " + ", ".join(
+            f"∂{loss}/∂{plain(notation.symbol(n))}" for n in order
+        ) + "."
+    return text
+
+
+def _backward(graph: Graph, notation: Notation, boxes: dict[str, Box], canvas: Canvas):
     """Gradient nodes ∂L/∂n to the right of the values (given or named) between the parameters
     and the loss; chains of unnamed operations (one input, one output) are left out,
     as the seed allows. Thin edges bring the forward values a local derivative needs."""
     needed = graph.between(set(graph.params), graph.loss)
     values = [n for n in needed if graph.nodes[n].kind == "given" or graph.nodes[n].named]
     left = min(b.x - b.width / 2 for b in boxes.values())
+    right = max(b.x + b.width / 2 for b in boxes.values())
     offset = right - left + 40
-    loss_sym, _ = svg_symbol(notation, graph.loss, 11)
     grads: dict[str, Box] = {}
     for name in values:
-        sym, chars = svg_symbol(notation, name, 12)
-        fwd = boxes[name]
-        grads[name] = Box(
-            "grad:" + name,
-            f"∂{loss_sym}/∂{sym}",
-            18 + 7.5 * (chars + 4),
-            "grad",
-            fwd.x + offset,
-            fwd.y,
+        label = svg_label(
+            Frac(Row((Text("∂"), notation.symbol(graph.loss))), Row((Text("∂"), notation.symbol(name))))
         )
-    parts = []
+        fwd = boxes[name]
+        grads[name] = Box("grad:" + name, label, 18 + label.ems * 12, "grad", fwd.x + offset, fwd.y)
     for name in values:
         sources, deps = _downstream(graph, name, set(needed))
         for source in sources:
-            parts.append(_edge(grads[source], grads[name], [], "#b03a2e", True))
+            _edge(canvas, grads[source], grads[name], [], "#b03a2e", True)
         for dep in deps:
-            parts.append(_edge(boxes[dep], grads[name], [], "#d9a19a", True, thin=True))
-    for box in grads.values():
-        boxes[box.key] = box
-    return parts
+            _edge(canvas, boxes[dep], grads[name], [], "#d9a19a", True, thin=True)
+    return grads
 
 
 def _downstream(graph: Graph, name: str, needed: set) -> tuple[list[str], list[str]]:
@@ -182,17 +186,17 @@ def _downstream(graph: Graph, name: str, needed: set) -> tuple[list[str], list[s
     return list(dict.fromkeys(sources)), [d for d in dict.fromkeys(deps) if d != name]
 
 
-def _node(box: Box) -> str:
+def _node(canvas: Canvas, box: Box) -> None:
     x, y, w = box.x, box.y, box.width
+    bounds = (x - w / 2, y - 12, x + w / 2, y + 12)
     if box.kind == "op":
-        shape = (
+        canvas.shape(
             f'<ellipse cx="{x:.1f}" cy="{y:.1f}" rx="{w / 2:.1f}" ry="12" fill="#f3f3f3" '
-            f'stroke="#444" stroke-width="1"/>'
+            f'stroke="#444" stroke-width="1"/>',
+            bounds,
         )
-        return (
-            shape
-            + f'<text x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" font-size="12">{box.label}</text>'
-        )
+        _text(canvas, x, y + 4.5, box.label, 12)
+        return
     styles = {
         "input": ("#ffffff", "#222", ""),
         "param": ("#fff4cc", "#7a5c00", ""),
@@ -201,43 +205,45 @@ def _node(box: Box) -> str:
         "grad": ("#fdf0ee", "#b03a2e", ' stroke-dasharray="4 2"'),
     }
     fill, stroke, dash = styles[box.kind]
-    shape = (
+    canvas.shape(
         f'<rect x="{x - w / 2:.1f}" y="{y - 12:.1f}" width="{w:.1f}" height="24" rx="5" '
-        f'fill="{fill}" stroke="{stroke}" stroke-width="1.2"{dash}/>'
+        f'fill="{fill}" stroke="{stroke}" stroke-width="1.2"{dash}/>',
+        bounds,
     )
-    size = 12 if box.kind == "grad" else FONT
-    return shape + (
-        f'<text x="{x:.1f}" y="{y + 4.5:.1f}" text-anchor="middle" '
-        f'font-size="{size}">{box.label}</text>'
-    )
+    _text(canvas, x, y + 4.5, box.label, 12 if box.kind == "grad" else FONT)
 
 
-def _edge(a: Box, b: Box, points, color: str, dashed: bool, thin: bool = False) -> str:
+def _text(canvas: Canvas, x, y, label: Label, size) -> None:
+    """A node's text: inside its shape, which already covers it for placement."""
+    canvas.parts.append(
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" font-size="{size}">{label.svg}</text>'
+    )
+    canvas._cover(*text_box(x, y, label, size))
+
+
+def _edge(canvas: Canvas, a: Box, b: Box, points, color: str, dashed: bool, thin=False) -> None:
     if thin:  # a forward value feeding a gradient: arc over the boxes in between
         points = [((a.x + b.x) / 2, min(a.y, b.y) - 26)]
     path = [(a.x, a.y)] + list(points) + [(b.x, b.y)]
     (x1, y1), (x2, y2) = path[-2], path[-1]
     # stop at the target's border
     dx, dy = x2 - x1, y2 - y1
-    length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
     half_w, half_h = b.width / 2 + 2, 14
     t = min(half_w / abs(dx) if dx else 1e9, half_h / abs(dy) if dy else 1e9)
     ex, ey = x2 - dx * t, y2 - dy * t
     path[-1] = (ex, ey)
+    dash = "5 3" if dashed else ""
+    width = 0.7 if thin else 1.1
     if thin:
         (sx, sy), (cx, cy) = path[0], path[1]
+        start = (sx, sy - 12)
         d = f"M{sx:.1f},{sy - 12:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}"
+        samples = [
+            tuple((1 - u) ** 2 * p + 2 * (1 - u) * u * q + u * u * r
+                  for p, q, r in zip(start, (cx, cy), (ex, ey)))
+            for u in (i / 12 for i in range(13))
+        ]
+        canvas.path(d, samples, color, width, dash)
     else:
-        d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in path)
-    ux, uy = dx / length, dy / length
-    head = [
-        (ex, ey),
-        (ex - 7 * ux + 3.5 * uy, ey - 7 * uy - 3.5 * ux),
-        (ex - 7 * ux - 3.5 * uy, ey - 7 * uy + 3.5 * ux),
-    ]
-    style = ' stroke-dasharray="5 3"' if dashed else ""
-    width = 0.7 if thin else 1.1
-    return (
-        f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{width}"{style}/>'
-        f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in head)}" fill="{color}"/>'
-    )
+        canvas.polyline(path, color, width, dash)
+    canvas.arrowhead((ex, ey), (dx, dy), color)

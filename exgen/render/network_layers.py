@@ -1,0 +1,163 @@
+"""The layers of a network as its architecture figure draws them: which values are
+layers, their sizes and activations, and how each is fed (fully connected through
+weights, or one to one); and the description of the network from the same layers,
+for the figure's alt text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from exgen.engine.graph import Graph
+from exgen.engine.ops import REGISTRY
+from exgen.render.figure_math import plain
+from exgen.typeset.notation import Notation
+
+# from the operations' registry: what an operation is in the drawing
+ACTIVATIONS = tuple(n for n, op in REGISTRY.items() if op.architecture == "activation")
+DATA_OPS = tuple(n for n, op in REGISTRY.items() if op.architecture is not None)
+
+
+@dataclass
+class Layer:
+    name: str
+    units: int
+    activation: str = ""
+    pre: str = ""  # pre-activation merged into the layer
+    inputs: list = field(default_factory=list)  # (source layer, kind, labels)
+    depth: int = 0
+
+
+def layers_of(graph: Graph) -> list[Layer]:
+    """The drawn layers, in evaluation order, with their incoming connections."""
+    params = set(graph.params)
+    nodes = graph.nodes
+    data: set[str] = set()
+    targets = set()
+    for name, node in nodes.items():
+        if node.kind == "given" and name not in params:
+            users = [c for c in graph.consumers(name)]
+            if any(
+                nodes[c].op.name in ("matmul",) + ACTIVATIONS or _weighted(graph, c, name)
+                for c in users
+            ):
+                data.add(name)
+            else:
+                targets.add(name)
+    for name, node in nodes.items():
+        if node.kind != "op" or node.op.name not in DATA_OPS:
+            continue
+        if any(i in targets for i in node.inputs):
+            continue
+        if any(i in data for i in node.inputs):
+            data.add(name)
+    consumers = {n: [c for c in graph.consumers(n) if c in data] for n in data}
+    drawn = [
+        n
+        for n in nodes
+        if n in data
+        and (
+            nodes[n].kind == "given"
+            or not consumers[n]
+            or len(consumers[n]) > 1
+            or nodes[n].op.name in ACTIVATIONS
+        )
+    ]
+    layers = {n: Layer(n, nodes[n].shape[0 if graph.layout == "column" else 1]) for n in drawn}
+    for name in drawn:
+        node = nodes[name]
+        if node.kind == "given":
+            continue
+        layer = layers[name]
+        start = name
+        if node.op.name in ACTIVATIONS:
+            layer.activation = node.op.name
+            start = node.inputs[0]
+            if start in drawn:
+                layer.inputs.append((start, "one", []))
+                continue
+            layer.pre = start
+            layer.inputs += _expand(graph, start, set(drawn), data)
+        else:
+            layer.inputs += _expand(graph, name, set(drawn) - {name}, data)
+    for name in drawn:
+        layer = layers[name]
+        layer.depth = max((layers[s].depth + 1 for s, _, _ in layer.inputs), default=0)
+    return [layers[n] for n in drawn]
+
+
+def _expand(graph: Graph, name: str, drawn: set, data: set) -> list:
+    node = graph.nodes[name]
+    if name in drawn:
+        return [(name, "one", [])]
+    if node.kind != "op":
+        return []
+    op = node.op.name
+    if op == "matmul" or (op == "mul" and any(_weighted(graph, name, i) for i in node.inputs)):
+        left, right = node.inputs
+        weight, source = (left, right) if right in data else (right, left)
+        inner = _expand(graph, source, drawn, data)
+        return [(s, "full", labels + [weight]) for s, _, labels in inner]
+    out = []
+    extras = [i for i in node.inputs if i not in data and graph.nodes[i].kind != "const"]
+    for i in node.inputs:
+        if i in data:
+            out += _expand(graph, i, drawn, data)
+    if extras and out:
+        s, kind, labels = out[0]
+        out[0] = (s, kind, labels + ["+" + e for e in extras])
+    return out
+
+
+def _weighted(graph: Graph, consumer: str, value: str) -> bool:
+    """`w * a` with w a parameter: a weighted connection, as in a network of scalars."""
+    node = graph.nodes[consumer]
+    return node.op.name == "mul" and any(i in graph.params and i != value for i in node.inputs)
+
+
+def is_skip(layers: dict[str, Layer], layer: Layer, source: str, kind: str) -> bool:
+    """A one-to-one connection that passes over a column of layers: drawn as an arc."""
+    return kind == "one" and layer.depth - layers[source].depth > 1
+
+
+def layer_formula(graph: Graph, notation: Notation, layer: Layer):
+    """What a layer computes, as the key writes it: h = tanh(W₁x + b₁) for a layer
+    whose pre-activation has no name of its own, z₁ = ReLU(u₁) otherwise; None for a
+    layer without activation (its symbol is label enough)."""
+    if not layer.activation:
+        return None
+    eq = next((e for e in graph.equations if e.target == layer.name), None)
+    if eq is None:
+        return None
+    return notation.expr(eq.expr)
+
+
+def describe(graph: Graph, notation: Notation, layers: list[Layer]) -> str:
+    """The network in words: each layer with its size, its activation and what feeds
+    it (weights, biases, skip connections)."""
+    by_name = {layer.name: layer for layer in layers}
+    parts = []
+    for layer in layers:
+        name = plain(notation.symbol(layer.name))
+        units = f"{layer.units} unit" + ("s" if layer.units != 1 else "")
+        if not layer.inputs:
+            parts.append(f"input {name} ({units})")
+            continue
+        feeds = []
+        for source, kind, labels in layer.inputs:
+            src = plain(notation.symbol(source))
+            weights = [plain(notation.symbol(w)) for w in labels if not w.startswith("+")]
+            biases = [plain(notation.symbol(w[1:])) for w in labels if w.startswith("+")]
+            if is_skip(by_name, layer, source, kind):
+                text = f"a skip connection from {src} (added one to one)"
+            elif kind == "one":
+                text = f"from {src} one to one"
+            else:
+                text = f"from {src} fully connected through {', '.join(weights) or 'weights'}"
+            if biases:
+                text += f" plus bias {', '.join(biases)}"
+            feeds.append(text)
+        formula = layer_formula(graph, notation, layer)
+        act = f", {layer.activation} activation" if layer.activation and formula is None else ""
+        what = f" = {plain(formula)}" if formula is not None else ""
+        parts.append(f"layer {name}{what} ({units}{act}) {' and '.join(feeds)}")
+    return "network: " + "; then ".join(parts) + "."
