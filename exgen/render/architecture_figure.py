@@ -115,13 +115,14 @@ def _skip(canvas: Canvas, src, dst, wide: bool, k: int) -> None:
     first unit, dashed, in its own colour, with an arrowhead where it joins."""
     (sx, sy), (tx, ty) = src[0], dst[0]
     x0, y0, x1, y1 = canvas.extent
+    # a cubic curve reaches 3/4 of the way to its control points: put them beyond
     if wide:
         start, end = (sx, sy - R), (tx, ty - R)
-        out = y0 - 16 - 10 * k
+        out = sy - R - (sy - R - (y0 - 8 - 10 * k)) / 0.75
         c1, c2 = (sx + 10, out), (tx - 10, out)
     else:
         start, end = (sx - R, sy), (tx - R, ty)
-        out = x0 - 16 - 10 * k
+        out = sx - R - (sx - R - (x0 - 8 - 10 * k)) / 0.75
         c1, c2 = (out, sy + 10), (out, ty - 10)
     points = cubic(start, c1, c2, end)
     d = (f"M{start[0]:.1f},{start[1]:.1f} C{c1[0]:.1f},{c1[1]:.1f} "
@@ -138,7 +139,7 @@ def _weight_spots(src, dst, wide: bool):
     for t in (0.36, 0.5, 0.25, 0.62, 0.15, 0.75):
         for (a, b), side in (((src[0], dst[0]), -1), ((src[-1], dst[-1]), 1)):
             x, y = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
-            for lift in (5, 12):
+            for lift in (5, 12, 22, 34):
                 if wide:
                     spots.append((x, y + side * lift, "middle", side))
                 else:

@@ -12,7 +12,8 @@ FONT_FAMILY = "STIX, 'DejaVu Serif', serif"
 def advance(text: str, bold: bool = False) -> float:
     """Text's estimated advance in ems, for placing it. An SVG in an <img> sees only the
     system's fonts, so the measure is the widest face the figures may get (DejaVu Serif)."""
-    ems = sum(0.74 if c.isupper() else (0.3 if c in " ,.() ​" else 0.62) for c in text)
+    narrow = {" ": 0.32, ",": 0.32, ".": 0.32, "(": 0.4, ")": 0.4, "\u2009": 0.2, "\u200b": 0}
+    ems = sum(narrow.get(c, 0.74 if c.isupper() else 0.62) for c in text)
     return ems * (1.08 if bold else 1.0)
 
 
@@ -97,7 +98,7 @@ class Canvas:
             return False
         return not any(segment_meets_box(a, b, (x0, y0, x1, y1)) for a, b in self.segments)
 
-    def svg(self, pad: float = 4) -> str:
+    def svg(self, pad: float = 6) -> str:
         """The drawing with a viewBox tight around it (``pad`` units of margin)."""
         x0, y0, x1, y1 = self.extent
         x0, y0, w, h = x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
