@@ -43,7 +43,7 @@ def key_html(name: str) -> str:
 def images(html: str) -> list[tuple[str, str, str]]:
     """(kind, alt, svg) of each figure's image; kind "narrow" for a <source> variant."""
     out = []
-    for fig in re.findall(r'<figure class="(\w+)">(.*?)</figure>', html, re.S):
+    for fig in re.findall(r'<figure class="(\w+)"[^>]*>(.*?)</figure>', html, re.S):
         kind, body = fig
         for src in re.findall(r'srcset="data:image/svg\+xml;base64,([^"]+)"', body):
             out.append(("narrow", "", base64.b64decode(src).decode()))

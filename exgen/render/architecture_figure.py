@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from exgen.engine.graph import Graph
 from exgen.render.figure_math import svg_label
 from exgen.render.network_layers import Layer, describe, is_skip, layer_formula, layers_of
-from exgen.render.svg_canvas import Canvas, Label, cubic, data_uri, text_box
+from exgen.render.svg_canvas import Canvas, Label, cubic, data_uri, distance, text_box
 from exgen.typeset.formula import Op, Row
 from exgen.typeset.notation import Notation
 
@@ -69,12 +69,15 @@ def _draw(graph: Graph, notation: Notation, layers: list[Layer], wide: bool) -> 
     by_name = {layer.name: layer for layer in layers}
     canvas = Canvas()
     skips = []
+    own = {}  # each bundle's strokes: its label goes nearer them than any other
     for layer in layers:
         for source, kind, labels in layer.inputs:
             if is_skip(by_name, layer, source, kind):
                 skips.append((source, layer.name))
             else:
+                start = len(canvas.segments)
                 _bundle(canvas, pos[source], pos[layer.name], kind, wide)
+                own[(source, layer.name)] = canvas.segments[start:]
     for layer in layers:
         for x, y in pos[layer.name]:
             canvas.circle(x, y, R)
@@ -88,7 +91,8 @@ def _draw(graph: Graph, notation: Notation, layers: list[Layer], wide: bool) -> 
             if labels and not is_skip(by_name, layer, source, kind):
                 text = Row(tuple(x for i, w in enumerate(labels)
                                  for x in ((Op(","),) if i else ()) + (notation.symbol(w.lstrip("+")),)))
-                _place(canvas, svg_label(text), WEIGHT, _weight_spots(pos[source], pos[layer.name], wide))
+                spots = _weight_spots(pos[source], pos[layer.name], wide)
+                _place(canvas, svg_label(text), WEIGHT, spots, own[(source, layer.name)])
     for layer in layers:
         formula = layer_formula(graph, notation, layer)
         sym = notation.symbol(layer.name)
@@ -136,10 +140,10 @@ def _weight_spots(src, dst, wide: bool):
     """Where a bundle's label may go: along the outer edge on either side of it
     (above or below the bundle; left or right when the layers run downwards)."""
     spots = []
-    for t in (0.36, 0.5, 0.25, 0.62, 0.15, 0.75):
-        for (a, b), side in (((src[0], dst[0]), -1), ((src[-1], dst[-1]), 1)):
-            x, y = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
-            for lift in (5, 12, 22, 34):
+    for lift in (5, 12, 22, 34):  # near the bundle first, anywhere along it
+        for t in (0.36, 0.5, 0.25, 0.62, 0.15, 0.75):
+            for (a, b), side in (((src[0], dst[0]), -1), ((src[-1], dst[-1]), 1)):
+                x, y = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
                 if wide:
                     spots.append((x, y + side * lift, "middle", side))
                 else:
@@ -163,9 +167,10 @@ def _layer_spots(units, wide: bool):
     return spots
 
 
-def _place(canvas: Canvas, label: Label, size: float, spots) -> None:
-    """The label at the first spot where it touches nothing drawn; at the first spot
-    if there is none (the layout tests catch that)."""
+def _place(canvas: Canvas, label: Label, size: float, spots, own=()) -> None:
+    """The label at the first spot where it touches nothing drawn (and, for a bundle's
+    label, lies nearer its own strokes than any other); at the first spot if there is
+    none (the layout tests catch that)."""
     chosen = None
     for x, y, anchor, side in spots:
         # the spot is the edge of the label nearest what it labels: set the baseline
@@ -175,8 +180,16 @@ def _place(canvas: Canvas, label: Label, size: float, spots) -> None:
             y = y + 0.78 * size
         else:
             y = y + 0.25 * size
-        if canvas.free(text_box(x, y, label, size, anchor)):
+        box = text_box(x, y, label, size, anchor)
+        if canvas.free(box) and (not own or _nearest_is_own(canvas, box, own)):
             chosen = (x, y, anchor)
             break
         chosen = chosen or (x, y, anchor)
     canvas.text(chosen[0], chosen[1], label, size, chosen[2])
+
+
+def _nearest_is_own(canvas: Canvas, box, own) -> bool:
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    mine = min(distance(centre, a, b) for a, b in own)
+    others = [distance(centre, a, b) for a, b in canvas.segments if (a, b) not in own]
+    return not others or mine < min(others) - 2

@@ -123,7 +123,7 @@ def describe(graph: Graph, notation: Notation, grads: dict) -> str:
     ]
     given = [plain(notation.symbol(n)) for n, node in graph.nodes.items() if node.kind == "given"]
     text = (
-        f"computational graph from {', '.join(given)}: {'; '.join(steps)}; "
+        f"Computational graph from {', '.join(given)}: {'; '.join(steps)}; "
         f"loss {plain(notation.symbol(graph.loss))}."
     )
     if grads:

@@ -160,4 +160,4 @@ def describe(graph: Graph, notation: Notation, layers: list[Layer]) -> str:
         act = f", {layer.activation} activation" if layer.activation and formula is None else ""
         what = f" = {plain(formula)}" if formula is not None else ""
         parts.append(f"layer {name}{what} ({units}{act}) {' and '.join(feeds)}")
-    return "network: " + "; then ".join(parts) + "."
+    return "Network: " + "; then ".join(parts) + "."

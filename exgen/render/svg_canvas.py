@@ -137,6 +137,14 @@ def segment_meets_box(a, b, box) -> bool:
     return True
 
 
+def distance(p, a, b) -> float:
+    """From point p to segment a–b."""
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / max(dx * dx + dy * dy, 1e-9)))
+    return ((px - ax - t * dx) ** 2 + (py - ay - t * dy) ** 2) ** 0.5
+
+
 def cubic(p0, p1, p2, p3, steps: int = 16) -> list:
     """Points along a cubic Bézier curve."""
     out = []
