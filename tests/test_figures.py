@@ -247,3 +247,53 @@ def test_figures_are_numbered_in_order():
     for name in SHIPPED:
         numbers = [int(n) for n in re.findall(r"<figcaption>Figure (\d+):", key_html(name))]
         assert numbers == list(range(1, len(numbers) + 1)), (name, numbers)
+
+
+def _shapes(svg: str):
+    out = []
+    for el in ET.fromstring(svg).iter():
+        if el.tag == NS + "rect":
+            x, y, w, h = (float(el.get(k)) for k in ("x", "y", "width", "height"))
+            out.append((x, y, x + w, y + h))
+        elif el.tag == NS + "ellipse":
+            cx, cy, rx, ry = (float(el.get(k)) for k in ("cx", "cy", "rx", "ry"))
+            out.append((cx - rx, cy - ry, cx + rx, cy + ry))
+    return out
+
+
+def test_graph_nodes_do_not_collide():
+    hits = []
+    for name in SHIPPED + ["tanh-skip"]:
+        for kind, _, svg in images(key_html(name)):
+            if kind != "graph":
+                continue
+            shapes = _shapes(svg)
+            for i, a in enumerate(shapes):
+                for b in shapes[i + 1 :]:
+                    if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1:
+                        hits.append(f"{name}: {a} and {b}")
+    assert not hits, "\n".join(hits)
+
+
+def test_graph_edges_pass_no_node():
+    """An edge runs between its two nodes and through none other (a label under an
+    edge reads as struck through)."""
+    hits = []
+    for name in SHIPPED + ["tanh-skip"]:
+        for kind, _, svg in images(key_html(name)):
+            if kind != "graph":
+                continue
+            shapes = _shapes(svg)
+            for _, _, pts in strokes(svg):
+                ends = [s for s in shapes if any(_inside(p, s, 3) for p in (pts[0], pts[-1]))]
+                for s in shapes:
+                    if s in ends:
+                        continue
+                    inner = (s[0] + 2, s[1] + 2, s[2] - 2, s[3] - 2)
+                    if any(_meets(a, b, inner) for a, b in zip(pts, pts[1:])):
+                        hits.append(f"{name}: edge {pts[0]}→{pts[-1]} through {s}")
+    assert not hits, "\n".join(hits)
+
+
+def _inside(p, box, margin) -> bool:
+    return box[0] - margin <= p[0] <= box[2] + margin and box[1] - margin <= p[1] <= box[3] + margin

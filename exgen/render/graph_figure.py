@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from exgen.engine.graph import Graph
 from exgen.render.figure_math import plain, svg_label
-from exgen.render.svg_canvas import Canvas, Label, data_uri, text_box
+from exgen.render.svg_canvas import Canvas, Label, data_uri, segment_meets_box, text_box
 from exgen.typeset.formula import Frac, Row, Text
 from exgen.typeset.notation import Notation
 
@@ -151,12 +151,15 @@ def _backward(graph: Graph, notation: Notation, boxes: dict[str, Box], canvas: C
         )
         fwd = boxes[name]
         grads[name] = Box("grad:" + name, label, 18 + label.ems * 12, "grad", fwd.x + offset, fwd.y)
+    everything = list(boxes.values()) + list(grads.values())
+    arcs = 0
     for name in values:
         sources, deps = _downstream(graph, name, set(needed))
         for source in sources:
             _edge(canvas, grads[source], grads[name], [], "#b03a2e", True)
         for dep in deps:
-            _edge(canvas, boxes[dep], grads[name], [], "#d9a19a", True, thin=True)
+            _thin_edge(canvas, boxes[dep], grads[name], everything, arcs)
+            arcs += 1
     return grads
 
 
@@ -221,9 +224,44 @@ def _text(canvas: Canvas, x, y, label: Label, size) -> None:
     canvas._cover(*text_box(x, y, label, size))
 
 
-def _edge(canvas: Canvas, a: Box, b: Box, points, color: str, dashed: bool, thin=False) -> None:
-    if thin:  # a forward value feeding a gradient: arc over the boxes in between
-        points = [((a.x + b.x) / 2, min(a.y, b.y) - 26)]
+def _thin_edge(canvas: Canvas, a: Box, b: Box, boxes: list, k: int) -> None:
+    """A forward value feeding a gradient: an arc from the top of the value to the top
+    of the gradient, raised until it passes over every other node (each arc a little
+    higher than the last, so that arcs side by side stay apart)."""
+    others = [(n.x - n.width / 2 - 3, n.y - 15, n.x + n.width / 2 + 3, n.y + 15)  # with room
+              for n in boxes if n is not a and n is not b]
+    side = 1 if b.x > a.x else -1
+    starts = [(a.x, a.y - 12), (a.x + side * a.width / 2, a.y)]  # its top, its side
+    ends = [(b.x, b.y - 14), (b.x - side * (b.width / 2 + 2), b.y)]
+    best = None
+    for lift in range(8 + 3 * (k % 4), 170, 12):
+        for start in starts:
+            for end in ends:
+                control = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 - lift)
+                points = _quadratic(start, control, end)
+                hits = sum(
+                    any(segment_meets_box(p, q, o) for p, q in zip(points, points[1:]))
+                    for o in others
+                )
+                if best is None or hits < best[0]:
+                    best = (hits, start, control, end, points)
+        if best[0] == 0:
+            break
+    _, start, control, end, points = best
+    d = (f"M{start[0]:.1f},{start[1]:.1f} Q{control[0]:.1f},{control[1]:.1f} "
+         f"{end[0]:.1f},{end[1]:.1f}")
+    canvas.path(d, points, "#d9a19a", 0.7, "5 3")
+    canvas.arrowhead(end, (end[0] - control[0], end[1] - control[1]), "#d9a19a")
+
+
+def _quadratic(p0, p1, p2, steps: int = 16) -> list:
+    return [
+        tuple((1 - t) ** 2 * u + 2 * (1 - t) * t * v + t * t * w for u, v, w in zip(p0, p1, p2))
+        for t in (i / steps for i in range(steps + 1))
+    ]
+
+
+def _edge(canvas: Canvas, a: Box, b: Box, points, color: str, dashed: bool) -> None:
     path = [(a.x, a.y)] + list(points) + [(b.x, b.y)]
     (x1, y1), (x2, y2) = path[-2], path[-1]
     # stop at the target's border
@@ -232,18 +270,5 @@ def _edge(canvas: Canvas, a: Box, b: Box, points, color: str, dashed: bool, thin
     t = min(half_w / abs(dx) if dx else 1e9, half_h / abs(dy) if dy else 1e9)
     ex, ey = x2 - dx * t, y2 - dy * t
     path[-1] = (ex, ey)
-    dash = "5 3" if dashed else ""
-    width = 0.7 if thin else 1.1
-    if thin:
-        (sx, sy), (cx, cy) = path[0], path[1]
-        start = (sx, sy - 12)
-        d = f"M{sx:.1f},{sy - 12:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}"
-        samples = [
-            tuple((1 - u) ** 2 * p + 2 * (1 - u) * u * q + u * u * r
-                  for p, q, r in zip(start, (cx, cy), (ex, ey)))
-            for u in (i / 12 for i in range(13))
-        ]
-        canvas.path(d, samples, color, width, dash)
-    else:
-        canvas.polyline(path, color, width, dash)
+    canvas.polyline(path, color, 1.1, "5 3" if dashed else "")
     canvas.arrowhead((ex, ey), (dx, dy), color)
