@@ -297,3 +297,22 @@ def test_graph_edges_pass_no_node():
 
 def _inside(p, box, margin) -> bool:
     return box[0] - margin <= p[0] <= box[2] + margin and box[1] - margin <= p[1] <= box[3] + margin
+
+
+def test_a_layer_without_a_name_is_labelled_with_its_typeset_expression(tmp_path):
+    from exgen.render.architecture_figure import architecture
+    from exgen.typeset.notation import Notation
+
+    text = TANH_SKIP.read_text().replace(
+        "        - h = tanh(W1 @ x + b1)\n        - y = W2 @ h + x\n",
+        "        - y = W2 @ tanh(W1 @ x + b1) + x\n",
+    )
+    path = tmp_path / "unnamed.yaml"
+    path.write_text(text)
+    graph = solve_sheet(load_sheet(str(path)))[0].graph
+    figure = architecture(graph, Notation(graph))
+    for uri in (figure.wide, figure.narrow):
+        svg = base64.b64decode(uri.split(",", 1)[1]).decode()
+        texts = ["".join(t.itertext()) for t in ET.fromstring(svg).iter(NS + "text")]
+        assert any("tanh" in t for t in texts) and not any("@" in t for t in texts)
+    assert "layer tanh(W1·x + b1) (3 units, tanh activation)" in figure.alt

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 from exgen.engine.graph import Graph
 from exgen.render.figure_math import svg_label
-from exgen.render.network_layers import Layer, describe, is_skip, layer_formula, layers_of
+from exgen.render.network_layers import (
+    Layer,
+    describe,
+    is_skip,
+    layer_formula,
+    layers_of,
+    written,
+)
 from exgen.render.svg_canvas import Canvas, Label, cubic, data_uri, distance, text_box
 from exgen.typeset.formula import Op, Row
 from exgen.typeset.notation import Notation
@@ -95,7 +102,7 @@ def _draw(graph: Graph, notation: Notation, layers: list[Layer], wide: bool) -> 
                 _place(canvas, svg_label(text), WEIGHT, spots, own[(source, layer.name)])
     for layer in layers:
         formula = layer_formula(graph, notation, layer)
-        sym = notation.symbol(layer.name)
+        sym = written(graph, notation, layer.name)
         text = Row((sym, Op("="), formula)) if formula is not None else sym
         _place(canvas, svg_label(text), LABEL, _layer_spots(pos[layer.name], wide))
     for k, (source, target) in enumerate(skips):

@@ -119,6 +119,15 @@ def is_skip(layers: dict[str, Layer], layer: Layer, source: str, kind: str) -> b
     return kind == "one" and layer.depth - layers[source].depth > 1
 
 
+def written(graph: Graph, notation: Notation, name: str):
+    """A layer as the key writes it: its symbol, or for a value without a name of its
+    own (y = W₂ tanh(W₁x + b₁) + x) its expression, typeset."""
+    node = graph.nodes[name]
+    if node.kind == "given" or node.named:
+        return notation.symbol(name)
+    return notation.node(name)
+
+
 def layer_formula(graph: Graph, notation: Notation, layer: Layer):
     """What a layer computes, as the key writes it: h = tanh(W₁x + b₁) for a layer
     whose pre-activation has no name of its own, z₁ = ReLU(u₁) otherwise; None for a
@@ -137,14 +146,14 @@ def describe(graph: Graph, notation: Notation, layers: list[Layer]) -> str:
     by_name = {layer.name: layer for layer in layers}
     parts = []
     for layer in layers:
-        name = plain(notation.symbol(layer.name))
+        name = plain(written(graph, notation, layer.name))
         units = f"{layer.units} unit" + ("s" if layer.units != 1 else "")
         if not layer.inputs:
             parts.append(f"input {name} ({units})")
             continue
         feeds = []
         for source, kind, labels in layer.inputs:
-            src = plain(notation.symbol(source))
+            src = plain(written(graph, notation, source))
             weights = [plain(notation.symbol(w)) for w in labels if not w.startswith("+")]
             biases = [plain(notation.symbol(w[1:])) for w in labels if w.startswith("+")]
             if is_skip(by_name, layer, source, kind):
