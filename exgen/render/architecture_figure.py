@@ -24,7 +24,8 @@ from exgen.typeset.formula import Op, Row
 from exgen.typeset.notation import Notation
 
 MAX_UNITS = 8
-R, DY, DX, GAP = 11, 30, 150, 64  # unit radius, unit spacing, column spacing, stack gap
+R, DY, GAP = 11, 30, 64  # unit radius, unit spacing, gap between layers stacked in a column
+DX = {True: 150, False: 115}  # column spacing, wide and narrow (a phone's page runs down)
 LABEL, WEIGHT = 13, 12  # font sizes of layer and weight labels
 EDGE, SKIP = "#777", "#1f5f99"
 
@@ -47,7 +48,7 @@ def architecture(graph: Graph, notation: Notation) -> Figure | None:
     )
 
 
-def _positions(layers: list[Layer]) -> dict[str, list[tuple[float, float]]]:
+def _positions(layers: list[Layer], along: float) -> dict[str, list[tuple[float, float]]]:
     """Each layer's units as (along, across): along the flow, across a column."""
     columns: dict[int, list[Layer]] = {}
     for layer in layers:
@@ -62,7 +63,7 @@ def _positions(layers: list[Layer]) -> dict[str, list[tuple[float, float]]]:
         c = (tallest - spans[d]) / 2
         for layer in col:
             n = min(layer.units, MAX_UNITS)
-            pos[layer.name] = [(d * DX, c + i * DY) for i in range(n)]
+            pos[layer.name] = [(d * along, c + i * DY) for i in range(n)]
             c += n * DY + GAP
     return pos
 
@@ -71,7 +72,7 @@ def _draw(graph: Graph, notation: Notation, layers: list[Layer], wide: bool) -> 
     def at(p):  # abstract (along, across) to the page
         return (p[0], p[1]) if wide else (p[1], p[0])
 
-    abstract = _positions(layers)
+    abstract = _positions(layers, DX[wide])
     pos = {name: [at(p) for p in units] for name, units in abstract.items()}
     by_name = {layer.name: layer for layer in layers}
     canvas = Canvas()
