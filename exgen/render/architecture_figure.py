@@ -94,6 +94,9 @@ def _draw(graph: Graph, notation: Notation, layers: list[Layer], wide: bool) -> 
             more = Label(f"<tspan>{'⋮' if wide else '⋯'} {layer.units}</tspan>", 3)
             canvas.text(x + (R + 4 if wide else 0), y + (4 if wide else R + 14), more, 11,
                         "start" if wide else "middle")
+    # skip connections before any label: the labels then keep clear of them too
+    for k, (source, target) in enumerate(skips):
+        _skip(canvas, pos[source], pos[target], wide, k)
     for layer in layers:  # weight labels first: a bundle has few places for its label
         for source, kind, labels in layer.inputs:
             if labels and not is_skip(by_name, layer, source, kind):
@@ -106,8 +109,6 @@ def _draw(graph: Graph, notation: Notation, layers: list[Layer], wide: bool) -> 
         sym = written(graph, notation, layer.name)
         text = Row((sym, Op("="), formula)) if formula is not None else sym
         _place(canvas, svg_label(text), LABEL, _layer_spots(pos[layer.name], wide))
-    for k, (source, target) in enumerate(skips):
-        _skip(canvas, pos[source], pos[target], wide, k)
     return canvas.svg()
 
 
@@ -122,19 +123,20 @@ def _bundle(canvas: Canvas, src, dst, kind: str, wide: bool) -> None:
 
 
 def _skip(canvas: Canvas, src, dst, wide: bool, k: int) -> None:
-    """A skip connection: from the source layer's first unit out beyond everything it
-    passes (above the row; left of it when the layers run downwards), into the target's
-    first unit, dashed, in its own colour, with an arrowhead where it joins."""
+    """A skip connection: from the source layer's first unit out beyond the units it
+    passes, with room for a row of labels between (above the row; left of it when the
+    layers run downwards), into the target's first unit, dashed, in its own colour,
+    with an arrowhead where it joins."""
     (sx, sy), (tx, ty) = src[0], dst[0]
     x0, y0, x1, y1 = canvas.extent
     # a cubic curve reaches 3/4 of the way to its control points: put them beyond
     if wide:
         start, end = (sx, sy - R), (tx, ty - R)
-        out = sy - R - (sy - R - (y0 - 8 - 10 * k)) / 0.75
+        out = sy - R - (sy - R - (y0 - 24 - 10 * k)) / 0.75
         c1, c2 = (sx + 10, out), (tx - 10, out)
     else:
         start, end = (sx - R, sy), (tx - R, ty)
-        out = sx - R - (sx - R - (x0 - 8 - 10 * k)) / 0.75
+        out = sx - R - (sx - R - (x0 - 24 - 10 * k)) / 0.75
         c1, c2 = (out, sy + 10), (out, ty - 10)
     points = cubic(start, c1, c2, end)
     d = (f"M{start[0]:.1f},{start[1]:.1f} C{c1[0]:.1f},{c1[1]:.1f} "

@@ -14,7 +14,7 @@ def advance(text: str, bold: bool = False) -> float:
     system's fonts, so the measure is the widest face the figures may get (DejaVu Serif)."""
     narrow = {" ": 0.32, ",": 0.32, ".": 0.32, "(": 0.4, ")": 0.4, "\u2009": 0.2, "\u200b": 0}
     ems = sum(narrow.get(c, 0.74 if c.isupper() else 0.62) for c in text)
-    return ems * (1.08 if bold else 1.0)
+    return ems * (1.15 if bold else 1.0)
 
 
 @dataclass(frozen=True)
