@@ -6,10 +6,11 @@ around the drawing, a narrow variant for phones, alt texts that describe the fig
 from __future__ import annotations
 
 import base64
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,12 @@ SHIPPED = sorted(p.stem for p in (ROOT / "exercises").glob("*.yaml"))
 NS = "{http://www.w3.org/2000/svg}"
 EDGE_GREY = "#777"
 
-TANH_SKIP = Path(__file__).parent / "fixtures" / "tanh_skip.yaml"  # h = tanh(W1 @ x + b1), y = W2 @ h + x
+TANH_SKIP = (
+    Path(__file__).parent / "fixtures" / "tanh_skip.yaml"
+)  # h = tanh(W1 @ x + b1), y = W2 @ h + x
 
 
-@lru_cache(maxsize=None)
+@cache
 def _key(path: str) -> str:
     sheet = load_sheet(path)
     traces = solve_sheet(sheet)
@@ -62,7 +65,10 @@ def strokes(svg: str):
     for el in ET.fromstring(svg).iter():
         tag = el.tag.replace(NS, "")
         if tag == "line":
-            pts = [(float(el.get("x1")), float(el.get("y1"))), (float(el.get("x2")), float(el.get("y2")))]
+            pts = [
+                (float(el.get("x1")), float(el.get("y1"))),
+                (float(el.get("x2")), float(el.get("y2"))),
+            ]
         elif tag == "path":
             pts = _path_points(el.get("d"))
         else:
@@ -83,10 +89,15 @@ def _path_points(d: str):
             for i in range(1, 21):
                 t = i / 20
                 n = len(ctrl) - 1
-                pts.append(tuple(
-                    sum(math.comb(n, k) * (1 - t) ** (n - k) * t**k * p[j] for k, p in enumerate(ctrl))
-                    for j in (0, 1)
-                ))
+                pts.append(
+                    tuple(
+                        sum(
+                            math.comb(n, k) * (1 - t) ** (n - k) * t**k * p[j]
+                            for k, p in enumerate(ctrl)
+                        )
+                        for j in (0, 1)
+                    )
+                )
         cur = pts[-1]
     return pts
 
@@ -154,7 +165,7 @@ def test_a_skip_connection_lies_on_no_ordinary_edge_and_ends_in_an_arrow(name):
         for p in skip:
             if any(math.hypot(p[0] - cx, p[1] - cy) < 2 * r for cx, cy, r in units):
                 continue
-            near = min(_distance(p, a, b) for e in edges for a, b in zip(e, e[1:]))
+            near = min(_distance(p, a, b) for e in edges for a, b in itertools.pairwise(e))
             assert near > 4, f"skip connection at {p} lies on an ordinary edge ({near:.1f})"
             assert not any(math.hypot(p[0] - cx, p[1] - cy) < r + 2 for cx, cy, r in units)
         tips = [_numbers(pg.get("points"))[:2] for pg in ET.fromstring(svg).iter(NS + "polygon")]
@@ -164,7 +175,7 @@ def test_a_skip_connection_lies_on_no_ordinary_edge_and_ends_in_an_arrow(name):
 def test_labels_sit_where_no_edge_passes():
     hits = []
     for name, kind, _, svg in architecture_figures():
-        segments = [(a, b) for _, _, pts in strokes(svg) for a, b in zip(pts, pts[1:])]
+        segments = [(a, b) for _, _, pts in strokes(svg) for a, b in itertools.pairwise(pts)]
         for text, box in text_boxes(svg, em=0.55):
             crossed = sum(_meets(a, b, box) for a, b in segments)
             if crossed:
@@ -195,15 +206,25 @@ def test_the_viewbox_fits_the_drawing():
             root = ET.fromstring(svg)
             x0, y0, w, h = _numbers(root.get("viewBox"))
             points = [p for _, _, pts in strokes(svg) for p in pts]
-            points += [(cx + dx, cy + dy) for cx, cy, r in circles(svg) for dx, dy in ((-r, -r), (r, r))]
+            points += [
+                (cx + dx, cy + dy) for cx, cy, r in circles(svg) for dx, dy in ((-r, -r), (r, r))
+            ]
             for el in root.iter():
                 if el.tag in (NS + "rect", NS + "ellipse"):
-                    v = {k: float(el.get(k, 0)) for k in ("x", "y", "width", "height", "cx", "cy", "rx", "ry")}
+                    v = {
+                        k: float(el.get(k, 0))
+                        for k in ("x", "y", "width", "height", "cx", "cy", "rx", "ry")
+                    }
                     if el.tag == NS + "rect":
                         points += [(v["x"], v["y"]), (v["x"] + v["width"], v["y"] + v["height"])]
                     else:
-                        points += [(v["cx"] - v["rx"], v["cy"] - v["ry"]), (v["cx"] + v["rx"], v["cy"] + v["ry"])]
-            points += [(b[0], b[1]) for _, b in text_boxes(svg)] + [(b[2], b[3]) for _, b in text_boxes(svg)]
+                        points += [
+                            (v["cx"] - v["rx"], v["cy"] - v["ry"]),
+                            (v["cx"] + v["rx"], v["cy"] + v["ry"]),
+                        ]
+            points += [(b[0], b[1]) for _, b in text_boxes(svg)] + [
+                (b[2], b[3]) for _, b in text_boxes(svg)
+            ]
             xs, ys = [p[0] for p in points], [p[1] for p in points]
             where = f"{name} {kind}"
             # nothing cut off (W₁ at the left edge was), and no empty band (the gap
@@ -235,7 +256,7 @@ def test_alt_texts_describe_the_network_and_the_graph():
     alt = next(a for k, a, _ in images(html) if k == "arch")
     assert "input x (1 unit)" in alt and "v = ReLU(u) (1 unit)" in alt
     assert "skip connection from x" in alt and "through w2" in alt
-    alt = [a for k, a, _ in images(key_html("hw2-numpy-backprop")) if k == "arch"][0]
+    alt = next(a for k, a, _ in images(key_html("hw2-numpy-backprop")) if k == "arch")
     assert "z1 = σ(u1) (4 units)" in alt and "f (2 units)" in alt and "W3 plus bias b3" in alt
     graphs = [a for k, a, _ in images(key_html("sheet9")) if k == "graph"]
     assert "u1 = W1·x; z1 = ReLU(u1)" in graphs[0] and "loss L" in graphs[0]
@@ -291,7 +312,7 @@ def test_graph_edges_pass_no_node():
                     if s in ends:
                         continue
                     inner = (s[0] + 2, s[1] + 2, s[2] - 2, s[3] - 2)
-                    if any(_meets(a, b, inner) for a, b in zip(pts, pts[1:])):
+                    if any(_meets(a, b, inner) for a, b in itertools.pairwise(pts)):
                         hits.append(f"{name}: edge {pts[0]}→{pts[-1]} through {s}")
     assert not hits, "\n".join(hits)
 

@@ -79,7 +79,7 @@ def _draw(graph: Graph, notation: Notation, layers: list[Layer], wide: bool) -> 
     skips = []
     own = {}  # each bundle's strokes: its label goes nearer them than any other
     for layer in layers:
-        for source, kind, labels in layer.inputs:
+        for source, kind, _labels in layer.inputs:
             if is_skip(by_name, layer, source, kind):
                 skips.append((source, layer.name))
             else:
@@ -92,16 +92,26 @@ def _draw(graph: Graph, notation: Notation, layers: list[Layer], wide: bool) -> 
         if layer.units > MAX_UNITS:
             x, y = pos[layer.name][-1]
             more = Label(f"<tspan>{'⋮' if wide else '⋯'} {layer.units}</tspan>", 3)
-            canvas.text(x + (R + 4 if wide else 0), y + (4 if wide else R + 14), more, 11,
-                        "start" if wide else "middle")
+            canvas.text(
+                x + (R + 4 if wide else 0),
+                y + (4 if wide else R + 14),
+                more,
+                11,
+                "start" if wide else "middle",
+            )
     # skip connections before any label: the labels then keep clear of them too
     for k, (source, target) in enumerate(skips):
         _skip(canvas, pos[source], pos[target], wide, k)
     for layer in layers:  # weight labels first: a bundle has few places for its label
         for source, kind, labels in layer.inputs:
             if labels and not is_skip(by_name, layer, source, kind):
-                text = Row(tuple(x for i, w in enumerate(labels)
-                                 for x in ((Op(","),) if i else ()) + (notation.symbol(w.lstrip("+")),)))
+                text = Row(
+                    tuple(
+                        x
+                        for i, w in enumerate(labels)
+                        for x in ((Op(","),) if i else ()) + (notation.symbol(w.lstrip("+")),)
+                    )
+                )
                 spots = _weight_spots(pos[source], pos[layer.name], wide)
                 _place(canvas, svg_label(text), WEIGHT, spots, own[(source, layer.name)])
     for layer in layers:
@@ -128,7 +138,7 @@ def _skip(canvas: Canvas, src, dst, wide: bool, k: int) -> None:
     layers run downwards), into the target's first unit, dashed, in its own colour,
     with an arrowhead where it joins."""
     (sx, sy), (tx, ty) = src[0], dst[0]
-    x0, y0, x1, y1 = canvas.extent
+    x0, y0, _, _ = canvas.extent
     # a cubic curve reaches 3/4 of the way to its control points: put them beyond
     if wide:
         start, end = (sx, sy - R), (tx, ty - R)
@@ -139,8 +149,10 @@ def _skip(canvas: Canvas, src, dst, wide: bool, k: int) -> None:
         out = sx - R - (sx - R - (x0 - 24 - 10 * k)) / 0.75
         c1, c2 = (out, sy + 10), (out, ty - 10)
     points = cubic(start, c1, c2, end)
-    d = (f"M{start[0]:.1f},{start[1]:.1f} C{c1[0]:.1f},{c1[1]:.1f} "
-         f"{c2[0]:.1f},{c2[1]:.1f} {end[0]:.1f},{end[1]:.1f}")
+    d = (
+        f"M{start[0]:.1f},{start[1]:.1f} C{c1[0]:.1f},{c1[1]:.1f} "
+        f"{c2[0]:.1f},{c2[1]:.1f} {end[0]:.1f},{end[1]:.1f}"
+    )
     canvas.path(d, points, SKIP, 1.4, "5 3", "skip")
     (px, py), (ex, ey) = points[-2], points[-1]
     canvas.arrowhead(end, (ex - px, ey - py), SKIP)

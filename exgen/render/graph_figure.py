@@ -6,6 +6,7 @@ Returns an SVG data URI (an <img> lays out far faster than inline SVG in WeasyPr
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from exgen.engine.graph import Graph
@@ -129,9 +130,11 @@ def describe(graph: Graph, notation: Notation, grads: dict) -> str:
     if grads:
         loss = plain(notation.symbol(graph.loss))
         order = sorted(grads, key=list(graph.nodes).index, reverse=True)
-        text += " Gradient nodes, from the loss back: " + ", ".join(
-            f"∂{loss}/∂{plain(notation.symbol(n))}" for n in order
-        ) + "."
+        text += (
+            " Gradient nodes, from the loss back: "
+            + ", ".join(f"∂{loss}/∂{plain(notation.symbol(n))}" for n in order)
+            + "."
+        )
     return text
 
 
@@ -147,7 +150,10 @@ def _backward(graph: Graph, notation: Notation, boxes: dict[str, Box], canvas: C
     grads: dict[str, Box] = {}
     for name in values:
         label = svg_label(
-            Frac(Row((Text("∂"), notation.symbol(graph.loss))), Row((Text("∂"), notation.symbol(name))))
+            Frac(
+                Row((Text("∂"), notation.symbol(graph.loss))),
+                Row((Text("∂"), notation.symbol(name))),
+            )
         )
         fwd = boxes[name]
         grads[name] = Box("grad:" + name, label, 18 + label.ems * 12, "grad", fwd.x + offset, fwd.y)
@@ -228,8 +234,11 @@ def _thin_edge(canvas: Canvas, a: Box, b: Box, boxes: list, k: int) -> None:
     """A forward value feeding a gradient: an arc from the top of the value to the top
     of the gradient, raised until it passes over every other node (each arc a little
     higher than the last, so that arcs side by side stay apart)."""
-    others = [(n.x - n.width / 2 - 3, n.y - 15, n.x + n.width / 2 + 3, n.y + 15)  # with room
-              for n in boxes if n is not a and n is not b]
+    others = [
+        (n.x - n.width / 2 - 3, n.y - 15, n.x + n.width / 2 + 3, n.y + 15)  # with room
+        for n in boxes
+        if n is not a and n is not b
+    ]
     side = 1 if b.x > a.x else -1
     starts = [(a.x, a.y - 12), (a.x + side * a.width / 2, a.y)]  # its top, its side
     ends = [(b.x, b.y - 14), (b.x - side * (b.width / 2 + 2), b.y)]
@@ -240,7 +249,7 @@ def _thin_edge(canvas: Canvas, a: Box, b: Box, boxes: list, k: int) -> None:
                 control = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 - lift)
                 points = _quadratic(start, control, end)
                 hits = sum(
-                    any(segment_meets_box(p, q, o) for p, q in zip(points, points[1:]))
+                    any(segment_meets_box(p, q, o) for p, q in itertools.pairwise(points))
                     for o in others
                 )
                 if best is None or hits < best[0]:
@@ -248,8 +257,10 @@ def _thin_edge(canvas: Canvas, a: Box, b: Box, boxes: list, k: int) -> None:
         if best[0] == 0:
             break
     _, start, control, end, points = best
-    d = (f"M{start[0]:.1f},{start[1]:.1f} Q{control[0]:.1f},{control[1]:.1f} "
-         f"{end[0]:.1f},{end[1]:.1f}")
+    d = (
+        f"M{start[0]:.1f},{start[1]:.1f} Q{control[0]:.1f},{control[1]:.1f} "
+        f"{end[0]:.1f},{end[1]:.1f}"
+    )
     canvas.path(d, points, "#d9a19a", 0.7, "5 3")
     canvas.arrowhead(end, (end[0] - control[0], end[1] - control[1]), "#d9a19a")
 

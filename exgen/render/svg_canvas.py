@@ -4,6 +4,7 @@ labels can be placed where nothing passes and the viewBox fits the drawing tight
 from __future__ import annotations
 
 import base64
+import itertools
 from dataclasses import dataclass, field
 
 FONT_FAMILY = "STIX, 'DejaVu Serif', serif"
@@ -49,7 +50,7 @@ class Canvas:
             f'<path{cls_attr} d="{d}" fill="none" stroke="{stroke}" '
             f'stroke-width="{width}"{dash_attr}/>'
         )
-        for a, b in zip(points, points[1:]):
+        for a, b in itertools.pairwise(points):
             self.segments.append((a, b))
             self._cover(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
 
