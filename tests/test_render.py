@@ -12,9 +12,9 @@ from exgen.build.single import solve_sheet
 from exgen.define.load import load_sheet
 from exgen.errors import DefinitionError, TemplateProblem
 from exgen.render.architecture_figure import architecture
-from exgen.render.network_layers import layers_of
 from exgen.render.documents import render
 from exgen.render.graph_figure import computational_graph
+from exgen.render.network_layers import layers_of
 from exgen.typeset.notation import Notation, name_symbol
 from exgen.typeset.texmath import parse_tex
 
