@@ -338,3 +338,13 @@ def test_a_layer_without_a_name_is_labelled_with_its_typeset_expression(tmp_path
         texts = ["".join(t.itertext()) for t in ET.fromstring(svg).iter(NS + "text")]
         assert any("tanh" in t for t in texts) and not any("@" in t for t in texts)
     assert "layer tanh(W1·x + b1) (3 units, tanh activation)" in figure.alt
+
+
+def test_a_srcset_may_hold_one_data_uri_and_nothing_else():
+    from exgen.errors import TemplateProblem
+    from exgen.render.sandbox import check_document
+
+    check_document('<picture><source srcset="data:image/svg+xml;base64,PHN2Zy8+"></picture>', "t")
+    for srcset in ("https://example.org/a.svg", "data:image/png;base64,AA 1x, https://e.org/b 2x"):
+        with pytest.raises(TemplateProblem, match="srcset="):
+            check_document(f'<picture><source srcset="{srcset}"></picture>', "t")
