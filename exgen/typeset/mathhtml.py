@@ -122,7 +122,8 @@ def step_html(step) -> Markup:
     """One worked step: the symbol, then "= part" for each part, then its note."""
     classes = "step" + (" final" if step.final else "") + (" sub" if step.sub else "")
     equation, note = step_mathml(step)  # what screen readers read; they skip the visual
-    out = [f'<div class="{classes}">\n{equation}<div class="eq" aria-hidden="true"><span class="lhs">']
+    out = [f'<div class="{classes}">\n{equation}<div class="eq" aria-hidden="true">']
+    out.append('<span class="lhs">')
     _emit(step.lhs, out)
     out.append("</span>")
     for part in step.parts:

@@ -157,7 +157,7 @@ def _emit(f, out: list[str]) -> None:
         _grouped(f.den, out)
         out.append("</mfrac>")
     elif kind == "script":
-        tag = "msubsup" if f.sub is not None and f.sup is not None else "msub" if f.sup is None else "msup"
+        tag = "msup" if f.sub is None else "msub" if f.sup is None else "msubsup"
         out.append(f"<{tag}>")
         _grouped(f.base, out)
         if f.sub is not None:
@@ -183,7 +183,7 @@ def _emit(f, out: list[str]) -> None:
             out.append("<mo>)</mo></mrow>")
         out.append("</mrow>")
     elif kind == "matrix":
-        out.append('<mrow><mo>[</mo><mtable>')
+        out.append("<mrow><mo>[</mo><mtable>")
         for cells in f.rows:
             out.append("<mtr>")
             for cell in cells:
