@@ -9,6 +9,7 @@ not lay out MathML. Plain Python, like mathhtml.py, since every formula passes t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 HIDDEN = "sr-only"  # style.css: visually hidden on screen, display:none in print
 TRANSPOSE = "⊤"  # a superscript "T" (\top) is a transpose: MathML says so with U+22A4
@@ -68,24 +69,26 @@ def step_mathml(step) -> tuple[str, str]:
 
 
 def _text(text: str, out: list[str]) -> None:
+    out.append(_tokens(text))
+
+
+@lru_cache(maxsize=8192)  # the same cells, signs and names recur in every variant
+def _tokens(text: str) -> str:
     """Loose text (a cell, a sign, a function name) as MathML tokens."""
     text = text.strip(SPACING)
     if not text:
-        return
+        return ""
     if _NUMBER.fullmatch(text):
-        out.append(f"<mn>{_escape(text)}</mn>")
-    elif len(text) == 1:
+        return f"<mn>{_escape(text)}</mn>"
+    if len(text) == 1:
         tag = "mi" if text.isalpha() else "mo"
-        out.append(f"<{tag}>{_escape(text)}</{tag}>")
-    elif text.isalpha():
-        out.append(f"<mi>{_escape(text)}</mi>")
-    elif _WORDS.fullmatch(text):  # "e.g.", "if x > 0"
-        out.append(f"<mtext>{_escape(text)}</mtext>")
-    else:  # "(1)", "x1": a row of its pieces
-        out.append("<mrow>")
-        for piece in _PIECES.findall(text):
-            _text(piece, out)
-        out.append("</mrow>")
+        return f"<{tag}>{_escape(text)}</{tag}>"
+    if text.isalpha():
+        return f"<mi>{_escape(text)}</mi>"
+    if _WORDS.fullmatch(text):  # "e.g.", "if x > 0"
+        return f"<mtext>{_escape(text)}</mtext>"
+    # "(1)", "x1": a row of its pieces
+    return "<mrow>" + "".join(map(_tokens, _PIECES.findall(text))) + "</mrow>"
 
 
 def _script(text: str, out: list[str]) -> None:
@@ -185,12 +188,7 @@ def _emit(f, out: list[str]) -> None:
     elif kind == "matrix":
         out.append("<mrow><mo>[</mo><mtable>")
         for cells in f.rows:
-            out.append("<mtr>")
-            for cell in cells:
-                out.append("<mtd>")
-                _text(str(cell), out)
-                out.append("</mtd>")
-            out.append("</mtr>")
+            out.append("<mtr>" + "".join(f"<mtd>{_tokens(c)}</mtd>" for c in cells) + "</mtr>")
         out.append("</mtable><mo>]</mo></mrow>")
     elif kind == "grid":
         opening, closing = DELIMITERS.get(f.delims, ("", ""))
