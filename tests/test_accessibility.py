@@ -80,6 +80,15 @@ def test_prompt_tex_keeps_its_structure():
     assert len(grid.findall(".//mtr")) == 2 and len(grid.findall(".//mtd")) == 4
 
 
+def test_a_bracket_carries_its_script_whole():
+    """TeX reads ``[0, 1]^\\top`` as "[0, 1" and "]^⊤"; read aloud, the whole bracket is
+    transposed."""
+    math = parsed(to_mathml(parse_tex(r"\hat{y} = [0, 1]^\top + (a)^2")))
+    transposed, squared = list(math.iter("msup"))
+    assert [e.text for e in transposed[0].iter() if e.text] == ["[", "0", ",", "1", "]"]
+    assert [e.text for e in squared[0].iter() if e.text] == ["(", "a", ")"]
+
+
 def test_a_step_is_one_equation_for_screen_readers_and_hidden_visually():
     step = Step(
         lhs=Sym("z", bold=True),

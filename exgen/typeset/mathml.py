@@ -9,7 +9,10 @@ not lay out MathML. Plain Python, like mathhtml.py, since every formula passes t
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
+
+from exgen.typeset.formula import Row
 
 HIDDEN = "sr-only"  # style.css: visually hidden on screen, display:none in print
 TRANSPOSE = "⊤"  # a superscript "T" (\top) is a transpose: MathML says so with U+22A4
@@ -145,7 +148,7 @@ def _emit(f, out: list[str]) -> None:
         _text(f.text, out)
     elif kind == "row":
         out.append("<mrow>")
-        for item in f.items:
+        for item in _bracketed(f.items):
             _emit(item, out)
         out.append("</mrow>")
     elif kind == "paren":
@@ -205,6 +208,35 @@ def _emit(f, out: list[str]) -> None:
         out.append("</mtable>")
         _fence(closing, out)
         out.append("</mrow>")
+
+
+OPENING = {")": "(", "]": "[", "}": "{"}
+
+
+def _bracketed(items: tuple) -> tuple:
+    """Prompt TeX sets ``[0, 1]^\\top`` as "[0, 1" then "]" with the superscript; the
+    script belongs to the whole bracket, so that it reads "[0, 1] transposed"."""
+    if not any(_closes_with_script(i) for i in items):
+        return items
+    out: list = []
+    opened: list[int] = []
+    for item in items:
+        text = getattr(item, "text", None)
+        if getattr(item, "kind", "") == "text" and text in OPENING.values():
+            opened.append(len(out))
+        elif _closes_with_script(item) and opened:
+            start = opened.pop()
+            item = replace(item, base=Row((*out[start:], item.base)))
+            del out[start:]
+        elif text in OPENING and opened:
+            opened.pop()
+        out.append(item)
+    return tuple(out)
+
+
+def _closes_with_script(item) -> bool:
+    base = getattr(item, "base", None)
+    return getattr(item, "kind", "") == "script" and getattr(base, "text", None) in OPENING
 
 
 def _fence(text: str, out: list[str]) -> None:
