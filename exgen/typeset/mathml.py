@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from exgen.typeset.formula import Row
 
-HIDDEN = "sr-only"  # style.css: visually hidden on screen, display:none in print
+HIDDEN = "sr-only"  # style.css: visually hidden on screen; stripped before WeasyPrint
 TRANSPOSE = "⊤"  # a superscript "T" (\top) is a transpose: MathML says so with U+22A4
 FUNCTION_APPLICATION = "\u2061"  # between a function's name and its argument
 SPACING = " \u00a0\u2009\u2005\u2003\u2002"
