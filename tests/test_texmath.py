@@ -270,7 +270,8 @@ def test_supported_prompt_math_builds(tmp_path, monkeypatch):
     result = build(tmp_path, text, monkeypatch)
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "d" / "sheet.html").read_text()
-    assert '<span class="math display"><span class="mat paren"><span class="grid">' in html
+    visual = '<span aria-hidden="true"><span class="mat paren"><span class="grid">'
+    assert '<span class="math display"><math class="sr-only">' in html and visual in html
 
 
 PIECES = [

@@ -34,7 +34,7 @@ from exgen.render.typeface import font_css
 from exgen.typeset.formula import row
 from exgen.typeset.forward_steps import Writer
 from exgen.typeset.markdown import make_markdown
-from exgen.typeset.mathhtml import matrix_html, step_html, to_html
+from exgen.typeset.mathhtml import math_html, matrix_html, step_html
 from exgen.typeset.notation import Notation
 
 FONT_SLOT = "/* @font-face rules go here */"
@@ -58,7 +58,7 @@ def environment(custom: str | None = None) -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        math_html=to_html,
+        math_html=math_html,
         matrix_html=matrix_html,
         step_html=step_html,
         column=lambda cells: [[c] for c in cells],
@@ -101,7 +101,7 @@ def _render(
     sheet: SheetDef, traces: list[Trace], results: list[dict], student: str | None
 ) -> Documents:
     env = environment(sheet.template_dir)
-    markdown = make_markdown(lambda f: str(to_html(f)), sheet.folder)
+    markdown = make_markdown(lambda f: str(math_html(f)), sheet.folder)
     exercises = [
         _exercise_view(sheet, ex, t, r, _located(markdown, sheet, f"{ex.path}.prompt"), i)
         for i, (ex, t, r) in enumerate(zip(sheet.exercises, traces, results), start=1)
@@ -262,7 +262,7 @@ def warm(sheet: SheetDef) -> None:
             if name in USED_TEMPLATES or own is None or not (own / name).exists():
                 env.get_template(name)
         _style(sheet.template_dir)
-    markdown = make_markdown(lambda f: str(to_html(f)), sheet.folder)
+    markdown = make_markdown(lambda f: str(math_html(f)), sheet.folder)
     texts = [(sheet.spec.intro, "intro")] + [
         (ex.spec.prompt, f"{ex.path}.prompt") for ex in sheet.exercises
     ]

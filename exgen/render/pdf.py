@@ -15,6 +15,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from exgen import __version__
 from exgen.errors import TemplateProblem
 from exgen.typeset.local_files import FileRefused, read_inside
+from exgen.typeset.mathml import without_twins
 
 PACKAGE = Path(__file__).resolve().parents[1]  # exgen's own data: fonts, templates
 MAX_FILE_BYTES = 20_000_000
@@ -61,7 +62,7 @@ def html_to_pdf(html: str, folders: tuple[str, ...] = ()) -> bytes:
     """The PDF of ``html``; it may use data: URIs, exgen's own files and files in ``folders``."""
     fetcher = LocalOnly(folders)
     try:
-        document = HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+        document = HTML(string=without_twins(html), base_url=None, url_fetcher=fetcher).render()
         meta = document.metadata
         meta.created = FIXED_DATE
         meta.modified = FIXED_DATE

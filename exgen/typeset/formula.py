@@ -1,7 +1,8 @@
 """A small tree for typeset math; templates/macros.html turns it into HTML text.
 
-Math is set as real text (no images, no MathML, no script), so that the PDF can be
-searched and its numbers extracted, and WeasyPrint lays it out fast.
+Math is set as real text (no images, no script), so that the PDF can be searched and
+its numbers extracted, and WeasyPrint lays it out fast; a MathML twin of each formula
+(mathml.py) is what screen readers read in the HTML.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ import unicodedata
 from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
+from exgen.typeset.mathml import step_mathml, to_mathml
+
 
 def escape(text: str) -> str:
     """HTML-escape; most math text (digits, letters, signs) needs nothing done."""
@@ -24,6 +26,12 @@ def to_html(f) -> Markup:
     out: list[str] = []
     _emit(f, out)
     return Markup("".join(out))
+
+
+def math_html(f) -> Markup:
+    """A formula for the documents: its MathML for screen readers (mathml.py), then the
+    visual HTML, which they skip."""
+    return Markup(f'{to_mathml(f)}<span aria-hidden="true">{to_html(f)}</span>')
 
 
 def _emit(f, out: list[str]) -> None:
@@ -113,7 +121,9 @@ def matrix_html(rows) -> str:
 def step_html(step) -> Markup:
     """One worked step: the symbol, then "= part" for each part, then its note."""
     classes = "step" + (" final" if step.final else "") + (" sub" if step.sub else "")
-    out = [f'<div class="{classes}">\n<div class="eq"><span class="lhs">']
+    equation, note = step_mathml(step)  # what screen readers read; they skip the visual
+    out = [f'<div class="{classes}">\n{equation}<div class="eq" aria-hidden="true">']
+    out.append('<span class="lhs">')
     _emit(step.lhs, out)
     out.append("</span>")
     for part in step.parts:
@@ -122,7 +132,7 @@ def step_html(step) -> Markup:
         out.append("</span>")
     out.append("</div>")
     if step.note is not None:
-        out.append('<div class="note">')
+        out.append(f'{note}<div class="note" aria-hidden="true">')
         items = getattr(step.note, "items", ())
         if items and getattr(items[0], "text", None) == "e.g.":
             out.append('<span class="eg">e.g.</span>')
