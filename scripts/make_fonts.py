@@ -4,7 +4,7 @@
 - Noto Sans Thai and Noto Sans CJK SC (names in other scripts; SIL OFL): all of Noto
   Sans Thai (Thai with its space, hyphen and zero-width marks: a name's space is drawn
   from the same font as its letters); the GB2312 and frequent Big5 ideographs, kana and
-  Hangul.
+  Hangul, with the ASCII space and punctuation.
 - DejaVu Sans Mono (code; Bitstream Vera licence): Latin.
 
 Sources: `apt-get download fonts-stix fonts-noto-core fonts-noto-cjk fonts-dejavu-core`,
@@ -44,6 +44,8 @@ STIX = {
 
 def cjk_characters() -> list[int]:
     chars = set(range(0x3000, 0x3100)) | set(range(0xFF00, 0xFFF0)) | set(range(0xAC00, 0xD7A4))
+    # the space and punctuation of a name written in these scripts come from this font too
+    chars |= set(range(0x20, 0x7F)) | {0xA0} | set(range(0x2010, 0x2028))
     for cp in range(0x4E00, 0xA000):
         ch = chr(cp)
         try:
