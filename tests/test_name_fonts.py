@@ -40,8 +40,10 @@ def test_stix_has_cyrillic_and_greek_names(style):
 
 @pytest.mark.parametrize(
     "sid, family, font",
-    [("th1", "Noto Sans Thai", "NotoSansThai-Regular.woff2"),
-     ("cn1", "Noto Sans CJK", "NotoSansCJK-Regular.woff2")],
+    [
+        ("th1", "Noto Sans Thai", "NotoSansThai-Regular.woff2"),
+        ("cn1", "Noto Sans CJK", "NotoSansCJK-Regular.woff2"),
+    ],
 )
 def test_a_name_font_is_cut_with_the_space_and_punctuation_of_the_name(sid, family, font):
     name = f"{NAMES[sid]}-{NAMES[sid]}"
