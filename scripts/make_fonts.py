@@ -1,8 +1,10 @@
 """Regenerate exgen/render/fonts/: the fonts exgen embeds, cut down from Debian's packages.
 
-- STIX (math and text; SIL OFL): Latin, Greek and the mathematical blocks.
-- Noto Sans Thai and Noto Sans CJK SC (names in other scripts; SIL OFL): Thai; the
-  GB2312 and frequent Big5 ideographs, kana and Hangul.
+- STIX (math and text; SIL OFL): Latin, Greek, Cyrillic and the mathematical blocks.
+- Noto Sans Thai and Noto Sans CJK SC (names in other scripts; SIL OFL): all of Noto
+  Sans Thai (Thai with its space, hyphen and zero-width marks: a name's space is drawn
+  from the same font as its letters); the GB2312 and frequent Big5 ideographs, kana and
+  Hangul, with the ASCII space and punctuation.
 - DejaVu Sans Mono (code; Bitstream Vera licence): Latin.
 
 Sources: `apt-get download fonts-stix fonts-noto-core fonts-noto-cjk fonts-dejavu-core`,
@@ -19,6 +21,7 @@ from fontTools.ttLib import TTCollection, TTFont
 LATIN = [(0x20, 0x7E), (0xA0, 0x24F)]
 STIX_RANGES = LATIN + [
     (0x370, 0x3FF),
+    (0x400, 0x52F),  # Cyrillic names in the serif face
     (0x2000, 0x206F),
     (0x2070, 0x209F),
     (0x20AC, 0x20AC),
@@ -41,6 +44,8 @@ STIX = {
 
 def cjk_characters() -> list[int]:
     chars = set(range(0x3000, 0x3100)) | set(range(0xFF00, 0xFFF0)) | set(range(0xAC00, 0xD7A4))
+    # the space and punctuation of a name written in these scripts come from this font too
+    chars |= set(range(0x20, 0x7F)) | {0xA0} | set(range(0x2010, 0x2028))
     for cp in range(0x4E00, 0xA000):
         ch = chr(cp)
         try:
@@ -90,7 +95,7 @@ def main(source: str) -> None:
     for style in ("Regular", "Bold"):
         cut(
             TTFont(str(root / f"truetype/noto/NotoSansThai-{style}.ttf")),
-            list(range(0x0E00, 0x0E80)),
+            list(TTFont(str(root / f"truetype/noto/NotoSansThai-{style}.ttf")).getBestCmap()),
             out / f"NotoSansThai-{style}.woff2",
         )
     cjk = TTCollection(str(root / "opentype/noto/NotoSansCJK-Regular.ttc")).fonts[2]  # SC

@@ -1,5 +1,5 @@
 """The fonts every document embeds, shipped with exgen so that a PDF looks the same on
-every machine: STIX for text and math, Noto Sans Thai and Noto Sans CJK for names in
+every machine: STIX for text and math (Latin, Greek, Cyrillic), Noto Sans Thai and Noto Sans CJK for names in
 those scripts, DejaVu Sans Mono for code. STIX is cut to a fixed everyday set (so that
 all variants share one cut), the others to the characters a document uses."""
 
@@ -101,15 +101,19 @@ def font_css(html: str) -> str:
         _face("STIX", f"STIX-{s}.woff2", stix, style, weight) for s, style, weight in STIX_FACES
     ]
     text = "".join(chars)
-    thai = frozenset(THAI.findall(text))
-    if thai:
+    # A name's font is cut to every character of the page it has, not only its script's
+    # letters: the space and punctuation inside a name are drawn from the same font.
+    if THAI.search(text):
         rules += [
-            _face("Noto Sans Thai", f"NotoSansThai-{w}.woff2", thai | {" "}, "normal", weight)
-            for w, weight in (("Regular", "normal"), ("Bold", "bold"))
+            _face("Noto Sans Thai", name, chars & _cmap(name), "normal", weight)
+            for name, weight in (
+                ("NotoSansThai-Regular.woff2", "normal"),
+                ("NotoSansThai-Bold.woff2", "bold"),
+            )
         ]
-    cjk = frozenset(CJK.findall(text))
-    if cjk:
-        rules.append(_face("Noto Sans CJK", "NotoSansCJK-Regular.woff2", cjk | {" "}))
+    if CJK.search(text):
+        name = "NotoSansCJK-Regular.woff2"
+        rules.append(_face("Noto Sans CJK", name, chars & _cmap(name)))
     if "<pre" in html or "<code" in html:
         rules.append(
             _face(
