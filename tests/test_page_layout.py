@@ -96,7 +96,7 @@ def test_title_header_lines_stay_apart(laid_out, name, kind):
         for other_owner, other in pieces[i + 1:]:
             if other_owner.box is not owner.box and overlaps(text, other):
                 clashes.append(f"{text.describe()} overlaps {other.describe()}")
-    assert not clashes, "\n".join(clashes)
+    assert not clashes, "\n".join(dict.fromkeys(clashes))
 
 
 @pytest.mark.parametrize("name,kind", DOCS)
@@ -115,7 +115,7 @@ def test_points_stay_on_the_heading_line(laid_out, name, kind):
             if not (points.top >= line_top - SLACK and points.bottom <= line_bottom + 2 * SLACK):
                 dropped.append(f"{points.describe()} at y {points.top:.0f}–{points.bottom:.0f}, "
                                f"the heading's line at {line_top:.0f}–{line_bottom:.0f}")
-    assert not dropped, "\n".join(dropped)
+    assert not dropped, "\n".join(dict.fromkeys(dropped))
 
 
 def elements_under(placed, cls):
