@@ -4,11 +4,16 @@ is plain Python rather than a recursive template macro. Everything is escaped.""
 from __future__ import annotations
 
 import unicodedata
+from contextvars import ContextVar
 
 from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
 from exgen.typeset.mathml import step_mathml, to_mathml
+from exgen.typeset.widths import column_blocks, step_fit
+
+# While a step too wide for the page is emitted: its matrices' columns per block.
+_block_columns: ContextVar[int | None] = ContextVar("block_columns", default=None)
 
 
 def escape(text: str) -> str:
@@ -99,7 +104,7 @@ def _emit(f, out: list[str]) -> None:
         if not bare:
             out.append(")")
     elif kind == "matrix":
-        out.append(matrix_html(f.rows))
+        out.append(matrix_html(f.rows, _block_columns.get()))
     elif kind == "grid":  # spans set as a table: a <table> would end a prompt's <p>
         out.append(f'<span class="mat {f.delims}"><span class="grid">')
         for cells in f.rows:
@@ -112,23 +117,50 @@ def _emit(f, out: list[str]) -> None:
         out.append("</span></span>")
 
 
-def matrix_html(rows) -> str:
+def matrix_html(rows, columns: int | None = None) -> str:
+    """A matrix in brackets; with ``columns``, a wider one is printed as blocks of that
+    many columns one under the other, each headed by the columns it holds."""
     cls = "mat row1" if len(rows) == 1 else "mat"
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<span class="{cls}"><table>{body}</table></span>'
+    blocks = column_blocks(len(rows[0]) if rows else 0, columns)
+    if len(blocks) == 1:
+        return f'<span class="{cls}"><table>{_rows_html(rows, 0, None)}</table></span>'
+    out = ['<span class="matsplit">']
+    for start, end in blocks:
+        label = f"column {start + 1}" if end == start + 1 else f"columns {start + 1}\u2013{end}"
+        out.append(f'<span class="block"><span class="cols">{label}</span>'
+                   f'<span class="{cls}"><table>{_rows_html(rows, start, end)}</table></span></span>')
+    out.append("</span>")
+    return "".join(out)
+
+
+def _rows_html(rows, start: int, end: int | None) -> str:
+    return "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r[start:end]) + "</tr>" for r in rows
+    )
+
+
+def _emit_fitted(f, out: list[str], columns: int | None) -> None:
+    """_emit, printing matrices in blocks of ``columns`` columns."""
+    token = _block_columns.set(columns)
+    try:
+        _emit(f, out)
+    finally:
+        _block_columns.reset(token)
 
 
 def step_html(step) -> Markup:
     """One worked step: the symbol, then "= part" for each part, then its note."""
+    size, columns = step_fit([step.lhs, *step.parts])  # widths.py: smaller, then split
     classes = "step" + (" final" if step.final else "") + (" sub" if step.sub else "")
+    classes += f" {size}" if size else ""
     equation, note = step_mathml(step)  # what screen readers read; they skip the visual
     out = [f'<div class="{classes}">\n{equation}<div class="eq" aria-hidden="true">']
     out.append('<span class="lhs">')
-    _emit(step.lhs, out)
+    _emit_fitted(step.lhs, out, columns)
     out.append("</span>")
     for part in step.parts:
         out.append('<span class="part">\u00a0=\u00a0')
-        _emit(part, out)
+        _emit_fitted(part, out, columns)
         out.append("</span>")
     out.append("</div>")
     if step.note is not None:

@@ -1,0 +1,54 @@
+"""Wide steps (typeset/widths.py, mathhtml.matrix_html): set smaller down to a floor,
+then their matrices split into blocks of columns, never cut; narrow ones left alone."""
+
+from __future__ import annotations
+
+import re
+
+from exgen.typeset.formula import Matrix, Op, Row, Sym
+from exgen.typeset.mathhtml import matrix_html, step_html
+from exgen.typeset.steps import Step
+from exgen.typeset.widths import SIZES, column_blocks, step_fit
+
+WIDE = tuple(tuple(f"−0.0010421{c}" for c in range(5)) for _ in range(2))  # hw2's f − y
+
+
+def test_column_blocks_are_as_even_as_can_be():
+    assert column_blocks(5, None) == [(0, 5)]
+    assert column_blocks(5, 5) == [(0, 5)]
+    assert column_blocks(5, 4) == [(0, 3), (3, 5)]
+    assert column_blocks(5, 1) == [(i, i + 1) for i in range(5)]
+
+
+def test_a_narrow_step_keeps_its_size_and_its_matrices_whole():
+    small = Matrix(rows=(("1", "2"), ("3", "4")))
+    assert step_fit([Sym("W", bold=True), small]) == ("", None)
+    assert "matsplit" not in matrix_html(small.rows)
+
+
+def test_a_step_too_wide_even_at_the_floor_is_split():
+    one = Matrix(rows=WIDE)
+    size, columns = step_fit([Sym("f", bold=True), Row((one, Op("−"), one))])
+    assert size == SIZES[-1][0] and column_blocks(5, columns) == [(0, 3), (3, 5)]
+
+
+def test_a_step_a_little_too_wide_is_set_smaller_not_split():
+    left = Matrix(rows=(("−0.00713544",) * 4,) * 2)  # hw2's W3 z2: 2×4 times 4×5
+    right = Matrix(rows=(("0.50343439",) * 5,) * 4)
+    size, columns = step_fit([Sym("f", bold=True), Row((left, right))])
+    assert size in [name for name, _ in SIZES[1:]] and columns is None
+
+
+def test_a_split_matrix_prints_every_cell_once_under_its_column_marker():
+    html = matrix_html(WIDE, 3)
+    assert re.findall(r'class="cols">([^<]*)<', html) == ["columns 1–3", "columns 4–5"]
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert sorted(cells) == sorted(c for row in WIDE for c in row)
+
+
+def test_step_html_marks_a_wide_step_and_splits_it():
+    step = Step(lhs=Row((Sym("f", bold=True), Op("−"), Sym("y", bold=True))),
+                parts=[Row((Matrix(rows=WIDE), Op("−"), Matrix(rows=WIDE)))])
+    html = str(step_html(step))
+    assert 'class="step wider"' in html
+    assert "columns 1–3" in html and "columns 4–5" in html
