@@ -166,9 +166,9 @@ def first_unit(page):
         first = kids[0]
         if first.style["break_after"] in ("avoid", "avoid-page") and len(kids) > 1:
             return _span(first, first_unit_of(kids[1]))  # a heading goes with what follows
-        if (
-            isinstance(first, (wb.LineBox, wb.ReplacedBox))
-            or first.style["break_inside"] in ("avoid", "avoid-page")
+        if isinstance(first, (wb.LineBox, wb.ReplacedBox)) or first.style["break_inside"] in (
+            "avoid",
+            "avoid-page",
         ):
             return first
         box = first
@@ -176,9 +176,11 @@ def first_unit(page):
 
 def first_unit_of(box):
     """As first_unit, from ``box`` down."""
+
     class _Page:
         class _page_box:
             children = (box,)
+
     return first_unit(_Page)
 
 

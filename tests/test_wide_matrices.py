@@ -47,8 +47,10 @@ def test_a_split_matrix_prints_every_cell_once_under_its_column_marker():
 
 
 def test_step_html_marks_a_wide_step_and_splits_it():
-    step = Step(lhs=Row((Sym("f", bold=True), Op("−"), Sym("y", bold=True))),
-                parts=[Row((Matrix(rows=WIDE), Op("−"), Matrix(rows=WIDE)))])
+    step = Step(
+        lhs=Row((Sym("f", bold=True), Op("−"), Sym("y", bold=True))),
+        parts=[Row((Matrix(rows=WIDE), Op("−"), Matrix(rows=WIDE)))],
+    )
     html = str(step_html(step))
     assert 'class="step wider"' in html
     assert "columns 1–3" in html and "columns 4–5" in html

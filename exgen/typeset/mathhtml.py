@@ -127,8 +127,10 @@ def matrix_html(rows, columns: int | None = None) -> str:
     out = ['<span class="matsplit">']
     for start, end in blocks:
         label = f"column {start + 1}" if end == start + 1 else f"columns {start + 1}\u2013{end}"
-        out.append(f'<span class="block"><span class="cols">{label}</span>'
-                   f'<span class="{cls}"><table>{_rows_html(rows, start, end)}</table></span></span>')
+        out.append(
+            f'<span class="block"><span class="cols">{label}</span>'
+            f'<span class="{cls}"><table>{_rows_html(rows, start, end)}</table></span></span>'
+        )
     out.append("</span>")
     return "".join(out)
 

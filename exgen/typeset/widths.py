@@ -48,9 +48,14 @@ def width(f, columns: int | None = None) -> float:
     if kind == "matrix":
         return matrix_width(f.rows, columns)
     if kind == "grid":
-        return BRACKETS + sum(
-            max(width(row[c], columns) for row in f.rows) + CELL for c in range(len(f.rows[0]))
-        ) if f.rows and f.rows[0] else BRACKETS
+        return (
+            BRACKETS
+            + sum(
+                max(width(row[c], columns) for row in f.rows) + CELL for c in range(len(f.rows[0]))
+            )
+            if f.rows and f.rows[0]
+            else BRACKETS
+        )
     return 0.0
 
 
