@@ -25,7 +25,9 @@ def document(name: str) -> str:
         f"{y}</div>"
         f"<pre class='code'>print(y)</pre></main></body>"
     )
-    return f"<!DOCTYPE html><html><head><style>{font_css(body)}\n{STYLE}</style></head>{body}</html>"
+    return (
+        f"<!DOCTYPE html><html><head><style>{font_css(body)}\n{STYLE}</style></head>{body}</html>"
+    )
 
 
 def weasyprints_own(html: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime
 import os
 import re
@@ -107,7 +108,7 @@ class _Style:
         fetcher = LocalOnly(folders)
         self.fonts = FontConfiguration()
         self.counters = CounterStyle()
-        try:
+        with contextlib.suppress(RefusedURL):  # named below, as for the document
             self.sheet = CSS(
                 string=text,
                 base_url=None,
@@ -115,8 +116,6 @@ class _Style:
                 font_config=self.fonts,
                 counter_style=self.counters,
             )
-        except RefusedURL:
-            pass
         _refuse(fetcher.refused)
 
 
