@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime
 import os
+import re
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from exgen import __version__
@@ -61,9 +67,10 @@ class LocalOnly(URLFetcher):
 
 def html_to_pdf(html: str, folders: tuple[str, ...] = ()) -> bytes:
     """The PDF of ``html``; it may use data: URIs, exgen's own files and files in ``folders``."""
+    html = without_twins(html)
     fetcher = LocalOnly(folders)
     try:
-        document = HTML(string=without_twins(html), base_url=None, url_fetcher=fetcher).render()
+        document = _laid_out(html, folders, fetcher)
         meta = document.metadata
         meta.created = FIXED_DATE
         meta.modified = FIXED_DATE
@@ -74,13 +81,80 @@ def html_to_pdf(html: str, folders: tuple[str, ...] = ()) -> bytes:
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
     except RefusedURL:
         pass  # named below: the fetcher keeps every URL it refused
-    if fetcher.refused:
+    _refuse(fetcher.refused)
+    return pdf
+
+
+def _laid_out(html: str, folders: tuple[str, ...], fetcher: LocalOnly):
+    """``html`` laid out. A document whose only style sheet is its one <style> element (every
+    document exgen writes) gets that sheet parsed once per process, with its fonts: the
+    sheets and keys of a class share one style element, and its embedded fonts are most
+    of each document's bytes (tokenized, decoded and loaded again for every document).
+    WeasyPrint applies a sheet given this way with user origin: the same cascade, as no
+    author sheet is left beside it."""
+    found = _STYLE.findall(html)
+    if len(found) != 1 or html.count("<style") != 1 or "<link" in html:
+        return HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+    style = _parsed_style(found[0], folders)
+    return HTML(string=_STYLE.sub("", html, 1), base_url=None, url_fetcher=fetcher).render(
+        stylesheets=[style.sheet], font_config=style.fonts, counter_style=style.counters
+    )
+
+
+_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+_STYLES: OrderedDict = OrderedDict()  # style text, folders -> _Style; a few per process
+
+
+class _Style:
+    """A parsed style sheet with the fonts and counter styles its rules declared."""
+
+    def __init__(self, text: str, folders: tuple[str, ...]):
+        fetcher = LocalOnly(folders)
+        self.fonts = FontConfiguration()
+        self.counters = CounterStyle()
+        with contextlib.suppress(RefusedURL):  # named below, as for the document
+            self.sheet = CSS(
+                string=text,
+                base_url=None,
+                url_fetcher=fetcher,
+                font_config=self.fonts,
+                counter_style=self.counters,
+            )
+        _refuse(fetcher.refused)
+
+
+def _parsed_style(text: str, folders: tuple[str, ...]) -> _Style:
+    key = (text, folders)
+    if key in _STYLES:
+        _STYLES.move_to_end(key)
+    else:
+        _STYLES[key] = _Style(text, folders)
+        while len(_STYLES) > 4:  # a class's names can need other font cuts: keep the last few
+            _STYLES.popitem(last=False)
+    return _STYLES[key]
+
+
+def _forget_inherited_styles() -> None:
+    """In a forked worker: the parent's fonts sit in the parent's temporary folder, which
+    WeasyPrint deletes when their FontConfiguration goes; the worker must not delete it."""
+    for style in _STYLES.values():
+        style.fonts._folder = None
+    _STYLES.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_styles)
+# freed while Python still runs: left to the interpreter's teardown, Pango's font map
+# outlives the libraries it needs and the process crashes on its way out
+atexit.register(_STYLES.clear)
+
+
+def _refuse(refused: list[str]) -> None:
+    if refused:
         raise TemplateProblem(
-            f"the document refers to {_short(fetcher.refused[0])}, which exgen "
+            f"the document refers to {_short(refused[0])}, which exgen "
             f"does not fetch: a sheet may use only data: URIs and files "
             f"inside its folder"
         )
-    return pdf
 
 
 def html_to_pdfs(htmls: list[str]) -> list[bytes]:
