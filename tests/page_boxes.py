@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from weasyprint import HTML
 from weasyprint.formatting_structure import boxes as wb
 
 from exgen.build.single import solve_sheet, work_asks
 from exgen.define.load import load_sheet
 from exgen.render.documents import render
 from exgen.render.pdf import LocalOnly
-from exgen.typeset.mathml import without_twins
+from exgen.render.pdf import lay_out as lay_out_pdf
 
 SHIPPED = (
     "hw2-numpy-backprop",
@@ -38,7 +37,7 @@ def documents(name: str) -> dict[str, str]:
 
 def lay_out(html: str) -> list:
     """The laid-out pages, as html_to_pdf lays them out (without the MathML twins)."""
-    return HTML(string=without_twins(html), base_url=None, url_fetcher=LocalOnly()).render().pages
+    return lay_out_pdf(html, (), LocalOnly()).pages
 
 
 @dataclass(frozen=True)

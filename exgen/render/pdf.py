@@ -67,10 +67,9 @@ class LocalOnly(URLFetcher):
 
 def html_to_pdf(html: str, folders: tuple[str, ...] = ()) -> bytes:
     """The PDF of ``html``; it may use data: URIs, exgen's own files and files in ``folders``."""
-    html = without_twins(html)
     fetcher = LocalOnly(folders)
     try:
-        document = _laid_out(html, folders, fetcher)
+        document = lay_out(html, folders, fetcher)
         meta = document.metadata
         meta.created = FIXED_DATE
         meta.modified = FIXED_DATE
@@ -85,13 +84,15 @@ def html_to_pdf(html: str, folders: tuple[str, ...] = ()) -> bytes:
     return pdf
 
 
-def _laid_out(html: str, folders: tuple[str, ...], fetcher: LocalOnly):
-    """``html`` laid out. A document whose only style sheet is its one <style> element (every
+def lay_out(html: str, folders: tuple[str, ...], fetcher: LocalOnly):
+    """``html`` laid out as it prints (the layout checks read the same pages), without
+    the MathML twins that only screen readers read. A document whose only style sheet is its one <style> element (every
     document exgen writes) gets that sheet parsed once per process, with its fonts: the
     sheets and keys of a class share one style element, and its embedded fonts are most
     of each document's bytes (tokenized, decoded and loaded again for every document).
     WeasyPrint applies a sheet given this way with user origin: the same cascade, as no
     author sheet is left beside it."""
+    html = without_twins(html)
     found = _STYLE.findall(html)
     if len(found) != 1 or html.count("<style") != 1 or "<link" in html:
         return HTML(string=html, base_url=None, url_fetcher=fetcher).render()
