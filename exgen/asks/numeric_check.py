@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from exgen.asks.base import Ask, Strict, Work, loss_and_param_gradients, nested
-from exgen.engine.rounding import Rounding
+from exgen.engine.rounding import Rounding, shown_significant
 from exgen.engine.solve import NumericError, solve
 from exgen.errors import DefinitionError
 from exgen.typeset.formula import Frac, Row, Sym, Text, row
@@ -107,11 +107,13 @@ def compute(ex: ExerciseDef, trace, notation, options: NumericCheckOptions) -> N
 
 
 def _sci(x: float) -> str:
-    return f"{x:.2e}".replace("-", "−") if x else "0"
+    """A small measure (an error, the step) in three significant digits."""
+    return str(shown_significant(np.array([[x]]), 3)[0, 0]).replace("-", "−") if x else "0"
 
 
-def _arr(arr, rank, fmt):
-    return value_formula(np.vectorize(fmt, otypes=[object])(np.array(arr, dtype=float)), rank)
+def _arr(arr, rank):
+    """A gradient in six significant digits, one number format for the whole matrix."""
+    return value_formula(shown_significant(np.array(arr, dtype=float), 6), rank)
 
 
 def view(options, work: Work) -> dict:
@@ -119,12 +121,11 @@ def view(options, work: Work) -> dict:
     rows = []
     for r in result.rows:
         node = trace.graph.nodes[r.param]
-        fmt = lambda x: f"{x:.6g}"  # noqa: E731
         rows.append(
             {
                 "grad": notation.grad(r.param, trace.graph.loss),
-                "backprop": _arr(r.backprop, node.rank, fmt),
-                "numeric": _arr(r.numeric, node.rank, fmt),
+                "backprop": _arr(r.backprop, node.rank),
+                "numeric": _arr(r.numeric, node.rank),
                 "worst": _sci(r.worst),
                 "absolute": _sci(r.worst_absolute),
                 "ok": r.agrees,

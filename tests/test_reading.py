@@ -1,0 +1,97 @@
+"""How the key reads (issue 10, "Reading"): each defect as it was seen, pinned."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exgen.build.single import solve_sheet, work_asks
+from exgen.define.load import load_sheet
+from exgen.engine.rounding import parse_shown
+from exgen.render.documents import render
+
+ROOT = Path(__file__).parents[1]
+
+
+def rendered(name: str):
+    sheet = load_sheet(str(ROOT / "exercises" / f"{name}.yaml"))
+    traces = solve_sheet(sheet)
+    return render(sheet, traces, [work_asks(sheet, e, t) for e, t in zip(sheet.exercises, traces)])
+
+
+@pytest.fixture(scope="module")
+def hw2():
+    return rendered("hw2-numpy-backprop")
+
+
+def _numeric_check(html: str) -> str:
+    return html[html.index("Numerical check of the gradients") :]
+
+
+def _matrices(html: str) -> list[list[str]]:
+    """The cells of each matrix in ``html``, in order."""
+    return [
+        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", table)]
+        for table in re.findall(r'<span class="mat[^"]*"><table>(.*?)</table>', html, re.S)
+    ]
+
+
+def test_the_numeric_check_sets_its_two_matrices_apart_with_labels(hw2):
+    """Was: ∂L/∂W₁ [backprop][numerical] side by side, read as a product."""
+    section = _numeric_check(hw2.key_html)
+    rows = re.findall(r'<div class="check-row"><span class="label">([^<]*)</span>', section)
+    assert rows[:3] == ["by backprop", "by central differences", ""]
+    assert rows.count("by central differences") == 6  # W1, b1, …, b3 of hw2
+    for check in section.split('<div class="check">')[1:]:
+        first, second = check.split('<div class="check-row">')[1:3]
+        assert len(_matrices(first)) == len(_matrices(second)) == 1  # one matrix per line
+
+
+def test_every_numeric_check_matrix_has_one_number_format(hw2):
+    """Was: 3.99898e−06 beside −0.000983803 in one matrix (hw2, ∂L/∂W₂)."""
+    matrices = _matrices(_numeric_check(hw2.key_html))
+    assert len(matrices) == 12
+    for cells in matrices:
+        scientific = ["×10" in c for c in cells]
+        assert all(scientific) or not any(scientific), cells
+        assert not any("e-" in c or "e−" in c for c in cells)
+        if not any(scientific):
+            assert len({len(c.partition(".")[2]) for c in cells}) == 1, cells
+    assert any("×10" in c for cells in matrices for c in cells)
+
+
+def test_one_format_per_matrix_reads_back_to_six_significant_digits():
+    from exgen.engine.rounding import shown_significant  # new in issue 10
+
+    values = np.array([[3.99898e-06, -0.000983803], [0.000526033, 1.00057e-05]])
+    texts = shown_significant(values)
+    assert texts.tolist() == [["3.99898×10⁻⁶", "-9.83803×10⁻⁴"], ["5.26033×10⁻⁴", "1.00057×10⁻⁵"]]
+    for text, value in zip(texts.reshape(-1), values.reshape(-1)):
+        read, error = parse_shown(text)
+        assert abs(float(read) - value) <= float(error)
+    fixed = shown_significant(np.array([[-0.587988], [-0.00125797]]))
+    assert fixed.tolist() == [["-0.58798800"], ["-0.00125797"]]
+
+
+@pytest.mark.pdf
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+def test_a_task_number_sits_on_the_line_of_its_text_beside_a_fraction(tmp_path):
+    """Was: "2." floating above "Perform the backward pass … ∂L/∂w₁" (hw4's sheet)."""
+    from weasyprint import HTML
+
+    pdf = tmp_path / "sheet.pdf"
+    HTML(string=rendered("hw4-residual-softmax").sheet_html).write_pdf(pdf)
+    bbox = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    words = re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', bbox)
+    i = next(i for i, (_, w) in enumerate(words) if w == "2.")
+    assert words[i + 1][1] == "Perform"
+    number, text = float(words[i][0]), float(words[i + 1][0])
+    assert abs(number - text) < 1.0, (number, text)
