@@ -88,10 +88,37 @@ def test_a_task_number_sits_on_the_line_of_its_text_beside_a_fraction(tmp_path):
     HTML(string=rendered("hw4-residual-softmax").sheet_html).write_pdf(pdf)
     bbox = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", "-bbox", str(pdf), "-"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    words = re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', bbox)
+    words = re.findall(
+        r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)<', bbox
+    )
     i = next(i for i, (_, w) in enumerate(words) if w == "2.")
     assert words[i + 1][1] == "Perform"
     number, text = float(words[i][0]), float(words[i + 1][0])
     assert abs(number - text) < 1.0, (number, text)
+
+
+def test_the_softmax_derivation_sets_every_variable_index_in_italics():
+    """Was: ∂P(y = i)/∂hᵢ with an upright i beside italic P(y = i), "for j = i" upright."""
+    html = rendered("hw4-residual-softmax").key_html
+    section = html[html.index("Softmax with cross-entropy") :]
+    section = section[: section.index("With the numbers of this exercise")]
+    visual = re.sub(r"<math.*?</math>", "", section, flags=re.S)
+    assert re.findall(r"<sub>[A-Za-z≠]+</sub>", visual) == []  # a bare letter is upright
+    assert '<sub><span class="mi">i</span></sub>' in visual
+    assert 'for <span class="mi">j</span>' in visual
+    assert "for j" not in visual and "yⱼ" not in visual
+
+
+def test_one_convention_for_indices():
+    from exgen.typeset.formula import Num, Row, Sym, Text
+    from exgen.typeset.notation import index
+
+    assert index("i") == Sym("i")
+    assert index("in") == Row((Sym("i"), Sym("n")))
+    assert index("12") == Num("12")
+    assert index("out") == Text("out")
+    assert index("j≠i") == Row((Sym("j"), Text("≠"), Sym("i")))

@@ -13,7 +13,8 @@ from exgen.asks.base import Ask, Strict, Work, loss_and_param_gradients, nested
 from exgen.engine.rounding import Rounding, shown_significant
 from exgen.engine.solve import NumericError, solve
 from exgen.errors import DefinitionError
-from exgen.typeset.formula import Frac, Row, Sym, Text, row
+from exgen.typeset.formula import Frac, Num, Paren, Row, Sym, Text, row
+from exgen.typeset.notation import indexed
 from exgen.typeset.steps import value_formula
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
@@ -116,6 +117,12 @@ def _arr(arr, rank):
     return value_formula(shown_significant(np.array(arr, dtype=float), 6), rank)
 
 
+def _shifted(notation, trace, sign: str):
+    """L(θ ± h eᵢ): the loss with entry i of θ moved by ±h."""
+    moved = row(Sym("θ"), sign, Sym("h"), indexed(Sym("e", bold=True), "i"))
+    return Row((notation.symbol(trace.graph.loss), Paren(moved)))
+
+
 def view(options, work: Work) -> dict:
     result, trace, notation = work.results["numeric_check"], work.trace, work.notation
     rows = []
@@ -136,10 +143,14 @@ def view(options, work: Work) -> dict:
         "rows": rows,
         "formula": row(
             Frac(
-                row(Text("∂"), notation.symbol(trace.graph.loss)), row(Text("∂"), Sym("θ", sub="i"))
+                row(Text("∂"), notation.symbol(trace.graph.loss)),
+                row(Text("∂"), indexed("θ", "i")),
             ),
             "≈",
-            Frac(Row((Text("L(θ + h eᵢ) − L(θ − h eᵢ)"),)), Text("2h")),
+            Frac(
+                row(_shifted(notation, trace, "+"), "−", _shifted(notation, trace, "−")),
+                row(Num("2"), Sym("h")),
+            ),
         ),
     }
 
