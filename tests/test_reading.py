@@ -122,3 +122,60 @@ def test_one_convention_for_indices():
     assert index("12") == Num("12")
     assert index("out") == Text("out")
     assert index("j≠i") == Row((Sym("j"), Text("≠"), Sym("i")))
+
+
+@pytest.fixture(scope="module")
+def sheet9_key():
+    from exgen.render.keyjson import key_document
+
+    sheet = load_sheet(str(ROOT / "exercises" / "sheet9.yaml"))
+    return key_document(sheet, solve_sheet(sheet))["exercises"]
+
+
+def test_every_matrix_product_step_works_out_a_component(sheet9_key):
+    """Was: question 1's W₁x and W₂h₁ (pieces of a₁ = W₁x + b₁) showed no "e.g." line,
+    question 3's u₁ = W₁x did; nor did any backward matmul or element-wise square."""
+    for exercise in ("q1", "q3"):
+        steps = sheet9_key[exercise]["steps"]
+        targets = [s["target"] for s in steps]
+        products = [
+            s["target"]
+            for s in steps
+            if not s["target"].startswith("example.")
+            and (s["expr"].get("op") == "matmul" or "pow" in str(s["expr"]))
+            and np.array(s["result"]).size > 1
+        ]
+        assert products, exercise
+        # q1's ∂L/∂W₂ = [−1.00; −0.25] [0.00 1.00]: every entry x · 0 or x · 1, a copy
+        copies = {"q1": ["grad.W2"], "q3": []}[exercise]
+        for target in products:
+            assert (f"example.{target}" in targets) == (target not in copies), (exercise, target)
+    q1 = [s["target"] for s in sheet9_key["q1"]["steps"]]
+    assert "example.W1 @ x" in q1 and "example.W2 @ h1" in q1 and "example.grad.h1" in q1
+
+
+def test_a_worked_component_is_recorded_with_its_line(sheet9_key):
+    step = next(s for s in sheet9_key["q1"]["steps"] if s["target"] == "example.grad.h1")
+    assert step["expr"] == {
+        "op": "add",
+        "args": [{"op": "mul", "args": ["1", "-1.00"]}, {"op": "mul", "args": ["0.5", "-0.25"]}],
+    }
+    assert step["result"] == "-1.13"
+    assert step["latex"].endswith(
+        r"= 1 \cdot \left(-1.00\right) + 0.5 \cdot \left(-0.25\right) = -1.13"
+    )
+
+
+def test_an_entry_that_only_restates_a_number_is_not_worked_out():
+    """x · 1, 0 · x, x + 0 say nothing: the next entry is worked out, or none."""
+    from exgen.typeset.components import worked_entry
+    from exgen.typeset.terms import apply, leaf, product
+
+    def at(terms):
+        return lambda i, j: [terms[i]]
+
+    copies = [product(leaf("7.83"), leaf("1"), True), product(leaf("7.83"), leaf("2"), True)]
+    assert worked_entry((("a",), ("b",)), at(copies)) == (1, 0, [copies[1]])
+    nothing = [apply("add", leaf("0.50"), leaf("0")), product(leaf("0"), leaf("2"), True)]
+    assert worked_entry((("a",), ("b",)), at(nothing)) is None
+    assert worked_entry((("a",),), at(copies[1:])) is None  # one entry: the line is the work

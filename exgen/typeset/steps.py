@@ -32,6 +32,7 @@ class Step:
     target: str = ""  # the node (or ask result) computed
     claims: list = field(default_factory=list)  # (term with numbers, printed result Leaf)
     note_claims: list = field(default_factory=list)  # the same, for the note's line
+    note_target: str = ""  # what the note's claims compute (default: local.<node>)
 
     @property
     def latex(self) -> str:
@@ -65,7 +66,7 @@ def step_entries(step: Step) -> list[dict]:
         note = latex(step.note)
         out += [
             {
-                "target": f"local.{step.target.removeprefix('grad.')}",
+                "target": step.note_target or f"local.{step.target.removeprefix('grad.')}",
                 "latex": note,
                 "expr": to_json(expr),
                 "result": to_json(result),
