@@ -179,3 +179,30 @@ def test_an_entry_that_only_restates_a_number_is_not_worked_out():
     nothing = [apply("add", leaf("0.50"), leaf("0")), product(leaf("0"), leaf("2"), True)]
     assert worked_entry((("a",), ("b",)), at(nothing)) is None
     assert worked_entry((("a",),), at(copies[1:])) is None  # one entry: the line is the work
+
+
+def test_a_pass_through_chain_is_one_line():
+    """Was: ∂L/∂y = ∂L/∂(y − ŷ) = [7.83; 5.93], then ∂L/∂u₃ = ∂L/∂y = [7.83; 5.93]."""
+    from exgen.typeset.latex import line_latex
+    from exgen.typeset.notation import Notation
+    from exgen.typeset.steps import solution
+
+    sheet = load_sheet(str(ROOT / "exercises" / "sheet9.yaml"))
+    lines = {}
+    for ex, trace in zip(sheet.exercises, solve_sheet(sheet)):
+        if ex.spec.id in ("q1", "q3"):
+            sol = solution(trace, Notation.of(trace.graph, sheet.spec.notation), ex.asks)
+            lines[ex.spec.id] = [line_latex(s.lhs, s.parts) for s in sol.backward]
+            for a, b in zip(sol.backward, sol.backward[1:]):
+                restates = lambda s: len(s.parts) == 2 and not s.claims and not s.final  # noqa: E731
+                assert not (restates(a) and restates(b) and b.parts[0] == a.lhs), line_latex(
+                    b.lhs, b.parts
+                )
+    assert any(
+        line.startswith(
+            r"\frac{\partial L}{\partial \mathbf{u}_{3}} = "
+            r"\frac{\partial L}{\partial \mathbf{y}} = "
+        )
+        and line.count("=") == 3
+        for line in lines["q3"]
+    ), lines["q3"]

@@ -142,7 +142,37 @@ def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
     if "backward" in names:
         wanted += [p for p in trace.graph.params if p not in wanted]
     sol.answers = [Step(by_name[n].lhs, [by_name[n].parts[-1]], final=True) for n in wanted]
+    sol.backward = pass_through_merged(sol.backward)
     return sol
+
+
+def _passes_through(step: Step) -> bool:
+    """A line that only hands a gradient on: ∂L/∂y = ∂L/∂(y − ŷ) = [value], no arithmetic."""
+    return not step.claims and not step.note and not step.final and len(step.parts) == 2
+
+
+def pass_through_merged(steps: list[Step]) -> list[Step]:
+    """Consecutive lines that hand the same gradient on as one line, e.g.
+    ∂L/∂u₃ = ∂L/∂y = ∂L/∂(y − ŷ) = [7.83; 5.93] for ∂L/∂y = … and ∂L/∂u₃ = ∂L/∂y = …;
+    an answer (a parameter's gradient) keeps its own line."""
+    out: list[Step] = []
+    for step in steps:
+        before = out[-1] if out else None
+        if (
+            before is not None
+            and _passes_through(step)
+            and _passes_through(before)
+            and step.parts == [before.lhs, before.parts[-1]]
+        ):
+            out[-1] = Step(
+                step.lhs,
+                [before.lhs, *before.parts],
+                sub=step.sub and before.sub,
+                target=step.target,
+            )
+        else:
+            out.append(step)
+    return out
 
 
 __all__ = [
