@@ -206,3 +206,20 @@ def test_a_pass_through_chain_is_one_line():
         and line.count("=") == 3
         for line in lines["q3"]
     ), lines["q3"]
+
+
+def test_the_softmax_exercise_works_out_p_and_the_loss():
+    """Was: hw4's softmax question used p in p − y without computing it, and never L."""
+    from exgen.render.keyjson import key_document
+
+    sheet = load_sheet(str(ROOT / "exercises" / "hw4-residual-softmax.yaml"))
+    traces = solve_sheet(sheet)
+    results = [work_asks(sheet, e, t) for e, t in zip(sheet.exercises, traces)]
+    steps = key_document(sheet, traces, results)["exercises"]["t4"]["steps"]
+    by_target = {s["target"]: s for s in steps}
+    assert by_target["p"]["expr"]["op"] == "softmax"
+    assert by_target["p"]["result"] == [["0.6590"], ["0.2424"], ["0.0986"]]
+    assert by_target["L"]["result"] == "1.4170"
+    html = render(sheet, traces, results).key_html
+    t4 = html[html.index("Softmax with cross-entropy") :]
+    assert t4.index("softmax</span>(") < t4.index("backpropagation gives")
