@@ -223,3 +223,19 @@ def test_the_softmax_exercise_works_out_p_and_the_loss():
     html = render(sheet, traces, results).key_html
     t4 = html[html.index("Softmax with cross-entropy") :]
     assert t4.index("softmax</span>(") < t4.index("backpropagation gives")
+
+
+def test_the_chain_rule_exercise_shows_the_forward_pass_it_evaluates_at():
+    """Was: sheet11's ∂y/∂w₁₃ used tanh(z₃) = 0.5717, … with no forward pass to read."""
+    from exgen.render.keyjson import key_document
+
+    sheet = load_sheet(str(ROOT / "exercises" / "sheet11-logic-chain-rule.yaml"))
+    traces = solve_sheet(sheet)
+    results = [work_asks(sheet, e, t) for e, t in zip(sheet.exercises, traces)]
+    steps = key_document(sheet, traces, results)["exercises"]["ex2"]["steps"]
+    targets = [s["target"] for s in steps]
+    assert {"z3", "a3", "z5", "a5", "a6", "y"} <= set(targets)
+    assert next(s for s in steps if s["target"] == "a3")["result"] == "0.5717"
+    html = render(sheet, traces, results).key_html
+    ex2 = html[html.index("The chain rule in a tanh network") :]
+    assert ex2.index("<h3>Forward pass</h3>") < ex2.index("Chain rule as a sum over paths")

@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from exgen.asks.base import Ask, Work, entry, number
+from exgen.asks.base import Ask, Work, entry, forward_steps_json, number, printed_forward
 from exgen.engine.rounding import round_array, shown_array
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError
 from exgen.typeset.formula import Frac, Num, Paren, Row, Script, Sym, Text, row
-from exgen.typeset.forward_steps import Writer
 from exgen.typeset.notation import index, indexed
-from exgen.typeset.steps import Step, step_entries, value_formula
+from exgen.typeset.steps import Step, value_formula
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
     from exgen.define.load import ExerciseDef
@@ -243,16 +242,6 @@ def _text(x: Fraction) -> str:
     return str(x).replace("-", "−")
 
 
-PASSES = ("forward", "backward", "gradients")  # the asks whose key prints the forward pass
-
-
-def printed_forward(trace: Trace, notation, asks) -> list[Step]:
-    """p = softmax(h) and the loss worked out, unless the key prints the forward pass."""
-    if any(name in PASSES for name, _ in asks):
-        return []
-    return Writer(trace, notation).forward()
-
-
 def view(options, work: Work) -> dict:
     result, trace, notation = work.results["softmax_ce"], work.trace, work.notation
     graph, digits = trace.graph, trace.rounding.digits
@@ -303,11 +292,6 @@ def to_json(result: SoftmaxCE, ex: ExerciseDef) -> dict:
     return out
 
 
-def steps_json(result: SoftmaxCE, ex: ExerciseDef, trace: Trace, notation) -> list[dict]:
-    """key.json `steps` (STEPS.md): the forward lines this ask prints."""
-    return [e for step in printed_forward(trace, notation, ex.asks) for e in step_entries(step)]
-
-
 ASK = Ask(
     name="softmax_ce",
     options=None,
@@ -323,5 +307,5 @@ ASK = Ask(
     architecture=True,
     design=None,
     computational_graph=None,
-    steps=steps_json,
+    steps=forward_steps_json,
 )
