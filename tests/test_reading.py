@@ -239,3 +239,25 @@ def test_the_chain_rule_exercise_shows_the_forward_pass_it_evaluates_at():
     html = render(sheet, traces, results).key_html
     ex2 = html[html.index("The chain rule in a tanh network") :]
     assert ex2.index("<h3>Forward pass</h3>") < ex2.index("Chain rule as a sum over paths")
+
+
+def test_the_inequalities_of_a_logic_exercise_are_set_as_math():
+    """Was: "-x1 + 1 > 0" in italic text, hyphen for minus and x1 for x₁ (sheet11)."""
+    html = rendered("sheet11-logic-chain-rule").sheet_html
+    visual = re.findall(
+        r'<span class="ineq"><math.*?</math><span aria-hidden="true">(.*?)</span></span>', html
+    )
+    assert len(visual) == 4
+    assert visual[1] == '−<span class="mi">x</span><sub>1</sub>\u00a0+\u00a01\u00a0&gt;\u00a00'
+    assert not any("x1" in q or "-" in q for q in visual)
+
+
+def test_an_inequality_keeps_its_written_form():
+    from exgen.asks.logic import inequality_formula
+    from exgen.typeset.mathhtml import to_html
+
+    html = to_html(inequality_formula("2*x1 - (x2 + 1) < 0.5"))
+    assert html == (
+        '2\u2009<span class="mi">x</span><sub>1</sub>\u00a0−\u00a0(<span class="mi">x</span>'
+        "<sub>2</sub>\u00a0+\u00a01)\u00a0&lt;\u00a00.5"
+    )
