@@ -261,3 +261,24 @@ def test_an_inequality_keeps_its_written_form():
         '2\u2009<span class="mi">x</span><sub>1</sub>\u00a0−\u00a0(<span class="mi">x</span>'
         "<sub>2</sub>\u00a0+\u00a01)\u00a0&lt;\u00a00.5"
     )
+
+
+def test_a_mask_of_ones_hands_the_gradient_on_in_the_same_line():
+    """Was: ∂L/∂z₂ = ∂L/∂y = [7.83; 5.93], then ∂L/∂u₂ = ∂L/∂z₂ ⊙ ReLU′(u₂) =
+    [7.83; 5.93] ⊙ [1; 1] = [7.83; 5.93] (sheet9, question 3)."""
+    from exgen.typeset.latex import line_latex
+    from exgen.typeset.notation import Notation
+    from exgen.typeset.steps import solution
+
+    sheet = load_sheet(str(ROOT / "exercises" / "sheet9.yaml"))
+    ex, trace = sheet.exercises[2], solve_sheet(sheet)[2]
+    sol = solution(trace, Notation.of(trace.graph, sheet.spec.notation), ex.asks)
+    u2 = next(s for s in sol.backward if s.target == "grad.u2")
+    assert line_latex(u2.lhs, u2.parts) == (
+        r"\frac{\partial L}{\partial \mathbf{u}_{2}} = \frac{\partial L}{\partial \mathbf{z}_{2}}"
+        r" \odot \operatorname{ReLU}'\left(\mathbf{u}_{2}\right) = "
+        r"\frac{\partial L}{\partial \mathbf{z}_{2}} = \frac{\partial L}{\partial \mathbf{y}} = "
+        r"\begin{bmatrix}7.83 \\ 5.93\end{bmatrix}"
+    )
+    assert u2.note is not None  # ReLU′(u₂) = [1; 1] still shown
+    assert not any(s.target == "grad.z2" for s in sol.backward)  # merged into ∂L/∂u₂
