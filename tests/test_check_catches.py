@@ -58,7 +58,7 @@ def test_one_operation_with_wrong_numbers_fails_the_check(workdir, monkeypatch):
     assert result.exit_code == 4, result.output
     assert "printed steps FAILED" in result.output
     assert (
-        "q1 step 3 (target h1): entry [1]: printed -0.25, but the printed numbers give 0.00 "
+        "q1 step 5 (target h1): entry [1]: printed -0.25, but the printed numbers give 0.00 "
         "(0 rounded half-up to 2 decimals)" in result.output
     )
 

@@ -97,7 +97,7 @@ def test_sheet9_steps_give_their_printed_results_exactly(sheet9):
             want = np.array(step["result"], dtype=object)
             assert got.tolist() == want.tolist(), step
             checked += 1
-    assert checked == 35  # 16 steps in q1, 19 in q3
+    assert checked == 53  # 16 steps in q1 and 9 worked components ("e.g."), 17 + 11 in q3
 
 
 def test_steps_follow_the_printed_key(sheet9):
@@ -105,7 +105,7 @@ def test_steps_follow_the_printed_key(sheet9):
     sheet, traces = sheet9
     ex = sheet.exercises[2]
     steps = key_document(sheet, traces)["exercises"][ex.spec.id]["steps"]
-    assert [s["target"] for s in steps[:3]] == ["u1", "z1", "u2"]
+    assert [s["target"] for s in steps[:4]] == ["u1", "example.u1", "z1", "u2"]
     assert steps[0]["expr"] == {
         "op": "matmul",
         "args": [
@@ -122,7 +122,7 @@ def test_steps_follow_the_printed_key(sheet9):
         r"\mathbf{u}_{1} = \mathbf{W}_{1}\,\mathbf{x} = "
         r"\begin{bmatrix}0.4 & 0.5 & 0.25 & 0.1 \\"
     )
-    assert steps[-1]["target"] == "grad.W1"
+    assert [s["target"] for s in steps[-2:]] == ["grad.W1", "example.grad.W1"]
 
 
 def test_no_step_prints_the_same_value_twice(sheet9):

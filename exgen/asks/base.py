@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from exgen.engine.rounding import shown_array
 from exgen.engine.solve import Trace
 from exgen.typeset.notation import Notation
-from exgen.typeset.steps import Solution, solution
+from exgen.typeset.steps import Solution, Step, solution, step_entries
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
     from exgen.define.load import ExerciseDef
@@ -85,6 +85,23 @@ class Work:
     def solution(self) -> Solution:
         """The forward and backward steps, shared by the asks that show them."""
         return solution(self.trace, self.notation, self.asks)
+
+
+# the forward pass, for an ask whose numbers rest on it ------------------------------
+PASSES = ("forward", "backward", "gradients")  # the asks whose key prints the forward pass
+
+
+def printed_forward(trace: Trace, notation: Notation, asks) -> list[Step]:
+    """The forward pass worked out, for an ask whose numbers use its values (p of a
+    softmax, tanh(z) in a chain rule), unless the key prints it already."""
+    if any(name in PASSES for name, _ in asks):
+        return []
+    return solution(trace, notation, [("forward", None)]).forward
+
+
+def forward_steps_json(result, ex: ExerciseDef, trace: Trace, notation: Notation) -> list[dict]:
+    """key.json `steps` (STEPS.md) of the forward lines ``printed_forward`` adds."""
+    return [e for step in printed_forward(trace, notation, ex.asks) for e in step_entries(step)]
 
 
 # key.json values ---------------------------------------------------------------------

@@ -5,12 +5,14 @@ none, the sheet shows none, and it is solved forward only."""
 
 from __future__ import annotations
 
+import ast
 from typing import TYPE_CHECKING
 
 from exgen.asks.base import Ask, Work
 from exgen.asks.logic_design import LogicDesign, LogicOptions, design
 from exgen.engine.rounding import shown_array, shown_given
-from exgen.typeset.formula import Num, Paren, Row, Sym, Text, row
+from exgen.typeset.formula import Frac, Num, Op, Paren, Row, Sym, Text, row
+from exgen.typeset.notation import name_symbol
 from exgen.typeset.steps import value_formula
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
@@ -84,9 +86,51 @@ def view(options, work: Work) -> dict:
         "points": len(plan.points),
         "table": table,
         "grid": grid,
-        "inequalities": [q.text for q in plan.inequalities],
+        "inequalities": []
+        if plan.truth_table
+        else [inequality_formula(q.text) for q in plan.inequalities],
         "inputs": plan.inputs,
     }
+
+
+def inequality_formula(text: str):
+    """An inequality as written in the definition ("-x1 + 1 > 0"), set as math: −x₁ + 1 > 0.
+    (The definition stage parsed and checked it already.)"""
+    tree = ast.parse(text, mode="eval").body
+    sign = ">" if isinstance(tree.ops[0], ast.Gt) else "<"
+    return row(_side(tree.left), Op(sign), _side(tree.comparators[0]))
+
+
+SIGNS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "·"}
+
+
+def _side(node):
+    if isinstance(node, ast.Constant):
+        return Num(shown_given(node.value, 2))
+    if isinstance(node, ast.Name):
+        return name_symbol(node.id, 0)
+    if isinstance(node, ast.UnaryOp):
+        inner = _side(node.operand)
+        sign = "−" if isinstance(node.op, ast.USub) else "+"
+        return row(Text(sign), Paren(inner) if isinstance(node.operand, ast.BinOp) else inner)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return Frac(_side(node.left), _side(node.right))
+    if isinstance(node, ast.BinOp) and type(node.op) in SIGNS:
+        left, right = _side(node.left), _side(node.right)
+        if isinstance(node.op, ast.Mult):  # 2 x₁ as written; a sum in a product bracketed
+            left, right = (
+                Paren(t) if _is_sum(n) else t for t, n in ((left, node.left), (right, node.right))
+            )
+            if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Name):
+                return Row((left, Text("\u2009"), right))
+        elif isinstance(node.op, ast.Sub) and _is_sum(node.right):
+            right = Paren(right)
+        return row(left, Op(SIGNS[type(node.op)]), right)
+    return Text(ast.unparse(node))
+
+
+def _is_sum(node) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
 
 
 def _linear(coeffs, inputs):

@@ -10,10 +10,11 @@ import numpy as np
 from pydantic import Field
 
 from exgen.asks.base import Ask, Strict, Work, loss_and_param_gradients, nested
-from exgen.engine.rounding import Rounding
+from exgen.engine.rounding import Rounding, shown_significant
 from exgen.engine.solve import NumericError, solve
 from exgen.errors import DefinitionError
-from exgen.typeset.formula import Frac, Row, Sym, Text, row
+from exgen.typeset.formula import Frac, Num, Paren, Row, Sym, Text, row
+from exgen.typeset.notation import indexed
 from exgen.typeset.steps import value_formula
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
@@ -107,11 +108,19 @@ def compute(ex: ExerciseDef, trace, notation, options: NumericCheckOptions) -> N
 
 
 def _sci(x: float) -> str:
-    return f"{x:.2e}".replace("-", "−") if x else "0"
+    """A small measure (an error, the step) in three significant digits."""
+    return str(shown_significant(np.array([[x]]), 3)[0, 0]).replace("-", "−") if x else "0"
 
 
-def _arr(arr, rank, fmt):
-    return value_formula(np.vectorize(fmt, otypes=[object])(np.array(arr, dtype=float)), rank)
+def _arr(arr, rank):
+    """A gradient in six significant digits, one number format for the whole matrix."""
+    return value_formula(shown_significant(np.array(arr, dtype=float), 6), rank)
+
+
+def _shifted(notation, trace, sign: str):
+    """L(θ ± h eᵢ): the loss with entry i of θ moved by ±h."""
+    moved = row(Sym("θ"), sign, Sym("h"), indexed(Sym("e", bold=True), "i"))
+    return Row((notation.symbol(trace.graph.loss), Paren(moved)))
 
 
 def view(options, work: Work) -> dict:
@@ -119,12 +128,11 @@ def view(options, work: Work) -> dict:
     rows = []
     for r in result.rows:
         node = trace.graph.nodes[r.param]
-        fmt = lambda x: f"{x:.6g}"  # noqa: E731
         rows.append(
             {
                 "grad": notation.grad(r.param, trace.graph.loss),
-                "backprop": _arr(r.backprop, node.rank, fmt),
-                "numeric": _arr(r.numeric, node.rank, fmt),
+                "backprop": _arr(r.backprop, node.rank),
+                "numeric": _arr(r.numeric, node.rank),
                 "worst": _sci(r.worst),
                 "absolute": _sci(r.worst_absolute),
                 "ok": r.agrees,
@@ -135,10 +143,14 @@ def view(options, work: Work) -> dict:
         "rows": rows,
         "formula": row(
             Frac(
-                row(Text("∂"), notation.symbol(trace.graph.loss)), row(Text("∂"), Sym("θ", sub="i"))
+                row(Text("∂"), notation.symbol(trace.graph.loss)),
+                row(Text("∂"), indexed("θ", "i")),
             ),
             "≈",
-            Frac(Row((Text("L(θ + h eᵢ) − L(θ − h eᵢ)"),)), Text("2h")),
+            Frac(
+                row(_shifted(notation, trace, "+"), "−", _shifted(notation, trace, "−")),
+                row(Num("2"), Sym("h")),
+            ),
         ),
     }
 

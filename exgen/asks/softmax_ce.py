@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from exgen.asks.base import Ask, Work, entry, number
+from exgen.asks.base import Ask, Work, entry, forward_steps_json, number, printed_forward
 from exgen.engine.rounding import round_array, shown_array
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError
 from exgen.typeset.formula import Frac, Num, Paren, Row, Script, Sym, Text, row
+from exgen.typeset.notation import index, indexed
 from exgen.typeset.steps import Step, value_formula
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
@@ -115,29 +116,29 @@ def _factor(graph: Graph, start: str) -> Fraction | None:
     return -factor
 
 
-P = lambda i: Row((Text("P"), Paren(row(Sym("y"), "=", Sym(i)))))  # noqa: E731
+P = lambda i: Row((Sym("P"), Paren(row(Sym("y"), "=", Sym(i)))))  # noqa: E731
 D = lambda a, b: Frac(row(Text("∂"), a), row(Text("∂"), b))  # noqa: E731
-SUM = lambda k: Row((Text("∑"), Script(Text(""), sub=k)))  # noqa: E731
+SUM = lambda k: Row((Text("∑"), Script(Text(""), sub=index(k))))  # noqa: E731
 
 
 def _derivation(result: SoftmaxCE) -> list:
     """The proof, for one sample's cross-entropy, then (for a loss that scales the sum,
     e.g. a mean over the samples) the factor it adds."""
     count, scale = result.count, result.scale
-    hs = lambda i: Sym("h", sub=i)  # noqa: E731
+    hs = lambda i: indexed("h", i)  # noqa: E731
     expsum = Row(
-        (Text("∑"), Script(Text(""), sub=Sym("k")), Script(Text("e"), sup=Sym("h", sub="k")))
+        (Text("∑"), Script(Text(""), sub=index("k")), Script(Text("e"), sup=indexed("h", "k")))
     )
     one = count == 1 or scale is None
     loss = Sym("L") if one else Sym("ℓ")
     lines = [
-        row(P("j"), "=", Frac(Script(Text("e"), sup=Sym("h", sub="j")), expsum)),
+        row(P("j"), "=", Frac(Script(Text("e"), sup=indexed("h", "j")), expsum)),
         row(
             loss,
             "=",
             "−",
-            SUM(Sym("j")),
-            Sym("y", sub="j"),
+            SUM("j"),
+            indexed("y", "j"),
             Text(" log "),
             P("j"),
             None if one else Text("\u2003the cross-entropy of one sample"),
@@ -147,50 +148,60 @@ def _derivation(result: SoftmaxCE) -> list:
             "=",
             P("i"),
             Paren(row(Num("1"), "−", P("i"))),
-            Text("\u2003for j = i;\u2003\u2003"),
+            Text("\u2003for "),
+            Sym("j"),
+            "=",
+            Sym("i"),
+            Text(";\u2003\u2003"),
             D(P("j"), hs("i")),
             "=",
             "−",
             P("j"),
             P("i"),
-            Text("\u2003for j ≠ i"),
+            Text("\u2003for "),
+            Sym("j"),
+            Text(" ≠ "),
+            Sym("i"),
         ),
         row(
             D(loss, hs("i")),
             "=",
             "−",
-            SUM(Sym("j")),
-            Frac(Sym("y", sub="j"), P("j")),
+            SUM("j"),
+            Frac(indexed("y", "j"), P("j")),
             D(P("j"), hs("i")),
             "=",
             "−",
-            Sym("y", sub="i"),
+            indexed("y", "i"),
             Paren(row(Num("1"), "−", P("i"))),
             "+",
-            SUM(Text("j≠i")),
-            Sym("y", sub="j"),
+            SUM("j≠i"),
+            indexed("y", "j"),
             P("i"),
         ),
         row(
             Text(""),
             "=",
             P("i"),
-            SUM(Sym("j")),
-            Sym("y", sub="j"),
+            SUM("j"),
+            indexed("y", "j"),
             "−",
-            Sym("y", sub="i"),
+            indexed("y", "i"),
             "=",
             P("i"),
             "−",
-            Sym("y", sub="i"),
-            Text("\u2003since the yⱼ of a one-hot y sum to 1."),
+            indexed("y", "i"),
+            Text("\u2003since the "),
+            indexed("y", "j"),
+            Text(" of a one-hot "),
+            Sym("y"),
+            Text(" sum to 1."),
         ),
     ]
     if one or scale is None:
         return lines
-    n = Sym("n")
     per_sample = row(
-        Script(Text("P"), sub=n), Paren(row(Sym("y"), "=", Sym("i"))), "−", Sym("y", sub="in")
+        indexed("P", "n"), Paren(row(Sym("y"), "=", Sym("i"))), "−", indexed("y", "in")
     )
     mean = Frac(Num("1"), Sym("N")) if count is not None else Num(_text(scale))
     lines += [
@@ -198,21 +209,28 @@ def _derivation(result: SoftmaxCE) -> list:
             Sym("L"),
             "=",
             mean,
-            SUM(n),
-            Script(Sym("ℓ"), sub=n),
-            Text(
-                f"\u2003the mean over the N = {count} samples n"
+            SUM("n"),
+            indexed("ℓ", "n"),
+            (
+                row(
+                    Text("\u2003the mean over the "),
+                    Sym("N"),
+                    "=",
+                    Num(str(count)),
+                    Text(" samples "),
+                    Sym("n"),
+                )
                 if count == result.samples
-                else f"\u2003with N = {count}"
+                else row(Text("\u2003with "), Sym("N"), "=", Num(str(count)))
                 if count is not None
-                else ""
+                else None
             ),
         ),
         row(
-            D(Sym("L"), Sym("h", sub="in")),
+            D(Sym("L"), indexed("h", "in")),
             "=",
             mean,
-            D(Script(Sym("ℓ"), sub=n), Sym("h", sub="in")),
+            D(indexed("ℓ", "n"), indexed("h", "in")),
             "=",
             Frac(per_sample, Sym("N")) if count is not None else row(mean, Paren(per_sample)),
         ),
@@ -228,7 +246,7 @@ def view(options, work: Work) -> dict:
     result, trace, notation = work.results["softmax_ce"], work.trace, work.notation
     graph, digits = trace.graph, trace.rounding.digits
     count = result.count
-    numbers = []
+    numbers = printed_forward(trace, notation, work.asks)
     if result.delta is not None:
         p, y = notation.symbol(result.p), notation.symbol(result.target)
         pv = value_formula(shown_array(trace.values[result.p], digits), 2)
@@ -243,7 +261,7 @@ def view(options, work: Work) -> dict:
         else:
             symbols = row(Num(_text(result.scale)), Paren(row(p, "−", y)))
             numeric = row(Num(_text(result.scale)), Paren(row(pv, "−", tv)))
-        numbers = [
+        numbers += [
             Step(
                 notation.grad(result.h, graph.loss),
                 [symbols, numeric, value_formula(shown_array(result.delta, digits), 2)],
@@ -289,5 +307,5 @@ ASK = Ask(
     architecture=True,
     design=None,
     computational_graph=None,
-    steps=None,
+    steps=forward_steps_json,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from exgen.asks.base import Ask, Name, Strict, Work
+from exgen.asks.base import Ask, Name, Strict, Work, forward_steps_json, printed_forward
 from exgen.asks.chain_rule import expand, path_formula
 from exgen.asks.chain_rule import formula as tree_formula
 from exgen.engine.graph import compile_graph
@@ -98,6 +98,7 @@ def view(options: SymbolicOptions, work: Work) -> dict:
         joined([notation.symbol(n) for n in shown_nodes(names)], "→") for names in exp.path_names
     ]
     return {
+        "forward": printed_forward(trace, notation, work.asks),
         "paths": paths,
         "sum": Step(lhs, [path_sum_symbols]),
         "factored": Step(
@@ -137,5 +138,5 @@ ASK = Ask(
     architecture=True,
     design=None,
     computational_graph=None,
-    steps=None,
+    steps=forward_steps_json,
 )

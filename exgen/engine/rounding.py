@@ -114,12 +114,18 @@ def _exponent(f: Fraction) -> int:
     return n
 
 
+def _mantissa_half_up(f: Fraction, n: int, digits: int) -> int:
+    """round(f / 10ⁿ · 10^digits), ties away from zero (n may be negative)."""
+    scaled = f / Fraction(10) ** n
+    return _scaled_half_up(scaled.numerator, scaled.denominator, digits)
+
+
 def _scientific(f: Fraction, digits: int, trim: bool = False) -> str:
     n = _exponent(f)
-    m = _scaled_half_up(f.numerator, f.denominator * 10**n, digits)
+    m = _mantissa_half_up(f, n, digits)
     if abs(m) >= 10 ** (digits + 1):  # 9.995×10ⁿ rounds up to 1.00×10ⁿ⁺¹
         n += 1
-        m = _scaled_half_up(f.numerator, f.denominator * 10**n, digits)
+        m = _mantissa_half_up(f, n, digits)
     mantissa = _fixed(m, digits)
     if trim and "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")
@@ -197,6 +203,32 @@ def shown_given(x, digits: int, max_digits: int = 6) -> str:
     if text in ("-0", "-0.0"):
         text = "0"
     return text
+
+
+# One format per matrix of full-precision results (a numerical check, …): fixed decimals
+# while every non-zero entry lies in [FIXED_FROM, FIXED_BELOW_SIGNIFICANT), else every entry
+# in scientific notation d.ddddd×10ⁿ; never the two mixed within one matrix.
+FIXED_FROM = Fraction(1, 1000)
+FIXED_BELOW_SIGNIFICANT = 10**6
+
+
+def shown_significant(values, significant: int = 6) -> np.ndarray:
+    """A matrix of floats as strings in one format: ``significant`` significant digits
+    for its smallest non-zero entry, fixed decimals when all entries are of moderate size
+    (then all with the same decimals), otherwise all in scientific notation."""
+    arr = np.asarray(values, dtype=object)
+    fractions = [to_fraction(v) for v in arr.reshape(-1)]
+    nonzero = [abs(f) for f in fractions if f]
+    out = np.empty(arr.shape, dtype=object)
+    fixed = all(FIXED_FROM <= a < FIXED_BELOW_SIGNIFICANT for a in nonzero)
+    if fixed:
+        smallest = _exponent(min(nonzero)) if nonzero else 0
+        digits = max(0, significant - 1 - smallest)
+        texts = [shown(f, digits) for f in fractions]
+    else:
+        texts = [_scientific(f, significant - 1) if f else "0" for f in fractions]
+    out.reshape(-1)[:] = texts
+    return out
 
 
 def is_exact(x) -> bool:

@@ -5,6 +5,7 @@ the one generic rule here."""
 
 from __future__ import annotations
 
+from exgen.typeset.components import at, component, worked_entry
 from exgen.typeset.formula import Text, row
 from exgen.typeset.forward_steps import Writer
 from exgen.typeset.steps import Step, added, claim, dedupe
@@ -49,6 +50,15 @@ class BackwardWriter(Writer):
             claims += claim(terms[-1], result)
         terms.append(result)
         note, note_claims = self.local_note(contributions)
+        note_target = ""
+        picked = None
+        if note is None:
+            picked = worked_entry(result.rows, lambda i, j: [component(terms[1], i, j)])
+        if picked is not None:
+            i, j, examples = picked
+            label = self.component_label(self.n.grad(name, self.graph.loss), node.rank, i, j)
+            note, note_claims = self.example_note(label, examples, at(result.rows, i, j))
+            note_target = f"example.grad.{name}"
         return Step(
             self.n.grad(name, self.graph.loss),
             [self.n.spell(t) for t in dedupe(terms)],
@@ -58,6 +68,7 @@ class BackwardWriter(Writer):
             target=f"grad.{name}",
             claims=claims,
             note_claims=note_claims,
+            note_target=note_target,
         )
 
     def contribution(self, c, symbolic: bool):

@@ -7,11 +7,16 @@ import numpy as np
 
 from exgen.engine.rounding import shown, shown_array
 from exgen.engine.solve import Trace
-from exgen.typeset.formula import Num, Paren, Row, Script, joined, row
+from exgen.typeset.components import at, checkable, index_text, worked_entry
+from exgen.typeset.formula import Num, Paren, Script, joined, row
 from exgen.typeset.notation import Notation
 from exgen.typeset.spell import minus
-from exgen.typeset.steps import EG, Step, leaf_of, worked_step
+from exgen.typeset.steps import EG, Step, claim, leaf_of, worked_step
 from exgen.typeset.terms import Leaf, leaf
+
+
+def at_row(rows: tuple, i: int) -> tuple:
+    return rows[i if len(rows) > 1 else 0]
 
 
 class Writer:
@@ -66,9 +71,7 @@ class Writer:
         numeric = self.substituted(name)
         shown_symbolic = node.named and node.expr.op not in ("name", "const")
         lhs = self.n.symbol(name) if node.named else self.n.spell(symbolic)
-        note = self.component(name)
-        if note is not None:
-            note = Row((EG,) + note.items)
+        note, note_claims = self.component(name)
         return worked_step(
             lhs,
             symbolic if shown_symbolic else None,
@@ -77,6 +80,8 @@ class Writer:
             name,
             self.graph.layout,
             note=note,
+            note_claims=note_claims,
+            note_target=f"example.{name}",
             sub=not node.named,
         )
 
@@ -88,24 +93,51 @@ class Writer:
 
     # one component, worked out -------------------------------------------------
     def component(self, name: str):
-        """The first component of the step, worked out (its op's `example`)."""
+        """One component of the step worked out (its op's `example`) as the "e.g." note,
+        the one components.worked_entry picks; and its claim. (None, []) for none."""
         node = self.graph.nodes[name]
-        if self.trace.values[name].size < 2 or not node.named:
-            return None
+        if node.kind != "op":
+            return None, []
         leaves = [self.leaf(i) for i in node.inputs]
-        firsts = tuple(leaf(lf.rows[0][0]) for lf in leaves)
-        extra = {}
-        if len(leaves) == 2 and all(lf.rank for lf in leaves):
-            a, b = leaves
-            extra["rows"] = ([c for c in a.rows[0]], [r[0] for r in b.rows])
-        if leaves and leaves[0].rank:
-            first = leaves[0].rows
-            units = [r[0] for r in first] if self.graph.layout == "column" else list(first[0])
-            extra["units"] = [leaf(u) for u in units]
-        examples = node.op.example(firsts, self.context(name, **extra))
-        if not examples:
-            return None
-        sub = "1" if node.rank == 1 else "1,1"
-        label = Script(Paren(self.n.symbol(name)), sub=Num(sub))
-        result = Num(self.num(self.trace.values[name][0, 0]))
-        return row(label, "=", joined([self.n.spell(t) for t in examples], "="), "=", result)
+        result = self.leaf(name)
+
+        def examples_at(i: int, j: int):
+            entries = tuple(leaf(at(lf.rows, i, j)) for lf in leaves)
+            extra = {}
+            if len(leaves) == 2 and all(lf.rank for lf in leaves):
+                a, b = leaves
+                extra["rows"] = (
+                    list(a.rows[i if len(a.rows) > 1 else 0]),
+                    [at((r,), 0, j) for r in b.rows],
+                )
+            if leaves and leaves[0].rank:
+                first = leaves[0].rows
+                column = self.graph.layout == "column"
+                units = [at((r,), 0, j) for r in first] if column else list(at_row(first, i))
+                extra["units"] = [leaf(u) for u in units]
+            return node.op.example(entries, self.context(name, **extra))
+
+        picked = worked_entry(result.rows, examples_at)
+        if picked is None:
+            return None, []
+        i, j, examples = picked
+        label = self.component_label(self.n.node(name), node.rank, i, j)
+        return self.example_note(label, examples, at(result.rows, i, j))
+
+    def component_label(self, formula, rank: int, i: int, j: int):
+        """(u₁)₂ for a vector's component, (W)₁,₂ for a matrix's."""
+        return Script(Paren(formula), sub=Num(index_text(rank, i, j)))
+
+    def example_note(self, label, examples: list, result: str):
+        """ "e.g. label = example = … = result", with the last example's claim (when it
+        is arithmetic key.json can record: not ReLU's max)."""
+        value = leaf(result)
+        note = row(
+            EG,
+            label,
+            "=",
+            joined([self.n.spell(t) for t in examples], "="),
+            "=",
+            Num(minus(result)),
+        )
+        return note, claim(examples[-1], value) if checkable(examples[-1]) else []

@@ -7,7 +7,7 @@ import re
 from exgen.engine.equations import Expr
 from exgen.engine.graph import Graph
 from exgen.engine.ops import make_op
-from exgen.typeset.formula import Frac, Paren, Row, Script, Sym, Text, row
+from exgen.typeset.formula import Frac, Num, Paren, Row, Script, Sym, Text, row
 from exgen.typeset.spell import spell
 from exgen.typeset.terms import Context, Symbol, leaf
 
@@ -29,6 +29,25 @@ GREEK = {
     "Sigma": "Σ",
     "Omega": "Ω",
 }
+
+
+def index(text: str):
+    """An index as it is set, by the one convention of the key: a variable (i, j, k, n,
+    each letter of "in") in italics, a number (1, 12) and a label ("out") upright;
+    "j≠i" and "1,1" keep their signs upright."""
+    if re.fullmatch(r"[A-Za-z]{3,}", text):  # a label such as "out", not three indices
+        return Text(text)
+    parts = re.findall(r"[A-Za-zα-ω]|\d+|[^A-Za-zα-ω\d]+", text)
+    items = [Sym(p) if p.isalpha() else Num(p) if p.isdigit() else Text(p) for p in parts]
+    return items[0] if len(items) == 1 else Row(tuple(items))
+
+
+def indexed(base, sub: str = "", sup=None):
+    """``base`` with the index ``sub`` set by the convention of ``index``; a plain letter
+    base is a variable (italic)."""
+    if isinstance(base, str):
+        base = Sym(base)
+    return Script(base, sup=sup, sub=index(sub) if sub else None)
 
 
 class Notation:

@@ -32,6 +32,7 @@ class Step:
     target: str = ""  # the node (or ask result) computed
     claims: list = field(default_factory=list)  # (term with numbers, printed result Leaf)
     note_claims: list = field(default_factory=list)  # the same, for the note's line
+    note_target: str = ""  # what the note's claims compute (default: local.<node>)
 
     @property
     def latex(self) -> str:
@@ -65,7 +66,7 @@ def step_entries(step: Step) -> list[dict]:
         note = latex(step.note)
         out += [
             {
-                "target": f"local.{step.target.removeprefix('grad.')}",
+                "target": step.note_target or f"local.{step.target.removeprefix('grad.')}",
                 "latex": note,
                 "expr": to_json(expr),
                 "result": to_json(result),
@@ -141,7 +142,64 @@ def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
     if "backward" in names:
         wanted += [p for p in trace.graph.params if p not in wanted]
     sol.answers = [Step(by_name[n].lhs, [by_name[n].parts[-1]], final=True) for n in wanted]
+    sol.backward = pass_through_merged(sol.backward)
     return sol
+
+
+def _passes_through(step: Step) -> bool:
+    """A line that only hands a gradient on: ∂L/∂y = ∂L/∂(y − ŷ) = [value], no arithmetic."""
+    return not step.claims and not step.note and not step.final and len(step.parts) == 2
+
+
+def _times_ones(step: Step) -> bool:
+    """g ⊙ [1 … 1] = g: a mask of ones (every ReLU active) hands the gradient on unchanged."""
+    if step.final or len(step.claims) != 1 or step.note_claims:
+        return False
+    expr, result = step.claims[0]
+    return (
+        isinstance(expr, Apply)
+        and expr.op == "mul"
+        and all(isinstance(a, Leaf) for a in expr.args)
+        and all(c == "1" for r in expr.args[1].rows for c in r)
+        and expr.args[0] == result
+    )
+
+
+def pass_through_merged(steps: list[Step]) -> list[Step]:
+    """Consecutive lines that hand the same gradient on as one line, e.g.
+    ∂L/∂u₃ = ∂L/∂y = ∂L/∂(y − ŷ) = [7.83; 5.93] for ∂L/∂y = … and ∂L/∂u₃ = ∂L/∂y = …,
+    and ∂L/∂u₂ = ∂L/∂z₂ ⊙ ReLU′(u₂) = ∂L/∂z₂ = … when the mask is all ones (the note says
+    so) rather than [7.83; 5.93] ⊙ [1; 1] = [7.83; 5.93]; an answer (a parameter's
+    gradient) keeps its own line."""
+    out: list[Step] = []
+    for step in steps:
+        before = out[-1] if out else None
+        same = before is not None and before.parts[-1] == step.parts[-1]
+        if same and _passes_through(step) and _passes_through(before):
+            if step.parts == [before.lhs, before.parts[-1]]:
+                out[-1] = Step(
+                    step.lhs,
+                    [before.lhs, *before.parts],
+                    sub=step.sub and before.sub,
+                    target=step.target,
+                )
+                continue
+        if same and _times_ones(step) and before.lhs in getattr(step.parts[0], "items", ()):
+            chain = before.parts if _passes_through(before) else [before.parts[-1]]
+            merged = Step(
+                step.lhs,
+                [step.parts[0], before.lhs, *chain],
+                note=step.note,
+                sub=step.sub and before.sub,
+                target=step.target,
+            )
+            if _passes_through(before):
+                out[-1] = merged
+            else:
+                out.append(merged)
+            continue
+        out.append(step)
+    return out
 
 
 __all__ = [
