@@ -3,6 +3,7 @@ is plain Python rather than a recursive template macro. Everything is escaped.""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from contextvars import ContextVar
 
@@ -150,6 +151,15 @@ def _emit_fitted(f, out: list[str], columns: int | None) -> None:
         _block_columns.reset(token)
 
 
+_OPERATOR = re.compile("\u00a0([+−=])\u00a0")  # not after ·: a product stays whole
+
+
+def _breakable_after_operators(html: str) -> str:
+    """A worked note (a long sum of products) may wrap after its operators; the
+    equation itself breaks only between its parts."""
+    return _OPERATOR.sub("\u00a0\\1 ", html)
+
+
 def step_html(step) -> Markup:
     """One worked step: the symbol, then "= part" for each part, then its note."""
     size, columns = step_fit([step.lhs, *step.parts])  # widths.py: smaller, then split
@@ -171,8 +181,10 @@ def step_html(step) -> Markup:
         if items and getattr(items[0], "text", None) == "e.g.":
             out.append('<span class="eg">e.g.</span>')
             items = items[1:]
+        worked: list[str] = []
         for item in items or (step.note,):
-            _emit(item, out)
+            _emit(item, worked)
+        out.append(_breakable_after_operators("".join(worked)))
         out.append("</div>")
     out.append("\n</div>")
     return Markup("".join(out))
