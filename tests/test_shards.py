@@ -12,7 +12,7 @@ import pikepdf
 import pytest
 from click.testing import CliRunner
 
-from exgen.build import class_files
+from exgen.build import booklet, class_files
 from exgen.cli import main
 
 TINY = """title: t
@@ -193,21 +193,24 @@ def test_merge_of_shards_copied_in_by_a_job_runner(work):
     assert files_of(work / "out/tiny") == files_of(work / "whole/tiny")
 
 
-def test_the_booklet_is_joined_in_parts_in_roster_order(tmp_path, monkeypatch):
-    monkeypatch.setattr(class_files, "_KEYS_AT_ONCE", 2)
+def test_the_booklet_holds_every_key_in_roster_order(tmp_path):
     keys = []
     for i in range(5):  # key i: i + 1 pages, each as wide as 100 + 10 * i points
         pdf = pikepdf.Pdf.new()
-        for _ in range(i + 1):
-            pdf.add_blank_page(page_size=(100 + 10 * i, 200))
+        for j in range(i + 1):
+            pdf.add_blank_page(page_size=(100 + 10 * i, 200 + j))
+        pdf.pages[0].obj.Parent.Rotate = 90  # inherited from the page tree: kept
         keys.append(tmp_path / f"{i}.pdf")
         pdf.save(keys[-1])
-    class_files.write_booklet(keys, tmp_path / "keys.pdf")
-    with pikepdf.Pdf.open(tmp_path / "keys.pdf") as booklet:
-        widths = [int(page.mediabox[2]) for page in booklet.pages]
-        assert str(booklet.docinfo["/Title"]) == "Solution keys"
-    assert widths == [100 + 10 * i for i in range(5) for _ in range(i + 1)]
-    assert sorted(os.listdir(tmp_path)) == sorted([k.name for k in keys] + ["keys.pdf"])
+    booklet.write_booklet(keys, tmp_path / "keys.pdf")
+    first = (tmp_path / "keys.pdf").read_bytes()
+    booklet.write_booklet(keys, tmp_path / "keys.pdf")
+    assert (tmp_path / "keys.pdf").read_bytes() == first  # the same keys, the same bytes
+    with pikepdf.Pdf.open(tmp_path / "keys.pdf") as joined:
+        sizes = [(int(p.mediabox[2]), int(p.mediabox[3]), int(p.Rotate)) for p in joined.pages]
+        assert str(joined.docinfo["/Title"]) == "Solution keys"
+        assert joined.check_pdf_syntax() == []
+    assert sizes == [(100 + 10 * i, 200 + j, 90) for i in range(5) for j in range(i + 1)]
 
 
 @pytest.mark.pdf
