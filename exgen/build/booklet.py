@@ -7,6 +7,7 @@ and written out straight away, so memory does not grow with the class."""
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections import deque
 from decimal import Decimal
 from pathlib import Path
@@ -46,7 +47,8 @@ class _Writer:
     """Objects to a PDF file as they come; the cross-reference table at the end."""
 
     def __init__(self, out):
-        self.out, self.offsets, self.next = out, {}, _INFO + 1
+        # every object's offset, 8 bytes each: a class has millions of small objects
+        self.out, self.offsets, self.next = out, array("q", [-1] * (_INFO + 1)), _INFO + 1
         self.digest = hashlib.md5(usedforsecurity=False)
         self._write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
@@ -56,6 +58,7 @@ class _Writer:
 
     def number(self) -> int:
         self.next += 1
+        self.offsets.append(-1)
         return self.next - 1
 
     def object(self, number: int, body: bytes, stream: bytes | None = None) -> None:
@@ -66,13 +69,15 @@ class _Writer:
         self._write(b"\nendobj\n")
 
     def finish(self) -> None:
-        start, size = self.out.tell(), max(self.offsets) + 1
-        rows = [b"0000000000 65535 f \n"]
-        rows += [
-            b"%010d 00000 n \n" % self.offsets[n] if n in self.offsets else b"0000000000 65535 f \n"
-            for n in range(1, size)
-        ]
-        self._write(b"xref\n0 %d\n" % size + b"".join(rows))
+        start, size = self.out.tell(), len(self.offsets)
+        self._write(b"xref\n0 %d\n" % size)
+        for first in range(0, size, 4096):  # in blocks: the table is as long as the class
+            self._write(
+                b"".join(
+                    b"%010d 00000 n \n" % at if at >= 0 else b"0000000000 65535 f \n"
+                    for at in self.offsets[first : first + 4096]
+                )
+            )
         file_id = self.digest.hexdigest().encode()  # deterministic: from the contents
         self._write(
             b"trailer\n<</Size %d/Root %d 0 R/Info %d 0 R/ID[<%s><%s>]>>\nstartxref\n%d\n%%%%EOF\n"
