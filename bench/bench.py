@@ -6,6 +6,7 @@ exgen's pipeline and through bare WeasyPrint (the fastest of a few runs in one w
 process: steadier than wall times on a shared machine).
 
 Usage: python bench/bench.py [--sizes 1 10 100] [--repeat 3] [--out bench/results.md]
+       python bench/bench.py --memory 20 50 100 [--no-pdf]   (peak memory only)
 Run it from the repository's root on an otherwise idle machine (the load is noted).
 """
 
@@ -54,22 +55,40 @@ for f in files:
 """
 
 
-MEASURE = """
-import resource, subprocess, sys, time
-start = time.perf_counter()
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-"""
-
-
 def run(args: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall time of a command, and the peak memory (MiB) of its largest process, measured
-    in a fresh wrapper process so that each run has its own peak."""
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, *args], cwd=cwd, check=True, capture_output=True, text=True
-    )
-    elapsed, peak_kib = out.stdout.split()
-    return float(elapsed), int(peak_kib) / 1024
+    """Wall time of a command, and the peak memory (MiB) of all its processes together."""
+    elapsed, peak_pss, _peak_rss = measure(args, cwd)
+    return elapsed, peak_pss
+
+
+def measure(args: list[str], cwd: Path, every: float = 0.1) -> tuple[float, float, float]:
+    """Wall time, and the peak over time of the memory of the command and all its worker
+    processes together (MiB): as PSS (each shared page counted once, split among the
+    processes sharing it: what the machine must hold) and as RSS (shared pages counted
+    in every process that maps them: an upper bound). ``ru_maxrss`` would give only the
+    largest single process."""
+    import time
+
+    import psutil  # bench only: the process tree's memory, sampled
+
+    start = time.perf_counter()
+    process = psutil.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL)
+    peak_pss = peak_rss = 0
+    while process.poll() is None:
+        pss = rss = 0
+        for p in [process, *process.children(recursive=True)]:
+            try:
+                info = p.memory_full_info()
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+            pss += info.pss
+            rss += info.rss
+        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        time.sleep(every)
+    elapsed = time.perf_counter() - start
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, args)
+    return elapsed, peak_pss / 2**20, peak_rss / 2**20
 
 
 def bare_weasyprint(files: list[Path]) -> float:
@@ -104,7 +123,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--repeat", type=int, default=3, help="runs per document (fastest kept)")
     parser.add_argument("--out", type=Path, help="also write the table to this Markdown file")
+    parser.add_argument(
+        "--memory",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="only the peak memory of sheet9 classes of these sizes (add --no-pdf for HTML)",
+    )
+    parser.add_argument("--no-pdf", action="store_true")
     args = parser.parse_args()
+    if args.memory:
+        memory_table(args.memory, pdf=not args.no_pdf)
+        return
     exgen = [sys.executable, "-m", "exgen"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,6 +194,20 @@ def main() -> None:
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
+
+
+def memory_table(sizes: list[int], pdf: bool) -> None:
+    """Peak memory of all processes of a class build, against the class's size."""
+    exgen = [sys.executable, "-m", "exgen", "build", "sheet9"] + ([] if pdf else ["--no-pdf"])
+    print("| students | output | time (s) | peak PSS MiB (all processes) | peak RSS sum MiB |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(ROOT / "exercises", work / "exercises")
+        for n in sizes:
+            t, pss, rss = measure(exgen + ["--variants", str(n)], work)
+            kind = "PDF" if pdf else "HTML"
+            print(f"| {n} | {kind} | {t:.1f} | {pss:.0f} | {rss:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -45,16 +45,28 @@ def main():
 @click.option("--student", help="Only this student's variant (the same numbers as in the class).")
 @click.option("--seed", help="Use this secret instead of the sheet's variants seed.")
 @click.option("--jobs", type=click.IntRange(1, 256), help="Parallel workers (default: all cores).")
-def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="Only every N-th student from the K-th, into out/SHEET/shards/K-of-N (see merge).",
+)
+def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs, shard):
     """Build SHEET (a name under exercises/ or a path to a .yaml file)."""
     from exgen.build.classset import build_class
     from exgen.build.roster import check_utf8, numbered, read_roster
+    from exgen.build.shards import parse_shard, shard_students
 
     with _Progress(sheet) as progress, _stopped_by_signals():
         try:
             check_utf8("--seed", seed)
             if roster and variants:
                 raise ArgumentError("give --roster or --variants, not both")
+            if shard is not None:
+                shard = parse_shard(shard)
+                if student:
+                    raise ArgumentError("give --shard or --student, not both")
+                if not (roster or variants):
+                    raise ArgumentError("--shard splits a class: give --variants or --roster too")
             if variants or roster or student:
                 students = (
                     read_roster(roster) if roster else numbered(variants) if variants else None
@@ -76,8 +88,16 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
                     only=student,
                     source=source,
                     progress=progress,
+                    shard=shard,
                 )
                 progress.close()
+                if shard:
+                    count = len(shard_students(students, *shard))
+                    click.echo(
+                        f"built {_shown(target)}/ for {count} of {len(students)} students "
+                        f"(shard {shard[0]} of {shard[1]})"
+                    )
+                    return
                 count = 1 if student else len(students)
                 click.echo(
                     f"built {_shown(target)}/ for {count} student{'' if count == 1 else 's'}"
@@ -94,6 +114,36 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs):
             )
             sys.exit(exit_code_for(exc))
     click.echo(f"built {_shown(result.target)}/: {', '.join(result.files)}")
+
+
+@main.command()
+@click.argument("sheet")
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder that holds SHEET's output folder (and in it shards/).",
+)
+def merge(sheet, out_dir):
+    """Join the shard folders under OUT/SHEET/shards/ (exgen build … --shard K/N) into
+    the class OUT/SHEET/, the same as one build of the whole class."""
+    from exgen.build.merge import merge_class
+
+    with _Progress(sheet) as progress, _stopped_by_signals():
+        try:
+            target, shards, count = merge_class(sheet, Path(out_dir), progress)
+        except ExgenError as exc:
+            progress.close()
+            _fail(exc)
+        except (KeyboardInterrupt, Terminated) as exc:
+            progress.close()
+            click.echo(
+                "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated", err=True
+            )
+            sys.exit(exit_code_for(exc))
+    click.echo(f"merged {shards} shards into {_shown(target)}/ for {count} students")
 
 
 def _shown(text) -> str:

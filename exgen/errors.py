@@ -76,6 +76,13 @@ class OutputError(ExgenError):
     exit_code = 3
 
 
+class ShardError(ExgenError):
+    """The shard folders of a class cannot be merged: one is missing, duplicated, from
+    another class or built with another secret."""
+
+    exit_code = 2
+
+
 class CheckFailed(ExgenError):
     """`exgen check` found a key that disagrees with an oracle."""
 
@@ -93,6 +100,7 @@ EXIT_CODES = {
     TemplateProblem: TemplateProblem.exit_code,
     ArgumentError: ArgumentError.exit_code,
     OutputError: OutputError.exit_code,
+    ShardError: ShardError.exit_code,
     CheckFailed: CheckFailed.exit_code,
     KeyboardInterrupt: 130,  # 128 + SIGINT, as shells report it
     Terminated: 143,  # 128 + SIGTERM

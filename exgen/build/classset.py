@@ -6,8 +6,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
-import hashlib
-import io
 import os
 import signal
 import sys
@@ -17,14 +15,22 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from exgen import __version__
 from exgen.asks.registry import answer_columns
-from exgen.build.csv_cells import csv_bytes
+from exgen.build.class_files import StudentRecord, secret_fingerprint, write_class_files
 from exgen.build.output_folder import MARKER, MARKER_TEXT, is_exgen_folder, write_folder
 from exgen.build.roster import check_student_id, numbered, pick_student  # noqa: F401 (numbered: for exgen.check)
+from exgen.build.shards import (
+    SHARD_RECORD,
+    SHARDS,
+    class_folder_claimed,
+    class_identity,
+    shard_name,
+    shard_record,
+    shard_students,
+)
 from exgen.build.single import sheet_target, solve_exercise, work_asks, write_files
 from exgen.build.variants import Student, make_variant, rules_for
-from exgen.define.load import SheetDef, load_sheet
+from exgen.define.load import SheetDef, load_sheet, resolve
 from exgen.engine.rounding import shown_array
 from exgen.errors import DefinitionError, ExgenError
 from exgen.render.documents import render, warm
@@ -37,6 +43,10 @@ class StudentOutput:
     folder: Path  # where its files were written (in the staging folder)
     answers: dict[str, str]  # column -> shown string
     manifest: dict
+
+    @property
+    def record(self) -> StudentRecord:
+        return StudentRecord(self.manifest, self.answers)
 
 
 _SHEET: SheetDef | None = None  # set before the workers fork: they inherit it
@@ -100,10 +110,12 @@ def build_class(
     only: str | None = None,
     source: str = "",
     progress: Callable[[str], None] = lambda step: None,
+    shard: tuple[int, int] | None = None,
 ) -> Path:
     """Build every student's variant into ``out_dir/NAME``, or with ``only`` one student's
-    into ``out_dir/NAME/variants/ID`` (``students`` None: the class of the earlier build,
-    from its manifest; ``source`` names where the students came from, for messages)."""
+    into ``out_dir/NAME/variants/ID``, or with ``shard`` (K, N) every N-th student from
+    the K-th into ``out_dir/NAME/shards/K-of-N`` (``students`` None: the class of the
+    earlier build, from its manifest; ``source`` names where the students came from)."""
     if only is not None:
         check_student_id(only)
     sheet = load_sheet(name_or_path)
@@ -120,14 +132,18 @@ def build_class(
         if not rules_for(sheet, ex):
             solve_exercise(sheet, ex)
 
-    def fill(staging: Path, class_files: bool = True, alone: bool = False) -> None:
+    fingerprint = secret_fingerprint(secret if secret is not None else sheet.spec.variants.seed)
+
+    def fill(
+        staging: Path, class_files: bool = True, alone: bool = False, chosen=None
+    ) -> list[StudentOutput]:
         global _SHEET, _SECRET, _PDF, _VARIANTS
         _SHEET, _SECRET, _PDF, _VARIANTS = sheet, secret, pdf, staging / "variants"
         _VARIANTS.mkdir()
-        outputs = _run(sheet, students, pdf, jobs, progress)
+        outputs = _run(sheet, students if chosen is None else chosen, pdf, jobs, progress)
         if class_files:
             progress("writing the booklet and the tables")
-            _class_files(sheet, staging, outputs, secret, pdf)
+            write_class_files(staging, sheet.name, fingerprint, [o.record for o in outputs], pdf)
         if alone:  # the student's own folder is the output
             for item in outputs[0].folder.iterdir():
                 if item.name == MARKER:  # the staging folder's own marker stays (it is locked)
@@ -136,7 +152,23 @@ def build_class(
                     os.replace(item, staging / item.name)
             outputs[0].folder.rmdir()
             _VARIANTS.rmdir()
+        return outputs
 
+    if shard is not None:
+        k, n = shard
+        identity = class_identity(sheet.name, resolve(name_or_path, Path.cwd())[1], students, pdf)
+        places = shard_students(students, k, n)
+
+        def fill_shard(staging: Path) -> None:
+            outputs = fill(staging, class_files=False, chosen=[s for _, s in places])
+            records = [(p, o.record) for (p, _), o in zip(places, outputs)]
+            record = shard_record(identity, fingerprint, k, n, len(students), records)
+            write_files(staging, {SHARD_RECORD: record})
+
+        final = target / SHARDS / shard_name(k, n)
+        with class_folder_claimed(target):
+            write_folder(final, fill_shard)
+        return final
     if only is None:
         write_folder(target, fill)
         return target
@@ -243,57 +275,3 @@ def _one_picklable(student: Student) -> StudentOutput:
                 "in the worker for student " + student.id + ":\n" + traceback.format_exc()
             ) from None
         raise
-
-
-def _class_files(
-    sheet: SheetDef, staging: Path, outputs: list[StudentOutput], secret, pdf: bool
-) -> None:
-    files = {
-        "answers.csv": answers_csv(outputs),
-        "manifest.json": dumps(
-            {
-                "sheet": sheet.name,
-                "exgen": __version__,
-                # which secret, without giving it away (it would let anyone redraw any variant)
-                "secret_fingerprint": hashlib.sha256(
-                    (secret if secret is not None else sheet.spec.variants.seed).encode()
-                ).hexdigest()[:16],
-                "students": [o.manifest for o in outputs],
-            }
-        ).encode(),
-    }
-    if pdf:
-        files["keys.pdf"] = booklet([(o.folder / "key.pdf").read_bytes() for o in outputs])
-    write_files(staging, files)
-
-
-def answers_csv(outputs: list[StudentOutput]) -> bytes:
-    columns: list[str] = []
-    for o in outputs:
-        columns += [c for c in o.answers if c not in columns]
-    return csv_bytes(
-        [
-            ["id", "name", *columns],
-            *(
-                [o.student.id, o.student.name, *(o.answers.get(c, "") for c in columns)]
-                for o in outputs
-            ),
-        ]
-    )
-
-
-def booklet(pdfs: list[bytes]) -> bytes:
-    """All keys in one PDF, in roster order; each key starts on a new page."""
-    import pikepdf  # qpdf: merges a class set in a fraction of a second
-
-    out = pikepdf.Pdf.new()
-    sources = [pikepdf.Pdf.open(io.BytesIO(data)) for data in pdfs]
-    for source in sources:
-        out.pages.extend(source.pages)
-    with out.open_metadata(set_pikepdf_as_editor=False) as meta:
-        meta["dc:title"] = "Solution keys"
-    out.docinfo["/Title"] = "Solution keys"
-    out.docinfo["/Producer"] = f"exgen {__version__}"
-    buffer = io.BytesIO()
-    out.save(buffer, deterministic_id=True)  # the same class gives the same bytes
-    return buffer.getvalue()
