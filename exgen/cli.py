@@ -56,63 +56,49 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs, shard):
     from exgen.build.roster import check_utf8, numbered, read_roster
     from exgen.build.shards import parse_shard, shard_students
 
-    with _Progress(sheet) as progress, _stopped_by_signals():
-        try:
-            check_utf8("--seed", seed)
-            if roster and variants:
-                raise ArgumentError("give --roster or --variants, not both")
-            if shard is not None:
-                shard = parse_shard(shard)
-                if student:
-                    raise ArgumentError("give --shard or --student, not both")
-                if not (roster or variants):
-                    raise ArgumentError("--shard splits a class: give --variants or --roster too")
-            if variants or roster or student:
-                students = (
-                    read_roster(roster) if roster else numbered(variants) if variants else None
-                )
-                source = (
-                    f"the roster {roster}"
-                    if roster
-                    else f"--variants {variants} ({students[0].id}…{students[-1].id})"
-                    if variants
-                    else ""
-                )
-                target = build_class(
-                    sheet,
-                    Path(out_dir),
-                    students,
-                    pdf=not no_pdf,
-                    jobs=jobs,
-                    secret=seed,
-                    only=student,
-                    source=source,
-                    progress=progress,
-                    shard=shard,
-                )
-                progress.close()
-                if shard:
-                    count = len(shard_students(students, *shard))
-                    click.echo(
-                        f"built {_shown(target)}/ for {count} of {len(students)} students "
-                        f"(shard {shard[0]} of {shard[1]})"
-                    )
-                    return
-                count = 1 if student else len(students)
+    with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
+        check_utf8("--seed", seed)
+        if roster and variants:
+            raise ArgumentError("give --roster or --variants, not both")
+        if shard is not None:
+            shard = parse_shard(shard)
+            if student:
+                raise ArgumentError("give --shard or --student, not both")
+            if not (roster or variants):
+                raise ArgumentError("--shard splits a class: give --variants or --roster too")
+        if variants or roster or student:
+            students = read_roster(roster) if roster else numbered(variants) if variants else None
+            source = (
+                f"the roster {roster}"
+                if roster
+                else f"--variants {variants} ({students[0].id}…{students[-1].id})"
+                if variants
+                else ""
+            )
+            target = build_class(
+                sheet,
+                Path(out_dir),
+                students,
+                pdf=not no_pdf,
+                jobs=jobs,
+                secret=seed,
+                only=student,
+                source=source,
+                progress=progress,
+                shard=shard,
+            )
+            progress.close()
+            if shard:
+                count = len(shard_students(students, *shard))
                 click.echo(
-                    f"built {_shown(target)}/ for {count} student{'' if count == 1 else 's'}"
+                    f"built {_shown(target)}/ for {count} of {len(students)} students "
+                    f"(shard {shard[0]} of {shard[1]})"
                 )
                 return
-            result = run_build(sheet, Path(out_dir), pdf=not no_pdf, progress=progress)
-        except ExgenError as exc:
-            progress.close()
-            _fail(exc)
-        except (KeyboardInterrupt, Terminated) as exc:
-            progress.close()
-            click.echo(
-                "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated", err=True
-            )
-            sys.exit(exit_code_for(exc))
+            count = 1 if student else len(students)
+            click.echo(f"built {_shown(target)}/ for {count} student{'' if count == 1 else 's'}")
+            return
+        result = run_build(sheet, Path(out_dir), pdf=not no_pdf, progress=progress)
     click.echo(f"built {_shown(result.target)}/: {', '.join(result.files)}")
 
 
@@ -131,18 +117,8 @@ def merge(sheet, out_dir):
     the class OUT/SHEET/, the same as one build of the whole class."""
     from exgen.build.merge import merge_class
 
-    with _Progress(sheet) as progress, _stopped_by_signals():
-        try:
-            target, shards, count = merge_class(sheet, Path(out_dir), progress)
-        except ExgenError as exc:
-            progress.close()
-            _fail(exc)
-        except (KeyboardInterrupt, Terminated) as exc:
-            progress.close()
-            click.echo(
-                "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated", err=True
-            )
-            sys.exit(exit_code_for(exc))
+    with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
+        target, shards, count = merge_class(sheet, Path(out_dir), progress)
     click.echo(f"merged {shards} shards into {_shown(target)}/ for {count} students")
 
 
@@ -150,6 +126,20 @@ def _shown(text) -> str:
     """A path or message for the terminal, with bytes that are not UTF-8 (a file name
     Python could not decode) as \\xNN."""
     return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+@contextmanager
+def _reported(progress):
+    """A failure or an interrupt as one line and its exit status, the status line erased."""
+    try:
+        yield
+    except ExgenError as exc:
+        progress.close()
+        _fail(exc)
+    except (KeyboardInterrupt, Terminated) as exc:
+        progress.close()
+        click.echo("interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated", err=True)
+        sys.exit(exit_code_for(exc))
 
 
 @contextmanager

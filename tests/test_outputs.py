@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_run import invoke
 
 import exgen
 from exgen.build import output_folder
@@ -32,7 +32,6 @@ from exgen.build.output_folder import (
     swap_in,
     write_folder,
 )
-from exgen.cli import main
 from exgen.errors import ExgenError
 
 ROOT = Path(__file__).parents[1]
@@ -62,15 +61,6 @@ LOG0 = """  - id: f
     ask: [backward]
 """
 ID_RULE = "1–64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-
-
-def invoke(work: Path, *args):
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        return CliRunner().invoke(main, list(args))
-    finally:
-        os.chdir(cwd)
 
 
 def tiny(work: Path, text: str = TINY) -> Path:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from click.testing import CliRunner
+from cli_run import invoke
 
 from exgen.build import booklet, class_files
-from exgen.cli import main
 
 TINY = """title: t
 variants:
@@ -31,15 +30,6 @@ exercises:
     ask: [backward]
 """
 RULE = "--shard takes K/N, two whole numbers with 1 ≤ K ≤ N (e.g. --shard 2/8)"
-
-
-def invoke(work: Path, *args):
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        return CliRunner().invoke(main, list(args))
-    finally:
-        os.chdir(cwd)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from cli_run import invoke
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -34,15 +35,6 @@ def class30(tmp_path_factory):
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
     return work
-
-
-def invoke(work: Path, *args):
-    cwd = os.getcwd()
-    os.chdir(work)
-    try:
-        return CliRunner().invoke(main, list(args))
-    finally:
-        os.chdir(cwd)
 
 
 def keys(work: Path, sub="out/sheet9/variants") -> dict[str, dict]:
