@@ -1,7 +1,7 @@
 """The package's shape: stages as subpackages, imports pointing down the pipeline only.
 
 engine (numbers, graph, ops, solve) < typeset (formula trees, notation, math HTML)
-< asks < define (reading a definition, which asks the asks for their options)
+< asks < notebooks (a sheet's Jupyter notebooks) < define (reading a definition, which asks the asks for their options)
 < render < build < check < cli. ``errors`` is the floor every stage may use.
 Imports under ``if TYPE_CHECKING:`` are for annotations only and are not counted.
 """
@@ -14,7 +14,18 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parents[1] / "exgen"
-STAGES = ["errors", "engine", "typeset", "asks", "define", "render", "build", "check", "cli"]
+STAGES = [
+    "errors",
+    "engine",
+    "typeset",
+    "asks",
+    "notebooks",
+    "define",
+    "render",
+    "build",
+    "check",
+    "cli",
+]
 # Modules that are pure vocabulary, usable from a lower stage: (module, why).
 VOCABULARY = {
     "exgen.typeset.formula": "formula-tree node types: data only, imports nothing of exgen",

@@ -33,6 +33,7 @@ def test_an_operation_missing_a_part_is_refused():
         spelling = Spelling("func", "GELU", r"\operatorname{GELU}")
         torch, glyph, architecture, gradient_uses = "f({0})", "GELU", "activation", "input"
         kinks, saturates, local_mask, shape_rule = (), None, False, "same"
+        numpy, numpy_grad = "gelu({0})", ("gelu_prime({0})",)
 
         def forward(self, x):
             return x
@@ -44,7 +45,11 @@ def test_an_operation_missing_a_part_is_refused():
             return None
 
     assert missing_parts(Gelu) == ["local_formula", "local_note"]
-    with pytest.raises(TypeError, match="operation Gelu lacks: local_formula, local_note"):
+    del Gelu.numpy_grad  # the notebooks' backward is a part like any other
+    assert missing_parts(Gelu) == ["numpy_grad", "local_formula", "local_note"]
+    with pytest.raises(
+        TypeError, match="operation Gelu lacks: numpy_grad, local_formula, local_note"
+    ):
         register(Gelu)
     assert "gelu" not in REGISTRY
 

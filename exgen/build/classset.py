@@ -33,6 +33,7 @@ from exgen.build.variants import Student, make_variant, rules_for
 from exgen.define.load import SheetDef, load_sheet, resolve
 from exgen.engine.rounding import shown_array
 from exgen.errors import DefinitionError, ExgenError
+from exgen.notebooks.notebook import notebook_files
 from exgen.render.documents import render, warm
 from exgen.render.keyjson import dumps, key_document
 
@@ -70,6 +71,7 @@ def _one(student: Student) -> StudentOutput:
         "key.html": docs.key_html.encode(),
         "key.json": dumps(key).encode(),
     }
+    files.update(notebook_files(vsheet, seed=variant.seed, student=label))
     if pdf:
         from exgen.render.pdf import html_to_pdf, html_to_pdfs
 

@@ -17,6 +17,7 @@ from exgen.build.output_folder import (
 from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.solve import NumericError, Trace, solve
 from exgen.errors import DefinitionError, OutputError, SolveError
+from exgen.notebooks.notebook import notebook_files
 from exgen.render.documents import render
 from exgen.render.keyjson import dumps, key_document
 from exgen.typeset.notation import Notation
@@ -82,6 +83,7 @@ def build(
         "key.html": docs.key_html.encode(),
         "key.json": dumps(key_document(sheet, traces, results)).encode(),
     }
+    files.update(notebook_files(sheet, seed=sheet.name))
     if pdf:
         from exgen.render.pdf import html_to_pdfs  # WeasyPrint loads only when PDFs are wanted
 

@@ -18,6 +18,7 @@ from pydantic import (
 from exgen.asks.registry import ASKS as ASK_REGISTRY
 from exgen.engine.ops import REGISTRY
 from exgen.engine.rounding import MAX_GIVEN
+from exgen.notebooks.tasks import TASKS
 
 ASKS = tuple(ASK_REGISTRY)  # each ask's options and checks live in its own module
 # a layer's activation: the registry's element-wise activations (softmax comes with softmax_ce)
@@ -141,6 +142,28 @@ class RandomSpec(Strict):
     draws: list[Draw] = Field(min_length=1, max_length=50)
 
 
+class NotebookSpec(Strict):
+    """The exercise's coding part as a Jupyter notebook per student (exgen/notebooks)."""
+
+    tasks: list[str] = Field(min_length=1, max_length=20)
+    data: Literal["cell", "utils"] = "cell"  # the values in the first cell, or utils.getdata()
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, tasks):
+        for k, name in enumerate(tasks):
+            if name not in TASKS:
+                raise ValueError(f"unknown task '{name}' (expected one of: {', '.join(TASKS)})")
+            if name in tasks[:k]:
+                raise ValueError(f"the task '{name}' is listed twice")
+            for need in TASKS[name].needs:
+                if need not in tasks[:k]:
+                    raise ValueError(f"the task '{name}' needs '{need}' before it")
+            if TASKS[name].last and k != len(tasks) - 1:
+                raise ValueError(f"the task '{name}' turns the data into tensors: list it last")
+        return tasks
+
+
 class Exercise(Strict):
     id: Name
     title: str = Field(max_length=500)
@@ -152,6 +175,7 @@ class Exercise(Strict):
     ask: list[str | dict[str, Any]] = Field(min_length=1)
     rounding: RoundingSpec | None = None
     space: int = Field(45, ge=0, le=250)  # millimetres of ruled space to work on the sheet
+    notebook: NotebookSpec | None = None
 
     _prompt = field_validator("prompt")(_shallow_tex)
 

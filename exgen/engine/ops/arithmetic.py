@@ -30,6 +30,8 @@ class Add(_Binary):
     name = "add"
     spelling = Spelling("infix", "+", "+", 1)
     torch = "{0} + {1}"
+    numpy = "{0} + {1}"
+    numpy_grad = ("{g}", "{g}")
     glyph = "+"
     architecture = "data"
     gradient_uses = "none"
@@ -49,6 +51,8 @@ class Sub(_Binary):
     name = "sub"
     spelling = Spelling("infix", "−", "-", 1)
     torch = "{0} - {1}"
+    numpy = "{0} - {1}"
+    numpy_grad = ("{g}", "-{g}")
     glyph = "−"
     architecture = "data"
     gradient_uses = "none"
@@ -70,6 +74,8 @@ class Mul(_Binary):
     name = "mul"
     spelling = Spelling("infix", "·", r"\cdot", 2, alt_text="⊙", alt_latex=r"\odot")
     torch = "{0} * {1}"
+    numpy = "{0} * {1}"
+    numpy_grad = ("{g} * {1}", "{g} * {0}")
     glyph = "×"
     architecture = "data"
     gradient_uses = "others"
@@ -96,6 +102,8 @@ class Div(_Binary):
     name = "div"
     spelling = Spelling("frac", "/", r"\frac", 8)
     torch = "{0} / {1}"
+    numpy = "{0} / {1}"
+    numpy_grad = ("{g} / {1}", "-{g} * {0} / {1} ** 2")
     glyph = "÷"
     gradient_uses = "others"
 
@@ -127,6 +135,8 @@ class MatMul(Op):
     in_equations = False
     spelling = Spelling("juxtapose", "\u2009", r"\,", 2)
     torch = "{0} @ {1}"
+    numpy = "{0} @ {1}"
+    numpy_grad = ("{g} @ {1}.T", "{0}.T @ {g}")
     glyph = "@"
     architecture = "data"
     gradient_uses = "others"
@@ -167,6 +177,8 @@ class Neg(Op):
     in_equations = False
     spelling = Spelling("prefix", "−", "-", 3)
     torch = "-{0}"
+    numpy = "-{0}"
+    numpy_grad = ("-{g}",)
     glyph = "−"
     architecture = "data"
     gradient_uses = "none"
@@ -195,6 +207,8 @@ class Transpose(Op):
     in_equations = False
     spelling = Spelling("sup", "T", r"\top", 4)
     torch = "{0}.T"
+    numpy = "{0}.T"
+    numpy_grad = ("{g}.T",)
     glyph = "ᵀ"
     architecture = "data"
     gradient_uses = "none"
@@ -231,6 +245,8 @@ class Pow(Op):
     in_equations = False
     spelling = Spelling("sup", "^", "^", 4)
     torch = "{0} ** {1}"
+    numpy = "{0} ** {k}"
+    numpy_grad = ("{k} * {0} ** {k1}",)
     glyph = "^"
     architecture = None
     gradient_uses = "input"
@@ -243,6 +259,9 @@ class Pow(Op):
     def __init__(self, exponent: Fraction = Fraction(2)):
         self.exponent = Fraction(exponent)
         self.rational = self.exponent.denominator == 1
+
+    def code_constants(self) -> dict:
+        return {"k": exponent_text(self.exponent), "k1": exponent_text(self.exponent - 1)}
 
     def _k(self, x):
         return int(self.exponent) if self.rational else float(self.exponent)

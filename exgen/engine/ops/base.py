@@ -29,6 +29,10 @@ DATA_PARTS = {
     "spelling": "how it is typeset (typeset.terms.Spelling: text, LaTeX, precedence)",
     "in_equations": "whether equations may call it as a function f(x)",
     "torch": "its PyTorch spelling: a template with {0}, {1} (operands) and {dim}",
+    "numpy": "its NumPy spelling (notebooks): a template with {0}, {1} (operands) and {dim}",
+    "numpy_grad": "its backward in NumPy (notebooks): element-wise, one template of its "
+    "local derivative in {0} (input) and {out}; else one template per operand in {g} "
+    "(the output's gradient), {0}, {1}, {out}, {n} (entries of the input) and {dim}",
     "glyph": "its label in the computational graph figure",
     "architecture": "its role in the architecture figure: 'activation', 'data' or None",
     "gradient_uses": "what its backward needs, for the graph figure: 'others', 'input', 'none'",
@@ -73,6 +77,8 @@ class Op:
     spelling: Spelling
     in_equations: bool
     torch: str | None
+    numpy: str
+    numpy_grad: tuple[str, ...]
     glyph: str
     architecture: str | None
     gradient_uses: str
@@ -84,6 +90,10 @@ class Op:
 
     def kwargs(self, ctx: Context) -> dict:
         """Keyword arguments its `expr` carries (e.g. axis); none by default."""
+        return {}
+
+    def code_constants(self) -> dict:
+        """Constants its NumPy templates name besides the operands (an exponent, an axis)."""
         return {}
 
     def substituted(self, args: tuple, ctx: Context):

@@ -14,6 +14,8 @@ class Exp(Elementwise):
     rational = False
     spelling = Spelling("func", "exp", r"\exp")
     torch = "torch.exp({0})"
+    numpy = "np.exp({0})"
+    numpy_grad = ("{out}",)
     glyph = "exp"
     architecture = "activation"
     kinks = ()

@@ -14,6 +14,8 @@ class Identity(Op):
     in_equations = True
     spelling = Spelling("func", "id", r"\operatorname{id}")
     torch = "{0}"
+    numpy = "{0}"
+    numpy_grad = ("{g}",)
     glyph = "id"
     architecture = "activation"
     gradient_uses = "none"

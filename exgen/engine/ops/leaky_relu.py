@@ -18,6 +18,8 @@ class LeakyRelu(Elementwise):
     rational = True
     spelling = Spelling("func", "LReLU", r"\operatorname{LReLU}")
     torch = "torch.nn.functional.leaky_relu({0}, 0.01)"
+    numpy = "np.where({0} > 0, {0}, 0.01 * {0})"
+    numpy_grad = ("np.where({0} > 0, 1.0, 0.01)",)
     glyph = "LReLU"
     architecture = "activation"
     kinks = (0,)

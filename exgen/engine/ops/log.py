@@ -14,6 +14,8 @@ class Log(Elementwise):
     rational = False
     spelling = Spelling("func", "log", r"\log")
     torch = "torch.log({0})"
+    numpy = "np.log({0})"
+    numpy_grad = ("1 / {0}",)
     glyph = "log"
     architecture = None
     kinks = ()

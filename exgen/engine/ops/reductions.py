@@ -62,6 +62,8 @@ class Sum(_Reduction):
     name = "sum"
     spelling = Spelling("bigop", "∑", r"\sum", 9)
     torch = "torch.sum({0})"
+    numpy = "np.sum({0})"
+    numpy_grad = ("{g}",)
     glyph = "∑"
 
     def forward(self, x):
@@ -83,6 +85,8 @@ class Mean(_Reduction):
     name = "mean"
     spelling = Spelling("bigop", "mean", r"\operatorname{mean}", 9)
     torch = "torch.mean({0})"
+    numpy = "np.mean({0})"
+    numpy_grad = ("{g} / {n}",)
     glyph = "mean"
 
     def forward(self, x):

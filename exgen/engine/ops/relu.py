@@ -14,6 +14,8 @@ class Relu(Elementwise):
     rational = True
     spelling = Spelling("func", "ReLU", r"\operatorname{ReLU}")
     torch = "torch.relu({0})"
+    numpy = "np.maximum(0, {0})"
+    numpy_grad = ("({0} > 0)",)
     glyph = "ReLU"
     architecture = "activation"
     kinks = (0,)

@@ -14,6 +14,8 @@ class Sigmoid(Elementwise):
     rational = False
     spelling = Spelling("func", "σ", r"\sigma")
     torch = "torch.sigmoid({0})"
+    numpy = "1 / (1 + np.exp(-{0}))"
+    numpy_grad = ("{out} * (1 - {out})",)
     glyph = "σ"
     architecture = "activation"
     kinks = ()

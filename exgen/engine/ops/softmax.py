@@ -17,6 +17,8 @@ class Softmax(Op):
     in_equations = True
     spelling = Spelling("func", "softmax", r"\operatorname{softmax}")
     torch = "torch.softmax({0}, dim={dim})"
+    numpy = "np.exp({0}) / np.sum(np.exp({0}), axis={dim}, keepdims=True)"
+    numpy_grad = ("{out} * ({g} - np.sum({g} * {out}, axis={dim}, keepdims=True))",)
     glyph = "softmax"
     architecture = "activation"
     gradient_uses = "input"
@@ -26,6 +28,9 @@ class Softmax(Op):
 
     def __init__(self, axis: int = 0):
         self.axis = axis
+
+    def code_constants(self) -> dict:
+        return {"dim": self.axis}
 
     def forward(self, x):
         x = x.astype(float)

@@ -14,6 +14,8 @@ class Softplus(Elementwise):
     rational = False
     spelling = Spelling("func", "softplus", r"\operatorname{softplus}")
     torch = "torch.nn.functional.softplus({0})"
+    numpy = "np.log(1 + np.exp({0}))"
+    numpy_grad = ("1 / (1 + np.exp(-{0}))",)
     glyph = "softplus"
     architecture = "activation"
     kinks = ()

@@ -14,6 +14,8 @@ class Step(Elementwise):
     rational = True
     spelling = Spelling("func", "step", r"\operatorname{step}")
     torch = "({0} > 0).double()"
+    numpy = "({0} > 0) * 1.0"
+    numpy_grad = ("0 * {0}",)
     glyph = "step"
     architecture = "activation"
     kinks = (0,)

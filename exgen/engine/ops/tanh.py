@@ -14,6 +14,8 @@ class Tanh(Elementwise):
     rational = False
     spelling = Spelling("func", "tanh", r"\tanh")
     torch = "torch.tanh({0})"
+    numpy = "np.tanh({0})"
+    numpy_grad = ("1 - {out} ** 2",)
     glyph = "tanh"
     architecture = "activation"
     kinks = ()
