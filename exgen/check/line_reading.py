@@ -106,6 +106,8 @@ class _Reader:
         self.depth = 0
         self.letters = AXIS_LETTERS.get(layout, AXIS_LETTERS["column"])
         self.names = _names()
+        # softmax runs over a layer's units: along each row when samples are rows
+        self.unit_axis = {"axis": 1} if layout == "row" else {}
 
     @staticmethod
     def _tokenize(text: str) -> list[str]:
@@ -235,7 +237,8 @@ class _Reader:
             arg = self.group() if nxt == r"\left(" or nxt.startswith(r"\begin") else self.postfix()
             return _apply("sum", arg, **kwargs)
         if tok in self.names:
-            return _apply(self.names[tok], self.group())
+            op = self.names[tok]
+            return _apply(op, self.group(), **(self.unit_axis if op == "softmax" else {}))
         if NUMBER.fullmatch(tok):
             return tok
         sci = SCIENTIFIC.fullmatch(tok)

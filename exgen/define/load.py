@@ -22,6 +22,7 @@ from exgen.engine.graph import Graph, GraphError, compile_graph, describe
 from exgen.engine.rounding import Rounding
 from exgen.engine.snippet import draw_values
 from exgen.errors import DefinitionError
+from exgen.notebooks.tasks import problems as notebook_problems
 from exgen.typeset.markdown import check_math
 
 
@@ -254,8 +255,22 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
         design = None
     for k, (name, options) in enumerate(asks):
         registry.check(graph, k, name, options)
+    if ex.notebook is not None:
+        _check_notebook(ex, graph)
     own = _rounding(ex.rounding) if ex.rounding is not None else rounding
     return ExerciseDef(ex, index, own, graph, given, asks, exact, design)
+
+
+def _check_notebook(ex: schema.Exercise, graph: Graph) -> None:
+    """What the notebook's tasks need of the network and its data."""
+    for k, message in notebook_problems(graph, ex.notebook.tasks):
+        raise DefinitionError(message, path=f"notebook.tasks[{k}]")
+    if ex.random is not None and ex.notebook.data == "utils":
+        raise DefinitionError(
+            "the seeded snippet (random:) gives the notebook its data itself: "
+            "drop notebook.data: utils",
+            path="notebook.data",
+        )
 
 
 def _parse_asks(items) -> list[tuple[str, object]]:

@@ -147,6 +147,8 @@ class NotebookSpec(Strict):
 
     tasks: list[str] = Field(min_length=1, max_length=20)
     data: Literal["cell", "utils"] = "cell"  # the values in the first cell, or utils.getdata()
+    lr: float = Field(0.1, gt=0, le=10)  # the learning rate of the sgd_update and train tasks
+    steps: int = Field(10, ge=1, le=1000)  # the train task's steps of gradient descent
 
     @field_validator("tasks")
     @classmethod

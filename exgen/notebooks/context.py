@@ -38,6 +38,14 @@ class Setting:
         return rep_shapes(self.graph)
 
     @property
+    def lr(self) -> float:
+        return self.ex.spec.notebook.lr
+
+    @property
+    def steps(self) -> int:
+        return self.ex.spec.notebook.steps
+
+    @property
     def digits(self) -> int:
         return self.ex.rounding.digits
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from exgen.asks.pytorch import _to_ast as torch_ast
+from exgen.notebooks import from_scratch
 from exgen.notebooks.numpy_code import NumpyCode, grad_name, simplified
 
 if TYPE_CHECKING:
+    from exgen.engine.graph import Graph
     from exgen.notebooks.context import Setting
 
 
@@ -45,6 +47,7 @@ class Task:
     cells: Callable[[Setting], Cells]
     needs: tuple[str, ...] = ()  # tasks that must come earlier
     last: bool = False  # rebinds the data (to tensors): nothing may follow it
+    requires: Callable[[Graph], str | None] | None = None  # what the network must be, or None
 
 
 def _placeholders(names: list[str], comment: str) -> str:
@@ -161,3 +164,36 @@ TASKS: dict[str, Task] = {
         Task("autograd", "Automatic differentiation", _autograd, last=True),
     )
 }
+
+
+def _scratch_requires(graph: Graph) -> str | None:
+    return None if from_scratch.network_of(graph) is not None else from_scratch.NEEDS
+
+
+def _scratch_task(name: str, previous: str | None) -> Task:
+    return Task(
+        name,
+        from_scratch.TITLES[name],
+        lambda s: from_scratch.cells_for(name, s),
+        needs=(previous,) if previous else (),
+        requires=_scratch_requires,
+    )
+
+
+_order = list(from_scratch.FUNCTIONS)
+TASKS.update(
+    (name, _scratch_task(name, _order[k - 1] if k else None)) for k, name in enumerate(_order)
+)
+
+
+def problems(graph: Graph, tasks: list[str]) -> list[tuple[int, str]]:
+    """(index, message) for each listed task the network cannot carry."""
+    out = []
+    for k, name in enumerate(tasks):
+        requires = TASKS[name].requires
+        problem = requires(graph) if requires is not None else None
+        if problem is None and not graph.params:
+            problem = "needs a network with parameters (network.params)"
+        if problem:
+            out.append((k, f"the task '{name}' {problem}"))
+    return out
