@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from exgen.cli import main
 from exgen.engine.equations import FUNCTIONS
+from exgen.notebooks.from_scratch import NEEDS
+from exgen.notebooks.tasks import TASKS
 
 SHEET9 = (Path(__file__).parent / "fixtures" / "q3.yaml").read_text()  # seed 002, question 3
 F = "exercises/bad.yaml"
@@ -167,6 +169,36 @@ CASES = {
     "assigned twice": (
         edit("z2 = relu(u2)", "z1 = relu(u2)"),
         f"{F}:20: exercises[0].network.equations[3]: 'z1' is assigned twice",
+    ),
+    "unknown notebook task": (
+        edit(
+            "ask: [forward, backward]",
+            "ask: [forward, backward]\n    notebook: {tasks: [forwards]}",
+        ),
+        f"{F}:33: exercises[0].notebook.tasks: unknown task 'forwards' (expected one of: "
+        f"{', '.join(TASKS)})",
+    ),
+    "notebook task out of order": (
+        edit(
+            "ask: [forward, backward]",
+            "ask: [forward, backward]\n    notebook: {tasks: [numeric_check, backward]}",
+        ),
+        f"{F}:33: exercises[0].notebook.tasks: the task 'numeric_check' needs 'backward' before it",
+    ),
+    "autograd not last": (
+        edit(
+            "ask: [forward, backward]",
+            "ask: [forward, backward]\n    notebook: {tasks: [autograd, backward]}",
+        ),
+        f"{F}:33: exercises[0].notebook.tasks: the task 'autograd' turns the data into tensors: "
+        "list it last",
+    ),
+    "from scratch on another network": (
+        edit(
+            "ask: [forward, backward]",
+            "ask: [forward, backward]\n    notebook: {tasks: [linear_forward]}",
+        ),
+        f"{F}:33: exercises[0].notebook.tasks[0]: the task 'linear_forward' {NEEDS}",
     ),
     "exponent not a number": (
         edit("(y - yhat)**2", "(y - yhat)**x"),

@@ -268,3 +268,37 @@ def test_the_starter_fails_until_its_todo_cells_are_done(built, name):
 
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip("kernels are tested on POSIX")
+
+
+# each student's own snippet seed ---------------------------------------------------
+
+
+def test_each_student_runs_the_snippet_from_a_seed_of_their_own():
+    from exgen.build.variants import make_variant
+
+    sheet = load_sheet("hw2-numpy-backprop")
+    a, b = (make_variant(sheet, Student(i)) for i in ("s1", "s2"))
+    seeds = [v.sheet.exercises[0].spec.random.seed for v in (a, b)]
+    assert seeds[0] != seeds[1] and all(1 <= s <= 99999 for s in seeds)
+    assert a.drawn["backprop"]["random.seed"] == seeds[0]
+    x = [v.sheet.exercises[0].given["x"] for v in (a, b)]
+    assert not np.allclose(x[0], x[1])
+    rng = np.random.RandomState(seeds[0])  # what the student's own snippet gives
+    rng.randn(4, 3), rng.randn(4, 4), rng.randn(2, 4)
+    assert np.array_equal(x[0], rng.rand(3, 5))
+    cells = notebook_files(a.sheet, a.seed)["sheet.ipynb"].decode()
+    assert f"np.random.seed({seeds[0]})" in cells
+
+
+def test_a_snippet_seed_is_drawn_as_whole_numbers(tmp_path):
+    from exgen.errors import DefinitionError
+
+    text = Path("exercises/hw2-numpy-backprop.yaml").read_text()
+    path = tmp_path / "seeded.yaml"
+    path.write_text(text.replace("{integers: [1, 99999]}", "{grid: [0, 1, 0.5]}"))
+    with pytest.raises(DefinitionError) as caught:
+        load_sheet(str(path))
+    assert str(caught.value).endswith(
+        "variants.draw.backprop.random.seed: a snippet's seed is drawn with integers: "
+        "[low, high], within 0 … 4294967295"
+    )

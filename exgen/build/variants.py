@@ -15,8 +15,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from exgen.define.load import ExerciseDef, SheetDef
+from exgen.define.load import SNIPPET_SEED, ExerciseDef, SheetDef
 from exgen.engine.rounding import round_half_up
+from exgen.engine.snippet import draw_values
 from exgen.engine.solve import NumericError, Trace, backpropagate, solve
 from exgen.errors import DefinitionError
 
@@ -156,6 +157,14 @@ def rules_for(sheet: SheetDef, ex: ExerciseDef) -> dict:
     return rules
 
 
+def _reseeded(ex: ExerciseDef, seed: int) -> tuple[ExerciseDef, dict]:
+    """The exercise with its snippet run from another seed: the student's own numbers,
+    and the snippet the sheet prints says that seed."""
+    random = ex.spec.random.model_copy(update={"seed": seed})
+    given = dict(ex.given, **draw_values(random))
+    return replace(ex, spec=ex.spec.model_copy(update={"random": random})), given
+
+
 def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -> Variant:
     spec = sheet.spec.variants
     secret = secret if secret is not None else spec.seed
@@ -163,7 +172,8 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
     exercises, traces, drawn, redraws = [], [], {}, Counter()
     for ex in sheet.exercises:
         rules = rules_for(sheet, ex)
-        if not rules:  # the same for every student: solved once per process
+        seed_rule = sheet.variant_rules.get(f"{ex.spec.id}.{SNIPPET_SEED}")
+        if not rules and seed_rule is None:  # the same for every student: solved once per process
             exercises.append(ex)
             traces.append(_unchanged(ex))
             continue
@@ -173,9 +183,12 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
         behind_rules = [r for r in spec.require if not _forward_only(r)]
         for _ in range(spec.tries):
             given = dict(ex.given)
+            candidate = ex
+            if seed_rule is not None:
+                candidate, given = _reseeded(ex, rng.randint(*seed_rule.integers))
             for name, rule in rules.items():
                 given[name] = draw_value(rule, np.shape(ex.given[name]), rng)
-            candidate = replace(ex, given=given)
+            candidate = replace(candidate, given=given)
             # the forward pass alone decides most constraints: a candidate that fails
             # them never costs a backward pass
             try:
@@ -209,4 +222,6 @@ def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -
         exercises.append(candidate)
         traces.append(trace)
         drawn[ex.spec.id] = {n: given[n] for n in rules}
+        if seed_rule is not None:
+            drawn[ex.spec.id][SNIPPET_SEED] = np.array(candidate.spec.random.seed)
     return Variant(student, seed, replace(sheet, exercises=exercises), traces, drawn, redraws)

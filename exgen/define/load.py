@@ -25,6 +25,8 @@ from exgen.errors import DefinitionError
 from exgen.notebooks.tasks import problems as notebook_problems
 from exgen.typeset.markdown import check_math
 
+SNIPPET_SEED = "random.seed"  # a draw rule's name for an exercise's snippet seed
+
 
 @dataclass
 class ExerciseDef:
@@ -169,9 +171,23 @@ def _load(name: str, shown: str, data, lines) -> SheetDef:
             for n in ex.spec.values:
                 values.setdefault(n, ex.given[n])
                 values[f"{ex.spec.id}.{n}"] = ex.given[n]
+            if ex.spec.random is not None:  # each student's own snippet seed
+                values[f"{ex.spec.id}.{SNIPPET_SEED}"] = np.array(ex.spec.random.seed)
         sheet.variant_rules = compile_rules(spec.variants, values)
+        _check_seed_rules(sheet.variant_rules)
     check_work(exercises, sheet.variant_rules, spec.variants.tries if spec.variants else None)
     return sheet
+
+
+def _check_seed_rules(rules: dict) -> None:
+    for key, rule in rules.items():
+        if key.endswith(f".{SNIPPET_SEED}"):
+            lo, hi = rule.integers or (-1, -1)
+            if not 0 <= lo <= hi < 2**32:
+                raise DefinitionError(
+                    "a snippet's seed is drawn with integers: [low, high], within 0 … 4294967295",
+                    path=f"variants.draw.{key}",
+                )
 
 
 def _check_prompts(spec: schema.Sheet) -> None:

@@ -149,6 +149,7 @@ class NotebookSpec(Strict):
     data: Literal["cell", "utils"] = "cell"  # the values in the first cell, or utils.getdata()
     lr: float = Field(0.1, gt=0, le=10)  # the learning rate of the sgd_update and train tasks
     steps: int = Field(10, ge=1, le=1000)  # the train task's steps of gradient descent
+    print_first_gradient: bool = False  # after each gradient task, as sheet11 tests its code
 
     @field_validator("tasks")
     @classmethod

@@ -121,7 +121,7 @@ def _too_much(total: int, units: int, index: int, step: str) -> str:
 
 def _drawn(ex, variant_rules: dict) -> bool:
     """Whether a draw rule applies to one of the exercise's values (as the build decides)."""
-    return any(
+    return f"{ex.spec.id}.random.seed" in variant_rules or any(
         scope in ("", ex.spec.id) and name in ex.spec.values
         for scope, _, name in (key.rpartition(".") for key in variant_rules)
     )

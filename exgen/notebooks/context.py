@@ -42,6 +42,10 @@ class Setting:
         return self.ex.spec.notebook.lr
 
     @property
+    def print_first_gradient(self) -> bool:
+        return self.ex.spec.notebook.print_first_gradient
+
+    @property
     def steps(self) -> int:
         return self.ex.spec.notebook.steps
 

@@ -92,6 +92,10 @@ def _exercise_cells(s: Setting, table: dict, data: list[str], headed: bool) -> l
             out.append(Cell("code", cells.given, f"{ex.spec.id}-{name}-given", ("given",)))
         out.append(Cell("code", cells.skeleton, f"{ex.spec.id}-{name}", ("todo",), cells.solution))
         out.append(_check_cell(s, name, cells, table))
+        if cells.after is not None:
+            text, code, printed = cells.after
+            out.append(Cell("markdown", text))
+            out.append(Cell("code", code, f"{ex.spec.id}-{name}-print", ("given",), output=printed))
     return out
 
 

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from exgen.asks.pytorch import _to_ast as torch_ast
-from exgen.notebooks import from_scratch
+from exgen.notebooks import checking, from_scratch
 from exgen.notebooks.numpy_code import NumpyCode, grad_name, simplified
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ class Cells:
     solution: str  # the key's code, same cell
     checks: list[Check] = field(default_factory=list)
     given: str = ""  # code given before the task (runs in both notebooks)
+    after: tuple[str, str, str] | None = None  # (Markdown, code, what it prints) after the checks
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def _backward(s: Setting) -> Cells:
         solution="\n".join(code.backward_lines()),
         checks=[Check(grad_name(p), grad_name(p), s.grad(p)) for p in s.graph.params],
         given=given,
+        after=_first_gradient(s, grad_name(s.graph.params[0])),
     )
 
 
@@ -152,6 +156,24 @@ def _autograd(s: Setting) -> Cells:
         solution="\n".join(lines + [f"{graph.loss}.backward()"]),
         checks=[Check(grad_name(p), f"{p}.grad", s.grad(p)) for p in graph.params],
         given="\n".join(convert),
+        after=_first_gradient(s, f"{graph.params[0]}.grad"),
+    )
+
+
+def _first_gradient(s: Setting, gradient: str) -> tuple[str, str, str] | None:
+    """As sheet11 tests an implementation: the size of the first parameter's first
+    gradient entry, printed (what it prints is the engine's value)."""
+    if not s.print_first_gradient:
+        return None
+    first = s.graph.params[0]
+    entry = (0,) * len(s.shapes[first])
+    value = abs(np.asarray(s.grad(first))[entry])
+    where = f"[{', '.join('0' for _ in entry)}]" if entry else ""
+    return (
+        "To test the implementation, print the size of the gradient with respect to the "
+        f"first entry of `{first}`, to the key's {s.digits} decimals.",
+        f'print(f"{{np.linalg.norm({gradient}{where}):.{s.digits}f}}")',
+        checking.rounded(value, s.digits) + "\n",
     )
 
 
