@@ -7,6 +7,7 @@ process: steadier than wall times on a shared machine).
 
 Usage: python bench/bench.py [--sizes 1 10 100] [--repeat 3] [--out bench/results.md]
        python bench/bench.py --memory 20 50 100 [--no-pdf]   (peak memory only)
+       python bench/bench.py --notebooks 30   (a class of hw2 with and without notebooks)
 Run it from the repository's root on an otherwise idle machine (the load is noted).
 """
 
@@ -131,9 +132,18 @@ def main() -> None:
         help="only the peak memory of sheet9 classes of these sizes (add --no-pdf for HTML)",
     )
     parser.add_argument("--no-pdf", action="store_true")
+    parser.add_argument(
+        "--notebooks",
+        type=int,
+        metavar="N",
+        help="only a class of N of hw2-numpy-backprop, with and without its notebooks",
+    )
     args = parser.parse_args()
     if args.memory:
         memory_table(args.memory, pdf=not args.no_pdf)
+        return
+    if args.notebooks:
+        notebook_table(args.notebooks)
         return
     exgen = [sys.executable, "-m", "exgen"]
     rows = []
@@ -208,6 +218,27 @@ def memory_table(sizes: list[int], pdf: bool) -> None:
             t, pss, rss = measure(exgen + ["--variants", str(n)], work)
             kind = "PDF" if pdf else "HTML"
             print(f"| {n} | {kind} | {t:.1f} | {pss:.0f} | {rss:.0f} |", flush=True)
+
+
+def notebook_table(n: int) -> None:
+    """A class build of the sheet with notebooks (seed 000: a seed per student), beside
+    the same sheet without its notebook block: what the notebooks cost."""
+    name = "hw2-numpy-backprop"
+    print("| students | output | notebooks | time (s) | peak PSS MiB (all processes) |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "exercises").mkdir()
+        text = (ROOT / "exercises" / f"{name}.yaml").read_text()
+        (work / "exercises" / f"{name}.yaml").write_text(text)
+        bare = "\n".join(x for x in text.splitlines() if not x.strip().startswith("notebook:"))
+        (work / "exercises" / "plain.yaml").write_text(bare + "\n")
+        for pdf in (False, True):
+            for sheet, notebooks in ((name, "yes"), ("plain", "no")):
+                args = [sys.executable, "-m", "exgen", "build", sheet, "--variants", str(n)]
+                t, pss, _ = measure(args + ([] if pdf else ["--no-pdf"]), work)
+                kind = "PDF" if pdf else "HTML"
+                print(f"| {n} | {kind} | {notebooks} | {t:.1f} | {pss:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def notebook_files(sheet: SheetDef, seed: str, student: str = "") -> dict[str, b
     cells = [Cell("markdown", _title(sheet, student))]
     for ex in exercises:
         setting = Setting(ex, tuple(ex.spec.notebook.tasks), salt_for(seed, ex.spec.id))
-        cells += _exercise_cells(setting, table, data, len(exercises) > 1)
+        cells += _exercise_cells(setting, table, data)
     utils = _utils_source(table, data)
     return {
         "sheet.ipynb": _write(cells, key=False),
@@ -77,12 +77,9 @@ def _title(sheet: SheetDef, student: str) -> str:
     return "\n\n".join(lines + [HOW_TO])
 
 
-def _exercise_cells(s: Setting, table: dict, data: list[str], headed: bool) -> list[Cell]:
+def _exercise_cells(s: Setting, table: dict, data: list[str]) -> list[Cell]:
     ex = s.ex
-    out = []
-    if headed or ex.spec.prompt:
-        heading = f"## {ex.spec.title}\n\n" if headed else ""
-        out.append(Cell("markdown", heading + ex.spec.prompt.strip()))
+    out = [Cell("markdown", f"## {ex.spec.title}\n\n{ex.spec.prompt.strip()}".strip())]
     out.append(Cell("code", _setup(s, data), f"{ex.spec.id}-data", ("given",)))
     for k, name in enumerate(s.tasks, start=1):
         task = TASKS[name]

@@ -66,7 +66,7 @@ def _forward(s: Setting) -> Cells:
             f"(`@` multiplies matrices): {', '.join(f'`{t}`' for t in targets)}."
         ),
         skeleton=_placeholders(targets, "the forward pass"),
-        solution="\n".join(code.forward_lines()),
+        solution="\n".join(["# the forward pass", *code.forward_lines()]),
         checks=[Check(t, t, s.value(t)) for t in targets],
     )
 
@@ -85,7 +85,7 @@ def _backward(s: Setting) -> Cells:
             f"(`{grads[0]}` holds ∂{loss}/∂{s.graph.params[0]})."
         ),
         skeleton=_placeholders(grads, "backpropagation, from the loss down"),
-        solution="\n".join(code.backward_lines()),
+        solution="\n".join(["# backpropagation, from the loss down", *code.backward_lines()]),
         checks=[Check(grad_name(p), grad_name(p), s.grad(p)) for p in s.graph.params],
         given=given,
         after=_first_gradient(s, grad_name(s.graph.params[0])),
@@ -153,7 +153,9 @@ def _autograd(s: Setting) -> Cells:
             "holds its gradient."
         ),
         skeleton=_placeholders([graph.loss], "the forward pass in PyTorch, then .backward()"),
-        solution="\n".join(lines + [f"{graph.loss}.backward()"]),
+        solution="\n".join(
+            ["# the forward pass in PyTorch, then .backward()", *lines, f"{graph.loss}.backward()"]
+        ),
         checks=[Check(grad_name(p), f"{p}.grad", s.grad(p)) for p in graph.params],
         given="\n".join(convert),
         after=_first_gradient(s, f"{graph.params[0]}.grad"),
