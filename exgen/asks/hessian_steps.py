@@ -76,7 +76,6 @@ def matrix_steps(
             Step(
                 lhs,
                 [_spelled(_matrix(a.matrix, digits), layout)],
-                note=row(Text("column j is ∇J(w + eⱼ) − ∇J(w): the gradient is affine in w")),
                 target=f"hessian.{tag}matrix",
             )
         ]
@@ -319,7 +318,8 @@ def printed(result: Hessian, notation: Notation) -> dict:
         "loss": notation.symbol(notation.graph.loss),
         "data": notation.symbol(result.data) if result.data else None,
         "samples": result.samples,
-        "exact": a.exact and (n is None or n.analysis.exact),
+        "exact": a.exact,
+        "n_exact": n is None or n.analysis.exact,
         "formula": a.factor is not None,
         "mean_form": a.factor is not None and a.factor == Fraction(1, max(result.samples, 1)),
         "kappa": shown(a.condition, digits) if a.condition is not None else None,
