@@ -267,3 +267,43 @@ def test_bad_options_are_refused_with_file_line_and_key_path(tmp_path, options, 
     text = str(caught.value)
     assert text.startswith(str(tmp_path / "ls.yaml") + ":"), text
     assert message in text, text
+
+
+COLUMN = """\
+title: T
+course: C
+rounding: {digits: 2, carry: CARRY}
+exercises:
+  - id: col
+    title: column layout, three features
+    network:
+      equations:
+        - y = w.T @ X
+        - J = mean((y - t)**2) / 2
+      loss: J
+      params: [w]
+    values:
+      X: [[1, 3, 1, 3, 2], [10, 10, 30, 30, 20], [0, 1, 2, 3, 4]]
+      t: [[1, 2, 3, 4, 5]]
+      w: [0, 0, 0]
+    ask:
+      - hessian: {wrt: w, normalize: X}
+"""
+
+
+@pytest.mark.parametrize("carry", ["true", "false"])
+def test_every_printed_step_is_right_in_column_layout_with_and_without_carry(tmp_path, carry):
+    """Three features (eigenvalues by NumPy), samples as columns (X Xᵀ / N), irrational σ:
+    under a carried rule every printed value is worked on from the printed ones before it."""
+    from exgen.check.printed_steps import check_printed_steps, key_for_check
+
+    path = tmp_path / "col.yaml"
+    path.write_text(COLUMN.replace("CARRY", carry))
+    s = load_sheet(str(path))
+    key = key_for_check(s, solve_sheet(s))
+    entry = key["exercises"]["col"]
+    finding = check_printed_steps("col", entry, key["rounding"])
+    assert finding.status == "ok", finding
+    found = entry["asks"]["hessian"]
+    assert found["matrix"] == [[4.8, 40, 4.4], [40, 480, 48], [4.4, 48, 6]]
+    assert found["normalized"]["condition_number"] < 10 < found["condition_number"]

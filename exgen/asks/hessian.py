@@ -19,7 +19,15 @@ import numpy as np
 
 from exgen.asks.base import Ask, Name, Strict, Work, number
 from exgen.asks.hessian_steps import printed, steps_json
-from exgen.engine.rounding import Rounding, exact_array, float_array, shown, shown_given
+from exgen.engine.rounding import (
+    Rounding,
+    exact_array,
+    float_array,
+    round_half_up,
+    shown,
+    shown_given,
+    to_fraction,
+)
 from exgen.engine.solve import NumericError, solve
 from exgen.errors import DefinitionError
 
@@ -45,6 +53,7 @@ class Analysis:
     condition: float | None
     exact: bool
     factor: Fraction | float | None
+    chain: dict  # a 2×2's trace, det and D = tr² − 4 det, as the key prints them
 
 
 @dataclass
@@ -176,13 +185,44 @@ def _same(a: np.ndarray, b: np.ndarray, exact: bool, scale: float) -> bool:
     return bool(np.allclose(float_array(a), float_array(b), rtol=1e-9, atol=1e-9 * scale))
 
 
-def spectrum(matrix: np.ndarray) -> tuple[np.ndarray, float | None]:
-    """Eigenvalues, largest first, and κ = λmax/λmin (None unless positive definite)."""
+def carrier(rounding: Rounding):
+    """What the key works on with: under a carried rule each printed value rounded half-up
+    (an exact decimal, as a student writes it down), otherwise the value itself."""
+    if not rounding.carry:
+        return lambda a: a
+
+    def carried(a):
+        arr = np.asarray(a, dtype=object)
+        out = np.empty(arr.shape, dtype=object)
+        out.reshape(-1)[:] = [
+            round_half_up(to_fraction(x), rounding.digits) for x in arr.reshape(-1)
+        ]
+        return out if out.shape else out[()]
+
+    return carried
+
+
+def spectrum(matrix: np.ndarray, r, carry: bool) -> tuple[np.ndarray, float | None, dict]:
+    """Eigenvalues, largest first, κ = λmax/λmin (None unless positive definite), and for
+    a 2×2 tr, det and D = tr² − 4 det: what the key prints, each from the printed values
+    before it under a carried rule."""
     values = np.linalg.eigvalsh(float_array(matrix))[::-1]
+    chain: dict = {}
+    if matrix.shape == (2, 2):
+        m = matrix
+        tr = r(m[0, 0] + m[1, 1])
+        det = r(m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0])
+        disc = r(max(tr * tr - 4 * det, 0))
+        chain = {"trace": tr, "det": det, "disc": disc}
+        root = math.sqrt(float(disc))
+        if carry:  # the roots of the printed polynomial, rounded
+            values = np.array([r((float(tr) + root) / 2), r((float(tr) - root) / 2)], dtype=object)
+    elif carry:
+        values = np.asarray(r(values), dtype=object)
     top, low = float(values[0]), float(values[-1])
     if low <= 1e-12 * max(abs(top), 1.0):
-        return values, None
-    return values, top / low
+        return values, None, chain
+    return values, r(values[0] / values[-1]), chain
 
 
 def _factor(matrix, samples: np.ndarray, exact: bool):
@@ -197,10 +237,18 @@ def _factor(matrix, samples: np.ndarray, exact: bool):
     return c if _same(matrix, gram * c, exact, scale) else None
 
 
-def analysed(matrix: np.ndarray, samples: np.ndarray | None, exact: bool) -> Analysis:
-    values, condition = spectrum(matrix)
+def analysed(
+    matrix: np.ndarray, samples: np.ndarray | None, exact: bool, r, carry: bool
+) -> Analysis:
+    """The engine's matrix as the key works it: c·(XᵀX) from the printed XᵀX when it is of
+    that form, then its eigenvalues and κ."""
     factor = _factor(matrix, samples, exact) if samples is not None else None
-    return Analysis(matrix, values, condition, exact, factor)
+    if factor is not None and samples is not None:
+        matrix = r(r(samples.T.dot(samples)) * factor)
+    else:
+        matrix = r(matrix)
+    values, condition, chain = spectrum(matrix, r, carry)
+    return Analysis(matrix, values, condition, exact, factor, chain)
 
 
 # ---- normalizing the data ----------------------------------------------------------------
@@ -215,11 +263,12 @@ def _root(x, exact: bool):
     return math.sqrt(float(x)), False
 
 
-def normalized(ex: ExerciseDef, name: str, samples: np.ndarray, exact: bool, path: str):
-    """(μ, σ², σ, Â, exact): each feature over the samples, population σ."""
+def normalized(name: str, samples: np.ndarray, exact: bool, r, carry: bool, path: str):
+    """(μ, σ², σ, Â, exact): each feature over the samples, population σ; under a carried
+    rule each from the printed values before it."""
     n, d = samples.shape
-    mean = samples.sum(axis=0) / n
-    variance = ((samples - mean) ** 2).sum(axis=0) / n
+    mean = r(samples.sum(axis=0) / n)
+    variance = r(((samples - mean) ** 2).sum(axis=0) / n)
     std, still = [], exact
     for k in range(d):
         if variance[k] == 0:
@@ -230,18 +279,18 @@ def normalized(ex: ExerciseDef, name: str, samples: np.ndarray, exact: bool, pat
                 path=path,
             )
         root, rational = _root(variance[k], exact)
-        std.append(root)
-        still = still and rational
+        std.append(r(root))
+        still = still and (rational or carry)
     std_arr = (exact_array if still else float_array)(std)
     if not still:
         mean, variance, samples = (float_array(a) for a in (mean, variance, samples))
-    return mean, variance, std_arr, (samples - mean) / std_arr, still
+    return mean, variance, std_arr, r((samples - mean) / std_arr), still
 
 
 def compute(ex: ExerciseDef, trace, notation, options: HessianOptions) -> Hessian:
     k = next(i for i, (n, _) in enumerate(ex.asks) if n == "hessian")
     path = f"{ex.path}.ask[{k}].hessian"
-    exact = ex.exact
+    exact, r, carry = ex.exact, carrier(ex.rounding), ex.rounding.carry
     layout = ex.graph.layout
     row = layout == "row"
     data = options.normalize
@@ -255,13 +304,13 @@ def compute(ex: ExerciseDef, trace, notation, options: HessianOptions) -> Hessia
         data,
         inputs,
         samples.shape[0] if samples is not None else 0,
-        analysed(matrix, samples, exact),
+        analysed(matrix, samples, exact, r, carry),
         None,
         ex.rounding.digits,
         layout,
     )
     if data is not None and samples is not None:
-        mean, variance, std, hat, still = normalized(ex, data, samples, exact, path)
+        mean, variance, std, hat, still = normalized(data, samples, exact, r, carry, path)
         moved = hat if row else hat.T
         given = dict(ex.given, **{data: moved})
         hmat = hessian_matrix(ex, given, options.wrt, still, path)
@@ -271,7 +320,7 @@ def compute(ex: ExerciseDef, trace, notation, options: HessianOptions) -> Hessia
             variance.reshape(shape),
             std.reshape(shape),
             moved,
-            analysed(hmat, hat, still),
+            analysed(hmat, hat, still, r, carry),
         )
     return result
 
@@ -291,7 +340,7 @@ def _analysis_json(a: Analysis, digits: int) -> dict:
     return {
         "matrix": _numbers(a.matrix),
         "eigenvalues": [float(x) for x in a.eigenvalues],
-        "condition_number": a.condition,
+        "condition_number": float(a.condition) if a.condition is not None else None,
         "exact": a.exact,
         "shown": {
             "matrix": [[shown(x, digits) for x in r] for r in a.matrix],

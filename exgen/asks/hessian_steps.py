@@ -123,8 +123,7 @@ def eigen_steps(a: Analysis, digits: int, layout: str, tag: str, h: Sym = H) -> 
             )
         ]
     m = [[shown(x, digits) for x in r] for r in a.matrix]
-    tr = a.matrix[0, 0] + a.matrix[1, 1]
-    det = a.matrix[0, 0] * a.matrix[1, 1] - a.matrix[0, 1] * a.matrix[1, 0]
+    tr, det, disc = a.chain["trace"], a.chain["det"], a.chain["disc"]
     tr_s, det_s = shown(tr, digits), shown(det, digits)
     tr_sym, det_sym = Row((Text("tr "), h)), Row((Text("det "), h))
     steps = [
@@ -159,8 +158,6 @@ def eigen_steps(a: Analysis, digits: int, layout: str, tag: str, h: Sym = H) -> 
         Num(det_s.replace("-", "−")),
     )
     steps.append(Step(row(Text("det"), Paren(row(h, "−", LAMBDA, I_))), [poly, numbers, Num("0")]))
-    disc = (tr * tr - 4 * det) if isinstance(tr, Fraction) else float(tr) ** 2 - 4 * float(det)
-    disc = max(disc, 0)
     disc_s = shown(disc, digits)
     steps.append(
         worked_step(
@@ -329,6 +326,7 @@ def printed(result: Hessian, notation: Notation) -> dict:
             else None
         ),
         "normalized": n is not None,
+        "row": result.layout == "row",
         "given": shown_given,
     }
 
