@@ -138,7 +138,7 @@ CASES = {
     "unknown ask": (
         edit("ask: [forward, backward]", "ask: [forward, graf]"),
         f"{F}:32: exercises[0].ask: unknown ask 'graf' (expected one of: forward, "
-        "backward, gradients, numeric_check, graph, graph_backward, param_count, update, "
+        "backward, gradients, numeric_check, graph, graph_backward, param_count, update, hessian, "
         "symbolic, softmax_ce, logic, pytorch)",
     ),
     "unused value": (
