@@ -11,7 +11,7 @@ from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
 from exgen.typeset.mathml import step_mathml, to_mathml
-from exgen.typeset.widths import column_blocks, step_fit
+from exgen.typeset.widths import WRAP, column_blocks, step_fit
 
 # While a step too wide for the page is emitted: its matrices' columns per block.
 _block_columns: ContextVar[int | None] = ContextVar("block_columns", default=None)
@@ -143,12 +143,21 @@ def _rows_html(rows, start: int, end: int | None) -> str:
 
 
 def _emit_fitted(f, out: list[str], columns: int | None) -> None:
-    """_emit, printing matrices in blocks of ``columns`` columns."""
+    """_emit, printing matrices in blocks of ``columns`` columns, or (WRAP) whole, with
+    the piece free to wrap after its + − ⊙."""
+    if columns == WRAP:
+        piece: list[str] = []
+        _emit(f, piece)
+        out.append(_WRAPPABLE.sub("\u00a0\\1 ", "".join(piece)))
+        return
     token = _block_columns.set(columns)
     try:
         _emit(f, out)
     finally:
         _block_columns.reset(token)
+
+
+_WRAPPABLE = re.compile("\u00a0([+−⊙])\u00a0")
 
 
 _OPERATOR = re.compile("\u00a0([+−=])\u00a0")  # not after ·: a product stays whole
@@ -168,11 +177,11 @@ def step_html(step) -> Markup:
     equation, note = step_mathml(step)  # what screen readers read; they skip the visual
     out = [f'<div class="{classes}">\n{equation}<div class="eq" aria-hidden="true">']
     out.append('<span class="lhs">')
-    _emit_fitted(step.lhs, out, columns)
+    _emit_fitted(step.lhs, out, columns[0])
     out.append("</span>")
-    for part in step.parts:
+    for part, part_columns in zip(step.parts, columns[1:]):
         out.append('<span class="part">\u00a0=\u00a0')
-        _emit_fitted(part, out, columns)
+        _emit_fitted(part, out, part_columns)
         out.append("</span>")
     out.append("</div>")
     if step.note is not None:

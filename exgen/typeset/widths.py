@@ -1,6 +1,7 @@
 """How wide a formula prints, estimated from its characters and matrix columns (no layout
 engine), and the one policy for a step too wide for the page: smaller type down to a
-floor, then its matrices split into blocks of columns printed one under the other.
+floor, then each piece still too wide wraps after its + − ⊙, and only a piece that
+cannot has its matrices split into blocks of columns printed one under the other.
 
 Widths are in em of the step's type. STIX's digits are 0.5 em wide and most letters
 less, so the estimate errs wide: a step set smaller than it needs to be, never cut."""
@@ -80,21 +81,62 @@ def column_blocks(count: int, columns: int | None) -> list[tuple[int, int]]:
     return [(i, min(i + size, count)) for i in range(0, count, size)]
 
 
-def step_fit(pieces) -> tuple[str, int | None]:
+def step_fit(pieces) -> tuple[str, list[int | None]]:
     """The size class for a step made of ``pieces`` (its left side and each "= part",
-    each printed unbroken) and, if even the floor is too wide, how many matrix columns
-    to print per block."""
+    each printed unbroken) and, for each piece too wide even at the floor, how many
+    matrix columns to print per block (None: whole). Each piece is split only as far as
+    it needs: the result of a wide product stays one matrix."""
     pieces = list(pieces)
     widest = max((width(p) for p in pieces), default=0.0) + EQUALS
     for name, scale in SIZES:
         if widest * scale <= MEASURE:
-            return name, None
+            return name, [None] * len(pieces)
     name, floor = SIZES[-1]
-    most = max((_most_columns(p) for p in pieces), default=1)
-    for columns in range(most - 1, 0, -1):
-        if (max(width(p, columns) for p in pieces) + EQUALS) * floor <= MEASURE:
-            return name, columns
-    return name, 1
+    return name, [_piece_columns(p, floor) for p in pieces]
+
+
+WRAP = 0  # a piece's "columns" when it wraps after its + − ⊙ instead of splitting matrices
+BREAK_AFTER = ("+", "−", "⊙")
+
+
+def _piece_columns(piece, floor: float) -> int | None:
+    if (width(piece) + EQUALS) * floor <= MEASURE:
+        return None
+    if (_runs(piece)[1] + EQUALS) * floor <= MEASURE:
+        return WRAP
+    for columns in range(_most_columns(piece) - 1, 0, -1):
+        if (width(piece, columns) + EQUALS) * floor <= MEASURE:
+            return columns
+    return 1
+
+
+def _runs(f) -> tuple[float, float, float, bool]:
+    """(first, widest, last, breaks): the widths of the runs a formula prints as when it
+    may wrap after a + − ⊙ of a row (also inside brackets), and whether it has a break."""
+    if f is not None and not isinstance(f, str) and f.kind == "paren":
+        first, widest, last, breaks = _runs(f.inner)
+        pad = CHAR * len(f.open)
+        return first + pad, max(widest, first + pad, last + pad), last + pad, breaks
+    if f is None or isinstance(f, str) or f.kind != "row":
+        w = width(f)
+        return w, w, w, False
+    first = current = widest = 0.0
+    broke = False
+    for item in f.items:
+        if not isinstance(item, str) and item.kind == "op" and item.text in BREAK_AFTER:
+            current += width(item)
+            first, broke = (first if broke else current), True
+            widest, current = max(widest, current), 0.0
+            continue
+        i_first, i_widest, i_last, i_breaks = _runs(item)
+        if i_breaks:
+            current += i_first
+            first, broke = (first if broke else current), True
+            widest, current = max(widest, current, i_widest), i_last
+        else:
+            current += i_first
+    widest = max(widest, current)
+    return (first if broke else current), widest, current, broke
 
 
 def _most_columns(f) -> int:
