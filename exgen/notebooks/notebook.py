@@ -32,6 +32,7 @@ HOW_TO = (
     "to replace with your code; the cell after it checks your result against your own "
     "numbers and says which entry is wrong, without giving the numbers away."
 )
+FILES = {"sheet": "sheet.ipynb", "key": "key.ipynb", "utils": "utils.py"}  # beside sheet.html
 WEIGHTS = re.compile(r"^[Ww]\d+$")
 BIASES = re.compile(r"^[Bb]\d+$")
 
@@ -64,9 +65,9 @@ def notebook_files(sheet: SheetDef, seed: str, student: str = "") -> dict[str, b
         cells += _exercise_cells(setting, table, data)
     utils = _utils_source(table, data)
     return {
-        "sheet.ipynb": _write(cells, key=False),
-        "key.ipynb": _write(cells, key=True),
-        "utils.py": utils.encode(),
+        FILES["sheet"]: _write(cells, key=False),
+        FILES["key"]: _write(cells, key=True),
+        FILES["utils"]: utils.encode(),
     }
 
 

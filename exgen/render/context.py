@@ -28,6 +28,7 @@ class ExerciseContext:
     loss_symbol: object
     rounding_hint: str
     rounding_text: str
+    notebook: dict  # the notebook files' names (sheet, key, utils), or {} without a notebook
 
 
 @dataclass(frozen=True)

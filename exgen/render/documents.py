@@ -19,6 +19,7 @@ from exgen.engine.rounding import shown_given
 from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError, ExgenError
+from exgen.notebooks.notebook import FILES as NOTEBOOK_FILES
 from exgen.render.architecture_figure import architecture
 from exgen.render.context import DocumentContext, ExerciseContext
 from exgen.render.graph_figure import computational_graph
@@ -231,6 +232,7 @@ def _exercise_view(
         rounding_text=rounding_text(ex.rounding, trace.exact)
         if ex.rounding != sheet.rounding
         else "",
+        notebook=dict(NOTEBOOK_FILES) if ex.spec.notebook is not None else {},
     )
 
 
