@@ -12,7 +12,7 @@ NARROW = {".": 0.25, ",": 0.25, " ": 0.25, "\u2009": 0.17, "\u00a0": 0.25, "−"
 CELL = 0.7  # em around a matrix cell (style.css: .mat td padding 0.35em a side)
 BRACKETS = 1.0  # em of a matrix's brackets, padding and margins
 OP = 0.5  # em of the no-break spaces around an operator
-RADICAL = 0.8  # em of √ and the padding under its bar (style.css: .rad)
+RADICAL = 0.9  # em of √ (or the drawn sign) and the padding under its bar (style.css: .sqrt)
 SMALL = 0.7  # scripts are set at 70%
 EQUALS = CHAR + 2 * OP  # the " = " before each part
 
