@@ -22,21 +22,25 @@ def local_against_central_differences(name: str, points=POINTS, h: float = 1e-6)
     np.testing.assert_allclose(op.local(x, out), numeric, rtol=1e-6, atol=1e-8)
 
 
-def network(name: str):
-    """A small network through the operation, solved in float64."""
+GIVEN = {
+    "W": np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]]),
+    "x": np.array([[1.2], [-0.4]]),
+    "b": np.array([[0.1], [-0.3], [0.2]]),
+    "t": np.array([[0.5], [-1.0], [1.0]]),
+}
+
+
+def network(name: str, given: dict | None = None):
+    """A small network through the operation, solved in float64 (``given``: other values,
+    e.g. for an operation defined on positive inputs only)."""
     lines = [f"h = {name}(W @ x + b)", "L = 0.5 * sum((h - t) ** 2)"]
-    given = {
-        "W": np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]]),
-        "x": np.array([[1.2], [-0.4]]),
-        "b": np.array([[0.1], [-0.3], [0.2]]),
-        "t": np.array([[0.5], [-1.0], [1.0]]),
-    }
+    given = dict(GIVEN if given is None else given)
     graph = compile_graph([parse_equation(t) for t in lines], given, "L", ["W", "b"])
     return lines, given, graph
 
 
-def gradients_against_central_differences(name: str, h: float = 1e-6):
-    _, given, graph = network(name)
+def gradients_against_central_differences(name: str, h: float = 1e-6, given=None):
+    _, given, graph = network(name, given)
     trace = solve(graph, given, Rounding(6), exact=False)
     for p in ("W", "b"):
         numeric = np.zeros(given[p].shape)
@@ -58,10 +62,10 @@ def gradients_against_central_differences(name: str, h: float = 1e-6):
         )
 
 
-def gradients_against_torch(name: str, torch_call):
+def gradients_against_torch(name: str, torch_call, given=None):
     import torch
 
-    _, given, graph = network(name)
+    _, given, graph = network(name, given)
     trace = solve(graph, given, Rounding(6), exact=False)
     t = {
         k: torch.tensor(v, dtype=torch.float64, requires_grad=k in ("W", "b"))
@@ -79,7 +83,7 @@ def gradients_against_torch(name: str, torch_call):
         )
 
 
-def written(name: str):
+def written(name: str, given=None):
     """The operation in a key: the torch line, the LaTeX of `h = name(W @ x + b)` with and
     without numbers, and the variant constraints a solved network breaks."""
     import ast
@@ -89,7 +93,7 @@ def written(name: str):
     from exgen.typeset.forward_steps import Writer
     from exgen.typeset.notation import Notation
 
-    lines, given, graph = network(name)
+    lines, given, graph = network(name, given)
     torch_line = ast.unparse(_to_ast(parse_equation(lines[0]).expr, 0))
     trace = solve(graph, given, Rounding(2), exact=False)
     step = Writer(trace, Notation(graph)).forward_step("h")

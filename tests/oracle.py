@@ -54,6 +54,7 @@ UNARY = {
     "tanh": lambda x: Dual(math.tanh(x.v), (1 - math.tanh(x.v) ** 2) * x.d),
     "exp": lambda x: Dual(math.exp(x.v), math.exp(x.v) * x.d),
     "log": lambda x: Dual(math.log(x.v), x.d / x.v),
+    "sqrt": lambda x: Dual(math.sqrt(x.v), x.d / (2 * math.sqrt(x.v))),
     "neg": lambda x: -x,
 }
 

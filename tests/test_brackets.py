@@ -24,6 +24,7 @@ SYMBOLS = [
 NUMBERS = ["0.5", "-1.96", "3", "-4", "0.25", "-0.10", "2.00", "0"]
 MATRICES = [(("1", "-2"), ("0.5", "3")), (("1",), ("-2",)), (("-0.25", "4"),)]
 FUNCTIONS = sorted(n for n, op in REGISTRY.items() if op.spelling.kind == "func")
+RADICALS = sorted(n for n, op in REGISTRY.items() if op.spelling.kind == "radical")
 LAYOUT = "column"
 
 
@@ -56,9 +57,9 @@ def _compound(children):
     product = st.tuples(children, children, st.booleans()).map(
         lambda t: apply("mul", t[0], t[1], style="scalar" if t[2] else "")
     )
-    unary = st.tuples(st.sampled_from(FUNCTIONS + ["neg", "transpose", "mean"]), children).map(
-        lambda t: apply(t[0], t[1])
-    )
+    unary = st.tuples(
+        st.sampled_from(FUNCTIONS + RADICALS + ["neg", "transpose", "mean"]), children
+    ).map(lambda t: apply(t[0], t[1]))
     power = st.tuples(children, st.sampled_from(["2", "3"])).map(
         lambda t: apply("pow", t[0], leaf(t[1]))
     )
@@ -81,6 +82,7 @@ TOKEN = re.compile(
     re.VERBOSE,
 )
 LATEX_NAMES = {REGISTRY[n].spelling.latex: n for n in FUNCTIONS + ["mean"]}
+RADICAL_NAMES = {REGISTRY[n].spelling.latex: n for n in RADICALS}  # \sqrt{…}
 SYMBOL_LATEX = {latex(s.formula): s for s in SYMBOLS}
 
 
@@ -196,6 +198,11 @@ class Parser:
                 else self.postfix()
             )
             return apply("sum", arg) if axis is None else apply("sum", arg, axis=axis)
+        if tok in RADICAL_NAMES:
+            self.take("{")
+            t = self.sum()
+            self.take("}")
+            return apply(RADICAL_NAMES[tok], t)
         if tok in LATEX_NAMES:
             return apply(LATEX_NAMES[tok], self.group())
         if tok in SYMBOL_LATEX:
@@ -240,5 +247,8 @@ def test_the_brackets_issue_9_names():
     )
     assert printed(apply("sub", leaf("1.90"), leaf("-0.10"))) == r"1.90 - \left(-0.10\right)"
     assert printed(apply("neg", leaf("-4"))) == r"-\left(-4\right)"
+    assert printed(apply("pow", apply("sqrt", leaf("2")), leaf("2"))) == (
+        r"{\left(\sqrt{2}\right)}^{2}"
+    )
     a = SYMBOLS[0]
     assert printed(apply("add", a, apply("neg", a))) == r"a + \left(-a\right)"

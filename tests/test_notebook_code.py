@@ -27,7 +27,7 @@ def _inputs(name: str):
     else:
         shapes = [(3, 2), (3, 2)]
     xs = [RNG.uniform(0.2, 1.5, s) * RNG.choice([-1, 1], s) for s in shapes]
-    if name in ("log",):
+    if name in ("log", "sqrt"):
         xs = [np.abs(x) for x in xs]
     return xs
 

@@ -183,6 +183,7 @@ def test_interval_edges():
         ),
         (step("div", "1", "0", result="1"), "division by 0"),
         (step("log", "-1", result="1"), "log of -1"),
+        (step("sqrt", "-1", result="1"), "square root of -1"),
         (
             step("exp", {"op": "pow", "args": ["10", "400"]}, result="1"),
             "numbers too large to work out (OverflowError: ",

@@ -56,9 +56,19 @@ SUPPORTED = [
         '<span class="frac"><span class="fn">1</span><span class="fd">2</span></span>',
     ),
     (r"\frac12", '<span class="frac"><span class="fn">1</span><span class="fd">2</span></span>'),
-    (r"\sqrt{x}", '√<span class="mi">x</span>'),
-    (r"\sqrt{x+1}", '√(<span class="mi">x</span>\xa0+\xa01)'),
-    (r"\sqrt[3]{x}", '<sup>3</sup>√<span class="mi">x</span>'),
+    # a radical as the key sets it: the bar groups the radicand, no brackets
+    (
+        r"\sqrt{x}",
+        '<span class="sqrt"><span class="rs">√</span><span class="rad"><span class="mi">x</span></span></span>',
+    ),
+    (
+        r"\sqrt{x+1}",
+        '<span class="sqrt"><span class="rs">√</span><span class="rad"><span class="mi">x</span>\xa0+\xa01</span></span>',
+    ),
+    (
+        r"\sqrt[3]{x}",
+        '<sup>3</sup><span class="sqrt"><span class="rs">√</span><span class="rad"><span class="mi">x</span></span></span>',
+    ),
     (r"\left( x \right)", '(<span class="mi">x</span>)'),
     (r"\left[ x \right]", '[<span class="mi">x</span>]'),
     (r"\left\{ x \right\}", '{<span class="mi">x</span>}'),

@@ -19,6 +19,7 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
         "tanh": torch.tanh,
         "exp": torch.exp,
         "log": torch.log,
+        "sqrt": torch.sqrt,
         "identity": lambda t: t,
         "step": lambda t: (t > 0).to(torch.float64),
     }

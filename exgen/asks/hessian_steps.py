@@ -14,7 +14,7 @@ import numpy as np
 from exgen.engine.rounding import shown, shown_array, shown_given
 from exgen.typeset.formula import Frac, Num, Paren, Row, Script, Sym, Text, row
 from exgen.typeset.steps import Step, leaf_of, step_entries, worked_step
-from exgen.typeset.terms import Call, Leaf, Symbol, apply, leaf
+from exgen.typeset.terms import Leaf, Symbol, apply, leaf
 
 if TYPE_CHECKING:  # the ask's own module imports this one
     from exgen.asks.hessian import Analysis, Hessian, Normalized
@@ -96,12 +96,6 @@ def matrix_steps(
     return [first, second]
 
 
-def _sqrt(term) -> Call:
-    """√term, for the symbolic side; the numbers are written term^0.5, which the
-    printed-steps oracle reads and works out."""
-    return Call("√", (term,), r"\sqrt")
-
-
 def _spelled(term, layout):
     from exgen.typeset.spell import spell
 
@@ -178,14 +172,14 @@ def eigen_steps(a: Analysis, digits: int, layout: str, tag: str, h: Sym = H) -> 
         )
     )
     for k, sign in ((0, "add"), (1, "sub")):
-        root = _sqrt(Symbol(Sym("D")))
+        root = apply("sqrt", Symbol(Sym("D")))
         steps.append(
             worked_step(
                 Script(LAMBDA, sub=Num(str(k + 1))),
                 apply("div", apply(sign, Symbol(tr_sym), root), leaf("2")),
                 apply(
                     "div",
-                    apply(sign, leaf(tr_s), apply("pow", leaf(disc_s), leaf("0.5"))),
+                    apply(sign, leaf(tr_s), apply("sqrt", leaf(disc_s))),
                     leaf("2"),
                 ),
                 leaf(lam[k]),
@@ -252,8 +246,8 @@ def normalize_steps(
         ),
         worked_step(
             std_s.formula,
-            _sqrt(var_s),
-            apply("pow", var, leaf("0.5")),
+            apply("sqrt", var_s),
+            apply("sqrt", var),
             std,
             "hessian.normalized.std",
             layout,

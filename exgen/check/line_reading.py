@@ -44,6 +44,13 @@ def _names() -> dict[str, str]:
     }
 
 
+def _radicals() -> dict[str, str]:
+    """LaTeX radical (\\sqrt) → operation, from the operations' spellings."""
+    return {
+        op.spelling.latex: name for name, op in REGISTRY.items() if op.spelling.kind == "radical"
+    }
+
+
 def parts(line: str) -> list[str]:
     """The line's parts between top-level "=" signs."""
     out, depth, start = [], 0, 0
@@ -106,6 +113,7 @@ class _Reader:
         self.depth = 0
         self.letters = AXIS_LETTERS.get(layout, AXIS_LETTERS["column"])
         self.names = _names()
+        self.radicals = _radicals()
         # softmax runs over a layer's units: along each row when samples are rows
         self.unit_axis = {"axis": 1} if layout == "row" else {}
 
@@ -236,6 +244,11 @@ class _Reader:
             nxt = self.peek() or ""
             arg = self.group() if nxt == r"\left(" or nxt.startswith(r"\begin") else self.postfix()
             return _apply("sum", arg, **kwargs)
+        if tok in self.radicals:  # \sqrt{…}: the bar groups its radicand
+            self.take("{")
+            inner = self.sum()
+            self.take("}")
+            return _apply(self.radicals[tok], inner)
         if tok in self.names:
             op = self.names[tok]
             return _apply(op, self.group(), **(self.unit_axis if op == "softmax" else {}))

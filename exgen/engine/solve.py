@@ -145,8 +145,9 @@ def _numeric_message(node: Node, reason: str) -> str:
     text = node.expr.text if node.expr is not None else node.name
     if node.op is None:
         return f"'{text}' cannot be computed: {reason}"
-    if node.op.name == "log":
-        return f"'{text}' takes the log of a value ≤ 0"
+    domain = node.op.domain_message(text, reason)
+    if domain is not None:
+        return domain
     if node.op.name == "div" or "divide" in reason or "division" in reason:
         return f"'{text}' divides by zero"
     return f"'{text}' cannot be computed: {reason.replace('encountered in', 'in')}"

@@ -8,6 +8,7 @@ import unicodedata
 from html import escape
 
 from exgen.render.svg_canvas import Label, advance
+from exgen.typeset.formula import Paren, Row, Text
 
 SCRIPT = 0.72  # a script's size relative to its base
 DROP, RISE = 0.3, 0.45  # a subscript's drop and a superscript's rise, in ems of the base
@@ -94,6 +95,8 @@ def _emit(f, out: list[str], scale: float) -> float:
     if kind == "func":
         out.append(_span(f.name, scale=scale))
         return advance(f.name) * scale + _emit(f.arg, out, scale)
+    if kind == "radical":  # a label has no bar to draw: √ of a compound is bracketed
+        return _emit(_radical_row(f), out, scale)
     # matrices and grids do not appear in a figure's labels: their plain text
     text = plain(f)
     out.append(_span(text, scale=scale))
@@ -129,6 +132,16 @@ def plain(f) -> str:
         return plain(f.base) + sub + sup
     if kind == "func":
         return f.name + plain(f.arg)
+    if kind == "radical":
+        return plain(_radical_row(f))
     if kind in ("matrix", "grid"):
         return "[" + "; ".join(", ".join(plain(c) for c in r) for r in f.rows) + "]"
     return str(f)
+
+
+def _radical_row(f) -> Row:
+    """√x, or √(x + 1) where the radicand is more than one symbol: a radical on one line."""
+    inner = f.inner
+    if getattr(inner, "kind", "") in ("row", "frac"):
+        inner = Paren(inner)
+    return Row((Text("√"), inner))

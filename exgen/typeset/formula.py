@@ -66,6 +66,14 @@ class Frac:
 
 
 @dataclass(frozen=True)
+class Radical:
+    """√ with a bar over its radicand, which it groups (no brackets needed)."""
+
+    inner: object
+    kind: str = "radical"
+
+
+@dataclass(frozen=True)
 class Script:
     """A base with a superscript and/or subscript that are formulas themselves."""
 

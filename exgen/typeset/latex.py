@@ -95,6 +95,8 @@ def latex(f) -> str:
         return rf"\left{f.open}{latex(f.inner)}\right{f.close}"
     if kind == "frac":
         return rf"\frac{{{latex(f.num)}}}{{{latex(f.den)}}}"
+    if kind == "radical":
+        return rf"\sqrt{{{latex(f.inner)}}}"
     if kind == "script":
         out = "{" + latex(f.base) + "}"
         if f.sup is not None:

@@ -77,6 +77,16 @@ def _emit(f, out: list[str]) -> None:
         out.append('</span><span class="fd">')
         _emit(f.den, out)
         out.append("</span></span>")
+    elif kind == "radical":  # style.css: the bar is the radicand's top border; over a
+        # matrix or a fraction the sign is drawn to the radicand's height, as TeX's is
+        tall = _tall(f.inner)
+        out.append(
+            '<span class="sqrt tall"><span class="rs"></span><span class="rad">'
+            if tall
+            else '<span class="sqrt"><span class="rs">√</span><span class="rad">'
+        )
+        _emit(f.inner, out)
+        out.append("</span></span>")
     elif kind == "script":
         _emit(f.base, out)
         if f.sup is not None and f.sub is not None:
@@ -116,6 +126,16 @@ def _emit(f, out: list[str]) -> None:
                 out.append("</span>")
             out.append("</span>")
         out.append("</span></span>")
+
+
+def _tall(f) -> bool:
+    """Whether a formula stands taller than a line of text: a matrix, a fraction."""
+    if f is None or isinstance(f, str):
+        return False
+    if f.kind in ("matrix", "grid", "frac"):
+        return True
+    parts = [getattr(f, a, None) for a in ("inner", "base", "arg")] + list(getattr(f, "items", ()))
+    return any(_tall(p) for p in parts)
 
 
 def matrix_html(rows, columns: int | None = None) -> str:

@@ -162,6 +162,10 @@ def _emit(f, out: list[str]) -> None:
         _grouped(f.num, out)
         _grouped(f.den, out)
         out.append("</mfrac>")
+    elif kind == "radical":
+        out.append("<msqrt>")
+        _emit(f.inner, out)
+        out.append("</msqrt>")
     elif kind == "script":
         tag = "msup" if f.sub is None else "msub" if f.sup is None else "msubsup"
         out.append(f"<{tag}>")

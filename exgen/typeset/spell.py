@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exgen.engine.ops import REGISTRY
-from exgen.typeset.formula import Frac, Func, Matrix, Num, Op, Paren, Row, Script, Text
+from exgen.typeset.formula import Frac, Func, Matrix, Num, Op, Paren, Radical, Row, Script, Text
 from exgen.typeset.terms import Apply, Call, Leaf, Symbol
 
 ATOM = 10
@@ -86,6 +86,8 @@ def _spell(t, layout: str) -> Spelled:
         return Spelled(Row((Text(s.text), inner.formula)), s.prec, True)
     if s.kind == "frac":
         return Spelled(Frac(args[0].formula, args[1].formula), 8)
+    if s.kind == "radical":  # the bar groups the radicand: √(x + 1) is written without ( )
+        return Spelled(Radical(args[0].formula), s.prec)
     if s.kind == "sup":
         base = _bracket(args[0], args[0].prec < SCRIPT_BASE)
         sup = args[1].formula if len(args) > 1 else Text(s.text)

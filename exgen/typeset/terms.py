@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 class Spelling:
     """How an operation is written. ``kind``:
     infix (a + b), juxtapose (W x), prefix (−a), frac (a over b), sup (x², Wᵀ),
-    func (ReLU(u)), bigop (∑ with an axis subscript)."""
+    func (ReLU(u)), bigop (∑ with an axis subscript), radical (√ with a bar over u)."""
 
     kind: str
     text: str  # the Unicode/HTML text (infix sign, function name, superscript)

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import replace
 
 from exgen.errors import DefinitionError
-from exgen.typeset.formula import Frac, Grid, Num, Op, Paren, Row, Script, Sym, Text
+from exgen.typeset.formula import Frac, Grid, Num, Op, Paren, Radical, Row, Script, Sym, Text
 
 MAX_DEPTH = 40  # braces, arguments, \left…\right and matrices, nested
 MAX_LENGTH = 5000
@@ -261,10 +261,8 @@ class _Parser:
             if self.take() != "]":
                 raise self.fail("\\sqrt[ without its closing ]")
             self.depth -= 1
-        radicand = self.argument("\\sqrt")
-        body = radicand if isinstance(radicand, (Sym, Num, Text)) else Paren(radicand)
-        root = Text("√") if index is None else Script(Text(""), sup=index)
-        return Row((root, body)) if index is None else Row((root, Text("√"), body))
+        radical = Radical(self.argument("\\sqrt"))  # as the key sets √u (typeset/formula.py)
+        return radical if index is None else Row((Script(Text(""), sup=index), radical))
 
     def text(self, command: str) -> str:
         """The argument of \\text{…}: plain text, spaces kept, braces balanced."""

@@ -13,6 +13,7 @@ NARROW = {".": 0.25, ",": 0.25, " ": 0.25, "\u2009": 0.17, "\u00a0": 0.25, "−"
 CELL = 0.7  # em around a matrix cell (style.css: .mat td padding 0.35em a side)
 BRACKETS = 1.0  # em of a matrix's brackets, padding and margins
 OP = 0.5  # em of the no-break spaces around an operator
+RADICAL = 0.9  # em of √ (or the drawn sign) and the padding under its bar (style.css: .sqrt)
 SMALL = 0.7  # scripts are set at 70%
 EQUALS = CHAR + 2 * OP  # the " = " before each part
 
@@ -42,6 +43,8 @@ def width(f, columns: int | None = None) -> float:
         return CHAR * (len(f.open) + len(f.close)) + width(f.inner, columns)
     if kind == "frac":
         return max(width(f.num, columns), width(f.den, columns)) + 0.6
+    if kind == "radical":
+        return RADICAL + width(f.inner, columns)
     if kind == "script":
         return width(f.base, columns) + SMALL * max(width(f.sup, columns), width(f.sub, columns))
     if kind == "func":

@@ -96,6 +96,11 @@ class Op:
         """Constants its NumPy templates name besides the operands (an exponent, an axis)."""
         return {}
 
+    def domain_message(self, text: str, reason: str) -> str | None:
+        """Why ``text`` (an equation's right side) cannot be computed, when its input
+        left the operation's domain (``reason``: NumPy's); None: the general message."""
+        return None
+
     def substituted(self, args: tuple, ctx: Context):
         """The operation with its operands (symbols or printed numbers) put in."""
         return apply(self.name, *args, **self.kwargs(ctx))

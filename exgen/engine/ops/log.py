@@ -32,5 +32,8 @@ class Log(Elementwise):
     def local_formula(self, u, out, ctx):
         return apply("div", leaf("1"), u)
 
+    def domain_message(self, text: str, reason: str) -> str:
+        return f"'{text}' takes the log of a value ≤ 0"
+
     def example(self, args, ctx):
         return [self.function(args[0], ctx)]
