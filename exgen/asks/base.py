@@ -62,6 +62,10 @@ class Ask:
     design: Callable[[Any, str], DesignedNetwork] | None  # designs the network itself
     computational_graph: bool | None  # draws the graph: False forward, True with ∂ nodes
     steps: Callable[[Any, ExerciseDef, Trace, Notation], list[dict]] | None  # key.json
+    # given values the ask reads beyond the network's (an optimizer's previous state):
+    # (options, params) → {value name: (its parameter, what it is, whether it is ≥ 0)},
+    # e.g. {"v_W1": ("W1", "the velocity of W1", False)}
+    state: Callable[[Any, tuple[str, ...]], dict[str, tuple[str, str, bool]]] | None
 
     @property
     def templates(self) -> tuple[str, str]:
@@ -139,14 +143,14 @@ def loss_and_param_gradients(ex_id: str, ex: dict) -> dict[str, str]:
         return row
     row[f"{ex_id} {ex['loss']}"] = ex["values"][ex["loss"]]["shown"]
     for p in ex["params"]:
-        for index, text in _cells(ex["grads"][p]["shown"]):
+        for index, text in cells(ex["grads"][p]["shown"]):
             row[f"{ex_id} d{ex['loss']}/d{p}{index}"] = text
     return row
 
 
-def _cells(value, prefix=()):
+def cells(value, prefix=()):
     if isinstance(value, list):
         for i, item in enumerate(value, start=1):
-            yield from _cells(item, prefix + (i,))
+            yield from cells(item, prefix + (i,))
     else:
         yield ("[" + ",".join(map(str, prefix)) + "]" if prefix else ""), value

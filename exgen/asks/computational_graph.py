@@ -31,6 +31,7 @@ def _ask(name: str, backward: bool) -> Ask:
         design=None,
         computational_graph=backward,
         steps=None,
+        state=None,
     )
 
 

@@ -25,4 +25,5 @@ ASK = Ask(
     design=None,
     computational_graph=None,
     steps=None,
+    state=None,
 )

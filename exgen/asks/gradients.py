@@ -55,4 +55,5 @@ ASK = Ask(
     design=None,
     computational_graph=None,
     steps=None,
+    state=None,
 )

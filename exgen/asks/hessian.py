@@ -397,4 +397,5 @@ ASK = Ask(
     design=None,
     computational_graph=None,
     steps=steps_json,
+    state=None,
 )

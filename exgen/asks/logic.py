@@ -164,4 +164,5 @@ ASK = Ask(
     design=design,
     computational_graph=None,
     steps=None,
+    state=None,
 )

@@ -184,4 +184,5 @@ ASK = Ask(
     design=None,
     computational_graph=None,
     steps=None,
+    state=None,
 )

@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from exgen.asks import (
     backward,
     computational_graph,
@@ -61,6 +63,57 @@ def check(graph: Graph, index: int, name: str, options) -> None:
         )
     if ask.check is not None:
         ask.check(graph, options, f"ask[{index}].{name}")
+
+
+def state_values(asks: list[tuple[str, object]], params) -> dict[str, tuple]:
+    """The given values the asks read beyond the network (an optimizer's previous state):
+    name → (the ask's index, its parameter, what it is, whether it is ≥ 0). No equation
+    uses them."""
+    out: dict[str, tuple] = {}
+    for k, (name, options) in enumerate(asks):
+        part = ASKS[name].state
+        if part is not None:
+            out.update((n, (k, *about)) for n, about in part(options, tuple(params)).items())
+    return out
+
+
+def check_state(asks: list[tuple[str, object]], state: dict, given) -> None:
+    """Every state value given (never silently zeros), shaped like its parameter."""
+    missing = [n for n in state if n not in given]
+    if missing:
+        k = state[missing[0]][0]
+        name = asks[k][0]
+        listed = ", ".join(f"{n} ({state[n][2]})" for n in missing if state[n][0] == k)
+        raise DefinitionError(
+            f"{name} needs the optimizer's previous state under values: add {listed} "
+            f"(zeros for a first step)",
+            path=f"ask[{k}].{name}",
+        )
+    for n, (_k, param, what, non_negative) in state.items():
+        if np.shape(given[n]) != np.shape(given[param]):
+            raise DefinitionError(
+                f"'{n}' ({what}) must be shaped like {param}: {_shape(given[param])}, "
+                f"found {_shape(given[n])}",
+                path=f"values.{n}",
+            )
+        below = np.argwhere(np.asarray(given[n]) < 0)
+        if non_negative and below.size:
+            at = below[0]
+            where = f" at [{', '.join(map(str, at))}]" if at.size else ""
+            raise DefinitionError(
+                f"'{n}' ({what}) is a mean of squares and cannot be negative: "
+                f"found {float(np.asarray(given[n])[tuple(at)]):g}{where}",
+                path=f"values.{n}",
+            )
+
+
+def _shape(value) -> str:
+    shape = np.shape(value)
+    if not shape:
+        return "a scalar"
+    if len(shape) == 1:
+        return f"a vector of length {shape[0]}"
+    return f"a {shape[0]}×{shape[1]} matrix"
 
 
 def likely_params(graph: Graph) -> list[str]:

@@ -308,4 +308,5 @@ ASK = Ask(
     design=None,
     computational_graph=None,
     steps=forward_steps_json,
+    state=None,
 )

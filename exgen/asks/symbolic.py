@@ -66,7 +66,8 @@ class SymbolicResult:
 
 def symbolic(ex: ExerciseDef, trace: Trace, notation, of: str, wrt: str) -> SymbolicResult:
     """The expansion, and the engine's own ∂of/∂wrt (a second solve with `of` as loss)."""
-    graph = compile_graph(ex.graph.equations, ex.given, of, [wrt], ex.graph.layout)
+    network = {n: v for n, v in ex.given.items() if n in ex.graph.nodes}  # no optimizer state
+    graph = compile_graph(ex.graph.equations, network, of, [wrt], ex.graph.layout)
     check_ = solve(graph, ex.given, Rounding(ex.rounding.digits), exact=False)
     expansion = expand(ex.graph, trace, notation, of, wrt)
     return SymbolicResult(of, wrt, expansion, float(check_.grads[wrt][0, 0]))
@@ -139,4 +140,5 @@ ASK = Ask(
     design=None,
     computational_graph=None,
     steps=forward_steps_json,
+    state=None,
 )

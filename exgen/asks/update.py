@@ -1,21 +1,24 @@
-"""`update: {lr}`: one gradient-descent step θ_new = θ − η·∂L/∂θ for every parameter,
-with the key's own gradients (rounded as the key rounds when the rule carries)."""
+"""`update: {lr, optimizer}`: one optimizer step for every parameter, with the key's own
+gradients (rounded as the key rounds when the rule carries): plain gradient descent
+θ_new = θ − η·∂L/∂θ (sgd, the default), momentum or Adam from the previous state given as
+values (asks/optimizers.py names them: v_W1, m_W1)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
 
-from exgen.asks.base import Ask, Strict, Work, entry, loss_and_param_gradients, number
-from exgen.engine.rounding import round_array, shown_array, shown_given
+from exgen.asks.base import Ask, Strict, Work, cells, entry, loss_and_param_gradients, number
+from exgen.asks.optimizers import ROLES, SGD, Optimizer, hyper, state_name, state_values, step
+from exgen.asks.update_steps import printed_steps, state_symbol
+from exgen.engine.rounding import shown_array, shown_given
 from exgen.engine.solve import Trace
-from exgen.typeset.formula import Script, Sym, Text
-from exgen.typeset.steps import Step, leaf_of, step_entries, worked_step
-from exgen.typeset.terms import Symbol, apply, leaf
+from exgen.typeset.formula import row
+from exgen.typeset.steps import step_entries, value_formula
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
     from exgen.define.load import ExerciseDef
@@ -23,6 +26,7 @@ if TYPE_CHECKING:  # the definition stage sits above the asks
 
 class UpdateOptions(Strict):
     lr: float = Field(gt=0, allow_inf_nan=False)
+    optimizer: Optimizer = SGD
 
 
 @dataclass
@@ -31,6 +35,8 @@ class UpdateRow:
     old: np.ndarray
     grad: np.ndarray
     new: np.ndarray
+    before: dict[str, np.ndarray] = field(default_factory=dict)  # the given state, by role
+    after: dict[str, np.ndarray] = field(default_factory=dict)  # v, m, mhat, vhat
 
 
 @dataclass
@@ -39,91 +45,144 @@ class Update:
     rows: list[UpdateRow]
     digits: int
     row_vectors: set[str]  # shown as rows, as everywhere else in the key
+    optimizer: Optimizer = SGD
+    hyper: dict = field(default_factory=dict)  # η, β, … as the arithmetic uses them
+    exact: bool = True
+
+    def turned(self, param: str, arr: np.ndarray, given: bool = False) -> np.ndarray:
+        """An array of ``param``'s shape as the key prints it (strings with ASCII '-')."""
+        strings = shown_array(arr, self.digits, given=given)
+        return strings.T if param in self.row_vectors else strings
+
+    def hyper_text(self, name: str) -> str:
+        """η, β, …, t as the sheet states them (ε = 10⁻⁸ as 1×10⁻⁸)."""
+        return str(self.hyper[name]) if name == "t" else shown_given(self.hyper[name], self.digits)
 
     def shown(self, r: UpdateRow) -> tuple[np.ndarray, str, np.ndarray, np.ndarray]:
         """θ, η, ∂L/∂θ and θ_new as the key prints them (strings with ASCII '-')."""
-        turn = (lambda a: a.T) if r.param in self.row_vectors else (lambda a: a)
         return (
-            turn(shown_array(r.old, self.digits, given=True)),
+            self.turned(r.param, r.old, given=True),
             shown_given(self.eta, self.digits),
-            turn(shown_array(r.grad, self.digits)),
-            turn(shown_array(r.new, self.digits)),
+            self.turned(r.param, r.grad),
+            self.turned(r.param, r.new),
         )
 
 
-def update(ex: ExerciseDef, trace: Trace, lr: float) -> Update:
-    """One gradient-descent step θ ← θ − η ∂L/∂θ, with the key's gradients."""
-    eta = Fraction(repr(lr)) if trace.exact else float(lr)
+def update(ex: ExerciseDef, trace: Trace, lr: float, optimizer: Optimizer = SGD) -> Update:
+    """One optimizer step for every parameter, with the key's gradients."""
+    h = hyper(optimizer, lr, trace.exact)
+    exact = trace.exact and optimizer.name != "adam"
+    carry = trace.rounding.digits if trace.rounding.carry else None
     rows = []
     for name in ex.graph.params:
         old, grad = trace.values[name], trace.grads[name]
-        new = old - eta * grad
-        if trace.rounding.carry:
-            new = round_array(new, trace.rounding.digits)
-        rows.append(UpdateRow(name, old, grad, new))
-    return Update(eta, rows, trace.rounding.digits, trace.graph.row_vectors)
+        before = {
+            role: np.asarray(ex.given[state_name(role, name)]).reshape(old.shape)
+            for role in _roles(optimizer)
+        }
+        moved = step(optimizer, h, old, grad, before, carry, exact)
+        rows.append(UpdateRow(name, old, grad, moved.new, before, moved.after))
+    digits, rows_shown = trace.rounding.digits, trace.graph.row_vectors
+    return Update(h["lr"], rows, digits, rows_shown, optimizer, h, exact)
+
+
+def _roles(optimizer: Optimizer) -> tuple[str, ...]:
+    return tuple(role for role, _what in ROLES[optimizer.name])
 
 
 def compute(ex: ExerciseDef, trace: Trace, notation, options: UpdateOptions) -> Update:
-    return update(ex, trace, options.lr)
+    return update(ex, trace, options.lr, options.optimizer)
 
 
-def printed_steps(result: Update, trace: Trace, notation) -> list[Step]:
-    """θ_new = θ − η · ∂L/∂θ, with the numbers put in: one formula tree for the printed line
-    and its key.json claim (brackets by precedence, e.g. 0.1 · (−0.39))."""
-    steps = []
-    layout = trace.graph.layout
-    for r in result.rows:
-        rank = trace.graph.nodes[r.param].rank
-        old, eta, grad, new = result.shown(r)
-        sym = notation.symbol(r.param)
-        symbolic = apply(
-            "sub",
-            Symbol(sym, r.param, rank),
-            apply(
-                "mul",
-                Symbol(Sym("η")),
-                Symbol(notation.grad(r.param, trace.graph.loss), "", rank),
-                style="scalar",
-            ),
-        )
-        numeric = apply(
-            "sub", leaf_of(old, rank), apply("mul", leaf(eta), leaf_of(grad, rank), style="scalar")
-        )
-        steps.append(
-            worked_step(
-                Script(sym, sup=Text("new")),
-                symbolic,
-                numeric,
-                leaf_of(new, rank),
-                f"update.{r.param}",
-                layout,
-                final=True,
-            )
-        )
-    return steps
+CONVENTION = {
+    "momentum": "follows PyTorch's convention (torch.optim.SGD with momentum β): "
+    "v ← β v + ∂L/∂θ, then θ ← θ − η v (some texts write v ← β v + (1 − β) ∂L/∂θ, "
+    "or v ← β v − η ∂L/∂θ and θ ← θ + v)",
+    "adam": "is torch.optim.Adam's, element-wise, with g = ∂L/∂θ: m ← β₁ m + (1 − β₁) g, "
+    "v ← β₂ v + (1 − β₂) g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), θ ← θ − η m̂/(√v̂ + ε), "
+    "t the number of this step",
+}
+HYPER_NAMES = {"lr": "η", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "t": "t"}
 
 
 def view(options, work: Work) -> dict:
     result = work.results["update"]
-    return {
+    out = {
         "lr": shown_given(result.eta, result.digits),
         "steps": printed_steps(result, work.trace, work.notation),
+        "optimizer": result.optimizer.name,
     }
+    if result.optimizer.name == "sgd":
+        return out  # the plain step's view, as before optimizers
+    settings = ", ".join(
+        f"{HYPER_NAMES[n]} = {result.hyper_text(n).replace('-', '−')}" for n in result.hyper
+    )
+    out.update(
+        settings=settings,
+        convention=CONVENTION[result.optimizer.name],
+        arithmetic=(
+            "exact arithmetic (fractions)"
+            if result.exact
+            else "computed in double precision (float64)"
+            + (": the square root is not rational" if result.optimizer.name == "adam" else "")
+        ),
+        state=[
+            row(
+                state_symbol(role, work.notation.symbol(r.param), _rank(work, r.param)),
+                "=",
+                value_formula(
+                    result.turned(r.param, r.before[role], given=True), _rank(work, r.param)
+                ),
+            )
+            for r in result.rows
+            for role in _roles(result.optimizer)
+        ],
+    )
+    return out
+
+
+def _rank(work: Work, param: str) -> int:
+    return work.trace.graph.nodes[param].rank
 
 
 def to_json(result: Update, ex: ExerciseDef) -> dict:
-    return {
-        "lr": number(result.eta),
-        "params": {
-            r.param: entry(r.new, ex.graph.nodes[r.param].rank, result.digits, False)
+    def shaped(param: str, arr: np.ndarray, given: bool = False) -> dict:
+        return entry(arr, ex.graph.nodes[param].rank, result.digits, given)
+
+    out: dict = {"lr": number(result.eta)}
+    if result.optimizer.name != "sgd":  # sgd's entry as before optimizers
+        out = {
+            "optimizer": result.optimizer.name,
+            **{n: number(v) for n, v in result.hyper.items()},
+        }
+        out["arithmetic"] = "exact" if result.exact else "float64"
+        out["previous"] = {
+            state_name(role, r.param): shaped(r.param, arr, given=True)
             for r in result.rows
-        },
-    }
+            for role, arr in r.before.items()
+        }
+        out["state"] = {
+            state_name(role, r.param): shaped(r.param, arr)
+            for r in result.rows
+            for role, arr in r.after.items()
+        }
+    out["params"] = {r.param: shaped(r.param, r.new) for r in result.rows}
+    return out
+
+
+def columns(ex_id: str, ex: dict) -> dict[str, str]:
+    """answers.csv: the loss and the gradients, then each new parameter and state value."""
+    row = loss_and_param_gradients(ex_id, ex)
+    found = ex["asks"].get("update", {})
+    for table in ("params", "state"):
+        for name, value in found.get(table, {}).items():
+            for index, text in cells(value["shown"]):
+                row[f"{ex_id} {name}{index} new"] = text
+    return row
 
 
 def steps_json(result: Update, ex: ExerciseDef, trace: Trace, notation) -> list[dict]:
-    """key.json `steps` (STEPS.md): one per parameter, from the printed lines themselves."""
+    """key.json `steps` (STEPS.md): each printed line's claim, from the lines themselves."""
     return [e for step in printed_steps(result, trace, notation) for e in step_entries(step)]
 
 
@@ -134,7 +193,7 @@ ASK = Ask(
     compute=compute,
     view=view,
     json=to_json,
-    columns=loss_and_param_gradients,
+    columns=columns,
     needs=("forward", "backward"),
     needs_params=True,
     numeric=True,
@@ -143,4 +202,5 @@ ASK = Ask(
     design=None,
     computational_graph=None,
     steps=steps_json,
+    state=lambda options, params: state_values(options.optimizer, params),
 )

@@ -248,8 +248,18 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
             ) from None
         except RecursionError:
             raise DefinitionError(TOO_DEEP, path=f"{where}[{k}]") from None
+    state = registry.state_values(asks, params) if designed is None else {}
+    for k, eq in enumerate(equations):
+        used = next((n for n in [eq.target, *eq.expr.names()] if n in state), None)
+        if used is not None:
+            raise DefinitionError(
+                f"'{used}' is {state[used][2]} (the update's optimizer state) and no "
+                f"equation may use it: rename the value",
+                path=f"{where}[{k}]" if where.endswith("equations") else where,
+            )
     try:
-        graph = compile_graph(equations, given, loss, params, layout)
+        network_given = {n: v for n, v in given.items() if n not in state}
+        graph = compile_graph(equations, network_given, loss, params, layout)
         if designed is None:  # a designed network is bounded by its ask's own options
             check_exercise_work(graph, exact and graph.exact, index)
     except GraphError as exc:
@@ -268,6 +278,7 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
         raise DefinitionError(str(exc), path=path) from None
     if designed is None:
         _check_roles(graph, given, params, loss, isinstance(net, schema.LayersNetwork))
+        registry.check_state(asks, state, given)
         design = None
     for k, (name, options) in enumerate(asks):
         registry.check(graph, k, name, options)

@@ -195,6 +195,8 @@ def shown_given(x, digits: int, max_digits: int = 6) -> str:
     if abs(f) >= FIXED_BELOW:
         return _scientific(f, limit, trim=True)
     q = _scaled_half_up(f.numerator, f.denominator, limit)
+    if f and abs(f) < Fraction(1, 10**limit):  # ε = 10⁻⁸ as 1×10⁻⁸, not 0.000000
+        return _scientific(f, limit, trim=True)
     if Fraction(q, 10**limit) != f:
         return shown(x, limit)
     text = _fixed(q, limit)
