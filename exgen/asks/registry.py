@@ -85,8 +85,8 @@ def check_state(asks: list[tuple[str, object]], state: dict, given) -> None:
         name = asks[k][0]
         listed = ", ".join(f"{n} ({state[n][2]})" for n in missing if state[n][0] == k)
         raise DefinitionError(
-            f"{name} needs the optimizer's previous state under values: add {listed} "
-            f"(zeros for a first step)",
+            f"{name} needs the optimizer's previous state under values: add {listed}; "
+            f"give zeros for a first step",
             path=f"ask[{k}].{name}",
         )
     for n, (_k, param, what, non_negative) in state.items():
