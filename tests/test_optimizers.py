@@ -327,3 +327,18 @@ def test_bad_options_are_refused(sheet_dir, case):
     result = CliRunner().invoke(main, ["build", "bad", "--no-pdf"], catch_exceptions=False)
     assert result.exit_code == 2
     assert result.stderr == f"error: {message}\n"
+
+
+def test_the_shipped_sheet_draws_variants(tmp_path, monkeypatch):
+    """Each student's own previous state; the same gradients in the three exercises."""
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["check", "optimizers", "--variants", "5", "--no-torch"])
+    assert result.exit_code == 0, result.output
+    assert "5 variants drawn and solved, 5 distinct" in result.output
+    result = CliRunner().invoke(
+        main, ["build", "optimizers", "--variants", "2", "--no-pdf", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    header, first, second = (tmp_path / "optimizers" / "answers.csv").read_text().splitlines()
+    assert "o2 v_w1 new" in header.split(",") and "o3 vhat_w2 new" in header.split(",")
+    assert first != second

@@ -187,11 +187,12 @@ def asks_json(ex: ExerciseDef, results: dict) -> dict:
 
 def steps_json(ex: ExerciseDef, trace: Trace, notation: Notation, results: dict) -> list[dict]:
     """key.json `steps` of the asks that print steps of their own (after the forward and
-    backward passes, in the order the key prints them)."""
+    backward passes, in the order the key prints them); only those ``results`` holds (a
+    stress run computes none)."""
     out: list[dict] = []
     for name, _ in ex.asks:
         ask = ASKS[name]
-        if ask.steps is not None:
+        if ask.steps is not None and name in results:
             out += ask.steps(results[name], ex, trace, notation)
     return out
 

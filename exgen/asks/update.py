@@ -173,7 +173,7 @@ def to_json(result: Update, ex: ExerciseDef) -> dict:
 def columns(ex_id: str, ex: dict) -> dict[str, str]:
     """answers.csv: the loss and the gradients, then each new parameter and state value."""
     row = loss_and_param_gradients(ex_id, ex)
-    found = ex["asks"].get("update", {})
+    found = ex.get("asks", {}).get("update", {})
     for table in ("params", "state"):
         for name, value in found.get(table, {}).items():
             for index, text in cells(value["shown"]):
