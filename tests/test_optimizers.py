@@ -342,3 +342,49 @@ def test_the_shipped_sheet_draws_variants(tmp_path, monkeypatch):
     header, first, second = (tmp_path / "optimizers" / "answers.csv").read_text().splitlines()
     assert "o2 v_w1 new" in header.split(",") and "o3 vhat_w2 new" in header.split(",")
     assert first != second
+
+
+ROWS = """\
+title: Rows
+course: Test
+rounding: {digits: 2, carry: true}
+exercises:
+  - id: r1
+    title: Row layout
+    points: 1
+    prompt: One step.
+    network:
+      equations:
+        - z = x @ W + b
+        - L = 0.5 * sum((z - t) ** 2)
+      loss: L
+      params: [W, b]
+      layout: row
+    values:
+      x: [[1, 2]]
+      t: [[1, 0]]
+      W: [[0.5, -0.25], [0.75, 1]]
+      b: [0.1, -0.2]
+      m_W: [[0.1, 0.2], [-0.3, 0.4]]
+      v_W: [[0.1, 0.2], [0.3, 0.4]]
+      m_b: [0.05, -0.05]
+      v_b: [0.05, 0.05]
+    ask: [update: {lr: 0.1, optimizer: OPTIMIZER}]
+"""
+
+
+@pytest.mark.parametrize("optimizer", ["{momentum: {beta: 0.5}}", "{adam: {t: 4}}"])
+def test_row_vectors_print_as_rows_and_check(sheet_dir, optimizer):
+    text = ROWS.replace("OPTIMIZER", optimizer)
+    if "momentum" in optimizer:  # its velocities are the v_ values; no moments
+        text = text.replace("      m_W: [[0.1, 0.2], [-0.3, 0.4]]\n", "").replace(
+            "      m_b: [0.05, -0.05]\n", ""
+        )
+    written(sheet_dir, text)
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "bad", "--no-pdf"]).exit_code == 0
+    result = runner.invoke(main, ["check", "bad", "--no-torch"])
+    assert result.exit_code == 0, result.output
+    key = json.loads((sheet_dir / "out" / "bad" / "key.json").read_text())
+    line = next(s for s in key["exercises"]["r1"]["steps"] if s["target"] == "update.b")
+    assert r"\begin{bmatrix}0.1 & -0.2\end{bmatrix}" in line["latex"]

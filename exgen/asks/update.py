@@ -58,15 +58,6 @@ class Update:
         """η, β, …, t as the sheet states them (ε = 10⁻⁸ as 1×10⁻⁸)."""
         return str(self.hyper[name]) if name == "t" else shown_given(self.hyper[name], self.digits)
 
-    def shown(self, r: UpdateRow) -> tuple[np.ndarray, str, np.ndarray, np.ndarray]:
-        """θ, η, ∂L/∂θ and θ_new as the key prints them (strings with ASCII '-')."""
-        return (
-            self.turned(r.param, r.old, given=True),
-            shown_given(self.eta, self.digits),
-            self.turned(r.param, r.grad),
-            self.turned(r.param, r.new),
-        )
-
 
 def update(ex: ExerciseDef, trace: Trace, lr: float, optimizer: Optimizer = SGD) -> Update:
     """One optimizer step for every parameter, with the key's gradients."""
