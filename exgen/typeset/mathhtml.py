@@ -68,6 +68,11 @@ def _emit(f, out: list[str]) -> None:
         for item in f.items:
             _emit(item, out)
     elif kind == "paren":
+        if f.open == "(" and f.close == ")" and _tall(f.inner):  # drawn to the inner height
+            out.append('<span class="mat paren tall">')
+            _emit(f.inner, out)
+            out.append("</span>")
+            return
         out.append(escape(f.open))
         _emit(f.inner, out)
         out.append(escape(f.close))
