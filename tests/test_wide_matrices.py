@@ -68,3 +68,13 @@ def test_step_html_marks_a_wide_step_and_splits_it():
     html = str(step_html(step))
     assert 'class="step wider"' in html
     assert "columns 1–3" in html and "columns 4–5" in html
+
+
+def test_brackets_around_a_matrix_or_fraction_are_drawn_to_its_height():
+    tall = Step(
+        lhs=Sym("s"), parts=[Row((Paren(Matrix(rows=(("1",), ("2",)))), Op("+"), Sym("x")))]
+    )
+    flat = Step(lhs=Sym("s"), parts=[Paren(Row((Sym("x"), Op("+"), Sym("y"))))])
+    assert 'class="mat paren tall"' in str(step_html(tall))
+    html = str(step_html(flat))
+    assert "paren tall" not in html and "(" in html and ")" in html

@@ -13,6 +13,7 @@ from exgen.asks.logic_design import LogicDesign, LogicOptions, design
 from exgen.engine.rounding import shown_array, shown_given
 from exgen.typeset.formula import Frac, Num, Op, Paren, Row, Sym, Text, row
 from exgen.typeset.notation import name_symbol
+from exgen.typeset.spell import minus
 from exgen.typeset.steps import value_formula
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
@@ -61,8 +62,10 @@ def view(options, work: Work) -> dict:
         ys = sorted({p[1] for p in plan.points}, reverse=True)
         at = {p: (int(o), e) for p, o, e in zip(plan.points, out, plan.expected)}
         grid = {
-            "xs": [shown_given(x, 1) for x in xs],
-            "rows": [{"y": shown_given(y, 1), "cells": [at[(x, y)] for x in xs]} for y in ys],
+            "xs": [minus(shown_given(x, 1)) for x in xs],  # −0.5, not a hyphen
+            "rows": [
+                {"y": minus(shown_given(y, 1)), "cells": [at[(x, y)] for x in xs]} for y in ys
+            ],
         }
     units = [
         row(

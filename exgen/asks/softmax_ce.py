@@ -266,8 +266,8 @@ def view(options, work: Work) -> dict:
                 notation.grad(result.h, graph.loss),
                 [symbols, numeric, value_formula(shown_array(result.delta, digits), 2)],
             ),
-            Step(
-                Text("backpropagation gives"),
+            Step(  # the same gradient through the graph, node by node: they agree
+                row(notation.grad(result.h, graph.loss), Text("\u2002by backpropagation")),
                 [value_formula(shown_array(trace.grads[result.h], digits), 2)],
                 final=True,
             ),

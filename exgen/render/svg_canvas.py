@@ -7,6 +7,8 @@ import base64
 import itertools
 from dataclasses import dataclass, field
 
+from exgen.render.typeface import figure_font_css
+
 FONT_FAMILY = "STIX, 'DejaVu Serif', serif"
 
 
@@ -162,4 +164,7 @@ def cubic(p0, p1, p2, p3, steps: int = 16) -> list:
 
 
 def data_uri(svg: str) -> str:
+    """The figure as a data: URI, carrying its own fonts: an image cannot use the page's
+    (a browser would set its labels in another, wider face)."""
+    svg = svg.replace(">", f"><style>{figure_font_css(svg)}</style>", 1)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")

@@ -92,6 +92,20 @@ def _face(family: str, name: str, chars: frozenset, style="normal", weight="norm
     )
 
 
+def figure_font_css(svg: str) -> str:
+    """@font-face rules for a figure drawn as SVG: the STIX faces it uses, cut to its
+    characters (a figure's labels are few: a few kB each)."""
+    text = "".join(re.findall(r">([^<]+)<", svg))  # the labels, not the markup
+    chars = frozenset(text) & _cmap("STIX-Regular.woff2")
+    italic, bold = 'font-style="italic"' in svg, 'font-weight="bold"' in svg
+    used = {"Regular": True, "Italic": italic, "Bold": bold, "BoldItalic": italic and bold}
+    return "".join(
+        _face("STIX", f"STIX-{s}.woff2", chars, style, weight)
+        for s, style, weight in STIX_FACES
+        if used[s]
+    )
+
+
 def font_css(html: str) -> str:
     """@font-face rules for a document (every font inline, no file or network access)."""
     chars = used_characters(html)

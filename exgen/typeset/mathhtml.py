@@ -11,6 +11,7 @@ from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
 from exgen.typeset.mathml import step_mathml, to_mathml
+from exgen.typeset.spell import split_axis
 from exgen.typeset.widths import WRAP, column_blocks, step_fit
 
 # While a step too wide for the page is emitted: its matrices' columns per block.
@@ -68,6 +69,11 @@ def _emit(f, out: list[str]) -> None:
         for item in f.items:
             _emit(item, out)
     elif kind == "paren":
+        if f.open == "(" and f.close == ")" and _tall(f.inner):  # drawn to the inner height
+            out.append('<span class="mat paren tall">')
+            _emit(f.inner, out)
+            out.append("</span>")
+            return
         out.append(escape(f.open))
         _emit(f.inner, out)
         out.append(escape(f.close))
@@ -105,7 +111,10 @@ def _emit(f, out: list[str]) -> None:
             out.append("</sub>")
     elif kind == "func":
         big = f.name.startswith("∑")
-        out.append(f'<span class="mf{" big" if big else ""}">{escape(f.name)}</span>')
+        name, axis = split_axis(f.name)
+        out.append(f'<span class="mf{" big" if big else ""}">{escape(name)}</span>')
+        if axis:  # ∑ₙ: the axis letter as a real subscript, not a small Unicode letter
+            out.append(f'<sub class="ax">{escape(axis)}</sub>')
         bare = f.arg.kind in ("matrix", "frac", "paren") or (
             big and f.arg.kind in ("script", "sym")
         )

@@ -13,6 +13,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from exgen.typeset.formula import Row
+from exgen.typeset.spell import split_axis
 
 HIDDEN = "sr-only"  # style.css: visually hidden on screen; stripped before WeasyPrint
 TRANSPOSE = "⊤"  # a superscript "T" (\top) is a transpose: MathML says so with U+22A4
@@ -183,7 +184,11 @@ def _emit(f, out: list[str]) -> None:
             f.name.startswith("∑") and f.arg.kind in ("script", "sym")
         )
         out.append("<mrow>")
-        _text(f.name, out)
+        name, axis = split_axis(f.name)
+        if axis:  # ∑ₙ: the sum over n, the letter a subscript
+            out.append(f"<msub><mo>{_escape(name)}</mo><mi>{_escape(axis)}</mi></msub>")
+        else:
+            _text(f.name, out)
         if f.name.isalpha():  # σ(x), tanh(x); not after ∑
             out.append(f"<mo>{FUNCTION_APPLICATION}</mo>")
         if not bare:

@@ -37,6 +37,14 @@ def spell(term, layout: str = "column"):
     return _spell(term, layout).formula
 
 
+def split_axis(name: str) -> tuple[str, str]:
+    """∑ₙ → ("∑", "n"): a big operator's name and the axis letter it runs over."""
+    letters = {v: k for k, v in SUBSCRIPT.items()}
+    if len(name) > 1 and name[-1] in letters:
+        return name[:-1], letters[name[-1]]
+    return name, ""
+
+
 def axis_letter(axis: int, layout: str) -> str:
     return AXIS_LETTERS[layout][axis]
 
