@@ -19,7 +19,7 @@ from exgen.typeset.spell import AXIS_LETTERS
 TOKEN = re.compile(
     r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
-  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\} | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
+  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
   | [-+{}^] | [A-Za-z]
 )""",
@@ -249,9 +249,17 @@ class _Reader:
             inner = self.sum()
             self.take("}")
             return _apply(self.radicals[tok], inner)
-        if tok in self.names:
-            op = self.names[tok]
-            return _apply(op, self.group(), **(self.unit_axis if op == "softmax" else {}))
+        base, letter = (
+            (tok[:-4], tok[-2]) if tok.endswith("}") and tok[-4:-2] == "_{" else (tok, "")
+        )
+        if base in self.names:
+            op = self.names[base]
+            if letter and letter not in self.letters:
+                raise NotNumbers(f"unknown axis {letter}")
+            axis = {"axis": self.letters.index(letter)} if letter else {}
+            if op == "softmax" and not letter:
+                axis = self.unit_axis
+            return _apply(op, self.group(), **axis)
         if NUMBER.fullmatch(tok):
             return tok
         sci = SCIENTIFIC.fullmatch(tok)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import ClassVar
 
 from exgen.engine.ops.base import Op, register, unbroadcast
 from exgen.typeset.terms import Context, Spelling, apply, leaf, negated, product
@@ -16,6 +17,8 @@ class _Binary(Op):
     rational = True
     elementwise_local = False
     in_equations = False
+    arity = 2
+    keywords: ClassVar[dict[str, tuple]] = {}
     architecture: str | None = None
     kinks = ()
     saturates = None
@@ -133,6 +136,8 @@ class MatMul(Op):
     rational = True
     elementwise_local = False
     in_equations = False
+    arity = 2
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("juxtapose", "\u2009", r"\,", 2)
     torch = "{0} @ {1}"
     numpy = "{0} @ {1}"
@@ -175,6 +180,8 @@ class Neg(Op):
     rational = True
     elementwise_local = False
     in_equations = False
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("prefix", "−", "-", 3)
     torch = "-{0}"
     numpy = "-{0}"
@@ -205,6 +212,8 @@ class Transpose(Op):
     rational = True
     elementwise_local = False
     in_equations = False
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("sup", "T", r"\top", 4)
     torch = "{0}.T"
     numpy = "{0}.T"
@@ -243,6 +252,8 @@ class Pow(Op):
     rational = True
     elementwise_local = True
     in_equations = False
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("sup", "^", "^", 4)
     torch = "{0} ** {1}"
     numpy = "{0} ** {k}"
