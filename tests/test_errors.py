@@ -56,6 +56,11 @@ CASES = {
         f"{F}:23: exercises[0].network.equations[6]: sum() takes only axis=; "
         "found 'keepdims=' in 'sum((y - yhat) ** 2, keepdims=1)'",
     ),
+    "two arguments": (
+        edit("z1 = relu(u1)", "z1 = max(u1)"),
+        f"{F}:18: exercises[0].network.equations[1]: max() takes exactly two arguments, "
+        "found 'max(u1)'",
+    ),
     "undefined name": (
         edit("u3 = W3 @ z1", "u3 = W3 @ z0"),
         f"{F}:21: exercises[0].network.equations[4]: undefined name 'z0' in "

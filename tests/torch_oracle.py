@@ -42,12 +42,19 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
         if e.op == "pow":
             t, r = ev(e.args[0])
             return t ** float(e.args[1].value), r
-        if e.op in ("add", "sub", "mul", "div", "matmul"):
+        if e.op in ("add", "sub", "mul", "div", "matmul", "max", "min"):
             (a, ra), (b, rb) = ev(e.args[0]), ev(e.args[1])
             if e.op == "matmul":
                 return a @ b, rb
             a, b = fit(a, ra, b, rb)
-            out = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b}[e.op]
+            out = {
+                "add": lambda: a + b,
+                "sub": lambda: a - b,
+                "mul": lambda: a * b,
+                "div": lambda: a / b,
+                "max": lambda: torch.maximum(a, b),
+                "min": lambda: torch.minimum(a, b),
+            }[e.op]()
             return out, 1 if out.shape[1] == 1 and 2 not in (ra, rb) else 2
         kw = dict(e.keywords)
         if "axis" in kw and e.op in ("sum", "mean"):

@@ -21,7 +21,7 @@ TOKEN = re.compile(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
   | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
-  | [-+{}^] | [A-Za-z]
+  | [-+{}^,] | [A-Za-z]
 )""",
     re.VERBOSE | re.DOTALL,
 )
@@ -259,6 +259,13 @@ class _Reader:
             axis = {"axis": self.letters.index(letter)} if letter else {}
             if op == "softmax" and not letter:
                 axis = self.unit_axis
+            if REGISTRY[op].arity == 2:  # max(a, b)
+                self.take(r"\left(")
+                first = self.sum()
+                self.take(",")
+                second = self.sum()
+                self.take(r"\right)")
+                return _apply(op, first, second)
             return _apply(op, self.group(), **axis)
         if NUMBER.fullmatch(tok):
             return tok

@@ -93,6 +93,7 @@ class Op:
     shape_rule: str
     local_note: str | None  # element-wise: text after the local values, or None
     local_mask: bool  # element-wise: local values print exactly (0/1)
+    gradient_note: str | None = None  # said after a backward line it contributes to
 
     @classmethod
     def built(cls, keywords: dict, unit_axis: int) -> Op:
