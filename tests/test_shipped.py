@@ -24,12 +24,15 @@ def workdir(tmp_path, monkeypatch):
 
 
 def test_one_definition_per_seed_document():
+    """One sheet per seed document; the sheets beyond them (issue 12's: attention, …)
+    say at the top what they are."""
     assert len(SHIPPED) >= 5
     seeds = set()
     for name in SHIPPED:
         head = (ROOT / "exercises" / f"{name}.yaml").read_text().split("\n", 1)[0]
-        assert head.startswith("# Reproduces seed 00"), name
-        seeds.add(head[len("# Reproduces seed ") :][:3])
+        assert head.startswith("# "), name
+        if head.startswith("# Reproduces seed 00"):
+            seeds.add(head[len("# Reproduces seed ") :][:3])
     assert seeds == {"000", "001", "002", "003", "004"}
 
 
