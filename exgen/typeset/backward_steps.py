@@ -88,6 +88,11 @@ class BackwardWriter(Writer):
         ctx = self.context(
             c.source,
             numeric=not symbolic,
+            transposed=[
+                self.graph.nodes[i].op is not None  # (Kᵀ)ᵀ is written K
+                and self.graph.nodes[i].op.shape_rule == "transpose"
+                for i in source.inputs
+            ],
             operands=[  # the inputs' values as the operation saw them (e.g. for max's mask)
                 self.trace.values[i].T if row else self.trace.values[i]
                 for i, row in zip(source.inputs, source.as_row)

@@ -6,7 +6,7 @@ from fractions import Fraction
 from typing import ClassVar
 
 from exgen.engine.ops.base import Op, register, unbroadcast
-from exgen.typeset.terms import Context, Spelling, apply, leaf, negated, product
+from exgen.typeset.terms import Apply, Context, Leaf, Spelling, apply, leaf, negated, product
 
 
 def _scalar(ctx: Context, *positions: int) -> bool:
@@ -130,6 +130,18 @@ class Div(_Binary):
         )
 
 
+def _transposed(term, ctx: Context, k: int):
+    """Operand k transposed, (Kᵀ)ᵀ written K: a transposed operand (ctx.extra["transposed"])
+    is put back, its symbol unwrapped, its printed numbers turned back."""
+    if not ctx.extra.get("transposed", (False, False))[k]:
+        return apply("transpose", term)
+    if isinstance(term, Apply) and term.op == "transpose":
+        return term.args[0]
+    if isinstance(term, Leaf) and term.rank == 2:
+        return Leaf(tuple(zip(*term.rows)), 2)
+    return apply("transpose", term)
+
+
 @register
 class MatMul(Op):
     name = "matmul"
@@ -158,8 +170,8 @@ class MatMul(Op):
 
     def adjoint(self, i, g, args, out, ctx):
         if i == 0:
-            return apply("matmul", g, apply("transpose", args[1]))
-        return apply("matmul", apply("transpose", args[0]), g)
+            return apply("matmul", g, _transposed(args[1], ctx, 1))
+        return apply("matmul", _transposed(args[0], ctx, 0), g)
 
     def example(self, args, ctx):
         """Row 1 of the left operand times column 1 of the right: ctx.extra["rows"] holds
