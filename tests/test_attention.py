@@ -54,3 +54,11 @@ def test_against_torch_autograd(head):
     assert float(floats.values["L"][0, 0]) == pytest.approx(loss, rel=1e-12)
     for p in ("Q", "K", "V"):
         np.testing.assert_allclose(np.array(floats.grads[p], dtype=float), grads[p], rtol=1e-9)
+
+
+def test_no_layer_figure_for_an_attention_head():
+    """Q Kᵀ multiplies two values that both come from the tokens: no MLP layers to draw."""
+    from exgen.render.network_layers import layers_of
+
+    for ex in load_sheet(str(SHEET)).exercises:
+        assert layers_of(ex.graph) == []
