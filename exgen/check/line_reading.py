@@ -77,8 +77,23 @@ def reads_as(line: str, expr, result, layout: str = "column") -> bool:
             readings.append(read(text, layout))
         except NotNumbers:
             readings.append(None)
-    want = _normal(expr)
-    return any(a == want and b == _normal(result) for a, b in itertools.pairwise(readings))
+    want, got = _normal(expr), _normal(result)
+    for a, b in itertools.pairwise(readings):
+        if a == want and b == got:
+            return True
+        # a sum read term by term: "A + B = a + b" says A = a and B = b (an adjoint's
+        # contributions, each worked out before they are added)
+        terms, values = _summands(a), _summands(b)
+        if len(terms) == len(values) > 1 and (want, got) in zip(terms, values):
+            return True
+    return False
+
+
+def _summands(t) -> list:
+    """The terms of a sum as read (left to right), or [t]."""
+    if isinstance(t, tuple) and t[0] == "add" and not t[2]:
+        return _summands(t[1][0]) + _summands(t[1][1])
+    return [t]
 
 
 def _normal(t):
