@@ -75,6 +75,15 @@ def test_reading_follows_precedence():
     assert not reads_as(line, {"op": "mul", "args": ["0.50", "-1.96"]}, "-0.99")
 
 
+def test_a_sum_of_contributions_reads_term_by_term():
+    """An adjoint with two consumers: "A + B = a + b = r" says A = a and B = b."""
+    line = r"g = 2 \cdot 0.50 + \frac{3}{4} = 1.00 + 0.75 = 1.75"
+    assert reads_as(line, {"op": "mul", "args": ["2", "0.50"]}, "1.00")
+    assert reads_as(line, {"op": "div", "args": ["3", "4"]}, "0.75")
+    assert not reads_as(line, {"op": "div", "args": ["3", "4"]}, "1.00")  # not its term
+    assert reads_as(line, {"op": "add", "args": ["1.00", "0.75"]}, "1.75")
+
+
 LOG_SHEET = """title: t
 exercises:
   - id: e

@@ -21,6 +21,8 @@ def test_parses_names_numbers_and_functions():
         ("x = a.shape", "only '.T'"),
         ("x = relu(a, b)", "relu() takes exactly one argument"),
         ("x = relu(a=b)", "relu() takes exactly one argument"),
+        ("x = relu(a, axis=1)", "relu() takes no keywords"),
+        ("x = sum(a, axis=b)", "axis= takes a number in sum()"),
         ("x = 'text'", "only numbers may appear as constants"),
         ("x = True", "only numbers may appear as constants"),
         ("x = a % b", "is not allowed"),

@@ -36,6 +36,31 @@ CASES = {
         edit("z1 = relu(u1)", "z1 = gelu(u1)"),
         f"{F}:18: exercises[0].network.equations[1]: unknown function 'gelu' (allowed: {ALLOWED})",
     ),
+    "keyword not taken": (
+        edit("z1 = relu(u1)", "z1 = relu(u1, axis=0)"),
+        f"{F}:18: exercises[0].network.equations[1]: relu() takes no keywords; "
+        "found 'axis=' in 'relu(u1, axis=0)'",
+    ),
+    "keyword not a number": (
+        edit("L = 0.5 * sum((y - yhat)**2)", "L = 0.5 * sum((y - yhat)**2, axis=k)"),
+        f"{F}:23: exercises[0].network.equations[6]: axis= takes a number in sum(), "
+        "found 'k' in 'sum((y - yhat) ** 2, axis=k)'",
+    ),
+    "keyword out of range": (
+        edit("L = 0.5 * sum((y - yhat)**2)", "L = 0.5 * sum((y - yhat)**2, axis=2)"),
+        f"{F}:23: exercises[0].network.equations[6]: axis= is 0 or 1 in sum(), "
+        "found 2 in 'sum((y - yhat) ** 2, axis=2)'",
+    ),
+    "keyword an operation does not know": (
+        edit("L = 0.5 * sum((y - yhat)**2)", "L = 0.5 * sum((y - yhat)**2, keepdims=1)"),
+        f"{F}:23: exercises[0].network.equations[6]: sum() takes only axis=; "
+        "found 'keepdims=' in 'sum((y - yhat) ** 2, keepdims=1)'",
+    ),
+    "two arguments": (
+        edit("z1 = relu(u1)", "z1 = max(u1)"),
+        f"{F}:18: exercises[0].network.equations[1]: max() takes exactly two arguments, "
+        "found 'max(u1)'",
+    ),
     "undefined name": (
         edit("u3 = W3 @ z1", "u3 = W3 @ z0"),
         f"{F}:21: exercises[0].network.equations[4]: undefined name 'z0' in "

@@ -49,3 +49,23 @@ def test_given_values_as_written():
     assert shown_given(Fraction(3), 2) == "3"
     assert shown_given(Fraction("-0.25"), 2) == "-0.25"
     assert shown_given(0.0123456789, 2) == "0.012346"
+
+
+def test_carried_float_networks_do_their_rational_steps_on_the_decimals():
+    """0.27·(−0.5) + 0.45·(−1) + 0.27·2 = −0.045 exactly, −0.04499999999999993 in float64:
+    a key rounding every intermediate must print −0.05, as a student (and the checker) does."""
+    import numpy as np
+
+    from exgen.engine.equations import parse_equation
+    from exgen.engine.graph import compile_graph
+    from exgen.engine.rounding import Rounding
+    from exgen.engine.solve import solve
+
+    given = {"a": np.array([[0.27, 0.45, 0.27]]), "v": np.array([-0.5, -1, 2]), "t": np.array(1)}
+    lines = ["u = a @ v", "h = tanh(u) * t", "L = h * u"]
+    graph = compile_graph([parse_equation(x) for x in lines], given, "L", ["v"])
+    assert not graph.exact
+    trace = solve(graph, given, Rounding(2, carry=True))
+    assert float(trace.values["u"][0, 0]) == -0.05
+    # the backward pass likewise: ∂L/∂u = h + u·(1 − tanh²) summed exactly on decimals
+    assert trace.grads["v"].dtype == float

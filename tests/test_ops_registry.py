@@ -25,6 +25,15 @@ def test_every_operation_is_complete(name):
     assert cls.gradient_uses in ("others", "input", "none")
     assert isinstance(cls.kinks, tuple)
     assert "{0}" in cls.torch
+    assert isinstance(cls.arity, int) and cls.arity >= 1
+    assert all(isinstance(v, tuple) for v in cls.keywords.values())
+
+
+def test_an_operation_must_declare_its_arity_and_keywords():
+    class Half(Op):
+        name = "half"
+
+    assert {"arity", "keywords"} <= set(missing_parts(Half))
 
 
 def test_an_operation_missing_a_part_is_refused():
@@ -34,6 +43,7 @@ def test_an_operation_missing_a_part_is_refused():
         torch, glyph, architecture, gradient_uses = "f({0})", "GELU", "activation", "input"
         kinks, saturates, local_mask, shape_rule = (), None, False, "same"
         numpy, numpy_grad = "gelu({0})", ("gelu_prime({0})",)
+        arity, keywords = 1, {}
 
         def forward(self, x):
             return x

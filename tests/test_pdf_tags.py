@@ -109,7 +109,10 @@ def test_pdfs_are_tagged_with_language_title_bookmarks_and_alt_texts(shipped, sh
         assert [level for level, _ in expected.bookmarks][:1] == [1], where
         assert not any(re.search(r"\d points?$", t) for _, t in bookmarks(reader)), where
         found = figures(root["/StructTreeRoot"])
-        assert expected.alts and None not in expected.alts, where
+        # every figure has its alt text (an attention head draws no network figure)
+        assert None not in expected.alts, where
+        if sheet != "attention":
+            assert expected.alts, where
         assert [str(f.get("/Alt")) for f in found] == expected.alts, where
         # the figure's drawing, labels included, is the Figure's own marked content: a
         # screen reader reads the alt text in their place

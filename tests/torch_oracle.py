@@ -42,13 +42,25 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
         if e.op == "pow":
             t, r = ev(e.args[0])
             return t ** float(e.args[1].value), r
-        if e.op in ("add", "sub", "mul", "div", "matmul"):
+        if e.op in ("add", "sub", "mul", "div", "matmul", "max", "min"):
             (a, ra), (b, rb) = ev(e.args[0]), ev(e.args[1])
             if e.op == "matmul":
                 return a @ b, rb
             a, b = fit(a, ra, b, rb)
-            out = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b}[e.op]
+            out = {
+                "add": lambda: a + b,
+                "sub": lambda: a - b,
+                "mul": lambda: a * b,
+                "div": lambda: a / b,
+                "max": lambda: torch.maximum(a, b),
+                "min": lambda: torch.minimum(a, b),
+            }[e.op]()
             return out, 1 if out.shape[1] == 1 and 2 not in (ra, rb) else 2
+        kw = dict(e.keywords)
+        if "axis" in kw and e.op in ("sum", "mean"):
+            t, _ = ev(e.args[0])
+            out = getattr(t, e.op)(dim=kw["axis"], keepdim=True)
+            return out, 0 if out.shape == (1, 1) else 1 if out.shape[1] == 1 else 2
         t, r = ev(e.args[0])
         if e.op == "neg":
             return -t, r
@@ -59,7 +71,7 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
         if e.op == "mean":
             return t.mean().reshape(1, 1), 0
         if e.op == "softmax":
-            return torch.softmax(t, dim=0 if layout == "column" else 1), r
+            return torch.softmax(t, dim=kw.get("axis", 0 if layout == "column" else 1)), r
         return fns[e.op](t), r
 
     for eq in equations:

@@ -14,7 +14,7 @@ import numpy as np
 
 from exgen.asks.base import Ask, Work, loss_and_param_gradients
 from exgen.engine.equations import Expr
-from exgen.engine.ops import REGISTRY
+from exgen.engine.graph import op_of
 from exgen.engine.rounding import Rounding
 from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace, solve
@@ -46,10 +46,15 @@ def _to_ast(e: Expr, softmax_dim: int) -> ast.expr:
     if e.op == "const":
         v = e.value
         return ast.Constant(int(v) if v.denominator == 1 else float(v))
-    template = REGISTRY[e.op].torch
+    op = _op(e, softmax_dim)
     holes = {f"_exgen_arg{i}": _to_ast(a, softmax_dim) for i, a in enumerate(e.args)}
-    source = template.format(*holes, dim=softmax_dim)
+    source = op.torch.format(*holes, dim=getattr(op, "axis", softmax_dim))
     return _Fill(holes).visit(ast.parse(source, mode="eval").body)
+
+
+def _op(e: Expr, unit_axis: int):
+    """The operation of an expression node, with its keyword arguments (axis=…)."""
+    return op_of(e, "column" if unit_axis == 0 else "row")
 
 
 class _Fill(ast.NodeTransformer):
@@ -140,7 +145,7 @@ def _zero_dim(graph) -> set[str]:
             return e.name in out
         if e.op == "const":
             return True
-        rule = REGISTRY[e.op].shape_rule
+        rule = _op(e, 0).shape_rule
         if rule == "scalar":  # torch reduces to a 0-d tensor
             return True
         if rule == "matmul":  # a 1×1 product stays 2-d

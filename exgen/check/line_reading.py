@@ -19,9 +19,9 @@ from exgen.typeset.spell import AXIS_LETTERS
 TOKEN = re.compile(
     r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
-  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\} | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
+  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
-  | [-+{}^] | [A-Za-z]
+  | [-+{}^,] | [A-Za-z]
 )""",
     re.VERBOSE | re.DOTALL,
 )
@@ -77,8 +77,23 @@ def reads_as(line: str, expr, result, layout: str = "column") -> bool:
             readings.append(read(text, layout))
         except NotNumbers:
             readings.append(None)
-    want = _normal(expr)
-    return any(a == want and b == _normal(result) for a, b in itertools.pairwise(readings))
+    want, got = _normal(expr), _normal(result)
+    for a, b in itertools.pairwise(readings):
+        if a == want and b == got:
+            return True
+        # a sum read term by term: "A + B = a + b" says A = a and B = b (an adjoint's
+        # contributions, each worked out before they are added)
+        terms, values = _summands(a), _summands(b)
+        if len(terms) == len(values) > 1 and (want, got) in zip(terms, values):
+            return True
+    return False
+
+
+def _summands(t) -> list:
+    """The terms of a sum as read (left to right), or [t]."""
+    if isinstance(t, tuple) and t[0] == "add" and not t[2]:
+        return _summands(t[1][0]) + _summands(t[1][1])
+    return [t]
 
 
 def _normal(t):
@@ -249,9 +264,24 @@ class _Reader:
             inner = self.sum()
             self.take("}")
             return _apply(self.radicals[tok], inner)
-        if tok in self.names:
-            op = self.names[tok]
-            return _apply(op, self.group(), **(self.unit_axis if op == "softmax" else {}))
+        base, letter = (
+            (tok[:-4], tok[-2]) if tok.endswith("}") and tok[-4:-2] == "_{" else (tok, "")
+        )
+        if base in self.names:
+            op = self.names[base]
+            if letter and letter not in self.letters:
+                raise NotNumbers(f"unknown axis {letter}")
+            axis = {"axis": self.letters.index(letter)} if letter else {}
+            if op == "softmax" and not letter:
+                axis = self.unit_axis
+            if REGISTRY[op].arity == 2:  # max(a, b)
+                self.take(r"\left(")
+                first = self.sum()
+                self.take(",")
+                second = self.sum()
+                self.take(r"\right)")
+                return _apply(op, first, second)
+            return _apply(op, self.group(), **axis)
         if NUMBER.fullmatch(tok):
             return tok
         sci = SCIENTIFIC.fullmatch(tok)

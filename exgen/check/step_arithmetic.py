@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from exgen.check import intervals
-from exgen.check.intervals import Interval
+from exgen.check.intervals import Interval, interval
 
 NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
 # a number too large for fixed notation, as the key prints it: 2.69×10⁴³
@@ -186,6 +186,21 @@ def shape_text(a: np.ndarray) -> str:
     return "a scalar" if a.ndim == 0 else f"{a.shape[0]}×{a.shape[1]}"
 
 
+def _larger(x, y):
+    """max of two printed numbers, or of the intervals they stand for."""
+    if isinstance(x, Interval) or isinstance(y, Interval):
+        x, y = interval(x), interval(y)
+        return Interval(max(x.lo, y.lo), max(x.hi, y.hi))
+    return max(x, y)
+
+
+def _smaller(x, y):
+    if isinstance(x, Interval) or isinstance(y, Interval):
+        x, y = interval(x), interval(y)
+        return Interval(min(x.lo, y.lo), min(x.hi, y.hi))
+    return min(x, y)
+
+
 def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         np.broadcast_shapes(a.shape, b.shape)
@@ -200,6 +215,8 @@ def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return _array(a - b)
         if name == "mul":
             return _array(a * b)
+        if name in ("max", "min"):
+            return _array(np.frompyfunc(_larger if name == "max" else _smaller, 2, 1)(a, b))
         return _array(a / b)
     except ZeroDivisionError:
         raise StepProblem("division by 0") from None
@@ -292,7 +309,7 @@ def _softmax(node: dict, a: np.ndarray) -> np.ndarray:
     return out
 
 
-BINARY = ("add", "sub", "mul", "div", "matmul", "pow")
+BINARY = ("add", "sub", "mul", "div", "matmul", "pow", "max", "min")
 UNARY = ("transpose", "sum", "mean", "softmax", *ELEMENTWISE)
 OPS = (*BINARY, *UNARY)
 KEYWORDS = {"sum": {"axis"}, "mean": {"axis"}, "softmax": {"axis"}}
@@ -318,7 +335,7 @@ def evaluate(node, leaf) -> np.ndarray:
     if op == "pow":
         return _power(evaluate(args[0], leaf), evaluate(args[1], lambda t: parse_number(t)[0]))
     values = [evaluate(a, leaf) for a in args]
-    if op in ("add", "sub", "mul", "div"):
+    if op in ("add", "sub", "mul", "div", "max", "min"):
         return _elementwise(op, *values)
     if op == "matmul":
         return _matmul(*values)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from exgen.engine.ops import function_names
+from exgen.engine.ops import REGISTRY, function_names
 from exgen.engine.rounding import GIVEN_RANGE, within
 
 FUNCTIONS = function_names()  # from the operations' registry (engine/ops)
@@ -36,13 +36,15 @@ class Expr:
     """A node of an equation's expression tree.
 
     ``op`` is ``name``, ``const``, one of the binary ops (add sub mul div matmul pow),
-    ``neg``, ``transpose`` or a function name; ``text`` is its canonical source."""
+    ``neg``, ``transpose`` or a function name; ``text`` is its canonical source;
+    ``keywords`` a call's numeric keyword arguments as sorted (name, value) pairs."""
 
     op: str
     args: tuple[Expr, ...] = ()
     name: str = ""
     value: Fraction | None = None
     text: str = ""
+    keywords: tuple[tuple[str, int | Fraction], ...] = ()
 
     def names(self) -> list[str]:
         """Names used, in order of first appearance."""
@@ -175,9 +177,45 @@ def _convert_call(node: ast.Call, source: str) -> Expr:
     name = node.func.id
     if name not in FUNCTIONS:
         raise EquationError(f"unknown function '{name}' (allowed: {', '.join(FUNCTIONS)})")
-    if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-        raise EquationError(f"{name}() takes exactly one argument, found '{_text(node)}'")
-    return Expr(name, (_convert(node.args[0], source),), text=_text(node))
+    cls = REGISTRY[name]
+    if len(node.args) != cls.arity or any(isinstance(a, ast.Starred) for a in node.args):
+        count = {1: "one argument", 2: "two arguments"}.get(cls.arity, f"{cls.arity} arguments")
+        raise EquationError(f"{name}() takes exactly {count}, found '{_text(node)}'")
+    keywords = tuple(sorted(_keyword(name, cls.keywords, k, node, source) for k in node.keywords))
+    if len({k for k, _ in keywords}) != len(keywords):
+        raise EquationError(f"a keyword is given twice in '{_text(node)}'")
+    args = tuple(_convert(a, source) for a in node.args)
+    return Expr(name, args, text=_text(node), keywords=keywords)
+
+
+def _keyword(name: str, allowed: dict, kw: ast.keyword, call: ast.Call, source: str):
+    """One keyword argument of a call: a name the operation takes, a number literal among
+    its allowed values (integers stay int, as in axis=1)."""
+    if kw.arg is None:
+        raise EquationError(f"'**' is not allowed in a call, found '{_text(call)}'")
+    if kw.arg not in allowed:
+        takes = (
+            f"takes only {', '.join(f'{k}=' for k in allowed)}" if allowed else "takes no keywords"
+        )
+        raise EquationError(f"{name}() {takes}; found '{kw.arg}=' in '{_text(call)}'")
+    node = kw.value
+    negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    literal = node.operand if negative and isinstance(node, ast.UnaryOp) else node
+    options = allowed[kw.arg]
+    whole = all(isinstance(o, int) for o in options)
+    if not isinstance(literal, ast.Constant) or isinstance(literal.value, (bool, str, bytes)):
+        shown = _text(node) if isinstance(literal, ast.Constant) else f"'{_text(node)}'"
+        raise EquationError(
+            f"{kw.arg}= takes a number in {name}(), found {shown} in '{_text(call)}'"
+        )
+    value = number_literal(literal, source) * (-1 if negative else 1)
+    plain: int | Fraction = int(value) if value.denominator == 1 else value
+    if options and (plain not in options or (whole and not isinstance(literal.value, int))):
+        listed = " or ".join(str(o) for o in options)
+        raise EquationError(
+            f"{kw.arg}= is {listed} in {name}(), found {_text(node)} in '{_text(call)}'"
+        )
+    return kw.arg, plain
 
 
 def _constant_value(expr: Expr) -> Fraction | None:

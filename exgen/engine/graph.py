@@ -150,10 +150,10 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         op = make_op("identity")
     elif expr.op == "pow":
         args = (_add_expr(graph, expr.args[0], index),)
-        op = make_op("pow", exponent=expr.args[1].value)
+        op = op_of(expr, graph.layout)
     else:
         args = tuple(_add_expr(graph, a, index) for a in expr.args)
-        op = make_op(expr.op, axis=0 if graph.layout == "column" else 1)
+        op = op_of(expr, graph.layout)
     inputs = [graph.nodes[a] for a in args]
     shape, rank, as_row = _infer(op.shape_rule, inputs, expr, index, graph.layout)
     graph.nodes[name] = Node(
@@ -169,6 +169,13 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         expr=expr,
     )
     return name
+
+
+def op_of(expr: Expr, layout: str) -> Op:
+    """The operation of an expression node, with its exponent or keyword arguments."""
+    if expr.op == "pow":
+        return make_op("pow", exponent=expr.args[1].value)
+    return make_op(expr.op, axis=0 if layout == "column" else 1, keywords=dict(expr.keywords))
 
 
 def _blame(a: Node, b: Node) -> str | None:
@@ -202,6 +209,10 @@ def _infer(rule: str, inputs: list[Node], expr: Expr, index: int, layout: str = 
     (a,) = inputs
     if rule == "scalar":
         return (1, 1), 0, (False,)
+    if rule in ("keep0", "keep1"):  # a reduction along one axis, the axis kept (size 1)
+        shape = (1, a.shape[1]) if rule == "keep0" else (a.shape[0], 1)
+        rank = 0 if shape == (1, 1) else 1 if shape[1] == 1 else 2
+        return shape, rank, (False,)
     if rule == "transpose":
         return (a.shape[1], a.shape[0]), (0 if a.rank == 0 else 2), (False,)
     if rule != "same":

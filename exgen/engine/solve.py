@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exgen.engine.graph import Graph, Node
-from exgen.engine.rounding import Rounding, exact_array, float_array, out_of_range, round_array
+from exgen.engine.rounding import (
+    Rounding,
+    exact_array,
+    float_array,
+    out_of_range,
+    round_array,
+    to_fraction,
+)
 
 
 class NumericError(ArithmeticError):
@@ -68,6 +75,7 @@ def solve(
     convert = _converter(exact)
     trace = Trace(graph, rounding, exact)
     carry = _carrier(rounding)
+    decimal = _decimal_arithmetic(trace)
     for name, node in graph.nodes.items():
         if node.kind == "given":
             trace.values[name] = convert(given[name]).reshape(node.shape)
@@ -75,8 +83,11 @@ def solve(
             trace.values[name] = convert([[node.value]])
         elif node.op is not None:
             xs = _aligned(trace, node)
-            out = _checked(node.op.forward, node, *xs)
-            trace.values[name] = carry(out)
+            if decimal and node.op.rational:
+                out = _checked(node.op.forward, node, *map(_decimals, xs))
+                trace.values[name] = float_array(carry(out))
+            else:
+                trace.values[name] = carry(_checked(node.op.forward, node, *xs))
             if node.op.elementwise_local:
                 trace.local[name] = carry(_checked(node.op.local, node, xs[0], trace.values[name]))
     if backward:
@@ -93,6 +104,21 @@ def _carrier(rounding: Rounding):
     return (lambda a: round_array(a, rounding.digits)) if rounding.carry else (lambda a: a)
 
 
+def _decimal_arithmetic(trace: Trace) -> bool:
+    """Whether a float network's rational steps run on exact decimals: with carried
+    rounding every value is a short decimal, and a student's arithmetic on them is exact
+    (float64 would turn −0.135 − 0.45 + 0.54 = −0.045 into −0.04499…, rounded the wrong
+    way)."""
+    return trace.rounding.carry and not trace.exact
+
+
+def _decimals(a: np.ndarray) -> np.ndarray:
+    """A carried float array as the exact decimals it stands for."""
+    out = np.empty(np.shape(a), dtype=object)
+    out.reshape(-1)[:] = [to_fraction(v) for v in np.asarray(a).reshape(-1)]
+    return out
+
+
 def _aligned(trace: Trace, node: Node) -> list[np.ndarray]:
     return [
         trace.values[i].T if row else trace.values[i] for i, row in zip(node.inputs, node.as_row)
@@ -103,7 +129,13 @@ def backpropagate(trace: Trace) -> Trace:
     """The backward pass over a trace that has its forward pass (``solve`` with
     ``backward=False``): a candidate that fails on its forward values costs no more."""
     graph = trace.graph
-    carry = _carrier(trace.rounding)
+    rounded = _carrier(trace.rounding)
+    decimal = _decimal_arithmetic(trace)
+    exactly = _decimals if decimal else (lambda a: a)
+
+    def carry(a):
+        return float_array(rounded(a)) if decimal else rounded(a)
+
     trace.grads[graph.loss] = _converter(trace.exact)([[1]])
     for name in reversed(list(graph.nodes)):
         node = graph.nodes[name]
@@ -112,16 +144,20 @@ def backpropagate(trace: Trace) -> Trace:
         g = trace.grads[name]
         xs = _aligned(trace, node)
         if node.op.elementwise_local:
-            parts = (g * trace.local[name],)
+            parts = (exactly(g) * exactly(trace.local[name]),)
         else:
-            parts = node.op.backward(g, xs, trace.values[name])
+            parts = node.op.backward(
+                exactly(g), [exactly(x) for x in xs], exactly(trace.values[name])
+            )
         for source, part, row in zip(node.inputs, parts, node.as_row):
             if graph.nodes[source].kind == "const":
                 continue
             part = carry(np.asarray(part.T if row else part))
             trace.contributions.append(Contribution(name, source, part))
             previous = trace.grads.get(source)
-            trace.grads[source] = part if previous is None else carry(previous + part)
+            trace.grads[source] = (
+                part if previous is None else carry(exactly(previous) + exactly(part))
+            )
     return trace
 
 

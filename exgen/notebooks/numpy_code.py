@@ -34,6 +34,8 @@ def rep_shapes(graph: Graph) -> dict[str, tuple]:
             rule = node.op.shape_rule
             if rule == "scalar":
                 out[name] = ()
+            elif rule in ("keep0", "keep1"):  # reduced along one axis, kept
+                out[name] = np.empty(shapes[0]).sum(axis=int(rule[-1]), keepdims=True).shape
             elif rule == "same":
                 out[name] = shapes[0]
             elif rule == "transpose":

@@ -50,6 +50,13 @@ def layers_of(graph: Graph) -> list[Layer]:
             continue
         if any(i in data for i in node.inputs):
             data.add(name)
+    if any(
+        node.kind == "op"
+        and node.op.shape_rule == "matmul"
+        and all(_from_data(graph, i, data) for i in node.inputs)
+        for node in nodes.values()
+    ):
+        return []  # a product of two data-dependent values (attention's Q Kᵀ) is no layer
     consumers = {n: [c for c in graph.consumers(n) if c in data] for n in data}
     drawn = [
         n
@@ -83,6 +90,11 @@ def layers_of(graph: Graph) -> list[Layer]:
         layer = layers[name]
         layer.depth = max((layers[s].depth + 1 for s, _, _ in layer.inputs), default=0)
     return [layers[n] for n in drawn]
+
+
+def _from_data(graph: Graph, name: str, data: set) -> bool:
+    """Whether a value depends on the data (an input of the network)."""
+    return name in data or bool(graph.ancestors(name) & data)
 
 
 def _expand(graph: Graph, name: str, drawn: set, data: set) -> list:

@@ -88,6 +88,15 @@ class BackwardWriter(Writer):
         ctx = self.context(
             c.source,
             numeric=not symbolic,
+            transposed=[
+                self.graph.nodes[i].op is not None  # (Kᵀ)ᵀ is written K
+                and self.graph.nodes[i].op.shape_rule == "transpose"
+                for i in source.inputs
+            ],
+            operands=[  # the inputs' values as the operation saw them (e.g. for max's mask)
+                self.trace.values[i].T if row else self.trace.values[i]
+                for i, row in zip(source.inputs, source.as_row)
+            ],
             shape=target_shape,
             count=self.trace.values[c.target].size,
         )
@@ -126,6 +135,8 @@ class BackwardWriter(Writer):
         its op says (local_note None: no note). Returns (note, claims)."""
         for c in contributions:
             node = self.graph.nodes[c.source]
+            if node.op.gradient_note:
+                return Text(" " + node.op.gradient_note), []
             if not (node.op.elementwise_local and node.op.local_note is not None):
                 continue
             ctx = self.context(c.source)

@@ -102,6 +102,9 @@ class Writer:
         result = self.leaf(name)
 
         def examples_at(i: int, j: int):
+            # operands' entries at (i, j) (element-wise ops; clamped where an operand of
+            # a product or a reduction is smaller than the result)
+            i, j = min(i, len(leaves[0].rows) - 1), min(j, len(leaves[0].rows[0]) - 1)
             entries = tuple(leaf(at(lf.rows, i, j)) for lf in leaves)
             extra = {}
             if len(leaves) == 2 and all(lf.rank for lf in leaves):
@@ -112,9 +115,8 @@ class Writer:
                 )
             if leaves and leaves[0].rank:
                 first = leaves[0].rows
-                column = self.graph.layout == "column"
-                units = [at((r,), 0, j) for r in first] if column else list(at_row(first, i))
-                extra["units"] = [leaf(u) for u in units]
+                down = [at((r,), 0, j) for r in first]  # the entry's column, then its row
+                extra["lines"] = ([leaf(u) for u in down], [leaf(u) for u in at_row(first, i)])
             return node.op.example(entries, self.context(name, **extra))
 
         picked = worked_entry(result.rows, examples_at)

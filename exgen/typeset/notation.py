@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from exgen.engine.equations import Expr
-from exgen.engine.graph import Graph
-from exgen.engine.ops import make_op
+from exgen.engine.graph import Graph, op_of
 from exgen.typeset.formula import Frac, Num, Paren, Row, Script, Sym, Text, row
 from exgen.typeset.spell import spell
 from exgen.typeset.terms import Context, Symbol, leaf
@@ -88,12 +87,9 @@ class Notation:
             return self.symbol_term(expr.name)
         if expr.op == "const":
             return leaf(expr.text)
-        if expr.op == "pow":
-            op = make_op("pow", exponent=expr.args[1].value)
-            args = (self.expr_term(expr.args[0]),)
-        else:
-            op = make_op(expr.op, axis=0 if self.graph.layout == "column" else 1)
-            args = tuple(self.expr_term(a) for a in expr.args)
+        op = op_of(expr, self.graph.layout)
+        operands = expr.args[:1] if expr.op == "pow" else expr.args
+        args = tuple(self.expr_term(a) for a in operands)
         ctx = self.context([self.rank(a) for a in expr.args[: len(args)]])
         return op.substituted(args, ctx)
 

@@ -103,9 +103,14 @@ def _spell(t, layout: str) -> Spelled:
     if s.kind in ("func", "bigop"):
         name, latex = s.text, s.latex
         axis = t.kw("axis")
-        if s.kind == "bigop" and axis is not None:
-            letter = axis_letter(axis, layout)
+        letter = axis_letter(axis, layout) if axis is not None else ""
+        if letter and (s.kind == "bigop" or letter != "k"):  # a function runs over k unsaid
             name, latex = name + SUBSCRIPT[letter], f"{latex}_{{{letter}}}"
+        if len(args) > 1:  # max(a, b): the operands in one pair of brackets
+            pair = Row(
+                tuple(x for i, a in enumerate(args) for x in (Text(", "),) * bool(i) + (a.formula,))
+            )
+            return Spelled(Func(name, Paren(pair), latex=latex), FUNC)
         arg = args[0]
         if s.kind == "bigop" and arg.prec >= 4 and getattr(arg.formula, "kind", "") in BARE:
             return Spelled(Func(name, arg.formula, latex=latex), FUNC)  # ∑(y − ŷ)², ∑x

@@ -55,10 +55,12 @@ def function_names() -> tuple[str, ...]:
     return tuple(sorted(n for n, cls in REGISTRY.items() if cls.in_equations))
 
 
-def make_op(name: str, exponent: Fraction | None = None, axis: int = 0) -> Op:
-    cls: Any = REGISTRY[name]  # pow and softmax take their constant at construction
+def make_op(
+    name: str, exponent: Fraction | None = None, axis: int = 0, keywords: dict | None = None
+) -> Op:
+    """The operation ``name`` with its constant (pow's exponent) or an equation's keyword
+    arguments; ``axis`` is the sheet's unit axis, the default of those that follow it."""
+    cls: Any = REGISTRY[name]
     if name == "pow":
         return cls(exponent)
-    if name == "softmax":
-        return cls(axis)
-    return cls()
+    return cls.built(dict(keywords or {}), axis)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import ClassVar
 
 from exgen.engine.ops.base import Op, register, unbroadcast
-from exgen.typeset.terms import Context, Spelling, apply, leaf, negated, product
+from exgen.typeset.terms import Apply, Context, Leaf, Spelling, apply, leaf, negated, product
 
 
 def _scalar(ctx: Context, *positions: int) -> bool:
@@ -16,6 +17,8 @@ class _Binary(Op):
     rational = True
     elementwise_local = False
     in_equations = False
+    arity = 2
+    keywords: ClassVar[dict[str, tuple]] = {}
     architecture: str | None = None
     kinks = ()
     saturates = None
@@ -127,12 +130,26 @@ class Div(_Binary):
         )
 
 
+def _transposed(term, ctx: Context, k: int):
+    """Operand k transposed, (Kᵀ)ᵀ written K: a transposed operand (ctx.extra["transposed"])
+    is put back, its symbol unwrapped, its printed numbers turned back."""
+    if not ctx.extra.get("transposed", (False, False))[k]:
+        return apply("transpose", term)
+    if isinstance(term, Apply) and term.op == "transpose":
+        return term.args[0]
+    if isinstance(term, Leaf) and term.rank == 2:
+        return Leaf(tuple(zip(*term.rows)), 2)
+    return apply("transpose", term)
+
+
 @register
 class MatMul(Op):
     name = "matmul"
     rational = True
     elementwise_local = False
     in_equations = False
+    arity = 2
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("juxtapose", "\u2009", r"\,", 2)
     torch = "{0} @ {1}"
     numpy = "{0} @ {1}"
@@ -153,8 +170,8 @@ class MatMul(Op):
 
     def adjoint(self, i, g, args, out, ctx):
         if i == 0:
-            return apply("matmul", g, apply("transpose", args[1]))
-        return apply("matmul", apply("transpose", args[0]), g)
+            return apply("matmul", g, _transposed(args[1], ctx, 1))
+        return apply("matmul", _transposed(args[0], ctx, 0), g)
 
     def example(self, args, ctx):
         """Row 1 of the left operand times column 1 of the right: ctx.extra["rows"] holds
@@ -175,6 +192,8 @@ class Neg(Op):
     rational = True
     elementwise_local = False
     in_equations = False
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("prefix", "−", "-", 3)
     torch = "-{0}"
     numpy = "-{0}"
@@ -205,6 +224,8 @@ class Transpose(Op):
     rational = True
     elementwise_local = False
     in_equations = False
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("sup", "T", r"\top", 4)
     torch = "{0}.T"
     numpy = "{0}.T"
@@ -243,6 +264,8 @@ class Pow(Op):
     rational = True
     elementwise_local = True
     in_equations = False
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("sup", "^", "^", 4)
     torch = "{0} ** {1}"
     numpy = "{0} ** {k}"

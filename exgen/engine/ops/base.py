@@ -8,6 +8,7 @@ Fractions, the others float64; rational ops work on both.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import ClassVar
 
 import numpy as np
 
@@ -28,6 +29,9 @@ DATA_PARTS = {
     "elementwise_local": "whether backward is g ⊙ local derivative",
     "spelling": "how it is typeset (typeset.terms.Spelling: text, LaTeX, precedence)",
     "in_equations": "whether equations may call it as a function f(x)",
+    "arity": "how many arrays it takes (an equation's call must give exactly these)",
+    "keywords": "the numeric keyword arguments an equation's call may give, each with its "
+    "allowed values (e.g. {'axis': (0, 1)}); {} for none",
     "torch": "its PyTorch spelling: a template with {0}, {1} (operands) and {dim}",
     "numpy": "its NumPy spelling (notebooks): a template with {0}, {1} (operands) and {dim}",
     "numpy_grad": "its backward in NumPy (notebooks): element-wise, one template of its "
@@ -76,6 +80,8 @@ class Op:
     elementwise_local: bool
     spelling: Spelling
     in_equations: bool
+    arity: int
+    keywords: ClassVar[dict[str, tuple]]
     torch: str | None
     numpy: str
     numpy_grad: tuple[str, ...]
@@ -87,6 +93,13 @@ class Op:
     shape_rule: str
     local_note: str | None  # element-wise: text after the local values, or None
     local_mask: bool  # element-wise: local values print exactly (0/1)
+    gradient_note: str | None = None  # said after a backward line it contributes to
+
+    @classmethod
+    def built(cls, keywords: dict, unit_axis: int) -> Op:
+        """The operation with an equation's keyword arguments; ``unit_axis`` the sheet's
+        (0 column layout, 1 row layout), for operations whose default follows it."""
+        return cls(**keywords)
 
     def kwargs(self, ctx: Context) -> dict:
         """Keyword arguments its `expr` carries (e.g. axis); none by default."""
@@ -167,6 +180,8 @@ class Elementwise(Op):
 
     elementwise_local = True
     in_equations = True
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
     gradient_uses = "input"
     shape_rule = "same"
 

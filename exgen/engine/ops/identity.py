@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from exgen.engine.ops.base import Op, register
 from exgen.typeset.terms import Spelling
 
@@ -12,6 +14,8 @@ class Identity(Op):
     rational = True
     elementwise_local = False
     in_equations = True
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
     spelling = Spelling("func", "id", r"\operatorname{id}")
     torch = "{0}"
     numpy = "{0}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from exgen.engine.ops.base import Op, count, register
@@ -36,14 +38,26 @@ class _Reduction(Op):
     rational = True
     elementwise_local = False
     in_equations = True
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {"axis": (0, 1)}
     architecture = None
     gradient_uses = "none"
     kinks = ()
     saturates = None
     shape_rule = "scalar"
+    averages: bool  # mean: the backward divides by the count
 
     def __init__(self, axis: int | None = None):
         self.axis = axis
+        if axis is not None:  # the shape keeps the axis (keepdims), and so does the code
+            self.shape_rule = f"keep{axis}"
+            self.torch = f"torch.{self.name}({{0}}, dim={axis}, keepdim=True)"
+            self.numpy = f"np.{self.name}({{0}}, axis={axis}, keepdims=True)"
+            per = f" / {{0}}.shape[{axis}]" if self.averages else ""  # g copied along it
+            self.numpy_grad = (f"{{g}} * np.ones_like({{0}}){per}",)
+
+    def kwargs(self, ctx):
+        return {} if self.axis is None else {"axis": self.axis}
 
     def _reduce(self, x):
         if self.axis is None:
@@ -65,6 +79,7 @@ class Sum(_Reduction):
     numpy = "np.sum({0})"
     numpy_grad = ("{g}",)
     glyph = "∑"
+    averages = False
 
     def forward(self, x):
         return self._reduce(x)
@@ -73,8 +88,8 @@ class Sum(_Reduction):
         return (np.broadcast_to(g, xs[0].shape).copy(),)
 
     def substituted(self, args, ctx):
-        terms = _terms(args[0])
-        return terms[0] if terms else apply("sum", args[0])
+        terms = _terms(args[0]) if self.axis is None else None
+        return terms[0] if terms else apply("sum", args[0], **self.kwargs(ctx))
 
     def adjoint(self, i, g, args, out, ctx):
         return product(g, _ones(ctx), scalar=True)
@@ -88,6 +103,7 @@ class Mean(_Reduction):
     numpy = "np.mean({0})"
     numpy_grad = ("{g} / {n}",)
     glyph = "mean"
+    averages = True
 
     def forward(self, x):
         return self._reduce(x) / self._size(x)
@@ -96,8 +112,11 @@ class Mean(_Reduction):
         return (np.broadcast_to(g / self._size(xs[0]), xs[0].shape).copy(),)
 
     def substituted(self, args, ctx):
-        terms = _terms(args[0])
-        return apply("div", terms[0], leaf(str(terms[1]))) if terms else apply("mean", args[0])
+        terms = _terms(args[0]) if self.axis is None else None
+        if terms:
+            return apply("div", terms[0], leaf(str(terms[1])))
+        return apply("mean", args[0], **self.kwargs(ctx))
 
     def adjoint(self, i, g, args, out, ctx):
-        return product(apply("div", g, leaf(str(ctx.extra["count"]))), _ones(ctx), scalar=True)
+        n = ctx.extra["count"] if self.axis is None else ctx.extra["shape"][self.axis]
+        return product(apply("div", g, leaf(str(n))), _ones(ctx), scalar=True)
