@@ -179,10 +179,11 @@ class _Reader:
 
     def product(self, first: bool):
         t = self.unary(first)
-        while self.peek() in (r"\cdot", r"\odot", r"\,"):
+        while self.peek() in (r"\cdot", r"\odot", r"\otimes", r"\,"):
             tok = self.take()
             right = self.unary(False)
-            t = _apply("matmul" if tok == r"\," else "mul", t, right)
+            op = {r"\,": "matmul", r"\otimes": "kron"}.get(tok, "mul")
+            t = _apply(op, t, right)
         return t
 
     def unary(self, minus_allowed: bool):
@@ -274,13 +275,16 @@ class _Reader:
             axis = {"axis": self.letters.index(letter)} if letter else {}
             if op == "softmax" and not letter:
                 axis = self.unit_axis
-            if REGISTRY[op].arity == 2:  # max(a, b)
+            if REGISTRY[op].arity == 2:  # max(a, b), max(a, b, c, d) (a pooling window)
                 self.take(r"\left(")
-                first = self.sum()
-                self.take(",")
-                second = self.sum()
+                operands = [self.sum()]
+                while self.peek() == ",":
+                    self.take()
+                    operands.append(self.sum())
                 self.take(r"\right)")
-                return _apply(op, first, second)
+                if len(operands) < 2:
+                    raise NotNumbers(f"{op} of one operand")
+                return _apply(op, *operands)
             return _apply(op, self.group(), **axis)
         if NUMBER.fullmatch(tok):
             return tok
