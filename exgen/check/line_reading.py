@@ -19,13 +19,14 @@ from exgen.typeset.spell import AXIS_LETTERS
 TOKEN = re.compile(
     r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
-  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
+  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\}|_\{\d+\\times\ \d+(?:,\\,s=\d+)?\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
   | [-+{}^,] | [A-Za-z]
 )""",
     re.VERBOSE | re.DOTALL,
 )
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
+WINDOW = re.compile(r"_\{(\d+)\\times (\d+)(?:,\\,s=(\d+))?\}$")
 SCIENTIFIC = re.compile(r"(\d+(?:\.\d+)?)\s*\\times\s*10\^\{(-?\d+)\}")
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 MAX_DEPTH = 200
@@ -265,6 +266,9 @@ class _Reader:
             inner = self.sum()
             self.take("}")
             return _apply(self.radicals[tok], inner)
+        window = WINDOW.search(tok)  # maxpool_{3\times 3,\,s=1}: size and stride
+        if window:
+            tok = tok[: window.start()]
         base, letter = (
             (tok[:-4], tok[-2]) if tok.endswith("}") and tok[-4:-2] == "_{" else (tok, "")
         )
@@ -285,6 +289,10 @@ class _Reader:
                 if len(operands) < 2:
                     raise NotNumbers(f"{op} of one operand")
                 return _apply(op, *operands)
+            if window:
+                size, stride = int(window.group(1)), int(window.group(3) or window.group(1))
+                kw = {"size": size} if size != 2 else {}
+                axis = kw if stride == size else dict(kw, stride=stride)
             return _apply(op, self.group(), **axis)
         if NUMBER.fullmatch(tok):
             return tok

@@ -9,6 +9,7 @@ routed values."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from typing import ClassVar
 
@@ -91,11 +92,14 @@ class _Pool(Op):
     saturates = None
     shape_rule = "pool"
     kind: str  # "max" or "avg"
+    routed_note: str  # the gradient note when the windows overlap or leave gaps
 
     def __init__(self, size: int = 2, stride: int | None = None):
         self.size = int(size)
         self.stride = int(stride if stride is not None else size)
         self.torch, self.numpy, self.numpy_grad = code(self.kind, self.size, self.stride)
+        if self.stride != self.size:
+            self.gradient_note = self.routed_note
 
     def kwargs(self, ctx: Context) -> dict:
         out = {} if self.size == 2 else {"size": self.size}
@@ -152,8 +156,13 @@ class _Pool(Op):
             if not numeric:  # unpool: each entry of g back to its window's entries
                 return Call("unpool", (g,), latex=r"\operatorname{unpool}")
             (x,) = ctx.extra["operands"]
-            grad = self.backward(_array(g), (x,), None)[0]
-            return Leaf(tuple(tuple(str(v) for v in r) for r in grad), 2)
+            n = self.size * self.size
+            whole = np.array(  # each window's whole gradient on its entries (avg: / n)
+                [[Fraction(c) * (1 if self.kind == "max" else n) for c in r] for r in g.rows],
+                dtype=object,
+            )
+            routed = _decimals(self.backward(whole, (x,), None)[0], g)
+            return routed if self.kind == "max" else apply("div", routed, leaf(str(n)))
         spread = self._spread(g, ctx)
         if self.kind == "avg":
             return apply("div", spread, leaf(str(self.size * self.size)))
@@ -181,8 +190,14 @@ class _Pool(Op):
         return [apply("div", total, leaf(str(len(cells))))]
 
 
-def _array(g):
-    return np.array([[Fraction(c) for c in r] for r in g.rows], dtype=object)
+def _decimals(values: np.ndarray, g: Leaf) -> Leaf:
+    """Sums of g's printed entries, printed with as many decimals as g's (exact)."""
+    places = max((len(c.split(".")[1]) if "." in c else 0) for r in g.rows for c in r)
+    rows = tuple(
+        tuple(f"{Decimal(v.numerator) / Decimal(v.denominator):.{places}f}" for v in r)
+        for r in values
+    )
+    return Leaf(rows, 2)
 
 
 @register
@@ -198,6 +213,11 @@ class MaxPool(_Pool):
         "within the window, as PyTorch's max_pool2d does; g ⊗ 𝟏 copies each entry of g "
         "over its window)"
     )
+    routed_note = (
+        "(unpool routes the gradient of each output entry to its window's maximum and "
+        "adds where windows overlap; at a tie to the first maximum in row-major order "
+        "within the window, as PyTorch's max_pool2d does)"
+    )
 
 
 @register
@@ -210,6 +230,10 @@ class AvgPool(_Pool):
     gradient_note = (
         "(g ⊗ 𝟏 copies each entry of g over its window: every entry of a window gets "
         "an equal share of the window's gradient)"
+    )
+    routed_note = (
+        "(unpool gives every entry of a window the window's gradient, added where windows "
+        "overlap; divided by the window's size, each entry's equal share)"
     )
 
 
