@@ -172,3 +172,17 @@ def test_the_key_writes_the_mask_and_the_tie_rule():
     assert r"\otimes" in step.latex
     assert r"\begin{bmatrix}0 & 1 & 0 & 1 \\ 0 & 0 & 0 & 0" in step.latex  # the mask
     assert "first maximum in row-major order" in str(step.note)
+
+
+def test_no_pool_ties_redraws_a_window_with_two_maxima():
+    from exgen.build.variants import violations
+
+    tied = X.copy()
+    tied[0, 0] = tied[0, 1]  # the first window's maximum twice
+    for pool, x, broken in (
+        ("maxpool(a)", X, []),
+        ("maxpool(a)", tied, ["no_pool_ties"]),
+        ("avgpool(a)", tied, []),  # an average has no maximum to pick
+    ):
+        _, given, graph = _network(pool, x)
+        assert violations(solve(graph, given, Rounding(2)), ["no_pool_ties"]) == broken
