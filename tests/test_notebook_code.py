@@ -15,14 +15,19 @@ from exgen.engine.solve import solve
 from exgen.notebooks.numpy_code import NumpyCode, grad_name, rep_shapes
 
 RNG = np.random.default_rng(7)
-SHAPES = {"matmul": [(3, 2), (2, 4)], "transpose": [(3, 2)]}
+SHAPES = {
+    "matmul": [(3, 2), (2, 4)],
+    "transpose": [(3, 2)],
+    "maxpool": [(5, 4)],
+    "avgpool": [(5, 4)],
+}
 
 
 def _inputs(name: str):
     op = REGISTRY[name]
     if name in SHAPES:
         shapes = SHAPES[name]
-    elif op.elementwise_local or op.shape_rule in ("same", "scalar"):
+    elif op.elementwise_local or op.arity == 1:
         shapes = [(3, 2)]
     else:
         shapes = [(3, 2), (3, 2)]

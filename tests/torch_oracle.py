@@ -70,6 +70,10 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
             return t.sum().reshape(1, 1), 0
         if e.op == "mean":
             return t.mean().reshape(1, 1), 0
+        if e.op in ("maxpool", "avgpool"):  # one channel: a 1×1×H×W batch for torch
+            size = kw.get("size", 2)
+            pool = getattr(torch.nn.functional, f"{e.op[:3]}_pool2d")
+            return pool(t[None, None], size, kw.get("stride", size))[0, 0], 2
         if e.op == "softmax":
             return torch.softmax(t, dim=kw.get("axis", 0 if layout == "column" else 1)), r
         return fns[e.op](t), r

@@ -19,13 +19,14 @@ from exgen.typeset.spell import AXIS_LETTERS
 TOKEN = re.compile(
     r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
-  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
+  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\}|_\{\d+\\times\ \d+(?:,\\,s=\d+)?\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
   | [-+{}^,] | [A-Za-z]
 )""",
     re.VERBOSE | re.DOTALL,
 )
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
+WINDOW = re.compile(r"_\{(\d+)\\times (\d+)(?:,\\,s=(\d+))?\}$")
 SCIENTIFIC = re.compile(r"(\d+(?:\.\d+)?)\s*\\times\s*10\^\{(-?\d+)\}")
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 MAX_DEPTH = 200
@@ -179,10 +180,11 @@ class _Reader:
 
     def product(self, first: bool):
         t = self.unary(first)
-        while self.peek() in (r"\cdot", r"\odot", r"\,"):
+        while self.peek() in (r"\cdot", r"\odot", r"\otimes", r"\,"):
             tok = self.take()
             right = self.unary(False)
-            t = _apply("matmul" if tok == r"\," else "mul", t, right)
+            op = {r"\,": "matmul", r"\otimes": "kron"}.get(tok, "mul")
+            t = _apply(op, t, right)
         return t
 
     def unary(self, minus_allowed: bool):
@@ -264,6 +266,9 @@ class _Reader:
             inner = self.sum()
             self.take("}")
             return _apply(self.radicals[tok], inner)
+        window = WINDOW.search(tok)  # maxpool_{3\times 3,\,s=1}: size and stride
+        if window:
+            tok = tok[: window.start()]
         base, letter = (
             (tok[:-4], tok[-2]) if tok.endswith("}") and tok[-4:-2] == "_{" else (tok, "")
         )
@@ -274,13 +279,20 @@ class _Reader:
             axis = {"axis": self.letters.index(letter)} if letter else {}
             if op == "softmax" and not letter:
                 axis = self.unit_axis
-            if REGISTRY[op].arity == 2:  # max(a, b)
+            if REGISTRY[op].arity == 2:  # max(a, b), max(a, b, c, d) (a pooling window)
                 self.take(r"\left(")
-                first = self.sum()
-                self.take(",")
-                second = self.sum()
+                operands = [self.sum()]
+                while self.peek() == ",":
+                    self.take()
+                    operands.append(self.sum())
                 self.take(r"\right)")
-                return _apply(op, first, second)
+                if len(operands) < 2:
+                    raise NotNumbers(f"{op} of one operand")
+                return _apply(op, *operands)
+            if window:
+                size, stride = int(window.group(1)), int(window.group(3) or window.group(1))
+                kw = {"size": size} if size != 2 else {}
+                axis = kw if stride == size else dict(kw, stride=stride)
             return _apply(op, self.group(), **axis)
         if NUMBER.fullmatch(tok):
             return tok

@@ -309,10 +309,46 @@ def _softmax(node: dict, a: np.ndarray) -> np.ndarray:
     return out
 
 
-BINARY = ("add", "sub", "mul", "div", "matmul", "pow", "max", "min")
-UNARY = ("transpose", "sum", "mean", "softmax", *ELEMENTWISE)
+def _pool(node: dict, a: np.ndarray) -> np.ndarray:
+    """Max- or average pooling of a 2-D map: size×size windows every stride entries."""
+    size = node.get("size", 2)
+    stride = node.get("stride", size)
+    if a.ndim != 2 or min(a.shape) < size:
+        raise StepProblem(f"{node['op']} of {shape_text(a)}: the {size}×{size} window does not fit")
+    rows, cols = ((n - size) // stride + 1 for n in a.shape)
+    out = np.empty((rows, cols), dtype=object)
+    for i in range(rows):
+        for j in range(cols):
+            cells = list(a[i * stride : i * stride + size, j * stride : j * stride + size].ravel())
+            total = cells[0]
+            for c in cells[1:]:
+                total = _larger(total, c) if node["op"] == "maxpool" else total + c
+            out[i, j] = total if node["op"] == "maxpool" else total / Fraction(size * size)
+    return out
+
+
+def _kron(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The Kronecker product: a block b·aᵢⱼ for each entry of a."""
+    a, b = (x.reshape(1, 1) if x.ndim == 0 else x for x in (a, b))
+    out = np.empty((a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]), dtype=object)
+    p, q = b.shape
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i * p : (i + 1) * p, j * q : (j + 1) * q] = _array(a[i, j] * b)
+    return out
+
+
+BINARY = ("add", "sub", "mul", "div", "matmul", "pow", "max", "min", "kron")
+UNARY = ("transpose", "sum", "mean", "softmax", "maxpool", "avgpool", *ELEMENTWISE)
 OPS = (*BINARY, *UNARY)
-KEYWORDS = {"sum": {"axis"}, "mean": {"axis"}, "softmax": {"axis"}}
+KEYWORDS = {
+    "sum": {"axis"},
+    "mean": {"axis"},
+    "softmax": {"axis"},
+    "maxpool": {"size", "stride"},
+    "avgpool": {"size", "stride"},
+}
+VARIADIC = ("max", "min")  # max(0.1, 0.5, −0.2, 0.3): a window's maximum
 
 
 def evaluate(node, leaf) -> np.ndarray:
@@ -325,6 +361,12 @@ def evaluate(node, leaf) -> np.ndarray:
         raise StepProblem(f"unknown op {op!r} (expected one of: {', '.join(OPS)})")
     args = node.get("args")
     arity = 2 if op in BINARY else 1
+    if op in VARIADIC and isinstance(args, list) and len(args) > 2:
+        values = [evaluate(a, leaf) for a in args]
+        total = values[0]
+        for v in values[1:]:
+            total = _elementwise(op, total, v)
+        return total
     if not isinstance(args, list) or len(args) != arity:
         raise StepProblem(
             f'{op} takes {arity} argument{"s" if arity > 1 else ""} in "args", found {_short(args)}'
@@ -339,6 +381,8 @@ def evaluate(node, leaf) -> np.ndarray:
         return _elementwise(op, *values)
     if op == "matmul":
         return _matmul(*values)
+    if op == "kron":
+        return _kron(*values)
     a = values[0]
     if op == "transpose":
         return a.T
@@ -346,4 +390,6 @@ def evaluate(node, leaf) -> np.ndarray:
         return _reduce(node, a)
     if op == "softmax":
         return _softmax(node, a)
+    if op in ("maxpool", "avgpool"):
+        return _pool(node, a)
     return _map(ELEMENTWISE[op], a)

@@ -16,6 +16,7 @@ CONSTRAINTS = (
     "no_dead_layer",
     "grads_visible",
     "no_saturation",
+    "no_pool_ties",
     "max_abs",
 )
 

@@ -155,7 +155,7 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         args = tuple(_add_expr(graph, a, index) for a in expr.args)
         op = op_of(expr, graph.layout)
     inputs = [graph.nodes[a] for a in args]
-    shape, rank, as_row = _infer(op.shape_rule, inputs, expr, index, graph.layout)
+    shape, rank, as_row = _infer(op.shape_rule, inputs, expr, index, graph.layout, op)
     graph.nodes[name] = Node(
         name,
         "op",
@@ -182,7 +182,14 @@ def _blame(a: Node, b: Node) -> str | None:
     return a.name if a.kind == "given" else b.name if b.kind == "given" else None
 
 
-def _infer(rule: str, inputs: list[Node], expr: Expr, index: int, layout: str = "column"):
+def _infer(
+    rule: str,
+    inputs: list[Node],
+    expr: Expr,
+    index: int,
+    layout: str = "column",
+    op: Op | None = None,
+):
     """Output shape, rank and per-input row-broadcast flags, or a GraphError; ``rule`` is
     the operation's shape_rule (engine/ops)."""
     if rule == "matmul":
@@ -213,6 +220,8 @@ def _infer(rule: str, inputs: list[Node], expr: Expr, index: int, layout: str = 
         shape = (1, a.shape[1]) if rule == "keep0" else (a.shape[0], 1)
         rank = 0 if shape == (1, 1) else 1 if shape[1] == 1 else 2
         return shape, rank, (False,)
+    if rule == "pool":
+        return _pool(a, expr, index, op), 2, (False,)
     if rule == "transpose":
         return (a.shape[1], a.shape[0]), (0 if a.rank == 0 else 2), (False,)
     if rule != "same":
@@ -251,3 +260,18 @@ def _broadcast(inputs: list[Node], expr: Expr, index: int, layout: str):
     else:
         rank = 2 if shape != (1, 1) or 2 in (a.rank, b.rank) else 0
     return tuple(shape), rank, tuple(as_row)
+
+
+def _pool(a: Node, expr: Expr, index: int, op) -> tuple[int, int]:
+    """A pooling's output shape, (H − size) // stride + 1 by (W − size) // stride + 1."""
+    size, stride = op.size, op.stride
+    if a.rank != 2 or a.shape[0] < size or a.shape[1] < size:
+        what = describe(a) if a.rank == 2 else f"{a.name} ({describe(a)})"
+        map_ = f"{a.name}, {what}" if a.rank == 2 else what
+        raise GraphError(
+            f"the {size}×{size} window of '{expr.text}' does not fit the map {map_}: "
+            f"pooling takes a one-channel H×W map of at least {size}×{size}",
+            blame=a.name if a.kind == "given" else None,
+            equation=index,
+        )
+    return ((a.shape[0] - size) // stride + 1, (a.shape[1] - size) // stride + 1)

@@ -121,7 +121,7 @@ def row(*items) -> Row:
     return Row(tuple(out))
 
 
-RELATIONS = ("=", "+", "−", "·", "⊙", "≈", "×", ",", ":=")
+RELATIONS = ("=", "+", "−", "·", "⊙", "⊗", "≈", "×", ",", ":=")
 
 
 def matrix(shown) -> Matrix:

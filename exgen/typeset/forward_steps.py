@@ -104,9 +104,9 @@ class Writer:
         def examples_at(i: int, j: int):
             # operands' entries at (i, j) (element-wise ops; clamped where an operand of
             # a product or a reduction is smaller than the result)
+            extra = {"at": (i, j), "input_rows": leaves[0].rows} if leaves else {}
             i, j = min(i, len(leaves[0].rows) - 1), min(j, len(leaves[0].rows[0]) - 1)
             entries = tuple(leaf(at(lf.rows, i, j)) for lf in leaves)
-            extra = {}
             if len(leaves) == 2 and all(lf.rank for lf in leaves):
                 a, b = leaves
                 extra["rows"] = (

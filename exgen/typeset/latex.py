@@ -30,6 +30,7 @@ SIGNS = {
     "−": "-",
     "·": r"\cdot",
     "⊙": r"\odot",
+    "⊗": r"\otimes",
     "≈": r"\approx",
     "×": r"\times",
     ",": ",",

@@ -45,6 +45,23 @@ def split_axis(name: str) -> tuple[str, str]:
     return name, ""
 
 
+def _window(size, stride) -> tuple[int, int | None]:
+    size = size or 2
+    return size, stride if stride not in (None, size) else None
+
+
+def window_subscript(size, stride) -> str:
+    """A pooling's non-default window and stride, as a subscript: ₃ₓ₃,ₛ₌₁."""
+    size, stride = _window(size, stride)
+    text = f"{size}x{size}" + (f",s={stride}" if stride else "")
+    return text.translate(str.maketrans("0123456789x,s=", "₀₁₂₃₄₅₆₇₈₉ₓ,ₛ₌"))
+
+
+def window_latex(size, stride) -> str:
+    size, stride = _window(size, stride)
+    return rf"{size}\times {size}" + (rf",\,s={stride}" if stride else "")
+
+
 def axis_letter(axis: int, layout: str) -> str:
     return AXIS_LETTERS[layout][axis]
 
@@ -106,6 +123,10 @@ def _spell(t, layout: str) -> Spelled:
         letter = axis_letter(axis, layout) if axis is not None else ""
         if letter and (s.kind == "bigop" or letter != "k"):  # a function runs over k unsaid
             name, latex = name + SUBSCRIPT[letter], f"{latex}_{{{letter}}}"
+        window = t.kw("size"), t.kw("stride")
+        if window != (None, None):  # maxpool₃ₓ₃,ₛ₌₁: a pooling's window and stride
+            sub, latex = window_subscript(*window), latex + "_{" + window_latex(*window) + "}"
+            name += sub
         if len(args) > 1:  # max(a, b): the operands in one pair of brackets
             pair = Row(
                 tuple(x for i, a in enumerate(args) for x in (Text(", "),) * bool(i) + (a.formula,))

@@ -114,6 +114,11 @@ class Op:
         left the operation's domain (``reason``: NumPy's); None: the general message."""
         return None
 
+    def tied(self, *xs) -> bool:
+        """Whether the inputs tie where the backward must pick one (a max-pool window
+        with two maxima): the no_pool_ties constraint. False by default."""
+        return False
+
     def substituted(self, args: tuple, ctx: Context):
         """The operation with its operands (symbols or printed numbers) put in."""
         return apply(self.name, *args, **self.kwargs(ctx))
