@@ -21,7 +21,7 @@ def test_every_operation_is_complete(name):
     cls = REGISTRY[name]
     assert missing_parts(cls) == []
     assert isinstance(cls.spelling, Spelling)
-    assert cls.architecture in ("activation", "data", None)
+    assert cls.architecture in ("activation", "data", "spatial", None)
     assert cls.gradient_uses in ("others", "input", "none")
     assert isinstance(cls.kinks, tuple)
     assert "{0}" in cls.torch

@@ -14,7 +14,8 @@ from exgen.typeset.notation import Notation
 
 # from the operations' registry: what an operation is in the drawing
 ACTIVATIONS = tuple(n for n, op in REGISTRY.items() if op.architecture == "activation")
-DATA_OPS = tuple(n for n, op in REGISTRY.items() if op.architecture is not None)
+DATA_OPS = tuple(n for n, op in REGISTRY.items() if op.architecture in ("activation", "data"))
+SPATIAL = tuple(n for n, op in REGISTRY.items() if op.architecture == "spatial")
 
 
 @dataclass
@@ -31,6 +32,8 @@ def layers_of(graph: Graph) -> list[Layer]:
     """The drawn layers, in evaluation order, with their incoming connections."""
     params = set(graph.params)
     nodes = graph.nodes
+    if any(node.kind == "op" and node.op.name in SPATIAL for node in nodes.values()):
+        return []  # a feature map (pooled, convolved) is no layer of units
     data: set[str] = set()
     targets = set()
     for name, node in nodes.items():

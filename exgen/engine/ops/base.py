@@ -38,7 +38,8 @@ DATA_PARTS = {
     "local derivative in {0} (input) and {out}; else one template per operand in {g} "
     "(the output's gradient), {0}, {1}, {out}, {n} (entries of the input) and {dim}",
     "glyph": "its label in the computational graph figure",
-    "architecture": "its role in the architecture figure: 'activation', 'data' or None",
+    "architecture": "its role in the architecture figure: 'activation', 'data', None, or "
+    "'spatial' (it works on a feature map, which is no layer of units: no unit diagram)",
     "gradient_uses": "what its backward needs, for the graph figure: 'others', 'input', 'none'",
     "kinks": "inputs where the derivative jumps (the finite-difference check, variants)",
     "saturates": "the output bounds it flattens towards, or None (no_saturation)",

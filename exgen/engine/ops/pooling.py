@@ -86,7 +86,7 @@ class _Pool(Op):
     in_equations = True
     arity = 1
     keywords: ClassVar[dict[str, tuple]] = {"size": SIZES, "stride": SIZES}
-    architecture = "data"
+    architecture = "spatial"
     gradient_uses = "input"
     kinks = ()
     saturates = None
