@@ -19,7 +19,7 @@ from exgen.typeset.spell import AXIS_LETTERS
 TOKEN = re.compile(
     r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
-  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
+  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z](?:=\d+(?:,[a-z]=\d+)*)?\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
   | [-+{}^,] | [A-Za-z]
 )""",
@@ -264,6 +264,16 @@ class _Reader:
             inner = self.sum()
             self.take("}")
             return _apply(self.radicals[tok], inner)
+        settings = {}
+        if "=" in tok:  # conv2d_{s=2,p=1}: keyword arguments by their initials
+            tok, _, sub = tok.partition("_{")
+            op = self.names.get(tok, "")
+            initials = {k[0]: k for k in getattr(REGISTRY.get(op), "keywords", {})}
+            for item in sub.rstrip("}").split(","):
+                key, _, value = item.partition("=")
+                if key not in initials:
+                    raise NotNumbers(f"unknown keyword {key}")
+                settings[initials[key]] = int(value)
         base, letter = (
             (tok[:-4], tok[-2]) if tok.endswith("}") and tok[-4:-2] == "_{" else (tok, "")
         )
@@ -280,7 +290,7 @@ class _Reader:
                 self.take(",")
                 second = self.sum()
                 self.take(r"\right)")
-                return _apply(op, first, second)
+                return _apply(op, first, second, **settings)
             return _apply(op, self.group(), **axis)
         if NUMBER.fullmatch(tok):
             return tok

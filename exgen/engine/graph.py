@@ -155,7 +155,7 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         args = tuple(_add_expr(graph, a, index) for a in expr.args)
         op = op_of(expr, graph.layout)
     inputs = [graph.nodes[a] for a in args]
-    shape, rank, as_row = _infer(op.shape_rule, inputs, expr, index, graph.layout)
+    shape, rank, as_row = _infer(op.shape_rule, inputs, expr, index, graph.layout, op)
     graph.nodes[name] = Node(
         name,
         "op",
@@ -182,9 +182,29 @@ def _blame(a: Node, b: Node) -> str | None:
     return a.name if a.kind == "given" else b.name if b.kind == "given" else None
 
 
-def _infer(rule: str, inputs: list[Node], expr: Expr, index: int, layout: str = "column"):
+def _infer(
+    rule: str,
+    inputs: list[Node],
+    expr: Expr,
+    index: int,
+    layout: str = "column",
+    op: Op | None = None,
+):
     """Output shape, rank and per-input row-broadcast flags, or a GraphError; ``rule`` is
     the operation's shape_rule (engine/ops)."""
+    if rule == "conv":  # a one-channel image and a kernel: the op says the output's shape
+        image, kernel = inputs
+        shape = op.shape(image.shape, kernel.shape) if op is not None else None
+        if shape is None:
+            (kh, kw), (h, w) = kernel.shape, image.shape
+            blamed = kernel.name if kernel.kind == "given" else _blame(image, kernel)
+            raise GraphError(
+                f"kernel {kh}×{kw} does not fit {expr.text} on a {h}×{w} image",
+                blame=blamed,
+                equation=index,
+            )
+        rank = 0 if shape == (1, 1) else 1 if shape[1] == 1 else 2
+        return shape, rank, (False, False)
     if rule == "matmul":
         a, b = inputs
         if a.shape[1] != b.shape[0]:

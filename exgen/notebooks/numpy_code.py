@@ -40,6 +40,8 @@ def rep_shapes(graph: Graph) -> dict[str, tuple]:
                 out[name] = shapes[0]
             elif rule == "transpose":
                 out[name] = shapes[0][::-1]
+            elif rule == "conv":  # the engine's 2-D output map
+                out[name] = node.shape
             elif rule == "matmul":
                 out[name] = np.matmul(np.empty(shapes[0]), np.empty(shapes[1])).shape
             else:

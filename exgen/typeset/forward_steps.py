@@ -106,7 +106,7 @@ class Writer:
             # a product or a reduction is smaller than the result)
             i, j = min(i, len(leaves[0].rows) - 1), min(j, len(leaves[0].rows[0]) - 1)
             entries = tuple(leaf(at(lf.rows, i, j)) for lf in leaves)
-            extra = {}
+            extra: dict = {"operand_rows": [lf.rows for lf in leaves], "at": (i, j)}
             if len(leaves) == 2 and all(lf.rank for lf in leaves):
                 a, b = leaves
                 extra["rows"] = (

@@ -45,6 +45,15 @@ def split_axis(name: str) -> tuple[str, str]:
     return name, ""
 
 
+SMALL = str.maketrans("sp=,0123456789", "ₛₚ₌,₀₁₂₃₄₅₆₇₈₉")
+
+
+def keyword_subscript(t: Apply) -> str:
+    """A call's keyword arguments other than axis as a subscript, each by its initial:
+    "s=2,p=1" (line_reading reads them back by the operation's keywords)."""
+    return ",".join(f"{k[0]}={v}" for k, v in t.kwargs if k != "axis")
+
+
 def axis_letter(axis: int, layout: str) -> str:
     return AXIS_LETTERS[layout][axis]
 
@@ -106,6 +115,9 @@ def _spell(t, layout: str) -> Spelled:
         letter = axis_letter(axis, layout) if axis is not None else ""
         if letter and (s.kind == "bigop" or letter != "k"):  # a function runs over k unsaid
             name, latex = name + SUBSCRIPT[letter], f"{latex}_{{{letter}}}"
+        settings = keyword_subscript(t)
+        if settings:  # conv2d with stride 2, padding 1: conv2dₛ₌₂,ₚ₌₁
+            name, latex = name + settings.translate(SMALL), f"{latex}_{{{settings}}}"
         if len(args) > 1:  # max(a, b): the operands in one pair of brackets
             pair = Row(
                 tuple(x for i, a in enumerate(args) for x in (Text(", "),) * bool(i) + (a.formula,))
