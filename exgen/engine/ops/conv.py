@@ -69,13 +69,21 @@ def _grid(rows: tuple, top: int, left: int, height: int, width: int, step: int =
     return tuple(tuple(r) for r in grid)
 
 
-def window_sum(x_rows: tuple, k_rows: tuple, i: int, j: int, stride: int = 1):
+def _is_zero(text: str) -> bool:
+    return float(text) == 0
+
+
+def window_sum(x_rows: tuple, k_rows: tuple, i: int, j: int, stride: int = 1, nonzero=False):
     """Entry (i, j) of a correlation of printed rows: the window times the kernel, added
-    term by term (x₁·k₁ + x₂·k₂ + …)."""
+    term by term (x₁·k₁ + x₂·k₂ + …); ``nonzero``: only the products without a zero
+    factor (the zeros of padding and stride), None when there are none."""
     total = None
     for a, kr in enumerate(k_rows):
         for b, kv in enumerate(kr):
-            t = product(leaf(x_rows[stride * i + a][stride * j + b]), leaf(kv), scalar=True)
+            xv = x_rows[stride * i + a][stride * j + b]
+            if nonzero and (_is_zero(xv) or _is_zero(kv)):
+                continue
+            t = product(leaf(xv), leaf(kv), scalar=True)
             total = t if total is None else apply("add", total, t)
     return total
 
@@ -212,4 +220,4 @@ class Conv2d(Op):
         """Entry (i, j) of a printed conv2d term (the backward's "e.g." line)."""
         if any(r is None for r in rows) or term.kw("padding"):
             return None
-        return window_sum(rows[0], rows[1], i, j, term.kw("stride", 1))
+        return window_sum(rows[0], rows[1], i, j, term.kw("stride", 1), nonzero=True)
