@@ -7,7 +7,7 @@ with the kernel turned by 180°, cropped to the image."""
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -146,7 +146,10 @@ class Conv2d(Op):
         """The output's shape, or None when the kernel does not fit the padded image."""
         if any(k > n + 2 * self.padding for n, k in zip(image, kernel)):
             return None
-        return tuple(out_size(n, k, self.stride, self.padding) for n, k in zip(image, kernel))
+        (h, w), (kh, kw) = image, kernel
+        return out_size(h, kh, self.stride, self.padding), out_size(
+            w, kw, self.stride, self.padding
+        )
 
     def forward(self, x, k):
         return correlate(padded(x, self.padding), k, self.stride)
@@ -161,7 +164,9 @@ class Conv2d(Op):
         oh, ow = g.shape
         for a in range(kh):
             for b in range(kw):
-                dk[a, b] = (g * xp[a : a + s * (oh - 1) + 1 : s, b : b + s * (ow - 1) + 1 : s]).sum()
+                dk[a, b] = (
+                    g * xp[a : a + s * (oh - 1) + 1 : s, b : b + s * (ow - 1) + 1 : s]
+                ).sum()
         for i in range(oh):
             for j in range(ow):
                 dxp[s * i : s * i + kh, s * j : s * j + kw] += g[i, j] * k
@@ -174,7 +179,8 @@ class Conv2d(Op):
             p = self.padding
             h, w = len(x.rows), len(x.rows[0])
             x = Leaf(_grid(x.rows, p, p, h + 2 * p, w + 2 * p), x.rank)
-            return apply(self.name, x, k, **({"stride": self.stride} if self.stride != 1 else {}))
+            settings: dict[str, Any] = {"stride": self.stride} if self.stride != 1 else {}
+            return apply(self.name, x, k, **settings)
         return apply(self.name, x, k, **self.kwargs(ctx))
 
     def adjoint(self, i, g, args, out, ctx):
@@ -183,12 +189,11 @@ class Conv2d(Op):
         if not ctx.extra.get("numeric"):  # in symbols: the textbook's formulas
             spread = g if s == 1 else Call("dilate", (g, leaf(str(s))))
             if i == 1:
-                return apply(self.name, x, spread, **({"padding": p} if p else {}))
-            kh = ctx.extra["operands"][1].shape[0]
-            full = kh - 1 - p
-            return apply(
-                self.name, spread, Call("rot180", (k,)), **({"padding": full} if full else {})
-            )
+                settings: dict[str, Any] = {"padding": p} if p else {}
+                return apply(self.name, x, spread, **settings)
+            full = ctx.extra["operands"][1].shape[0] - 1 - p
+            settings = {"padding": full} if full else {}
+            return apply(self.name, spread, Call("rot180", (k,)), **settings)
         # with the numbers put in: the padding, spreading and turning done on the page
         xv, kv = ctx.extra["operands"]
         (h, w), (kh, kw) = xv.shape, kv.shape
