@@ -109,9 +109,10 @@ def test_pdfs_are_tagged_with_language_title_bookmarks_and_alt_texts(shipped, sh
         assert [level for level, _ in expected.bookmarks][:1] == [1], where
         assert not any(re.search(r"\d points?$", t) for _, t in bookmarks(reader)), where
         found = figures(root["/StructTreeRoot"])
-        # every figure has its alt text (an attention head draws no network figure)
+        # every figure has its alt text (an attention head and a convolution layer draw
+        # no network figure: the feature-map figure of issue 12 is still to come)
         assert None not in expected.alts, where
-        if sheet != "attention":
+        if sheet not in ("attention", "cnn"):
             assert expected.alts, where
         assert [str(f.get("/Alt")) for f in found] == expected.alts, where
         # the figure's drawing, labels included, is the Figure's own marked content: a
