@@ -42,6 +42,8 @@ def forward_steps(ex, trace) -> list[dict]:
             expr["args"].append(str(node.op.exponent))
         if node.op.name == "softmax":
             expr["axis"] = node.op.axis
+        if node.op.name == "conv2d":  # stride, padding
+            expr.update(node.op.kwargs(None))
         steps.append({"target": name, "expr": expr, "result": as_printed(trace, node, digits)})
     return steps
 

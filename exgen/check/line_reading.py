@@ -19,7 +19,7 @@ from exgen.typeset.spell import AXIS_LETTERS
 TOKEN = re.compile(
     r"""\s*(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
-  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z]\}|_\{\d+\\times\ \d+(?:,\\,s=\d+)?\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
+  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z](?:=\d+(?:,[a-z]=\d+)*)?\}|_\{\d+\\times\ \d+(?:,\\,s=\d+)?\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
   | [-+{}^,] | [A-Za-z]
 )""",
@@ -267,8 +267,18 @@ class _Reader:
             self.take("}")
             return _apply(self.radicals[tok], inner)
         window = WINDOW.search(tok)  # maxpool_{3\times 3,\,s=1}: size and stride
+        settings = {}
         if window:
             tok = tok[: window.start()]
+        elif "=" in tok:  # conv2d_{s=2,p=1}: keyword arguments by their initials
+            tok, _, sub = tok.partition("_{")
+            op = self.names.get(tok, "")
+            initials = {k[0]: k for k in getattr(REGISTRY.get(op), "keywords", {})}
+            for item in sub.rstrip("}").split(","):
+                key, _, value = item.partition("=")
+                if key not in initials:
+                    raise NotNumbers(f"unknown keyword {key}")
+                settings[initials[key]] = int(value)
         base, letter = (
             (tok[:-4], tok[-2]) if tok.endswith("}") and tok[-4:-2] == "_{" else (tok, "")
         )
@@ -288,7 +298,7 @@ class _Reader:
                 self.take(r"\right)")
                 if len(operands) < 2:
                     raise NotNumbers(f"{op} of one operand")
-                return _apply(op, *operands)
+                return _apply(op, *operands, **settings)
             if window:
                 size, stride = int(window.group(1)), int(window.group(3) or window.group(1))
                 kw = {"size": size} if size != 2 else {}

@@ -338,7 +338,34 @@ def _kron(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-BINARY = ("add", "sub", "mul", "div", "matmul", "pow", "max", "min", "kron")
+def _conv2d(node: dict, x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Cross-correlation of a printed image with a printed kernel (F.conv2d, one channel)."""
+    stride, padding = node.get("stride", 1), node.get("padding", 0)
+    for key, value, lowest in (("stride", stride, 1), ("padding", padding, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
+            raise StepProblem(f"conv2d's {key} {value!r} (expected an integer >= {lowest})")
+    x, k = (a.reshape(1, 1) if a.ndim == 0 else a for a in (x, k))
+    if padding:
+        grown = np.full((x.shape[0] + 2 * padding, x.shape[1] + 2 * padding), Fraction(0))
+        grown = grown.astype(object)
+        grown[padding:-padding, padding:-padding] = x
+        x = grown
+    kh, kw = k.shape
+    if kh > x.shape[0] or kw > x.shape[1]:
+        raise StepProblem(f"conv2d of {shape_text(x)} with a {shape_text(k)} kernel")
+    out = np.empty(((x.shape[0] - kh) // stride + 1, (x.shape[1] - kw) // stride + 1), object)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            total = x[stride * i, stride * j] * k[0, 0]
+            for a in range(kh):
+                for b in range(kw):
+                    if a or b:
+                        total = total + x[stride * i + a, stride * j + b] * k[a, b]
+            out[i, j] = total
+    return out
+
+
+BINARY = ("add", "sub", "mul", "div", "matmul", "pow", "max", "min", "kron", "conv2d")
 UNARY = ("transpose", "sum", "mean", "softmax", "maxpool", "avgpool", *ELEMENTWISE)
 OPS = (*BINARY, *UNARY)
 KEYWORDS = {
@@ -347,6 +374,7 @@ KEYWORDS = {
     "softmax": {"axis"},
     "maxpool": {"size", "stride"},
     "avgpool": {"size", "stride"},
+    "conv2d": {"stride", "padding"},
 }
 VARIADIC = ("max", "min")  # max(0.1, 0.5, −0.2, 0.3): a window's maximum
 
@@ -383,6 +411,8 @@ def evaluate(node, leaf) -> np.ndarray:
         return _matmul(*values)
     if op == "kron":
         return _kron(*values)
+    if op == "conv2d":
+        return _conv2d(node, *values)
     a = values[0]
     if op == "transpose":
         return a.T

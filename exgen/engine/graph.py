@@ -192,6 +192,19 @@ def _infer(
 ):
     """Output shape, rank and per-input row-broadcast flags, or a GraphError; ``rule`` is
     the operation's shape_rule (engine/ops)."""
+    if rule == "conv":  # a one-channel image and a kernel: the op says the output's shape
+        image, kernel = inputs
+        shape = op.shape(image.shape, kernel.shape) if op is not None else None
+        if shape is None:
+            (kh, kw), (h, w) = kernel.shape, image.shape
+            blamed = kernel.name if kernel.kind == "given" else _blame(image, kernel)
+            raise GraphError(
+                f"kernel {kh}×{kw} does not fit {expr.text} on a {h}×{w} image",
+                blame=blamed,
+                equation=index,
+            )
+        rank = 0 if shape == (1, 1) else 1 if shape[1] == 1 else 2
+        return shape, rank, (False, False)
     if rule == "matmul":
         a, b = inputs
         if a.shape[1] != b.shape[0]:

@@ -42,6 +42,8 @@ def rep_shapes(graph: Graph) -> dict[str, tuple]:
                 out[name] = shapes[0][::-1]
             elif rule == "pool":
                 out[name] = node.op.forward(np.zeros(shapes[0])).shape
+            elif rule == "conv":  # the engine's 2-D output map
+                out[name] = node.shape
             elif rule == "matmul":
                 out[name] = np.matmul(np.empty(shapes[0]), np.empty(shapes[1])).shape
             else:

@@ -10,6 +10,7 @@ numeric term: a matrix product as row × column, element-wise operations entry b
 
 from __future__ import annotations
 
+from exgen.engine.ops import REGISTRY
 from exgen.typeset.terms import Apply, Call, Leaf, apply, leaf, product
 
 ELEMENTWISE = ("add", "sub", "mul", "div", "pow", "neg")
@@ -80,6 +81,9 @@ def component(term, i: int, j: int):
         for t in terms[1:]:
             total = apply("add", total, t)
         return total
+    worked = getattr(REGISTRY.get(term.op), "worked_entry", None)
+    if worked is not None:  # an operation that says how one entry reads (conv2d)
+        return worked(term, [_rows(a) for a in term.args], i, j)
     if term.op not in ELEMENTWISE:
         return None
     args = [component(a, i, j) for a in term.args]

@@ -107,6 +107,7 @@ class Writer:
             extra = {"at": (i, j), "input_rows": leaves[0].rows} if leaves else {}
             i, j = min(i, len(leaves[0].rows) - 1), min(j, len(leaves[0].rows[0]) - 1)
             entries = tuple(leaf(at(lf.rows, i, j)) for lf in leaves)
+            extra["operand_rows"] = [lf.rows for lf in leaves]  # a window's operands whole
             if len(leaves) == 2 and all(lf.rank for lf in leaves):
                 a, b = leaves
                 extra["rows"] = (

@@ -62,6 +62,15 @@ def window_latex(size, stride) -> str:
     return rf"{size}\times {size}" + (rf",\,s={stride}" if stride else "")
 
 
+SMALL = str.maketrans("sp=,0123456789", "ₛₚ₌,₀₁₂₃₄₅₆₇₈₉")
+
+
+def keyword_subscript(t: Apply) -> str:
+    """A call's keyword arguments other than axis as a subscript, each by its initial:
+    "s=2,p=1" (line_reading reads them back by the operation's keywords)."""
+    return ",".join(f"{k[0]}={v}" for k, v in t.kwargs if k != "axis")
+
+
 def axis_letter(axis: int, layout: str) -> str:
     return AXIS_LETTERS[layout][axis]
 
@@ -124,9 +133,13 @@ def _spell(t, layout: str) -> Spelled:
         if letter and (s.kind == "bigop" or letter != "k"):  # a function runs over k unsaid
             name, latex = name + SUBSCRIPT[letter], f"{latex}_{{{letter}}}"
         window = t.kw("size"), t.kw("stride")
-        if window != (None, None):  # maxpool₃ₓ₃,ₛ₌₁: a pooling's window and stride
-            sub, latex = window_subscript(*window), latex + "_{" + window_latex(*window) + "}"
-            name += sub
+        if "size" in REGISTRY[t.op].keywords:  # maxpool₃ₓ₃,ₛ₌₁: a pooling's window, stride
+            if window != (None, None):
+                sub, latex = window_subscript(*window), latex + "_{" + window_latex(*window) + "}"
+                name += sub
+        elif keyword_subscript(t):  # conv2d with stride 2, padding 1: conv2dₛ₌₂,ₚ₌₁
+            settings = keyword_subscript(t)
+            name, latex = name + settings.translate(SMALL), f"{latex}_{{{settings}}}"
         if len(args) > 1:  # max(a, b): the operands in one pair of brackets
             pair = Row(
                 tuple(x for i, a in enumerate(args) for x in (Text(", "),) * bool(i) + (a.formula,))

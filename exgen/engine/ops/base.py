@@ -43,7 +43,8 @@ DATA_PARTS = {
     "gradient_uses": "what its backward needs, for the graph figure: 'others', 'input', 'none'",
     "kinks": "inputs where the derivative jumps (the finite-difference check, variants)",
     "saturates": "the output bounds it flattens towards, or None (no_saturation)",
-    "shape_rule": "its output's shape: 'same', 'broadcast', 'matmul', 'transpose', 'scalar'",
+    "shape_rule": "its output's shape: 'same', 'broadcast', 'matmul', 'transpose', 'scalar', "
+    "'keep0', 'keep1', 'conv' (the op's shape())",
 }
 # ... and (methods). Element-wise ops define local + local_formula + local_note +
 # local_mask; the others backward + adjoint.
@@ -101,6 +102,10 @@ class Op:
         """The operation with an equation's keyword arguments; ``unit_axis`` the sheet's
         (0 column layout, 1 row layout), for operations whose default follows it."""
         return cls(**keywords)
+
+    def shape(self, image: tuple, kernel: tuple) -> tuple[int, int] | None:
+        """shape_rule 'conv': the output's shape, or None where the kernel does not fit."""
+        raise NotImplementedError
 
     def kwargs(self, ctx: Context) -> dict:
         """Keyword arguments its `expr` carries (e.g. axis); none by default."""

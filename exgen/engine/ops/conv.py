@@ -1,0 +1,228 @@
+"""conv2d(x, k, stride=1, padding=0): cross-correlation of a one-channel H×W image with a
+kh×kw kernel, as PyTorch's F.conv2d (output (H + 2P − kh)//S + 1 × (W + 2P − kw)//S + 1).
+Rational. Backward: ∂L/∂k is the correlation of the (padded) input with the upstream
+gradient (spread out by the stride), ∂L/∂x the full correlation of the upstream gradient
+with the kernel turned by 180°, cropped to the image."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import numpy as np
+
+from exgen.engine.ops.base import Op, register
+from exgen.typeset.terms import Call, Context, Leaf, Spelling, apply, leaf, product
+
+WINDOWS = "np.lib.stride_tricks.sliding_window_view"
+
+
+def _zeros(x: np.ndarray, shape) -> np.ndarray:
+    out = np.zeros(shape, dtype=x.dtype)
+    if x.dtype == object:
+        out[...] = Fraction(0)
+    return out
+
+
+def padded(x: np.ndarray, p: int) -> np.ndarray:
+    if not p:
+        return x
+    out = _zeros(x, (x.shape[0] + 2 * p, x.shape[1] + 2 * p))
+    out[p:-p, p:-p] = x
+    return out
+
+
+def out_size(n: int, k: int, stride: int, padding: int) -> int:
+    return (n + 2 * padding - k) // stride + 1
+
+
+def correlate(xp: np.ndarray, k: np.ndarray, s: int = 1) -> np.ndarray:
+    """Cross-correlation of an (already padded) image with a kernel, at stride s."""
+    kh, kw = k.shape
+    rows, cols = (xp.shape[0] - kh) // s + 1, (xp.shape[1] - kw) // s + 1
+    out = _zeros(xp if xp.dtype == object else k, (rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = (xp[s * i : s * i + kh, s * j : s * j + kw] * k).sum()
+    return out
+
+
+# ---- printed numbers (the key's numeric lines) --------------------------------------
+
+
+def _zero(text: str) -> str:
+    """A printed 0 with as many decimals as ``text``."""
+    decimals = text.split(".")[1] if "." in text else ""
+    return "0." + "0" * len(decimals) if decimals else "0"
+
+
+def _grid(rows: tuple, top: int, left: int, height: int, width: int, step: int = 1) -> tuple:
+    """Printed rows placed ``step`` apart at (top, left) in a height×width grid of zeros
+    (negative top/left crop); entries outside the grid are dropped."""
+    zero = _zero(rows[0][0])
+    grid = [[zero] * width for _ in range(height)]
+    for i, r in enumerate(rows):
+        for j, c in enumerate(r):
+            a, b = top + step * i, left + step * j
+            if 0 <= a < height and 0 <= b < width:
+                grid[a][b] = c
+    return tuple(tuple(r) for r in grid)
+
+
+def _is_zero(text: str) -> bool:
+    return float(text) == 0
+
+
+def window_sum(x_rows: tuple, k_rows: tuple, i: int, j: int, stride: int = 1, nonzero=False):
+    """Entry (i, j) of a correlation of printed rows: the window times the kernel, added
+    term by term (x₁·k₁ + x₂·k₂ + …); ``nonzero``: only the products without a zero
+    factor (the zeros of padding and stride), None when there are none."""
+    total = None
+    for a, kr in enumerate(k_rows):
+        for b, kv in enumerate(kr):
+            xv = x_rows[stride * i + a][stride * j + b]
+            if nonzero and (_is_zero(xv) or _is_zero(kv)):
+                continue
+            t = product(leaf(xv), leaf(kv), scalar=True)
+            total = t if total is None else apply("add", total, t)
+    return total
+
+
+def _code(s: int, p: int) -> tuple[str, str, tuple[str, str]]:
+    """The PyTorch spelling, the NumPy spelling and its backward at stride s, padding p."""
+    torch = (
+        "torch.nn.functional.conv2d({0}[None, None], {1}[None, None], "
+        f"stride={s}, padding={p})[0, 0]"
+    )
+    windows = f"{WINDOWS}(np.pad({{0}}, {p}), {{1}}.shape)[::{s}, ::{s}]"
+    numpy = f"np.einsum('ijkl,kl->ij', {windows}, {{1}})"
+    # ∂L/∂x: g spread out by the stride, padded for the full correlation, with the
+    # kernel turned by 180°, cropped to the image
+    spread = f"np.kron({{g}}, np.eye(1, {s * s}).reshape({s}, {s}))"
+    size = f"{{0}}.shape[0] + {2 * p}, :{{0}}.shape[1] + {2 * p}"
+    full = (
+        f"np.pad({spread}, (({{1}}.shape[0] - 1, {{0}}.shape[0] + {2 * p}), "
+        f"({{1}}.shape[1] - 1, {{0}}.shape[1] + {2 * p})))"
+    )
+    grads = (
+        f"np.einsum('ijkl,kl->ij', {WINDOWS}({full}, {{1}}.shape)[:{size}], "
+        f"{{1}}[::-1, ::-1])[{p}:{p} + {{0}}.shape[0], {p}:{p} + {{0}}.shape[1]]",
+        f"np.einsum('ijkl,ij->kl', {windows}, {{g}})",
+    )
+    return torch, numpy, grads
+
+
+@register
+class Conv2d(Op):
+    name = "conv2d"
+    rational = True
+    elementwise_local = False
+    in_equations = True
+    arity = 2
+    keywords: ClassVar[dict[str, tuple]] = {"stride": (1, 2, 3), "padding": (0, 1, 2)}
+    spelling = Spelling("func", "conv2d", r"\operatorname{conv2d}")
+    glyph = "⋆"
+    architecture = "spatial"
+    gradient_uses = "others"
+    kinks = ()
+    saturates = None
+    shape_rule = "conv"
+    gradient_note = None
+    torch, numpy, numpy_grad = _code(1, 0)
+
+    def __init__(self, stride: int = 1, padding: int = 0):
+        self.stride, self.padding = int(stride), int(padding)
+        self.torch, self.numpy, self.numpy_grad = _code(self.stride, self.padding)
+
+    def kwargs(self, ctx: Context) -> dict:
+        out = {}
+        if self.stride != 1:
+            out["stride"] = self.stride
+        if self.padding:
+            out["padding"] = self.padding
+        return out
+
+    def shape(self, image: tuple, kernel: tuple) -> tuple[int, int] | None:
+        """The output's shape, or None when the kernel does not fit the padded image."""
+        if any(k > n + 2 * self.padding for n, k in zip(image, kernel)):
+            return None
+        (h, w), (kh, kw) = image, kernel
+        return out_size(h, kh, self.stride, self.padding), out_size(
+            w, kw, self.stride, self.padding
+        )
+
+    def forward(self, x, k):
+        return correlate(padded(x, self.padding), k, self.stride)
+
+    def backward(self, g, xs, out):
+        x, k = xs
+        s, p = self.stride, self.padding
+        xp = padded(x, p)
+        kh, kw = k.shape
+        dk = _zeros(xp if xp.dtype == object else g, k.shape)
+        dxp = _zeros(xp if xp.dtype == object else g, xp.shape)
+        oh, ow = g.shape
+        for a in range(kh):
+            for b in range(kw):
+                dk[a, b] = (
+                    g * xp[a : a + s * (oh - 1) + 1 : s, b : b + s * (ow - 1) + 1 : s]
+                ).sum()
+        for i in range(oh):
+            for j in range(ow):
+                dxp[s * i : s * i + kh, s * j : s * j + kw] += g[i, j] * k
+        return dxp[p : p + x.shape[0], p : p + x.shape[1]], dk
+
+    def substituted(self, args, ctx):
+        """With the numbers put in, the image is printed with its zero padding."""
+        x, k = args
+        if isinstance(x, Leaf) and x.rank and self.padding:
+            p = self.padding
+            h, w = len(x.rows), len(x.rows[0])
+            x = Leaf(_grid(x.rows, p, p, h + 2 * p, w + 2 * p), x.rank)
+            settings: dict[str, Any] = {"stride": self.stride} if self.stride != 1 else {}
+            return apply(self.name, x, k, **settings)
+        return apply(self.name, x, k, **self.kwargs(ctx))
+
+    def adjoint(self, i, g, args, out, ctx):
+        s, p = self.stride, self.padding
+        x, k = args
+        if not ctx.extra.get("numeric"):  # in symbols: the textbook's formulas
+            spread = g if s == 1 else Call("dilate", (g, leaf(str(s))))
+            if i == 1:
+                settings: dict[str, Any] = {"padding": p} if p else {}
+                return apply(self.name, x, spread, **settings)
+            full = ctx.extra["operands"][1].shape[0] - 1 - p
+            settings = {"padding": full} if full else {}
+            return apply(self.name, spread, Call("rot180", (k,)), **settings)
+        # with the numbers put in: the padding, spreading and turning done on the page
+        xv, kv = ctx.extra["operands"]
+        (h, w), (kh, kw) = xv.shape, kv.shape
+        oh, ow = len(g.rows), len(g.rows[0])
+        if i == 1:  # ∂L/∂k = (padded x, cropped to what the windows reach) ⋆ spread g
+            reach_h, reach_w = s * (oh - 1) + kh, s * (ow - 1) + kw
+            xp = Leaf(_grid(x.rows, p, p, reach_h, reach_w), 2)
+            spread_g = Leaf(_grid(g.rows, 0, 0, s * (oh - 1) + 1, s * (ow - 1) + 1, s), 2)
+            return apply(self.name, xp, spread_g)
+        # ∂L/∂x = (spread g, padded to the full correlation, cropped to x) ⋆ rot180(k)
+        full = Leaf(_grid(g.rows, kh - 1 - p, kw - 1 - p, h + kh - 1, w + kw - 1, s), 2)
+        turned = Leaf(tuple(tuple(r[::-1]) for r in k.rows[::-1]), k.rank or 2)
+        return apply(self.name, full, turned)
+
+    def example(self, args, ctx):
+        """One output entry: its window of the (padded) image times the kernel."""
+        rows = ctx.extra.get("operand_rows")
+        if not rows:
+            return None
+        x_rows, k_rows = rows
+        i, j = ctx.extra["at"]
+        p = self.padding
+        if p:
+            x_rows = _grid(x_rows, p, p, len(x_rows) + 2 * p, len(x_rows[0]) + 2 * p)
+        return [window_sum(x_rows, k_rows, i, j, self.stride)]
+
+    @staticmethod
+    def worked_entry(term, rows, i: int, j: int):
+        """Entry (i, j) of a printed conv2d term (the backward's "e.g." line)."""
+        if any(r is None for r in rows) or term.kw("padding"):
+            return None
+        return window_sum(rows[0], rows[1], i, j, term.kw("stride", 1), nonzero=True)
