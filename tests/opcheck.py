@@ -88,13 +88,13 @@ def written(name: str, given=None):
     without numbers, and the variant constraints a solved network breaks."""
     import ast
 
-    from exgen.asks.pytorch import _to_ast
+    from exgen.asks.pytorch import torch_ast
     from exgen.build.variants import violations
     from exgen.typeset.forward_steps import Writer
     from exgen.typeset.notation import Notation
 
     lines, given, graph = network(name, given)
-    torch_line = ast.unparse(_to_ast(parse_equation(lines[0]).expr, 0))
+    torch_line = ast.unparse(torch_ast(parse_equation(lines[0]).expr, 0))
     trace = solve(graph, given, Rounding(2), exact=False)
     step = Writer(trace, Notation(graph)).forward_step("h")
     return torch_line, step.latex, violations(trace, ["no_relu_at_zero", "no_saturation"])

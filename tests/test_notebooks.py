@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exgen.build.classset import build_class
-from exgen.build.single import build
+from exgen.build.single import build, solve_sheet
 from exgen.build.variants import Student
 from exgen.define.load import load_sheet
 from exgen.notebooks import checking
@@ -30,6 +30,10 @@ NOTEBOOK_SHEETS = [
     "sheet11-logic-chain-rule",
 ]
 USES_TORCH = {"hw3-pytorch", "sheet11-logic-chain-rule"}
+
+
+def _notebooks(sheet, seed: str) -> dict[str, bytes]:
+    return notebook_files(sheet, solve_sheet(sheet), seed)
 
 
 def _load_module(path: Path, name: str):
@@ -81,7 +85,7 @@ def test_check_messages_say_what_is_wrong():
 
 
 def test_the_digests_do_not_hold_the_numbers():
-    files = notebook_files(load_sheet("sheet11-logic-chain-rule"), "seed")
+    files = _notebooks(load_sheet("sheet11-logic-chain-rule"), "seed")
     utils = files["utils.py"].decode()
     key = json.loads(Path("tests/golden/sheet11-logic-chain-rule/key.json").read_text())
     shown = key["exercises"]["sheet11"]["grads"]["W1"]["shown"]
@@ -95,7 +99,7 @@ def test_the_digests_do_not_hold_the_numbers():
 def test_todo_cells_have_the_same_ids_in_both_notebooks(name):
     import nbformat
 
-    files = notebook_files(load_sheet(name), "seed")
+    files = _notebooks(load_sheet(name), "seed")
     sheet = nbformat.reads(files["sheet.ipynb"].decode(), as_version=4)
     key = nbformat.reads(files["key.ipynb"].decode(), as_version=4)
     assert [c.id for c in sheet.cells] == [c.id for c in key.cells]
@@ -286,7 +290,7 @@ def test_each_student_runs_the_snippet_from_a_seed_of_their_own():
     rng = np.random.RandomState(seeds[0])  # what the student's own snippet gives
     rng.randn(4, 3), rng.randn(4, 4), rng.randn(2, 4)
     assert np.array_equal(x[0], rng.rand(3, 5))
-    cells = notebook_files(a.sheet, a.seed)["sheet.ipynb"].decode()
+    cells = notebook_files(a.sheet, a.traces, a.seed)["sheet.ipynb"].decode()
     assert f"np.random.seed({seeds[0]})" in cells
 
 

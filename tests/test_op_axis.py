@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from torch_oracle import torch_gradients
 
-from exgen.asks.pytorch import _to_ast
+from exgen.asks.pytorch import torch_ast
 from exgen.engine.equations import EquationError, parse_equation
 from exgen.engine.graph import compile_graph
 from exgen.engine.rounding import Rounding
@@ -169,7 +169,7 @@ def test_the_key_writes_the_axis(line, layout, latex):
 )
 def test_pytorch_spelling(line, code):
     eq = parse_equation(line)
-    assert f"A = {ast.unparse(_to_ast(eq.expr, 0))}" == code
+    assert f"A = {ast.unparse(torch_ast(eq.expr, 0))}" == code
 
 
 @pytest.mark.parametrize("case", sorted(NETWORKS))

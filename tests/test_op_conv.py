@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from exgen.asks.pytorch import _to_ast
+from exgen.asks.pytorch import torch_ast
 from exgen.engine.equations import EquationError, parse_equation
 from exgen.engine.graph import GraphError, compile_graph
 from exgen.engine.ops import make_op
@@ -117,7 +117,7 @@ GIVEN = {
 
 
 def test_pytorch_and_numpy_code_compute_the_key():
-    code = ast.unparse(_to_ast(parse_equation(NETWORK[0]).expr, 0))
+    code = ast.unparse(torch_ast(parse_equation(NETWORK[0]).expr, 0))
     assert code == (
         "torch.nn.functional.conv2d(x[None, None], K[None, None], stride=2, padding=1)[0, 0] + b"
     )

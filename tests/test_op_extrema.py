@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from torch_oracle import torch_gradients
 
-from exgen.asks.pytorch import _to_ast
+from exgen.asks.pytorch import torch_ast
 from exgen.engine.equations import EquationError, parse_equation
 from exgen.engine.graph import compile_graph
 from exgen.engine.rounding import Rounding
@@ -113,7 +113,9 @@ def test_the_key_writes_the_mask_and_the_tie_rule():
 def test_torch_and_numpy_spelling():
     import ast
 
-    assert ast.unparse(_to_ast(parse_equation("h = max(u, v)").expr, 0)) == ("torch.maximum(u, v)")
+    assert ast.unparse(torch_ast(parse_equation("h = max(u, v)").expr, 0)) == (
+        "torch.maximum(u, v)"
+    )
     _, given, graph = _graph(NETWORKS["max with a tie"])
     code = NumpyCode(graph)
     env = {"np": np, **{k: v.copy() for k, v in given.items()}}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from exgen.asks.base import Ask, Work, loss_and_param_gradients
+from exgen.engine.code_template import filled
 from exgen.engine.equations import Expr
 from exgen.engine.graph import op_of
 from exgen.engine.rounding import Rounding
@@ -39,7 +40,7 @@ class TorchResult:
         return None if self.max_error is None else self.max_error < 1e-9
 
 
-def _to_ast(e: Expr, softmax_dim: int) -> ast.expr:
+def torch_ast(e: Expr, softmax_dim: int) -> ast.expr:
     """The expression in PyTorch, from each operation's spelling in the registry."""
     if e.op == "name":
         return ast.Name(e.name)
@@ -47,24 +48,13 @@ def _to_ast(e: Expr, softmax_dim: int) -> ast.expr:
         v = e.value
         return ast.Constant(int(v) if v.denominator == 1 else float(v))
     op = _op(e, softmax_dim)
-    holes = {f"_exgen_arg{i}": _to_ast(a, softmax_dim) for i, a in enumerate(e.args)}
-    source = op.torch.format(*holes, dim=getattr(op, "axis", softmax_dim))
-    return _Fill(holes).visit(ast.parse(source, mode="eval").body)
+    holes = {str(i): torch_ast(a, softmax_dim) for i, a in enumerate(e.args)}
+    return filled(op.torch, holes, {"dim": getattr(op, "axis", softmax_dim)})
 
 
 def _op(e: Expr, unit_axis: int):
     """The operation of an expression node, with its keyword arguments (axis=…)."""
     return op_of(e, "column" if unit_axis == 0 else "row")
-
-
-class _Fill(ast.NodeTransformer):
-    """Puts the operands' trees into a template's holes."""
-
-    def __init__(self, holes: dict):
-        self.holes = holes
-
-    def visit_Name(self, node: ast.Name):
-        return self.holes.get(node.id, node)
 
 
 def _literal(arr: np.ndarray, as_row: bool) -> str:
@@ -102,7 +92,7 @@ def code_for(ex: ExerciseDef) -> str:
     lines += ["", "# forward pass"]
     dim = 0 if graph.layout == "column" else 1
     for eq in graph.equations:
-        lines.append(f"{eq.target} = {ast.unparse(_to_ast(eq.expr, dim))}")
+        lines.append(f"{eq.target} = {ast.unparse(torch_ast(eq.expr, dim))}")
     scalars = _zero_dim(graph)
     for eq in graph.equations:
         if eq.target in scalars:

@@ -71,7 +71,7 @@ def _one(student: Student) -> StudentOutput:
         "key.html": docs.key_html.encode(),
         "key.json": dumps(key).encode(),
     }
-    files.update(notebook_files(vsheet, seed=variant.seed, student=label))
+    files.update(notebook_files(vsheet, traces, seed=variant.seed, student=label))
     if pdf:
         from exgen.render.pdf import html_to_pdf, html_to_pdfs
 

@@ -83,7 +83,7 @@ def build(
         "key.html": docs.key_html.encode(),
         "key.json": dumps(key_document(sheet, traces, results)).encode(),
     }
-    files.update(notebook_files(sheet, seed=sheet.name))
+    files.update(notebook_files(sheet, traces, seed=sheet.name))
     if pdf:
         from exgen.render.pdf import html_to_pdfs  # WeasyPrint loads only when PDFs are wanted
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from exgen.engine.rounding import Rounding
 from exgen.engine.solve import Trace, solve
-from exgen.notebooks.numpy_code import rep_shapes
+from exgen.notebooks.numpy_code import NumpyCode
 
 if TYPE_CHECKING:  # the definition stage sits above the notebooks
     from exgen.define.load import ExerciseDef
@@ -22,6 +22,7 @@ class Setting:
     ex: ExerciseDef
     tasks: tuple[str, ...]
     salt: str
+    built: Trace  # the build's own trace of the exercise
 
     @property
     def graph(self):
@@ -29,13 +30,21 @@ class Setting:
 
     @cached_property
     def trace(self) -> Trace:
-        """Full precision: a notebook computes without rounding in between."""
+        """Full precision: a notebook computes without rounding in between. The build's
+        trace is that already unless the key carries its rounding."""
+        if not self.built.rounding.carry:
+            return self.built
         plain = Rounding(self.ex.rounding.digits, carry=False)
         return solve(self.graph, self.ex.given, plain, exact=self.ex.exact)
 
     @cached_property
+    def code(self) -> NumpyCode:
+        """The network's forward and backward passes in NumPy (the tasks share them)."""
+        return NumpyCode(self.graph)
+
+    @property
     def shapes(self) -> dict[str, tuple]:
-        return rep_shapes(self.graph)
+        return self.code.shapes
 
     @property
     def lr(self) -> float:

@@ -26,6 +26,7 @@ from exgen.notebooks.tasks import TASKS, Cells
 
 if TYPE_CHECKING:  # the definition stage sits above the notebooks
     from exgen.define.load import SheetDef
+    from exgen.engine.solve import Trace
 
 HOW_TO = (
     "Run the cells in order. Each cell tagged *todo* has a `None` (or a function) for you "
@@ -51,17 +52,22 @@ def salt_for(seed: str, exercise_id: str) -> str:
     return hashlib.sha256(f"exgen-notebook\0{seed}\0{exercise_id}".encode()).hexdigest()[:16]
 
 
-def notebook_files(sheet: SheetDef, seed: str, student: str = "") -> dict[str, bytes]:
+def notebook_files(
+    sheet: SheetDef, traces: list[Trace], seed: str, student: str = ""
+) -> dict[str, bytes]:
     """sheet.ipynb, key.ipynb and utils.py for the exercises with a ``notebook:`` block
-    (none: no files). ``seed`` salts the digests: each student's differ."""
-    exercises = [ex for ex in sheet.exercises if ex.spec.notebook is not None]
+    (none: no files), from the build's ``traces`` (one per exercise). ``seed`` salts the
+    digests: each student's differ."""
+    exercises = [
+        (ex, trace) for ex, trace in zip(sheet.exercises, traces) if ex.spec.notebook is not None
+    ]
     if not exercises:
         return {}
     table: dict = {}
     data: list[str] = []
     cells = [Cell("markdown", _title(sheet, student))]
-    for ex in exercises:
-        setting = Setting(ex, tuple(ex.spec.notebook.tasks), salt_for(seed, ex.spec.id))
+    for ex, trace in exercises:
+        setting = Setting(ex, tuple(ex.spec.notebook.tasks), salt_for(seed, ex.spec.id), trace)
         cells += _exercise_cells(setting, table, data)
     utils = _utils_source(table, data)
     return {

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from exgen.engine.code_template import filled
 from exgen.engine.graph import Graph
 
 LOSS_GRADIENT = ast.Constant(1)  # ∂L/∂L
@@ -54,24 +55,6 @@ def rep_shapes(graph: Graph) -> dict[str, tuple]:
 def grad_name(name: str) -> str:
     """The variable that holds ∂L/∂name: dW1, dZ2."""
     return f"d{name}"
-
-
-def _template(text: str, holes: dict[str, ast.expr], constants: dict) -> ast.expr:
-    """A spelling template with its holes filled by syntax trees."""
-    names = {key: f"_exgen_{key}" for key in holes}
-    operands = [names[str(i)] for i in range(sum(k.isdigit() for k in names))]
-    words = {k: v for k, v in names.items() if not k.isdigit()}
-    source = text.format(*operands, **words, **{str(k): v for k, v in constants.items()})
-    tree = ast.parse(source, mode="eval").body
-    return _Fill({names[k]: v for k, v in holes.items()}).visit(tree)
-
-
-class _Fill(ast.NodeTransformer):
-    def __init__(self, holes: dict):
-        self.holes = holes
-
-    def visit_Name(self, node: ast.Name):
-        return self.holes.get(node.id, node)
 
 
 class _Simplify(ast.NodeTransformer):
@@ -138,7 +121,7 @@ class NumpyCode:
     def expression(self, name: str) -> ast.expr:
         node = self.graph.nodes[name]
         holes = {str(k): self.node(i) for k, i in enumerate(node.inputs)}
-        return _template(node.op.numpy, holes, node.op.code_constants())
+        return filled(node.op.numpy, holes, node.op.code_constants())
 
     def forward_lines(self) -> list[str]:
         return [
@@ -158,7 +141,7 @@ class NumpyCode:
             if name != graph.loss and name in grads and self._has_variable(name):
                 expr, scalar = grads[name]
                 if scalar and self.shapes[name]:  # a constant gradient, spread over the array
-                    expr = _template(
+                    expr = filled(
                         "np.full_like({0}, {g}, dtype=float)", {"0": ast.Name(name), "g": expr}, {}
                     )
                 lines.append(f"{grad_name(name)} = {ast.unparse(simplified(expr))}")
@@ -193,12 +176,12 @@ class NumpyCode:
         holes["out"] = self.node(name)
         constants = dict(op.code_constants(), n=int(np.prod(self.shapes[node.inputs[0]] or (1,))))
         if op.elementwise_local:
-            local = _template(op.numpy_grad[0], holes, constants)
+            local = filled(op.numpy_grad[0], holes, constants)
             part, scalar = ast.BinOp(g, ast.Mult(), local), False
         else:
             template = op.numpy_grad[k]
             uses_arrays = any(f"{{{h}}}" in template for h in ("0", "1", "out"))
-            part = _template(template, dict(holes, g=g), constants)
+            part = filled(template, dict(holes, g=g), constants)
             scalar = g_scalar and not uses_arrays
         if op.shape_rule == "broadcast":
             part = self._unbroadcast(part, self.shapes[name], self.shapes[node.inputs[k]])
@@ -210,9 +193,9 @@ class NumpyCode:
         if source == target or not source:
             return part
         if not target:
-            return _template("np.sum({0})", {"0": part}, {})
+            return filled("np.sum({0})", {"0": part}, {})
         if len(target) < len(source):  # a 1-D row vector added to every row
-            return _template("np.sum({0}, axis=0)", {"0": part}, {})
+            return filled("np.sum({0}, axis=0)", {"0": part}, {})
         axes = [a for a in range(len(source)) if target[a] == 1 and source[a] != 1]
         axis = axes[0] if len(axes) == 1 else tuple(axes)
-        return _template(f"np.sum({{0}}, axis={axis}, keepdims=True)", {"0": part}, {})
+        return filled(f"np.sum({{0}}, axis={axis}, keepdims=True)", {"0": part}, {})

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from exgen.asks.pytorch import _to_ast as torch_ast
+from exgen.asks.pytorch import torch_ast
 from exgen.notebooks import checking, from_scratch
-from exgen.notebooks.numpy_code import NumpyCode, grad_name, simplified
+from exgen.notebooks.numpy_code import grad_name, simplified
 
 if TYPE_CHECKING:
     from exgen.engine.graph import Graph
@@ -58,7 +58,7 @@ def _placeholders(names: list[str], comment: str) -> str:
 
 
 def _forward(s: Setting) -> Cells:
-    code = NumpyCode(s.graph)
+    code = s.code
     targets = [eq.target for eq in s.graph.equations]
     return Cells(
         intro=(
@@ -72,7 +72,7 @@ def _forward(s: Setting) -> Cells:
 
 
 def _backward(s: Setting) -> Cells:
-    code = NumpyCode(s.graph)
+    code = s.code
     grads = [grad_name(p) for p in s.graph.params]
     given = ""
     if "forward" not in s.tasks:
@@ -119,7 +119,7 @@ NUMERIC_SOLUTION = '''def numeric_gradient(P, h=1e-5):
 
 
 def _numeric_check(s: Setting) -> Cells:
-    body = "\n".join("    " + line for line in NumpyCode(s.graph).forward_lines())
+    body = "\n".join("    " + line for line in s.code.forward_lines())
     return Cells(
         intro=(
             "Check backpropagation numerically: for every entry of every parameter, the "
