@@ -36,7 +36,7 @@ def rep_shapes(graph: Graph) -> dict[str, tuple]:
             if rule == "scalar":
                 out[name] = ()
             elif rule in ("keep0", "keep1"):  # reduced along one axis, kept
-                out[name] = np.empty(shapes[0]).sum(axis=int(rule[-1]), keepdims=True).shape
+                out[name] = np.zeros(shapes[0]).sum(axis=int(rule[-1]), keepdims=True).shape
             elif rule == "same":
                 out[name] = shapes[0]
             elif rule == "transpose":
@@ -46,7 +46,7 @@ def rep_shapes(graph: Graph) -> dict[str, tuple]:
             elif rule == "conv":  # the engine's 2-D output map
                 out[name] = node.shape
             elif rule == "matmul":
-                out[name] = np.matmul(np.empty(shapes[0]), np.empty(shapes[1])).shape
+                out[name] = np.matmul(np.zeros(shapes[0]), np.zeros(shapes[1])).shape
             else:
                 out[name] = np.broadcast_shapes(*shapes)
     return out
