@@ -175,3 +175,38 @@ def test_the_passes_an_update_builds_on_are_recorded_and_checked(workdir):
     result = check("upd")
     assert result.exit_code == 0, result.output
     assert f"printed steps ok ({len(steps)} steps recomputed" in result.output
+
+
+def test_a_wrong_term_of_a_shared_weights_sum_fails_the_check(workdir):
+    """The RNN's W_h is used at every time step: the key writes ∂L/∂W_h as the visible sum
+    of one contribution per step, each worked out from its numbers, then the total. One
+    term printed wrong (and carried into the sum as printed) is caught by its own claim,
+    and a total that does not add up is caught by the sum's."""
+    import json
+
+    from exgen.check.findings import FAILED, OK
+    from exgen.check.printed_steps import check_printed_steps
+
+    assert CliRunner().invoke(main, ["build", "rnn", "--no-pdf"]).exit_code == 0
+    key = json.loads((workdir / "out" / "rnn" / "key.json").read_text())
+    entry = key["exercises"]["bptt"]
+    mine = [s for s in entry["steps"] if s["target"] == "grad.W_h"]
+    terms, total = mine[:-1], mine[-1]
+    assert [s["expr"]["op"] for s in mine] == ["matmul"] * 3 + ["add"]  # one per time step
+    example = [s for s in entry["steps"] if s["target"] == "example.grad.W_h"]
+    # one entry worked out: a product per step, each giving its printed term, then the sum
+    assert [s["expr"]["op"] for s in example] == ["mul"] * 3 + ["add"]
+    assert check_printed_steps("bptt", entry, key["rounding"]).status == OK
+
+    right = terms[0]["result"][0][0]
+    wrong = f"{float(right) + 0.01:.2f}"
+    terms[0]["result"][0][0] = wrong  # the step-3 contribution printed wrong…
+    total["expr"]["args"][0]["args"][0][0][0] = wrong  # …and added up as printed
+    finding = check_printed_steps("bptt", entry, key["rounding"])
+    assert finding.status == FAILED
+    problems = "\n".join(finding.problems)
+    assert (
+        f"(target grad.W_h): entry [1,1]: printed {wrong}, but the printed numbers give {right}"
+        in problems
+    )
+    assert problems.count("(target grad.W_h)") == 2, problems  # the term and the total

@@ -9,7 +9,7 @@ from exgen.typeset.components import at, component, worked_entry
 from exgen.typeset.formula import Text, row
 from exgen.typeset.forward_steps import Writer
 from exgen.typeset.steps import Step, added, claim, dedupe
-from exgen.typeset.terms import Apply, Leaf, apply
+from exgen.typeset.terms import Apply, Leaf, apply, leaf
 
 
 class BackwardWriter(Writer):
@@ -39,25 +39,27 @@ class BackwardWriter(Writer):
         numeric = [self.contribution(c, symbolic=False) for c in contributions]
         terms = [added(symbolic), added(numeric)]
         claims: list = []
+        values: list[Leaf] = []
         if len(contributions) > 1:
-            # each contribution's value is printed (and, carried, rounded) before the sum
+            # a value used several times (a weight shared by the steps of an RNN): its
+            # gradient is the visible sum of one contribution per use, each printed (and,
+            # carried, rounded) before the sum
             values = [self.array_leaf(name, c.value) for c in contributions]
             for term, value in zip(numeric, values):
                 claims += claim(term, value)
             terms.append(added(values))
-            claims += claim(terms[-1], result)
-        else:
-            claims += claim(terms[-1], result)
+        claims += claim(terms[-1], result)
         terms.append(result)
         note, note_claims = self.local_note(contributions)
         note_target = ""
         picked = None
         if note is None:
-            picked = worked_entry(result.rows, lambda i, j: [component(terms[1], i, j)])
+            picked = worked_entry(result.rows, lambda i, j: _entry_examples(terms[1], values, i, j))
         if picked is not None:
             i, j, examples = picked
             label = self.component_label(self.n.grad(name, self.graph.loss), node.rank, i, j)
             note, note_claims = self.example_note(label, examples, at(result.rows, i, j))
+            note_claims = _term_claims(numeric, values, i, j) + note_claims
             note_target = f"example.grad.{name}"
         return Step(
             self.n.grad(name, self.graph.loss),
@@ -158,3 +160,26 @@ def _arithmetic(term) -> bool:
     if isinstance(term, Leaf):
         return True
     return isinstance(term, Apply) and all(_arithmetic(a) for a in term.args)
+
+
+def _entry_examples(numeric, values: list, i: int, j: int) -> list:
+    """Entry (i, j) of a gradient's numeric line worked out. A gradient summed over several
+    uses (``values``: each use's printed contribution) is the sum of the contributions as
+    printed (each rounded, under carried rounding, before the sum), so the entry reads the
+    products, then the printed terms, then the total:
+    −0.44·0.24 + 0.00·0.76 + 0.02·0.5 = −0.11 + 0.00 + 0.01 = −0.10."""
+    examples = [component(numeric, i, j)]
+    if values:
+        examples.append(component(added(values), i, j))
+    return dedupe([e for e in examples if e is not None])
+
+
+def _term_claims(numeric: list, values: list, i: int, j: int) -> list:
+    """The claims of a summed entry's terms, one per use: its product gives its printed
+    contribution (−0.44·0.24 = −0.11), read term by term from the worked entry."""
+    out: list = []
+    for term, value in zip(numeric, values):
+        entry = component(term, i, j)
+        if entry is not None:
+            out += claim(entry, leaf(at(value.rows, i, j)))
+    return out
