@@ -118,6 +118,19 @@ def evaluate(equations, given: dict, layout: str = "column") -> dict:
             }[e.op]
             out = [[f(x, y) for x, y in row] for row in _bcast(a, b, (ra, rb))]
             return out, max(ra, rb) if len(out[0]) == 1 else 2
+        if e.op in ("max", "min"):
+            (a, ra), (b, rb) = ev(e.args[0]), ev(e.args[1])
+            out = [[_extremum(e.op, x, y) for x, y in row] for row in _bcast(a, b, (ra, rb))]
+            return out, max(ra, rb) if len(out[0]) == 1 else 2
+        if e.op == "conv2d":
+            (m, _), (k, _) = ev(e.args[0]), ev(e.args[1])
+            kw = dict(e.keywords)
+            return _conv2d(m, k, int(kw.get("stride", 1)), int(kw.get("padding", 0))), 2
+        if e.op in ("maxpool", "avgpool"):
+            m, _ = ev(e.args[0])
+            kw = dict(e.keywords)
+            size = int(kw.get("size", 2))
+            return _pool(e.op, m, size, int(kw.get("stride", size))), 2
         if e.op == "matmul":
             (a, _), (b, rb) = ev(e.args[0]), ev(e.args[1])
             out = []
@@ -134,6 +147,11 @@ def evaluate(equations, given: dict, layout: str = "column") -> dict:
             m, r = ev(e.args[0])
             return [list(col) for col in zip(*m)], (0 if r == 0 else 2)
         m, r = ev(e.args[0])
+        axis = dict(e.keywords).get("axis")
+        if e.op in ("sum", "mean") and axis is not None:  # keeping the axis, as keepdims
+            lines = [list(c) for c in zip(*m)] if axis == 0 else m
+            out = [_total(line, e.op == "mean") for line in lines]
+            return ([out] if axis == 0 else [[x] for x in out]), 2 if axis == 0 else 1
         if e.op in ("sum", "mean"):
             flat = [x for row in m for x in row]
             acc = flat[0]
@@ -145,7 +163,8 @@ def evaluate(equations, given: dict, layout: str = "column") -> dict:
                 )
             return [[acc]], 0
         if e.op == "softmax":
-            cols = m if layout == "row" else [list(c) for c in zip(*m)]
+            by_rows = axis == 1 if axis is not None else layout == "row"
+            cols = m if by_rows else [list(c) for c in zip(*m)]
             outs = []
             for col in cols:
                 top = max(float(x.v) for x in col)
@@ -154,12 +173,68 @@ def evaluate(equations, given: dict, layout: str = "column") -> dict:
                 for x in exps[1:]:
                     total = total + x
                 outs.append([x / total for x in exps])
-            return (outs if layout == "row" else [list(c) for c in zip(*outs)]), r
+            return (outs if by_rows else [list(c) for c in zip(*outs)]), r
         return [[UNARY[e.op](x) for x in row] for row in m], r
 
     for eq in equations:
         env[eq.target] = ev(eq.expr)
     return env
+
+
+def _total(xs: list, mean: bool) -> Dual:
+    acc = xs[0]
+    for x in xs[1:]:
+        acc = acc + x
+    if mean:
+        acc = acc / Dual(Fraction(len(xs)) if isinstance(acc.v, Fraction) else float(len(xs)))
+    return acc
+
+
+def _extremum(op: str, a: Dual, b: Dual) -> Dual:
+    """max/min of two Duals; at a tie the derivative is split in half (torch.maximum)."""
+    if a.v == b.v:
+        return Dual(a.v, (a.d + b.d) * Fraction(1, 2))  # an int 0 stays exact
+    first = a.v > b.v if op == "max" else a.v < b.v
+    return a if first else b
+
+
+def _conv2d(m, k, stride: int, padding: int):
+    """Cross-correlation of a zero-padded map with a kernel (F.conv2d, one channel)."""
+    zero = Dual(0 * m[0][0].v)
+    cols = len(m[0]) + 2 * padding
+    padded = (
+        [[zero] * cols for _ in range(padding)]
+        + [[zero] * padding + row + [zero] * padding for row in m]
+        + [[zero] * cols for _ in range(padding)]
+    )
+    kh, kw = len(k), len(k[0])
+    out = []
+    for i in range(0, len(padded) - kh + 1, stride):
+        row = []
+        for j in range(0, cols - kw + 1, stride):
+            terms = [padded[i + a][j + b] * k[a][b] for a in range(kh) for b in range(kw)]
+            row.append(_total(terms, False))
+        out.append(row)
+    return out
+
+
+def _pool(op: str, m, size: int, stride: int):
+    """max_pool2d (the first maximum in row-major order wins a tie, as PyTorch) or
+    avg_pool2d over size×size windows, no padding."""
+    out = []
+    for i in range(0, len(m) - size + 1, stride):
+        row = []
+        for j in range(0, len(m[0]) - size + 1, stride):
+            window = [m[i + a][j + b] for a in range(size) for b in range(size)]
+            if op == "avgpool":
+                row.append(_total(window, True))
+            else:
+                best = window[0]
+                for x in window[1:]:
+                    best = x if x.v > best.v else best
+                row.append(best)
+        out.append(row)
+    return out
 
 
 def values_and_gradients(equations, given: dict, loss: str, layout: str = "column"):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def torch_gradients(torch, equations, given, loss, layout="column"):
+def torch_trace(torch, equations, given, loss, layout="column") -> dict:
+    """The equations run in torch (float64) and the loss backpropagated: each node's
+    (tensor, rank), its gradient kept in `.grad`."""
     env = {}
-    leaves = {}
     for name, value in given.items():
         arr = np.array(value, dtype=float)
         arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr.reshape(1, 1) if arr.ndim == 0 else arr
-        leaves[name] = torch.tensor(arr, dtype=torch.float64, requires_grad=True)
-        env[name] = (leaves[name], np.ndim(np.array(value, dtype=object)))
+        leaf = torch.tensor(arr, dtype=torch.float64, requires_grad=True)
+        env[name] = (leaf, np.ndim(np.array(value, dtype=object)))
     fns = {
         "relu": torch.relu,
         "sigmoid": torch.sigmoid,
@@ -70,6 +71,12 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
             return t.sum().reshape(1, 1), 0
         if e.op == "mean":
             return t.mean().reshape(1, 1), 0
+        if e.op == "conv2d":  # one channel: a 1×1×H×W batch and a 1×1×kh×kw kernel
+            k, _ = ev(e.args[1])
+            stride, padding = kw.get("stride", 1), kw.get("padding", 0)
+            return torch.nn.functional.conv2d(
+                t[None, None], k[None, None], stride=int(stride), padding=int(padding)
+            )[0, 0], 2
         if e.op in ("maxpool", "avgpool"):  # one channel: a 1×1×H×W batch for torch
             size = kw.get("size", 2)
             pool = getattr(torch.nn.functional, f"{e.op[:3]}_pool2d")
@@ -80,8 +87,26 @@ def torch_gradients(torch, equations, given, loss, layout="column"):
 
     for eq in equations:
         env[eq.target] = ev(eq.expr)
+        if env[eq.target][0].requires_grad:
+            env[eq.target][0].retain_grad()  # every node's gradient, not only the leaves'
     out = env[loss][0]
     out.sum().backward()
+    return env
+
+
+def torch_gradients(torch, equations, given, loss, layout="column"):
+    """The loss and its gradient with respect to each given value, from autograd."""
+    env = torch_trace(torch, equations, given, loss, layout)
+    out = env[loss][0]
     return float(out.detach()[0, 0]), {
-        n: t.grad.numpy() for n, t in leaves.items() if t.grad is not None
+        n: env[n][0].grad.numpy() for n in given if env[n][0].grad is not None
     }
+
+
+def torch_values_and_gradients(torch, equations, given, loss, layout="column"):
+    """Every node's value and every node's gradient (given values and equations alike),
+    from autograd; a node the loss does not depend on has no gradient."""
+    env = torch_trace(torch, equations, given, loss, layout)
+    values = {n: t.detach().numpy() for n, (t, _) in env.items()}
+    grads = {n: t.grad.numpy() for n, (t, _) in env.items() if t.grad is not None}
+    return values, grads
