@@ -122,3 +122,60 @@ def test_torch_and_numpy_spelling():
     exec("\n".join(code.forward_lines() + code.backward_lines()), env)
     trace = solve(graph, given, Rounding(6), exact=False)
     np.testing.assert_allclose(env["dv"], np.array(trace.grads["v"], dtype=float))
+
+
+def test_no_max_ties_rejects_equal_operands_and_no_pool_ties_does_not():
+    """A tie splits the gradient in half: a fair variant has none. no_max_ties is the
+    constraint max and min answer through their `tied` hook (no_pool_ties is max-pool's)."""
+    from exgen.build.variants import violations
+
+    for case, broken in (
+        ("max with a tie", ["no_max_ties"]),  # u₁ = v₁ = 2
+        ("min then max", ["no_max_ties"]),  # the same tie, in min
+        ("smooth around", []),
+    ):
+        _, given, graph = _graph(NETWORKS[case])
+        trace = solve(graph, given, Rounding(2))
+        assert violations(trace, ["no_max_ties", "no_pool_ties"]) == broken, case
+    # a scalar broadcast against a matrix ties where any entry equals it
+    _, given, graph = _graph(NETWORKS["a scalar broadcast"], dict(GIVEN, s=np.array([[2.0]])))
+    assert violations(solve(graph, given, Rounding(2)), ["no_max_ties"]) == ["no_max_ties"]
+
+
+TIES_SHEET = """title: t
+variants:
+  seed: s
+  draw:
+    a: {integers: [0, 2]}
+    b: {integers: [0, 2]}
+  require: [no_max_ties]
+exercises:
+  - id: e
+    title: e
+    network:
+      equations: ["h = max(a, w * b)", "g = min(h, c)", "L = 0.5 * sum((g - t) ** 2)"]
+      loss: L
+      params: [w]
+    values: {a: [0, 1], b: [1, 0], w: 1, c: 1.5, t: [0, 0]}
+    ask: [backward]
+"""
+
+
+def test_variants_with_no_max_ties_draw_again_until_no_operands_are_equal(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from exgen.cli import main
+
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "d.yaml").write_text(TIES_SHEET)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", "d", "--variants", "12", "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "out/d/manifest.json").read_text())
+    for student in manifest["students"]:
+        a, b = (np.array(student["drawn"]["e"][k], dtype=float) for k in ("a", "b"))
+        assert not np.any(a == b), student  # max(a, w·b) with w = 1 (min(h, 1.5) never ties)
+    # with 0, 1 or 2 drawn for each of two pairs, over half the first draws tie somewhere
+    assert sum(s["redraws"].get("no_max_ties", 0) for s in manifest["students"]) > 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from exgen.define.draw_rules import CONSTRAINTS
 from exgen.engine.equations import FUNCTIONS
 from exgen.engine.ops import REGISTRY, Op, missing_parts, register
 from exgen.engine.ops.base import DATA_PARTS
@@ -27,6 +28,8 @@ def test_every_operation_is_complete(name):
     assert "{0}" in cls.torch
     assert isinstance(cls.arity, int) and cls.arity >= 1
     assert all(isinstance(v, tuple) for v in cls.keywords.values())
+    # the constraint that rejects its ties is one a definition can require
+    assert cls.ties is None or cls.ties in CONSTRAINTS
 
 
 def test_an_operation_must_declare_its_arity_and_keywords():

@@ -119,11 +119,12 @@ def violations(trace: Trace, requires: list) -> list[str]:
                     v = np.array(values[n.name], dtype=float)
                     lo, hi = n.op.saturates
                     bad = bad or bool(np.any(v - lo < 0.01) or np.any(hi - v < 0.01))
-        elif name == "no_pool_ties":  # no max-pool window with two maxima
+        elif name in ("no_pool_ties", "no_max_ties"):  # each op's tied hook, by its `ties`
+            # no max-pool window with two maxima; no max(a, b)/min(a, b) with a = b
             bad = any(
                 n.op.tied(*(values[i] for i in n.inputs))
                 for n in graph.nodes.values()
-                if n.kind == "op"
+                if n.kind == "op" and n.op.ties == name
             )
         else:  # max_abs
             bad = any(

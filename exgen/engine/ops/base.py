@@ -120,9 +120,14 @@ class Op:
         left the operation's domain (``reason``: NumPy's); None: the general message."""
         return None
 
+    # the variant constraint that rejects this operation's ties (see tied): no_pool_ties,
+    # no_max_ties; None for an operation whose backward never picks between equal inputs
+    ties: str | None = None
+
     def tied(self, *xs) -> bool:
-        """Whether the inputs tie where the backward must pick one (a max-pool window
-        with two maxima): the no_pool_ties constraint. False by default."""
+        """Whether the inputs tie where the backward must pick or split (a max-pool window
+        with two maxima, max(a, b) with a = b): the constraint named by ``ties`` rejects
+        such a draw. False by default."""
         return False
 
     def substituted(self, args: tuple, ctx: Context):

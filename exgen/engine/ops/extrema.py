@@ -28,6 +28,7 @@ class _Extremum(Op):
     kinks = ()  # a kink where the operands meet, not at a fixed input
     saturates = None
     shape_rule = "broadcast"
+    ties = "no_max_ties"
     wins: str  # the comparison that sends the gradient to the first operand: ">" or "<"
 
     def _first(self, a, b) -> np.ndarray:
@@ -38,6 +39,11 @@ class _Extremum(Op):
         share[ahead] = Fraction(1)
         share[a == b] = HALF
         return like(a, share) if a.dtype == object else share.astype(float)
+
+    def tied(self, *xs) -> bool:
+        """An entry where the operands are equal: the gradient splits in half there."""
+        a, b = np.broadcast_arrays(*xs)
+        return bool(np.any(a == b))
 
     def backward(self, g, xs, out):
         a, b = xs

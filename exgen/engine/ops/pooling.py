@@ -91,6 +91,7 @@ class _Pool(Op):
     kinks = ()
     saturates = None
     shape_rule = "pool"
+    ties = "no_pool_ties"
     kind: str  # "max" or "avg"
     routed_note: str  # the gradient note when the windows overlap or leave gaps
 
