@@ -1,5 +1,6 @@
 """The printed-steps oracle: every step key.json records (its `steps`, see STEPS.md) is
-worked out again from its own printed numbers by exgen.check.step_arithmetic."""
+worked out again from its own printed numbers by exgen.check.step_arithmetic (reading
+them with exgen.check.printed_numbers) and judged by exgen.check.step_judging."""
 
 from __future__ import annotations
 

@@ -6,199 +6,30 @@ strings; scalars plain, everything else 2-D lists of rows) and the printed `resu
 Its own arithmetic on purpose (nothing from exgen.engine): exact Fractions for the
 rational operations, float64 for exp, log, sqrt, sigmoid, tanh, softmax and softplus,
 NumPy object arrays for broadcasting; printed numbers without carry stand for intervals
-(exgen.check.intervals). exgen.check.step_judging sets the result against the printed one."""
+(exgen.check.intervals). The printed numbers are read by exgen.check.printed_numbers, the
+element-wise functions are exgen.check.step_functions; exgen.check.step_judging sets the
+result against the printed one."""
 
 from __future__ import annotations
 
 import math
-import re
 from fractions import Fraction
 
 import numpy as np
 
 from exgen.check import intervals
-from exgen.check.intervals import Interval, interval
-
-NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
-# a number too large for fixed notation, as the key prints it: 2.69×10⁴³
-SCIENTIFIC = re.compile(r"(-?\d+(?:\.(\d+))?)×10([⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
-SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
-FLOAT_SLACK = 1e-12  # float64 results are compared within half a unit plus this
-
-
-class StepProblem(Exception):
-    """A step that cannot be worked out: an unknown op, a malformed tree, a log of 0."""
-
-
-# ---- numbers and leaves -------------------------------------------------------------
-
-
-def half_up(x: Fraction, digits: int) -> Fraction:
-    """x to ``digits`` decimals, ties away from zero."""
-    scaled = abs(x) * 10**digits
-    q = int((2 * scaled + 1) // 2)
-    return Fraction(q if x >= 0 else -q, 10**digits)
-
-
-def fixed_text(x: Fraction, digits: int) -> str:
-    """x half-up with exactly ``digits`` decimals, in integers (any size)."""
-    scaled = half_up(x, digits) * 10**digits
-    text = str(abs(scaled.numerator)).rjust(digits + 1, "0")
-    sign = "-" if scaled < 0 else ""
-    return sign + (f"{text[:-digits]}.{text[-digits:]}" if digits else text)
-
-
-def plain_text(x) -> str:
-    """A number for a message: exact when it ends within 10 decimals, else 10 significant."""
-    if isinstance(x, float):
-        return repr(x) if not math.isfinite(x) else f"{x:.10g}"
-    x = Fraction(x)
-    for places in range(11):
-        if (x * 10**places).denominator == 1:
-            return fixed_text(x, places)
-    return f"{float(x):.10g}…"
-
-
-def parse_number(text) -> tuple[Fraction, int]:
-    """A printed number and how many decimals it was printed with (for 2.69×10⁴³: the
-    decimals of the place its last digit stands for, here −41)."""
-    sci = SCIENTIFIC.fullmatch(text) if isinstance(text, str) else None
-    if sci:
-        exponent = int(sci.group(3).translate(SUPERSCRIPT))
-        return Fraction(sci.group(1)) * Fraction(10) ** exponent, len(sci.group(2) or "") - exponent
-    if not isinstance(text, str) or not NUMBER.fullmatch(text):
-        raise StepProblem(f'{text!r} is not a printed number (expected e.g. "-1.96")')
-    decimals = NUMBER.fullmatch(text).group(1)
-    return Fraction(text), len(decimals or "")
-
-
-def printed_array(value, number) -> np.ndarray:
-    """A printed scalar or 2-D list as an object array (0-d or 2-D), each entry number(text)."""
-    if isinstance(value, str):
-        return _scalar(number(value))
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(row, list) and row for row in value)
-    ):
-        raise StepProblem(f"{_short(value)} is neither a printed number nor a list of rows")
-    if len({len(row) for row in value}) != 1:
-        raise StepProblem(f"{_short(value)}: rows of different lengths")
-    out = np.empty((len(value), len(value[0])), dtype=object)
-    for i, row in enumerate(value):
-        for j, text in enumerate(row):
-            out[i, j] = number(text)
-    return out
-
-
-def _scalar(x) -> np.ndarray:
-    out = np.empty((), dtype=object)
-    out[()] = x
-    return out
-
-
-def _array(x) -> np.ndarray:
-    """NumPy hands back a bare object for 0-d results; keep everything an array."""
-    return x if isinstance(x, np.ndarray) else _scalar(x)
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-# ---- element-wise functions -----------------------------------------------------------
-
-
-def _exact_or_interval(point):
-    """An exact, non-decreasing function: applied to both ends of an interval."""
-    return lambda x: intervals.increasing(point, x) if isinstance(x, Interval) else point(x)
-
-
-def _float(f, domain=None):
-    """A float64 function, non-decreasing on its domain (x > lowest, or x >= lowest)."""
-
-    def point(x):
-        if domain is not None:
-            lowest, closed, what = domain
-            if x < lowest or (x == lowest and not closed):
-                raise StepProblem(f"{what} of {plain_text(x)}")
-        return float(f(float(x)))
-
-    def apply(x):
-        if not isinstance(x, Interval):
-            return point(x)
-        if domain is not None:
-            lowest, closed, what = domain
-            if x.hi < lowest or (x.hi == lowest and not closed):
-                raise StepProblem(
-                    f"{what} of a number between {plain_text(x.lo)} and {plain_text(x.hi)}"
-                )
-            if x.lo < lowest or (x.lo == lowest and not closed):
-                return Interval(f(float(lowest)) if closed else -math.inf, point(x.hi))
-        return Interval(point(x.lo), point(x.hi))
-
-    return apply
-
-
-def _relu(x):
-    return x if x > 0 else 0.0 if isinstance(x, float) else Fraction(0)  # not 0·x: 0·(−∞)
-
-
-def _leaky_relu(x):
-    return x if x > 0 else x * Fraction(1, 100)
-
-
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return math.inf
-
-
-ELEMENTWISE = {
-    "neg": lambda x: -x,
-    "identity": lambda x: x,
-    "relu": _exact_or_interval(_relu),
-    "step": _exact_or_interval(lambda x: Fraction(1) if x > 0 else Fraction(0)),
-    "leaky_relu": _exact_or_interval(_leaky_relu),
-    "exp": _float(_exp),
-    "log": _float(math.log, (0, False, "log")),
-    "sqrt": _float(math.sqrt, (0, True, "square root")),
-    "sigmoid": _float(lambda x: _sigmoid(x) if math.isfinite(x) else float(x > 0)),
-    "tanh": _float(math.tanh),
-    "softplus": _float(lambda x: float(np.logaddexp(0.0, x))),
-}
-
-
-def _map(f, a: np.ndarray) -> np.ndarray:
-    return _array(np.frompyfunc(f, 1, 1)(a))
-
-
-# ---- operations -------------------------------------------------------------------------
-
-
-def shape_text(a: np.ndarray) -> str:
-    return "a scalar" if a.ndim == 0 else f"{a.shape[0]}×{a.shape[1]}"
-
-
-def _larger(x, y):
-    """max of two printed numbers, or of the intervals they stand for."""
-    if isinstance(x, Interval) or isinstance(y, Interval):
-        x, y = interval(x), interval(y)
-        return Interval(max(x.lo, y.lo), max(x.hi, y.hi))
-    return max(x, y)
-
-
-def _smaller(x, y):
-    if isinstance(x, Interval) or isinstance(y, Interval):
-        x, y = interval(x), interval(y)
-        return Interval(min(x.lo, y.lo), min(x.hi, y.hi))
-    return min(x, y)
+from exgen.check.intervals import Interval
+from exgen.check.printed_numbers import (
+    StepProblem,
+    as_array,
+    parse_number,
+    plain_text,
+    printed_array,
+    scalar,
+    shape_text,
+    short,
+)
+from exgen.check.step_functions import ELEMENTWISE, larger, map_entries, smaller
 
 
 def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -210,14 +41,14 @@ def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ) from None
     try:
         if name == "add":
-            return _array(a + b)
+            return as_array(a + b)
         if name == "sub":
-            return _array(a - b)
+            return as_array(a - b)
         if name == "mul":
-            return _array(a * b)
+            return as_array(a * b)
         if name in ("max", "min"):
-            return _array(np.frompyfunc(_larger if name == "max" else _smaller, 2, 1)(a, b))
-        return _array(a / b)
+            return as_array(np.frompyfunc(larger if name == "max" else smaller, 2, 1)(a, b))
+        return as_array(a / b)
     except ZeroDivisionError:
         raise StepProblem("division by 0") from None
 
@@ -251,7 +82,7 @@ def _power(a: np.ndarray, exponent: np.ndarray) -> np.ndarray:
                 raise StepProblem("division by 0")
             return x**k
 
-        return _map(integer_power, a)
+        return map_entries(integer_power, a)
     p = float(n)
 
     def one(x) -> float:
@@ -268,7 +99,7 @@ def _power(a: np.ndarray, exponent: np.ndarray) -> np.ndarray:
             raise StepProblem(f"{plain_text(x)} to the power {plain_text(n)}")
         return one(x)
 
-    return _map(real_power, a)
+    return map_entries(real_power, a)
 
 
 def _axis(node: dict, a: np.ndarray, default=None):
@@ -284,17 +115,17 @@ def _axis(node: dict, a: np.ndarray, default=None):
 
 def _reduce(node: dict, a: np.ndarray) -> np.ndarray:
     axis = _axis(node, a)
-    total = _array(np.sum(a, axis=axis, keepdims=axis is not None))
+    total = as_array(np.sum(a, axis=axis, keepdims=axis is not None))
     if node["op"] == "sum":
         return total
     count = a.size if axis is None else a.shape[axis]
-    return _array(total / Fraction(count))
+    return as_array(total / Fraction(count))
 
 
 def _softmax(node: dict, a: np.ndarray) -> np.ndarray:
     axis = _axis(node, a, default=0) if a.ndim == 2 else None
     if a.ndim == 0:
-        return _scalar(1.0)
+        return scalar(1.0)
     out = np.empty(a.shape, dtype=object)
     lines = a.T if axis == 0 else a
     target = out.T if axis == 0 else out
@@ -322,7 +153,7 @@ def _pool(node: dict, a: np.ndarray) -> np.ndarray:
             cells = list(a[i * stride : i * stride + size, j * stride : j * stride + size].ravel())
             total = cells[0]
             for c in cells[1:]:
-                total = _larger(total, c) if node["op"] == "maxpool" else total + c
+                total = larger(total, c) if node["op"] == "maxpool" else total + c
             out[i, j] = total if node["op"] == "maxpool" else total / Fraction(size * size)
     return out
 
@@ -334,7 +165,7 @@ def _kron(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     p, q = b.shape
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
-            out[i * p : (i + 1) * p, j * q : (j + 1) * q] = _array(a[i, j] * b)
+            out[i * p : (i + 1) * p, j * q : (j + 1) * q] = as_array(a[i, j] * b)
     return out
 
 
@@ -397,7 +228,7 @@ def evaluate(node, leaf) -> np.ndarray:
         return total
     if not isinstance(args, list) or len(args) != arity:
         raise StepProblem(
-            f'{op} takes {arity} argument{"s" if arity > 1 else ""} in "args", found {_short(args)}'
+            f'{op} takes {arity} argument{"s" if arity > 1 else ""} in "args", found {short(args)}'
         )
     unknown = set(node) - {"op", "args"} - KEYWORDS.get(op, set())
     if unknown:
@@ -422,4 +253,4 @@ def evaluate(node, leaf) -> np.ndarray:
         return _softmax(node, a)
     if op in ("maxpool", "avgpool"):
         return _pool(node, a)
-    return _map(ELEMENTWISE[op], a)
+    return map_entries(ELEMENTWISE[op], a)

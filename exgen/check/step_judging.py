@@ -11,11 +11,9 @@ from fractions import Fraction
 
 from exgen.check import intervals
 from exgen.check.intervals import Interval
-from exgen.check.step_arithmetic import (
-    FLOAT_SLACK,
+from exgen.check.printed_numbers import (
     SCIENTIFIC,
     StepProblem,
-    evaluate,
     fixed_text,
     half_up,
     parse_number,
@@ -23,6 +21,9 @@ from exgen.check.step_arithmetic import (
     printed_array,
     shape_text,
 )
+from exgen.check.step_arithmetic import evaluate
+
+FLOAT_SLACK = 1e-12  # float64 results are compared within half a unit plus this
 
 
 def judge(step: dict, digits: int, carry: bool) -> str | None:
