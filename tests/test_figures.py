@@ -348,3 +348,18 @@ def test_a_srcset_may_hold_one_data_uri_and_nothing_else():
     for srcset in ("https://example.org/a.svg", "data:image/png;base64,AA 1x, https://e.org/b 2x"):
         with pytest.raises(TemplateProblem, match="srcset="):
             check_document(f'<picture><source srcset="{srcset}"></picture>', "t")
+
+
+def test_an_input_stands_just_before_its_first_use():
+    """The unrolled RNN: x₂ enters at the second step, so it is drawn in the column of
+    h₁ (feeding h₂), not with x₁ and h₀ at the start; the MLP's input stays first."""
+    from exgen.render.network_layers import layers_of
+
+    def depths(name):
+        ex = load_sheet(str(ROOT / "exercises" / f"{name}.yaml")).exercises[0]
+        return {layer.name: layer.depth for layer in layers_of(ex.graph)}
+
+    rnn = depths("rnn")
+    assert (rnn["x1"], rnn["h0"], rnn["h1"]) == (0, 0, 1)
+    assert (rnn["x2"], rnn["h2"], rnn["x3"], rnn["h3"]) == (1, 2, 2, 3)
+    assert depths("sheet9")["x"] == 0

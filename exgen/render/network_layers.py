@@ -92,6 +92,10 @@ def layers_of(graph: Graph) -> list[Layer]:
     for name in drawn:
         layer = layers[name]
         layer.depth = max((layers[s].depth + 1 for s, _, _ in layer.inputs), default=0)
+    for name in drawn:  # an input stands just before its first use (an RNN's x₂ by h₁)
+        uses = [la.depth for la in layers.values() if any(s == name for s, _, _ in la.inputs)]
+        if nodes[name].kind == "given" and uses:
+            layers[name].depth = min(uses) - 1
     return [layers[n] for n in drawn]
 
 
