@@ -309,3 +309,16 @@ exercises:
     result = invoke(tmp_path, "build", "d", "--variants", "2", "--no-pdf")
     assert result.exit_code == 2
     assert "cannot meet 'computable' for exercise e (student 001)" in result.stderr
+
+
+def test_stress_check_of_a_sheet_without_variants_is_a_message(tmp_path):
+    """exgen check --variants of a sheet with no variants block: the build's message and
+    exit status 2, never a traceback."""
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    result = invoke(tmp_path, "check", "hw4-residual-softmax", "--variants", "3", "--no-torch")
+    assert result.exit_code == 2, result.output
+    assert (
+        "exercises/hw4-residual-softmax.yaml: variants: no variants block: add one (seed, "
+        "draw, require) to build per-student variants" in result.stderr
+    )
+    assert "Traceback" not in result.output

@@ -29,10 +29,10 @@ from exgen.build.shards import (
     shard_students,
 )
 from exgen.build.single import sheet_target, solve_exercise, work_asks, write_files
-from exgen.build.variants import Student, make_variant, rules_for
+from exgen.build.variants import Student, make_variant, rules_for, variant_rules_block
 from exgen.define.load import SheetDef, load_sheet, resolve
 from exgen.engine.rounding import shown_array
-from exgen.errors import DefinitionError, ExgenError
+from exgen.errors import ExgenError
 from exgen.notebooks.notebook import notebook_files
 from exgen.render.documents import render, warm
 from exgen.render.keyjson import dumps, key_document
@@ -121,12 +121,7 @@ def build_class(
     if only is not None:
         check_student_id(only)
     sheet = load_sheet(name_or_path)
-    if sheet.spec.variants is None:
-        raise DefinitionError(
-            "no variants block: add one (seed, draw, require) to build per-student variants",
-            sheet.source,
-            "variants",
-        )
+    variant_rules_block(sheet)  # refused before anything is written
     target = sheet_target(sheet, out_dir)
     if only is not None:
         students = [pick_student(only, students, source, target)]

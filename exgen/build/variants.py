@@ -172,8 +172,20 @@ def _reseeded(ex: ExerciseDef, seed: int) -> tuple[ExerciseDef, dict]:
     return replace(ex, spec=ex.spec.model_copy(update={"random": random})), given
 
 
+def variant_rules_block(sheet: SheetDef):
+    """The sheet's `variants:` block; a sheet without one has no variants to draw, and
+    says so (a class build, or exgen check --variants, of it)."""
+    if sheet.spec.variants is None:
+        raise DefinitionError(
+            "no variants block: add one (seed, draw, require) to build per-student variants",
+            sheet.source,
+            "variants",
+        )
+    return sheet.spec.variants
+
+
 def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -> Variant:
-    spec = sheet.spec.variants
+    spec = variant_rules_block(sheet)
     secret = secret if secret is not None else spec.seed
     seed = student_seed(secret, student.id)
     exercises, traces, drawn, redraws = [], [], {}, Counter()
