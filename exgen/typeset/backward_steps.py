@@ -176,10 +176,12 @@ def _entry_examples(numeric, values: list, i: int, j: int) -> list:
 
 def _term_claims(numeric: list, values: list, i: int, j: int) -> list:
     """The claims of a summed entry's terms, one per use: its product gives its printed
-    contribution (−0.44·0.24 = −0.11), read term by term from the worked entry."""
+    contribution (−0.44·0.24 = −0.11), read term by term from the worked entry — none
+    when the entry's products are not printed (a term with no simple entry-wise reading)."""
+    entries = [component(term, i, j) for term, _ in zip(numeric, values)]
+    if any(e is None for e in entries):
+        return []
     out: list = []
-    for term, value in zip(numeric, values):
-        entry = component(term, i, j)
-        if entry is not None:
-            out += claim(entry, leaf(at(value.rows, i, j)))
+    for entry, value in zip(entries, values):
+        out += claim(entry, leaf(at(value.rows, i, j)))
     return out
