@@ -17,6 +17,7 @@ CONSTRAINTS = (
     "grads_visible",
     "no_saturation",
     "no_pool_ties",
+    "no_variance_near_zero",
     "max_abs",
 )
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exgen.engine.graph import Graph, Node
+from exgen.engine.ops import Op
 from exgen.engine.rounding import (
     Rounding,
     exact_array,
@@ -48,6 +49,8 @@ class Trace:
     local: dict[str, np.ndarray] = field(default_factory=dict)
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     contributions: list[Contribution] = field(default_factory=list)
+    # an op's intermediates printed on lines of their own (Op.stage_names), by node
+    stages: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def forward_order(self) -> list[str]:
@@ -83,7 +86,12 @@ def solve(
             trace.values[name] = convert([[node.value]])
         elif node.op is not None:
             xs = _aligned(trace, node)
-            if decimal and node.op.rational:
+            if node.op.stage_names:
+                trace.stages[name] = {}
+                trace.values[name] = _checked(
+                    _staged(node.op, carry, trace.stages[name]), node, *xs
+                )
+            elif decimal and node.op.rational:
                 out = _checked(node.op.forward, node, *map(_decimals, xs))
                 trace.values[name] = float_array(carry(out))
             else:
@@ -145,6 +153,9 @@ def backpropagate(trace: Trace) -> Trace:
         xs = _aligned(trace, node)
         if node.op.elementwise_local:
             parts = (exactly(g) * exactly(trace.local[name]),)
+        elif node.op.stage_names:
+            parts, more = node.op.staged_backward(g, xs, trace.stages[name], carry)
+            trace.stages[name].update(more)
         else:
             parts = node.op.backward(
                 exactly(g), [exactly(x) for x in xs], exactly(trace.values[name])
@@ -159,6 +170,16 @@ def backpropagate(trace: Trace) -> Trace:
                 part if previous is None else carry(exactly(previous) + exactly(part))
             )
     return trace
+
+
+def _staged(op: Op, carry, stages: dict):
+    """The op's stages computed into ``stages``; returns a function giving its output."""
+
+    def compute(*xs):
+        stages.update(op.staged(xs, carry))
+        return stages.pop("out")
+
+    return compute
 
 
 def _checked(compute, node: Node, *args) -> np.ndarray:

@@ -46,6 +46,9 @@ DATA_PARTS = {
     "shape_rule": "its output's shape: 'same', 'broadcast', 'matmul', 'transpose', 'scalar', "
     "'keep0', 'keep1', 'conv' (the op's shape())",
 }
+# A keyword whose allowed values are any positive number (eps) rather than a list.
+POSITIVE: tuple = ("any positive number",)
+
 # ... and (methods). Element-wise ops define local + local_formula + local_note +
 # local_mask; the others backward + adjoint.
 COMMON_METHODS = ("forward", "example")
@@ -124,6 +127,36 @@ class Op:
         """Whether the inputs tie where the backward must pick one (a max-pool window
         with two maxima): the no_pool_ties constraint. False by default."""
         return False
+
+    def near_zero(self, *xs) -> bool:
+        """Whether the inputs sit where the operation divides by (almost) nothing (a
+        batch norm's variance near zero): the no_variance_near_zero constraint."""
+        return False
+
+    # Operations whose key prints intermediates on lines of their own (batch norm's μ,
+    # σ², x̂; the backward's ∂L/∂x̂) name them here, compute them in ``staged`` and
+    # ``staged_backward`` (rounded through ``carry`` as the sheet's rule says, so that
+    # each printed line works out from the printed lines before it), and write them in
+    # ``stage_symbol`` and ``stage_term``. The solver keeps them in the trace.
+    stage_names: ClassVar[tuple[str, ...]] = ()
+    grad_stage_names: ClassVar[tuple[str, ...]] = ()  # "grad.<stage>": ∂L/∂ of a stage
+
+    def staged(self, xs, carry) -> dict:
+        """The stages, then the output ("out")."""
+        raise NotImplementedError
+
+    def staged_backward(self, g, xs, stages: dict, carry) -> tuple[tuple, dict]:
+        """The inputs' gradients from the stages, and the backward's own stages."""
+        raise NotImplementedError
+
+    def stage_symbol(self, stage: str, x, known: dict):
+        """A stage's symbol (or a term, e.g. a sum, that names it), ``x`` the first input
+        as written, ``known`` the symbols of the stages before it."""
+        raise NotImplementedError
+
+    def stage_term(self, stage: str, args: tuple, stages: dict, ctx: Context):
+        """A stage worked out from the inputs and the stages before it (terms)."""
+        raise NotImplementedError
 
     def substituted(self, args: tuple, ctx: Context):
         """The operation with its operands (symbols or printed numbers) put in."""
