@@ -86,11 +86,12 @@ def solve(
             trace.values[name] = convert([[node.value]])
         elif node.op is not None:
             xs = _aligned(trace, node)
-            if node.op.stage_names:
-                trace.stages[name] = {}
-                trace.values[name] = _checked(
-                    _staged(node.op, carry, trace.stages[name]), node, *xs
-                )
+            if node.op.stage_names:  # on exact decimals under carried rounding, as below
+                stages: dict[str, np.ndarray] = {}
+                ins = list(map(_decimals, xs)) if decimal else xs
+                out = _checked(_staged(node.op, carry, stages), node, *ins)
+                trace.values[name] = float_array(out) if decimal else out
+                trace.stages[name] = {k: float_array(v) for k, v in stages.items()}
             elif decimal and node.op.rational:
                 out = _checked(node.op.forward, node, *map(_decimals, xs))
                 trace.values[name] = float_array(carry(out))
@@ -153,9 +154,12 @@ def backpropagate(trace: Trace) -> Trace:
         xs = _aligned(trace, node)
         if node.op.elementwise_local:
             parts = (exactly(g) * exactly(trace.local[name]),)
-        elif node.op.stage_names:
-            parts, more = node.op.staged_backward(g, xs, trace.stages[name], carry)
-            trace.stages[name].update(more)
+        elif node.op.stage_names:  # its own stages rounded, exact decimals kept exact
+            stages = {k: exactly(v) for k, v in trace.stages[name].items()}
+            parts, more = node.op.staged_backward(
+                exactly(g), [exactly(x) for x in xs], stages, rounded
+            )
+            trace.stages[name].update({k: float_array(v) for k, v in more.items()})
         else:
             parts = node.op.backward(
                 exactly(g), [exactly(x) for x in xs], exactly(trace.values[name])

@@ -26,6 +26,7 @@ from typing import ClassVar
 import numpy as np
 
 from exgen.engine.ops.base import POSITIVE, Op, register
+from exgen.engine.rounding import to_fraction
 from exgen.typeset.formula import Sym
 from exgen.typeset.terms import Context, Spelling, Symbol, apply, leaf, product
 
@@ -37,6 +38,21 @@ NEAR_ZERO_VARIANCE = 1000
 
 def _same(a):
     return a
+
+
+def _numbers(a) -> np.ndarray:
+    """An operand as floats, unless it holds exact numbers (an object array)."""
+    a = np.asarray(a)
+    return a if a.dtype == object else a.astype(float)
+
+
+def _floats(a) -> np.ndarray:
+    return np.asarray(a, dtype=float)
+
+
+def _exact_if(a: np.ndarray, exact: bool) -> np.ndarray:
+    """Float results back to the exact decimals they print as (under carried rounding)."""
+    return np.vectorize(to_fraction, otypes=[object])(a) if exact else a
 
 
 def decimal_text(x: Fraction) -> str:
@@ -97,26 +113,36 @@ class _Norm(Op):
 
     # numbers ------------------------------------------------------------------------
     def staged(self, xs, carry=_same) -> dict[str, np.ndarray]:
-        """μ, σ², x̂ and the output, each through ``carry`` before the next uses it."""
-        x, gamma, beta = (np.asarray(v, dtype=float) for v in xs)
-        mean = carry(x.mean(axis=self.axis, keepdims=True))
-        var = carry(((x - mean) ** 2).mean(axis=self.axis, keepdims=True))
-        xhat = carry((x - mean) / np.sqrt(var + float(self.eps)))
+        """μ, σ², x̂ and the output, each through ``carry`` before the next uses it. The
+        inputs are floats, or, under carried rounding, exact decimals (object arrays of
+        Fractions): then everything but the square root's quotient is exact, as the
+        printed steps' check works it out (float64 would round −0.055 to −0.05)."""
+        x, gamma, beta = (_numbers(v) for v in xs)
+        exact = x.dtype == object
+        eps = self.eps if exact else float(self.eps)
+        m = x.shape[self.axis]
+        mean = carry(x.sum(axis=self.axis, keepdims=True) / m)
+        var = carry(((x - mean) ** 2).sum(axis=self.axis, keepdims=True) / m)
+        xhat = _exact_if(carry(_floats(x - mean) / np.sqrt(_floats(var + eps))), exact)
         return {"mean": mean, "var": var, "xhat": xhat, "out": carry(gamma * xhat + beta)}
 
     def forward(self, x, gamma, beta):
         return self.staged((x, gamma, beta))["out"]
 
     def staged_backward(self, g, xs, stages, carry=_same):
-        """The inputs' gradients from the (carried) stages, and ∂L/∂x̂ (carried)."""
-        x, gamma = (np.asarray(v, dtype=float) for v in xs[:2])
-        g = np.asarray(g, dtype=float)
+        """The inputs' gradients from the (carried) stages, and ∂L/∂x̂ with the two sums
+        of the three-term formula (carried); exact but for the square root, as above."""
+        x, gamma = (_numbers(v) for v in xs[:2])
+        g = _numbers(g)
+        exact = x.dtype == object
+        eps = self.eps if exact else float(self.eps)
         xhat, var = stages["xhat"], stages["var"]
         m = x.shape[self.axis]
         dxhat = carry(g * gamma)
         total = carry(dxhat.sum(axis=self.axis, keepdims=True))
         spread = carry((dxhat * xhat).sum(axis=self.axis, keepdims=True))
-        dx = (m * dxhat - total - xhat * spread) / (m * np.sqrt(var + float(self.eps)))
+        top = _floats(m * dxhat - total - xhat * spread)
+        dx = _exact_if(top / (m * np.sqrt(_floats(var + eps))), exact)
         s = 1 - self.unit_axis
         dgamma = (g * xhat).sum(axis=s, keepdims=True)
         dbeta = g.sum(axis=s, keepdims=True)
