@@ -195,3 +195,32 @@ def test_the_key_prints_the_stages_as_a_textbook_does():
     assert targets[at - 3 : at] == ["stage.grad.xhat.Y", "stage.sum.Y", "stage.spread.Y"]
     dz = sol.backward[[s.target for s in sol.backward].index("grad.Z")]
     assert len(dz.claims) == 1 and dz.claims[0][0].op == "div"  # (m ∂x̂ − ∑ − x̂ ⊙ ∑) / …
+
+
+def test_a_wrong_printed_stage_fails_the_check(tmp_path, monkeypatch):
+    """The variance printed unbiased while x̂ used the biased one: exgen check catches the
+    σ² line (its printed numbers give another result) and the x̂ line after it."""
+    import shutil
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from exgen.cli import main
+    from exgen.engine.ops.normalization import BatchNorm
+
+    shutil.copytree(Path(__file__).parents[1] / "exercises", tmp_path / "exercises")
+    monkeypatch.chdir(tmp_path)
+    original = BatchNorm.staged
+
+    def unbiased(self, xs, carry=lambda a: a):
+        out = original(self, xs, carry)
+        m = np.shape(xs[0])[self.axis]
+        out["var"] = carry(out["var"] * m / (m - 1))
+        return out
+
+    assert CliRunner().invoke(main, ["check", "batchnorm", "--no-torch"]).exit_code == 0
+    monkeypatch.setattr(BatchNorm, "staged", unbiased)
+    result = CliRunner().invoke(main, ["check", "batchnorm", "--no-torch"])
+    assert result.exit_code == 4, result.output
+    assert "printed steps FAILED" in result.output
+    assert "(target stage.var.Y)" in result.output and "(target stage.xhat.Y)" in result.output

@@ -142,7 +142,8 @@ class BackwardWriter(Writer):
         its op says (local_note None: no note). Returns (note, claims)."""
         for c in contributions:
             node = self.graph.nodes[c.source]
-            if node.op.gradient_note:
+            noted = node.op.noted_inputs
+            if node.op.gradient_note and (noted is None or node.inputs.index(c.target) in noted):
                 return Text(" " + node.op.gradient_note), []
             if not (node.op.elementwise_local and node.op.local_note is not None):
                 continue

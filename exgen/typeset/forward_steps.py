@@ -124,6 +124,10 @@ class Writer:
     def forward_step(self, name: str) -> Step:
         node = self.graph.nodes[name]
         symbolic = self.n.expr_term(node.expr)
+        if node.op is not None and node.op.stage_names:  # written with its stages' symbols
+            args = tuple(self.n.node_term(i) for i in node.inputs)
+            stages = self.stage_terms(name, False)
+            symbolic = node.op.substituted(args, self.context(name, stages=stages))
         numeric = self.substituted(name)
         shown_symbolic = node.named and node.expr.op not in ("name", "const")
         lhs = self.n.symbol(name) if node.named else self.n.spell(symbolic)

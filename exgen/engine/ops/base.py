@@ -99,6 +99,7 @@ class Op:
     local_note: str | None  # element-wise: text after the local values, or None
     local_mask: bool  # element-wise: local values print exactly (0/1)
     gradient_note: str | None = None  # said after a backward line it contributes to
+    noted_inputs: tuple[int, ...] | None = None  # … to these inputs' lines only (None: all)
 
     @classmethod
     def built(cls, keywords: dict, unit_axis: int) -> Op:

@@ -96,6 +96,7 @@ class _Norm(Op):
     kinks = ()
     saturates = None
     shape_rule = "normalize"
+    noted_inputs = (0,)  # the gradient note explains the three-term line's sums and m
     stage_names = ("mean", "var", "xhat")
     grad_stage_names = ("grad.xhat", "sum", "spread")
     over_samples: bool  # batch norm: over the samples; layer norm: over the features
@@ -199,16 +200,12 @@ class _Norm(Op):
         raise ValueError(f"{self.name} has no stage {stage!r}")
 
     def substituted(self, args, ctx):
-        """γ ⊙ x̂ + β, x̂ the stage (its printed values, or its symbol)."""
+        """γ ⊙ x̂ + β with the stage x̂ (its symbol or its printed values) where the key
+        works the stages; otherwise by name, BN(z, γ, β)."""
         stages = ctx.extra.get("stages")
-        x, gamma, beta = args
         if stages is None:
-            if not (isinstance(x, Symbol) and isinstance(x.formula, Sym)):
-                return apply(self.name, *args)  # an expression normalised: by name
-            xhat = self.stage_symbol("xhat", x, {})
-        else:
-            xhat = stages["xhat"]
-        return apply("add", product(gamma, xhat, scalar=False), beta)
+            return apply(self.name, *args)
+        return apply("add", product(args[1], stages["xhat"], scalar=False), args[2])
 
     def adjoint(self, i, g, args, out, ctx):
         stages = ctx.extra["stages"]
@@ -251,5 +248,5 @@ class LayerNorm(_Norm):
     torch, numpy, numpy_grad = code(False, 0, EPS)  # an instance: its own eps and layout
     gradient_note = (
         "(∑ₖ sums over the features of each sample, m of them, as the mean μ and the "
-        "biased variance σ² do; ∑ₙ over the samples)"
+        "biased variance σ² do)"
     )
