@@ -224,3 +224,48 @@ def test_a_wrong_printed_stage_fails_the_check(tmp_path, monkeypatch):
     assert result.exit_code == 4, result.output
     assert "printed steps FAILED" in result.output
     assert "(target stage.var.Y)" in result.output and "(target stage.xhat.Y)" in result.output
+
+
+ROW_SHEET = """title: BN row
+course: Test
+rounding: {digits: 3, carry: CARRY}
+exercises:
+  - id: r
+    title: row layout
+    points: 1
+    prompt: x
+    network:
+      layout: row
+      equations:
+        - Z = X @ W
+        - Y = batchnorm(Z, gamma, beta)
+        - H = layernorm(Y, g2, b2, eps=0.01)
+        - L = 0.5 * sum((H - T) ** 2)
+      loss: L
+      params: [W, gamma, beta, g2, b2]
+    values:
+      W: [[1, 1, 0.5], [1, -1, 2]]
+      X: [[1.5, 0.5], [-0.5, 0.5], [-0.5, -0.5], [2.5, 0.5]]
+      gamma: [1.5, 0.5, 1]
+      beta: [0.5, 0.25, 0]
+      g2: [1, 2, 0.5]
+      b2: [0, 0, 1]
+      T: [[1, 0, 0], [0, 0, 1], [1, 1, 0], [0, 1, 0]]
+    ask: [forward, backward]
+"""
+
+
+@pytest.mark.parametrize("carry", ("true", "false"))
+def test_a_row_layout_key_passes_the_check(tmp_path, monkeypatch, carry):
+    """Samples as rows: μ and σ² of batch norm are rows, layer norm's columns; every
+    printed line checks, carried or not."""
+    from click.testing import CliRunner
+
+    from exgen.cli import main
+
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "bnrow.yaml").write_text(ROW_SHEET.replace("CARRY", carry))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "bnrow"])
+    assert result.exit_code == 0, result.output
+    assert "printed steps ok" in result.output
