@@ -166,10 +166,12 @@ class _Norm(Op):
             return self.stage_term(stage, (x, None), known, Context())
         base = x.formula if isinstance(x, Symbol) and isinstance(x.formula, Sym) else None
         name = (base.base + base.sub) if base is not None else "x"
+        # one per feature (batch norm) or per sample (layer norm): one number for a sample
+        vector = self.over_samples or getattr(x, "rank", 2) == 2
         if stage == "mean":
-            return Symbol(Sym("μ", sub=name, bold=True), rank=1)
+            return Symbol(Sym("μ", sub=name, bold=vector), rank=int(vector))
         if stage == "var":
-            return Symbol(Sym("σ", sub=name, sup="2", bold=True), rank=1)
+            return Symbol(Sym("σ", sub=name, sup="2", bold=vector), rank=int(vector))
         hat = replace(base, hat=True) if base is not None else Sym("x", bold=True, hat=True)
         return Symbol(hat, rank=2)
 
