@@ -20,6 +20,8 @@ SHAPES = {
     "transpose": [(3, 2)],
     "maxpool": [(5, 4)],
     "avgpool": [(5, 4)],
+    "batchnorm": [(3, 4), (3, 1), (3, 1)],
+    "layernorm": [(3, 4), (3, 1), (3, 1)],
 }
 
 

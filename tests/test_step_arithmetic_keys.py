@@ -31,6 +31,9 @@ def forward_steps(ex, trace) -> list[dict]:
     for name, node in graph.nodes.items():
         if node.kind != "op":
             continue
+        if node.op.stage_names:  # batch/layer norm: its stages and γ ⊙ x̂ + β, as printed
+            steps += normalization_steps(trace, node, digits)
+            continue
         expr = {
             "op": node.op.name,
             "args": [
@@ -46,6 +49,29 @@ def forward_steps(ex, trace) -> list[dict]:
             expr.update(node.op.kwargs(None))
         steps.append({"target": name, "expr": expr, "result": as_printed(trace, node, digits)})
     return steps
+
+
+def normalization_steps(trace, node, digits: int) -> list[dict]:
+    graph, stages = trace.graph, trace.stages[node.name]
+    x, gamma, beta = (
+        as_printed(trace, graph.nodes[i], digits, row) for i, row in zip(node.inputs, node.as_row)
+    )
+    mean, var, xhat = (
+        [[shown(v, digits) for v in r] for r in stages[k]] for k in node.op.stage_names
+    )
+    axis = node.op.axis
+    centred = {"op": "sub", "args": [x, mean]}
+    root = {"op": "sqrt", "args": [{"op": "add", "args": [var, str(float(node.op.eps))]}]}
+    exprs = [
+        ({"op": "mean", "args": [x], "axis": axis}, mean),
+        ({"op": "mean", "args": [{"op": "pow", "args": [centred, "2"]}], "axis": axis}, var),
+        ({"op": "div", "args": [centred, root]}, xhat),
+        (
+            {"op": "add", "args": [{"op": "mul", "args": [gamma, xhat]}, beta]},
+            as_printed(trace, node, digits),
+        ),
+    ]
+    return [{"target": node.name, "expr": e, "result": r} for e, r in exprs]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

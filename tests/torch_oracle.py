@@ -58,6 +58,19 @@ def torch_trace(torch, equations, given, loss, layout="column") -> dict:
             }[e.op]()
             return out, 1 if out.shape[1] == 1 and 2 not in (ra, rb) else 2
         kw = dict(e.keywords)
+        if e.op in ("batchnorm", "layernorm"):  # torch wants samples × features
+            (x, _), (gamma, _), (beta, _) = (ev(a) for a in e.args)
+            rows = layout == "row"
+            x = x if rows else x.T
+            gamma, beta = gamma.reshape(-1), beta.reshape(-1)
+            eps = float(kw.get("eps", 1e-5))
+            if e.op == "batchnorm":
+                out = torch.nn.functional.batch_norm(
+                    x, None, None, gamma, beta, training=True, eps=eps
+                )
+            else:
+                out = torch.nn.functional.layer_norm(x, x.shape[1:], gamma, beta, eps=eps)
+            return (out if rows else out.T), 2
         if "axis" in kw and e.op in ("sum", "mean"):
             t, _ = ev(e.args[0])
             out = getattr(t, e.op)(dim=kw["axis"], keepdim=True)

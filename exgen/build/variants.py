@@ -126,6 +126,12 @@ def violations(trace: Trace, requires: list) -> list[str]:
                 for n in graph.nodes.values()
                 if n.kind == "op" and n.op.ties == name
             )
+        elif name == "no_variance_near_zero":  # no batch-norm feature (almost) constant
+            bad = any(
+                n.op.near_zero(*(values[i] for i in n.inputs))
+                for n in graph.nodes.values()
+                if n.kind == "op"
+            )
         else:  # max_abs
             bad = any(
                 np.any(np.abs(np.array(v, dtype=float)) > limit)

@@ -18,6 +18,7 @@ CONSTRAINTS = (
     "no_saturation",
     "no_pool_ties",
     "no_max_ties",
+    "no_variance_near_zero",
     "max_abs",
 )
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from exgen.engine.ops import REGISTRY, function_names
+from exgen.engine.ops.base import POSITIVE
 from exgen.engine.rounding import GIVEN_RANGE, within
 
 FUNCTIONS = function_names()  # from the operations' registry (engine/ops)
@@ -210,6 +211,13 @@ def _keyword(name: str, allowed: dict, kw: ast.keyword, call: ast.Call, source: 
         )
     value = number_literal(literal, source) * (-1 if negative else 1)
     plain: int | Fraction = int(value) if value.denominator == 1 else value
+    if options == POSITIVE:
+        if value <= 0:
+            raise EquationError(
+                f"{kw.arg}= is a positive number in {name}(), found {_text(node)} in "
+                f"'{_text(call)}'"
+            )
+        return kw.arg, plain
     if options and (plain not in options or (whole and not isinstance(literal.value, int))):
         listed = " or ".join(str(o) for o in options)
         raise EquationError(

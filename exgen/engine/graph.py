@@ -226,6 +226,8 @@ def _infer(
         return shape, rank, (False, False)
     if rule == "broadcast":
         return _broadcast(inputs, expr, index, layout)
+    if rule == "normalize":
+        return _normalize(inputs, expr, index, layout)
     (a,) = inputs
     if rule == "scalar":
         return (1, 1), 0, (False,)
@@ -273,6 +275,29 @@ def _broadcast(inputs: list[Node], expr: Expr, index: int, layout: str):
     else:
         rank = 2 if shape != (1, 1) or 2 in (a.rank, b.rank) else 0
     return tuple(shape), rank, tuple(as_row)
+
+
+def _normalize(inputs: list[Node], expr: Expr, index: int, layout: str):
+    """batchnorm/layernorm(x, gamma, beta): x a batch (features × samples, or samples ×
+    features in the row layout), gamma and beta one value per feature (as rows in the
+    row layout)."""
+    x, *params = inputs
+    if x.rank == 0:
+        raise GraphError(
+            f"'{expr.text}' normalises features, but {x.name} is {describe(x)}",
+            blame=x.name if x.kind == "given" else None,
+            equation=index,
+        )
+    features = x.shape[0] if layout == "column" else x.shape[1]
+    for p in params:
+        if p.rank > 1 or p.shape[0] * p.shape[1] != features:
+            raise GraphError(
+                f"{p.name} ({describe(p)}) must hold one value per feature in '{expr.text}': "
+                f"{features} values for {x.name} ({describe(x)})",
+                blame=p.name if p.kind == "given" else None,
+                equation=index,
+            )
+    return x.shape, x.rank, (False, layout == "row", layout == "row")
 
 
 def _pool(a: Node, expr: Expr, index: int, op) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exgen.engine.graph import Graph, Node
+from exgen.engine.ops import Op
 from exgen.engine.rounding import (
     Rounding,
     exact_array,
@@ -48,6 +49,8 @@ class Trace:
     local: dict[str, np.ndarray] = field(default_factory=dict)
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     contributions: list[Contribution] = field(default_factory=list)
+    # an op's intermediates printed on lines of their own (Op.stage_names), by node
+    stages: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def forward_order(self) -> list[str]:
@@ -83,7 +86,13 @@ def solve(
             trace.values[name] = convert([[node.value]])
         elif node.op is not None:
             xs = _aligned(trace, node)
-            if decimal and node.op.rational:
+            if node.op.stage_names:  # on exact decimals under carried rounding, as below
+                stages: dict[str, np.ndarray] = {}
+                ins = list(map(_decimals, xs)) if decimal else xs
+                out = _checked(_staged(node.op, carry, stages), node, *ins)
+                trace.values[name] = float_array(out) if decimal else out
+                trace.stages[name] = {k: float_array(v) for k, v in stages.items()}
+            elif decimal and node.op.rational:
                 out = _checked(node.op.forward, node, *map(_decimals, xs))
                 trace.values[name] = float_array(carry(out))
             else:
@@ -145,6 +154,12 @@ def backpropagate(trace: Trace) -> Trace:
         xs = _aligned(trace, node)
         if node.op.elementwise_local:
             parts = (exactly(g) * exactly(trace.local[name]),)
+        elif node.op.stage_names:  # its own stages rounded, exact decimals kept exact
+            stages = {k: exactly(v) for k, v in trace.stages[name].items()}
+            parts, more = node.op.staged_backward(
+                exactly(g), [exactly(x) for x in xs], stages, rounded
+            )
+            trace.stages[name].update({k: float_array(v) for k, v in more.items()})
         else:
             parts = node.op.backward(
                 exactly(g), [exactly(x) for x in xs], exactly(trace.values[name])
@@ -159,6 +174,16 @@ def backpropagate(trace: Trace) -> Trace:
                 part if previous is None else carry(exactly(previous) + exactly(part))
             )
     return trace
+
+
+def _staged(op: Op, carry, stages: dict):
+    """The op's stages computed into ``stages``; returns a function giving its output."""
+
+    def compute(*xs):
+        stages.update(op.staged(xs, carry))
+        return stages.pop("out")
+
+    return compute
 
 
 def _checked(compute, node: Node, *args) -> np.ndarray:

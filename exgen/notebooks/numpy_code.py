@@ -37,7 +37,7 @@ def rep_shapes(graph: Graph) -> dict[str, tuple]:
                 out[name] = ()
             elif rule in ("keep0", "keep1"):  # reduced along one axis, kept
                 out[name] = np.zeros(shapes[0]).sum(axis=int(rule[-1]), keepdims=True).shape
-            elif rule == "same":
+            elif rule in ("same", "normalize"):
                 out[name] = shapes[0]
             elif rule == "transpose":
                 out[name] = shapes[0][::-1]

@@ -17,9 +17,15 @@ class BackwardWriter(Writer):
         by_target: dict[str, list] = {}
         for c in self.trace.contributions:
             by_target.setdefault(c.target, []).append(c)
-        return [
-            self.backward_step(name, by_target.get(name, [])) for name in self.backward_names(also)
-        ]
+        steps = []
+        for name in self.backward_names(also):
+            for c in by_target.get(name, []):  # the backward's own stages (∂L/∂x̂), first
+                source = self.graph.nodes[c.source]
+                if source.op.grad_stage_names and source.inputs[0] == name:
+                    g = self.n.grad_term(c.source, self.graph.loss), self.grad_leaf(c.source)
+                    steps += self.stage_steps(c.source, source.op.grad_stage_names, g)
+            steps.append(self.backward_step(name, by_target.get(name, [])))
+        return steps
 
     def backward_names(self, also=()) -> list[str]:
         """The nodes whose gradient the key shows: error signals, parameters and ``also``
@@ -101,6 +107,7 @@ class BackwardWriter(Writer):
             ],
             shape=target_shape,
             count=self.trace.values[c.target].size,
+            stages=self.stage_terms(c.source, not symbolic) if op.stage_names else None,
         )
         if op.elementwise_local:
             local = op.local_formula(args[0], out, ctx) if symbolic else self.local_leaf(c.source)
@@ -137,7 +144,8 @@ class BackwardWriter(Writer):
         its op says (local_note None: no note). Returns (note, claims)."""
         for c in contributions:
             node = self.graph.nodes[c.source]
-            if node.op.gradient_note:
+            noted = node.op.noted_inputs
+            if node.op.gradient_note and (noted is None or node.inputs.index(c.target) in noted):
                 return Text(" " + node.op.gradient_note), []
             if not (node.op.elementwise_local and node.op.local_note is not None):
                 continue

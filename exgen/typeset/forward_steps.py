@@ -8,11 +8,11 @@ import numpy as np
 from exgen.engine.rounding import shown, shown_array
 from exgen.engine.solve import Trace
 from exgen.typeset.components import at, checkable, index_text, worked_entry
-from exgen.typeset.formula import Num, Paren, Script, joined, row
+from exgen.typeset.formula import Frac, Num, Paren, Script, Text, joined, row
 from exgen.typeset.notation import Notation
 from exgen.typeset.spell import minus
 from exgen.typeset.steps import EG, Step, claim, leaf_of, worked_step
-from exgen.typeset.terms import Leaf, leaf
+from exgen.typeset.terms import Leaf, Symbol, leaf
 
 
 def at_row(rows: tuple, i: int) -> tuple:
@@ -63,11 +63,71 @@ class Writer:
 
     # forward -----------------------------------------------------------------
     def forward(self) -> list[Step]:
-        return [self.forward_step(name) for name in self.trace.forward_order]
+        steps = []
+        for name in self.trace.forward_order:
+            steps += self.stage_steps(name, self.graph.nodes[name].op.stage_names)
+            steps.append(self.forward_step(name))
+        return steps
+
+    # an operation's stages (Op.stage_names): intermediates on lines of their own ---------
+    def stage_terms(self, name: str, numeric: bool) -> dict:
+        """A node's stages as symbols, or as their printed values."""
+        node = self.graph.nodes[name]
+        op, x = node.op, self.n.node_term(node.inputs[0])
+        if not numeric:  # ∂L/∂ of a stage ("grad.<stage>") written here, the rest by the op
+            out: dict = {}
+            for s in op.stage_names + op.grad_stage_names:
+                of = out.get(s.removeprefix("grad."))
+                if s.startswith("grad.") and isinstance(of, Symbol):
+                    loss = self.n.symbol(self.graph.loss)
+                    grad = Frac(row(Text("∂"), loss), row(Text("∂"), self.n.spell(of)))
+                    out[s] = Symbol(grad, rank=of.rank)
+                else:
+                    out[s] = op.stage_symbol(s, x, out)
+            return out
+        digits = self.digits
+        return {
+            s: leaf_of(shown_array(v, digits), 0 if v.size == 1 else 1 if 1 in v.shape else 2)
+            for s, v in self.trace.stages.get(name, {}).items()
+        }
+
+    def stage_steps(self, name: str, stages: tuple, g=None) -> list[Step]:
+        """One line per stage: its symbol = how it is computed = the numbers put in =
+        its printed value (a piece of the node's step)."""
+        if not stages:
+            return []
+        node = self.graph.nodes[name]
+        op = node.op
+        symbols, values = self.stage_terms(name, False), self.stage_terms(name, True)
+        ins = [self.n.node_term(i) for i in node.inputs], [self.leaf(i) for i in node.inputs]
+        out = []
+        for stage in stages:
+            terms = []
+            for numeric, args, known in ((False, ins[0], symbols), (True, ins[1], values)):
+                extra = {"numeric": numeric, "g": None if g is None else g[numeric]}
+                ctx = self.context(name, **extra)
+                terms.append(op.stage_term(stage, tuple(args), known, ctx))
+            if terms[0] == symbols[stage]:  # a stage named by its own formula (∑ …)
+                terms[0] = None
+            step = worked_step(
+                self.n.spell(symbols[stage]),
+                terms[0],
+                terms[1],
+                values[stage],
+                f"stage.{stage}.{name}",
+                self.graph.layout,
+                sub=True,
+            )
+            out.append(step)
+        return out
 
     def forward_step(self, name: str) -> Step:
         node = self.graph.nodes[name]
         symbolic = self.n.expr_term(node.expr)
+        if node.op is not None and node.op.stage_names:  # written with its stages' symbols
+            args = tuple(self.n.node_term(i) for i in node.inputs)
+            stages = self.stage_terms(name, False)
+            symbolic = node.op.substituted(args, self.context(name, stages=stages))
         numeric = self.substituted(name)
         shown_symbolic = node.named and node.expr.op not in ("name", "const")
         lhs = self.n.symbol(name) if node.named else self.n.spell(symbolic)
@@ -89,7 +149,8 @@ class Writer:
         """The node's operation with its inputs' printed values put in."""
         node = self.graph.nodes[name]
         args = tuple(self.leaf(i) for i in node.inputs)
-        return node.op.substituted(args, self.context(name))
+        stages = self.stage_terms(name, True) if node.op.stage_names else None
+        return node.op.substituted(args, self.context(name, stages=stages))
 
     # one component, worked out -------------------------------------------------
     def component(self, name: str):

@@ -138,7 +138,7 @@ def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
     if "backward" in names:
         sol.backward = writer.backward(wanted)
     steps = writer.backward(wanted) if "gradients" in names and not sol.backward else sol.backward
-    by_name = dict(zip(writer.backward_names(wanted), steps))
+    by_name = {s.target.removeprefix("grad."): s for s in steps if s.target.startswith("grad.")}
     if "backward" in names:
         wanted += [p for p in trace.graph.params if p not in wanted]
     sol.answers = [Step(by_name[n].lhs, [by_name[n].parts[-1]], final=True) for n in wanted]

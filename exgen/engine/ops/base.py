@@ -46,6 +46,9 @@ DATA_PARTS = {
     "shape_rule": "its output's shape: 'same', 'broadcast', 'matmul', 'transpose', 'scalar', "
     "'keep0', 'keep1', 'conv' (the op's shape())",
 }
+# A keyword whose allowed values are any positive number (eps) rather than a list.
+POSITIVE: tuple = ("any positive number",)
+
 # ... and (methods). Element-wise ops define local + local_formula + local_note +
 # local_mask; the others backward + adjoint.
 COMMON_METHODS = ("forward", "example")
@@ -96,6 +99,7 @@ class Op:
     local_note: str | None  # element-wise: text after the local values, or None
     local_mask: bool  # element-wise: local values print exactly (0/1)
     gradient_note: str | None = None  # said after a backward line it contributes to
+    noted_inputs: tuple[int, ...] | None = None  # … to these inputs' lines only (None: all)
 
     @classmethod
     def built(cls, keywords: dict, unit_axis: int) -> Op:
@@ -129,6 +133,36 @@ class Op:
         with two maxima, max(a, b) with a = b): the constraint named by ``ties`` rejects
         such a draw. False by default."""
         return False
+
+    def near_zero(self, *xs) -> bool:
+        """Whether the inputs sit where the operation divides by (almost) nothing (a
+        batch norm's variance near zero): the no_variance_near_zero constraint."""
+        return False
+
+    # Operations whose key prints intermediates on lines of their own (batch norm's μ,
+    # σ², x̂; the backward's ∂L/∂x̂) name them here, compute them in ``staged`` and
+    # ``staged_backward`` (rounded through ``carry`` as the sheet's rule says, so that
+    # each printed line works out from the printed lines before it), and write them in
+    # ``stage_symbol`` and ``stage_term``. The solver keeps them in the trace.
+    stage_names: ClassVar[tuple[str, ...]] = ()
+    grad_stage_names: ClassVar[tuple[str, ...]] = ()  # "grad.<stage>": ∂L/∂ of a stage
+
+    def staged(self, xs, carry) -> dict:
+        """The stages, then the output ("out")."""
+        raise NotImplementedError
+
+    def staged_backward(self, g, xs, stages: dict, carry) -> tuple[tuple, dict]:
+        """The inputs' gradients from the stages, and the backward's own stages."""
+        raise NotImplementedError
+
+    def stage_symbol(self, stage: str, x, known: dict):
+        """A stage's symbol (or a term, e.g. a sum, that names it), ``x`` the first input
+        as written, ``known`` the symbols of the stages before it."""
+        raise NotImplementedError
+
+    def stage_term(self, stage: str, args: tuple, stages: dict, ctx: Context):
+        """A stage worked out from the inputs and the stages before it (terms)."""
+        raise NotImplementedError
 
     def substituted(self, args: tuple, ctx: Context):
         """The operation with its operands (symbols or printed numbers) put in."""
