@@ -18,6 +18,13 @@ import numpy as np
 
 from exgen.check import intervals
 from exgen.check.intervals import Interval, interval
+from exgen.check.tensor_arithmetic import (
+    TensorProblem,
+    channel_aligned,
+    filter_bank,
+    per_map,
+    stacked,
+)
 
 NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
 # a number too large for fixed notation, as the key prints it: 2.69×10⁴³
@@ -73,9 +80,16 @@ def parse_number(text) -> tuple[Fraction, int]:
 
 
 def printed_array(value, number) -> np.ndarray:
-    """A printed scalar or 2-D list as an object array (0-d or 2-D), each entry number(text)."""
+    """A printed scalar or 2-D list as an object array (0-d or 2-D), each entry number(text);
+    an image or a batch (nested deeper) keeps its dimensions."""
     if isinstance(value, str):
         return _scalar(number(value))
+    if isinstance(value, list) and value and all(isinstance(m, list) for m in value):
+        if all(isinstance(r, list) and r and isinstance(r[0], list) for r in value):
+            parts = [printed_array(m, number) for m in value]
+            if len({p.shape for p in parts}) != 1:
+                raise StepProblem(f"{_short(value)}: maps of different shapes")
+            return stacked(parts, [len(parts)]) if parts[0].ndim == 2 else _stack_images(parts)
     if (
         not isinstance(value, list)
         or not value
@@ -88,6 +102,13 @@ def printed_array(value, number) -> np.ndarray:
     for i, row in enumerate(value):
         for j, text in enumerate(row):
             out[i, j] = number(text)
+    return out
+
+
+def _stack_images(parts: list[np.ndarray]) -> np.ndarray:
+    out = np.empty((len(parts), *parts[0].shape), dtype=object)
+    for i, p in enumerate(parts):
+        out[i] = p
     return out
 
 
@@ -183,7 +204,7 @@ def _map(f, a: np.ndarray) -> np.ndarray:
 
 
 def shape_text(a: np.ndarray) -> str:
-    return "a scalar" if a.ndim == 0 else f"{a.shape[0]}×{a.shape[1]}"
+    return "a scalar" if a.ndim == 0 else "×".join(map(str, a.shape))
 
 
 def _larger(x, y):
@@ -202,6 +223,7 @@ def _smaller(x, y):
 
 
 def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = channel_aligned(a, b)
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -313,6 +335,8 @@ def _pool(node: dict, a: np.ndarray) -> np.ndarray:
     """Max- or average pooling of a 2-D map: size×size windows every stride entries."""
     size = node.get("size", 2)
     stride = node.get("stride", size)
+    if a.ndim > 2:
+        return per_map(a, lambda m: _pool(node, m))
     if a.ndim != 2 or min(a.shape) < size:
         raise StepProblem(f"{node['op']} of {shape_text(a)}: the {size}×{size} window does not fit")
     rows, cols = ((n - size) // stride + 1 for n in a.shape)
@@ -339,12 +363,24 @@ def _kron(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _conv2d(node: dict, x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Cross-correlation of a printed image with a printed kernel (F.conv2d, one channel)."""
+    """Cross-correlation of a printed image with a printed kernel (F.conv2d, one channel),
+    or of an image or a batch with a bank of filters F×C×kh×kw."""
     stride, padding = node.get("stride", 1), node.get("padding", 0)
     for key, value, lowest in (("stride", stride, 1), ("padding", padding, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
             raise StepProblem(f"conv2d's {key} {value!r} (expected an integer >= {lowest})")
+    if k.ndim == 4:
+        try:
+            return filter_bank(x, k, lambda xm, km: _correlate(xm, km, stride, padding))
+        except TensorProblem as problem:
+            raise StepProblem(str(problem)) from None
+    return _correlate(x, k, stride, padding)
+
+
+def _correlate(x: np.ndarray, k: np.ndarray, stride: int, padding: int) -> np.ndarray:
     x, k = (a.reshape(1, 1) if a.ndim == 0 else a for a in (x, k))
+    if x.ndim != 2 or k.ndim != 2:
+        raise StepProblem(f"conv2d of {shape_text(x)} with a {shape_text(k)} kernel")
     if padding:
         grown = np.full((x.shape[0] + 2 * padding, x.shape[1] + 2 * padding), Fraction(0))
         grown = grown.astype(object)
@@ -365,9 +401,20 @@ def _conv2d(node: dict, x: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
+STACK = "stack"  # maps laid out as a tensor: {"op": "stack", "grid": [F, C], "args": [...]}
 BINARY = ("add", "sub", "mul", "div", "matmul", "pow", "max", "min", "kron", "conv2d")
-UNARY = ("transpose", "sum", "mean", "softmax", "maxpool", "avgpool", *ELEMENTWISE)
-OPS = (*BINARY, *UNARY)
+UNARY = (
+    "transpose",
+    "flatten",
+    "mapsum",
+    "sum",
+    "mean",
+    "softmax",
+    "maxpool",
+    "avgpool",
+    *ELEMENTWISE,
+)
+OPS = (*BINARY, *UNARY, STACK)
 KEYWORDS = {
     "sum": {"axis"},
     "mean": {"axis"},
@@ -388,6 +435,15 @@ def evaluate(node, leaf) -> np.ndarray:
     if op not in OPS:
         raise StepProblem(f"unknown op {op!r} (expected one of: {', '.join(OPS)})")
     args = node.get("args")
+    if op == STACK:
+        if set(node) - {"op", "args", "grid"} or not isinstance(args, list) or not args:
+            raise StepProblem(
+                f'stack takes "grid" and a list of maps in "args", found {_short(args)}'
+            )
+        try:
+            return stacked([evaluate(a, leaf) for a in args], node.get("grid"))
+        except TensorProblem as problem:
+            raise StepProblem(str(problem)) from None
     arity = 2 if op in BINARY else 1
     if op in VARIADIC and isinstance(args, list) and len(args) > 2:
         values = [evaluate(a, leaf) for a in args]
@@ -416,6 +472,11 @@ def evaluate(node, leaf) -> np.ndarray:
     a = values[0]
     if op == "transpose":
         return a.T
+    if op == "mapsum":  # an image's (a batch's) entries summed channel by channel
+        axes = (1, 2) if a.ndim == 3 else (0, 2, 3)
+        return _array(np.sum(a, axis=axes)).reshape(-1, 1)
+    if op == "flatten":  # a map's (or an image's) entries in row-major order, a column
+        return a.reshape(-1, 1) if a.ndim in (2, 3) else a.reshape(len(a), -1).T
     if op in ("sum", "mean"):
         return _reduce(node, a)
     if op == "softmax":

@@ -28,6 +28,7 @@ class _Extremum(Op):
     kinks = ()  # a kink where the operands meet, not at a fixed input
     saturates = None
     shape_rule = "broadcast"
+    tensors = True
     wins: str  # the comparison that sends the gradient to the first operand: ">" or "<"
 
     def _first(self, a, b) -> np.ndarray:
