@@ -94,10 +94,10 @@ CASES = {
         edit("x: [1, 2, 3, 4]", "x: [1, 2, true, 4]"),
         f"{F}:27: exercises[0].values.x[2]: expected a number, found true",
     ),
-    "three dimensions": (
-        edit("x: [1, 2, 3, 4]", "x: [[[1, 2, 3, 4]]]"),
-        f"{F}:27: exercises[0].values.x[0][0]: expected a number, found a list "
-        "(values have at most two dimensions)",
+    "five dimensions": (
+        edit("x: [1, 2, 3, 4]", "x: [[[[[1, 2, 3, 4]]]]]"),
+        f"{F}:27: exercises[0].values.x[0][0][0][0]: expected a number, found a list "
+        "(values have at most 4 dimensions)",
     ),
     "infinity": (
         edit("yhat: [1, 0]", "yhat: [1, .inf]"),
@@ -163,7 +163,7 @@ CASES = {
     "unknown ask": (
         edit("ask: [forward, backward]", "ask: [forward, graf]"),
         f"{F}:32: exercises[0].ask: unknown ask 'graf' (expected one of: forward, "
-        "backward, gradients, numeric_check, graph, graph_backward, param_count, update, hessian, "
+        "backward, gradients, numeric_check, graph, graph_backward, output_shapes, param_count, update, hessian, "
         "symbolic, softmax_ce, logic, pytorch)",
     ),
     "unused value": (

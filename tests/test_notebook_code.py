@@ -22,6 +22,8 @@ SHAPES = {
     "avgpool": [(5, 4)],
     "batchnorm": [(3, 4), (3, 1), (3, 1)],
     "layernorm": [(3, 4), (3, 1), (3, 1)],
+    "mapsum": [(2, 3, 3)],
+    "flatten": [(2, 3)],
 }
 
 

@@ -145,13 +145,13 @@ def test_a_network_exact_and_against_torch(pool):
             "maxpool(x, size=3)",
             (2, 4),
             "the 3×3 window of 'maxpool(x, size=3)' does not fit the map x, shape 2×4: "
-            "pooling takes a one-channel H×W map of at least 3×3",
+            "pooling takes H×W maps (alone, in an image C×H×W or in a batch N×C×H×W) of at least 3×3",
         ),
         (
             "avgpool(x)",
             (3,),
             "the 2×2 window of 'avgpool(x)' does not fit the map x (of length 3): "
-            "pooling takes a one-channel H×W map of at least 2×2",
+            "pooling takes H×W maps (alone, in an image C×H×W or in a batch N×C×H×W) of at least 2×2",
         ),
     ],
 )

@@ -46,7 +46,7 @@ def test_an_operation_missing_a_part_is_refused():
         torch, glyph, architecture, gradient_uses = "f({0})", "GELU", "activation", "input"
         kinks, saturates, local_mask, shape_rule = (), None, False, "same"
         numpy, numpy_grad = "gelu({0})", ("gelu_prime({0})",)
-        arity, keywords = 1, {}
+        arity, keywords, tensors = 1, {}, True
 
         def forward(self, x):
             return x

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from exgen.build.single import solve_sheet
@@ -22,7 +23,10 @@ def as_printed(trace, node, digits: int, transpose: bool = False) -> list[list[s
     value = trace.values[node.name]
     value = value.T if transpose else value
     given = node.kind in ("given", "const")
-    return [[shown_given(x, digits) if given else shown(x, digits) for x in row] for row in value]
+    text = np.vectorize(
+        lambda x: shown_given(x, digits) if given else shown(x, digits), otypes=[object]
+    )
+    return text(value).tolist()  # rows; an image's maps or a batch's images nested deeper
 
 
 def forward_steps(ex, trace) -> list[dict]:
@@ -45,7 +49,7 @@ def forward_steps(ex, trace) -> list[dict]:
             expr["args"].append(str(node.op.exponent))
         if node.op.name == "softmax":
             expr["axis"] = node.op.axis
-        if node.op.name == "conv2d":  # stride, padding
+        if node.op.name in ("conv2d", "maxpool", "avgpool"):  # stride, padding, size
             expr.update(node.op.kwargs(None))
         steps.append({"target": name, "expr": expr, "result": as_printed(trace, node, digits)})
     return steps

@@ -24,12 +24,27 @@ class CountRow:
         return sum(n for _, _, n in self.params)
 
 
+def layer_of(graph, name: str) -> str:
+    """A parameter's layer: the number its name ends in (W1, b1: layer 1), else the
+    equation that uses it (K and b in z = conv2d(x, K) + b: the convolution z)."""
+    m = re.search(r"(\d+)$", name)
+    if m:
+        return f"layer {m.group(1)}"
+    users = [n for n in graph.nodes.values() if name in n.inputs]
+    if not users:
+        return name
+    equation = users[0].equation
+    ops = {n.op.name for n in graph.nodes.values() if n.equation == equation and n.op}
+    target = graph.equations[equation].target
+    kind = "convolution" if "conv2d" in ops else "dense" if "matmul" in ops else "layer"
+    return f"{kind} {target}"
+
+
 def param_count(ex: ExerciseDef) -> list[CountRow]:
-    """Learnable parameters grouped by layer (the number a name ends in)."""
+    """Learnable parameters grouped by layer."""
     rows: dict[str, CountRow] = {}
     for name in ex.graph.params:
-        m = re.search(r"(\d+)$", name)
-        layer = f"layer {m.group(1)}" if m else name
+        layer = layer_of(ex.graph, name)
         shape = tuple(np.shape(ex.given[name]))
         rows.setdefault(layer, CountRow(layer, [])).params.append(
             (name, shape, int(np.prod(shape)) if shape else 1)

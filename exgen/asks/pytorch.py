@@ -40,16 +40,34 @@ class TorchResult:
         return None if self.max_error is None else self.max_error < 1e-9
 
 
-def torch_ast(e: Expr, softmax_dim: int) -> ast.expr:
-    """The expression in PyTorch, from each operation's spelling in the registry."""
+def torch_ast(e: Expr, softmax_dim: int, ops: dict | None = None) -> ast.expr:
+    """The expression in PyTorch, from each operation's spelling in the registry;
+    ``ops``: the compiled graph's operations by expression (graph_ops), whose spelling
+    follows their inputs' shapes (a convolution of an image or of a batch)."""
     if e.op == "name":
         return ast.Name(e.name)
     if e.op == "const":
         v = e.value
         return ast.Constant(int(v) if v.denominator == 1 else float(v))
-    op = _op(e, softmax_dim)
-    holes = {str(i): torch_ast(a, softmax_dim) for i, a in enumerate(e.args)}
+    op = (ops or {}).get(e.text) or _op(e, softmax_dim)
+    holes = {str(i): torch_ast(a, softmax_dim, ops) for i, a in enumerate(e.args)}
     return filled(op.torch, holes, {"dim": getattr(op, "axis", softmax_dim)})
+
+
+def graph_ops(graph) -> dict:
+    """The compiled operations by the text of their expression."""
+    return {n.expr.text: n.op for n in graph.nodes.values() if n.expr is not None and n.op}
+
+
+def channel_views(graph) -> dict[str, tuple]:
+    """Given vectors computed as one value per channel of an image or a batch (a
+    convolution's bias), with the shape they are computed in."""
+    return {
+        i: view
+        for n in graph.nodes.values()
+        for i, view in zip(n.inputs, n.views)
+        if view is not None and len(view) > 2 and graph.nodes[i].kind == "given"
+    }
 
 
 def _op(e: Expr, unit_axis: int):
@@ -57,9 +75,11 @@ def _op(e: Expr, unit_axis: int):
     return op_of(e, "column" if unit_axis == 0 else "row")
 
 
-def _literal(arr: np.ndarray, as_row: bool) -> str:
+def _literal(arr: np.ndarray, as_row: bool, view: tuple | None = None) -> str:
     a = np.array(arr, dtype=float)
-    if a.ndim == 1 and not as_row:
+    if view is not None:
+        a = a.reshape(view)
+    elif a.ndim == 1 and not as_row:
         a = a.reshape(-1, 1)
     if a.ndim == 0:
         a = a.reshape(1, 1)
@@ -77,22 +97,25 @@ def code_for(ex: ExerciseDef) -> str:
         drawn = {d.name for d in ex.spec.random.draws}
         lines.append("")
     lines.append("# values and parameters (float64, so that the digits agree with the key)")
+    views, ops = channel_views(graph), graph_ops(graph)
     for name, node in graph.nodes.items():
         if node.kind != "given":
             continue
         grad = ", requires_grad=True" if name in graph.params else ""
         if name in drawn:
             shape = "" if node.rank != 1 or name in rows else ".reshape(-1, 1)"
+            if name in views:
+                shape = f".reshape{views[name]}"
             lines.append(f"{name} = torch.tensor({name}{shape}, dtype=torch.float64{grad})")
         else:
             lines.append(
-                f"{name} = torch.tensor({_literal(ex.given[name], name in rows)}, "
+                f"{name} = torch.tensor({_literal(ex.given[name], name in rows, views.get(name))}, "
                 f"dtype=torch.float64{grad})"
             )
     lines += ["", "# forward pass"]
     dim = 0 if graph.layout == "column" else 1
     for eq in graph.equations:
-        lines.append(f"{eq.target} = {ast.unparse(torch_ast(eq.expr, dim))}")
+        lines.append(f"{eq.target} = {ast.unparse(torch_ast(eq.expr, dim, ops))}")
     scalars = _zero_dim(graph)
     for eq in graph.equations:
         if eq.target in scalars:

@@ -18,8 +18,9 @@ from exgen.typeset.spell import AXIS_LETTERS
 
 TOKEN = re.compile(
     r"""\s*(
-    \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\left\( | \\right\) | \\frac | \\cdot | \\odot
-  | \\, | \\sum(?:_\{[a-z]\})? | \\operatorname\{[^}]*\}(?:_\{[a-z](?:=\d+(?:,[a-z]=\d+)*)?\}|_\{\d+\\times\ \d+(?:,\\,s=\d+)?\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
+    \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\begin\{pmatrix\} | \\end\{pmatrix\} | & | \\\\
+  | \\left\( | \\right\) | \\frac | \\cdot | \\odot
+  | \\, | \\sum(?:_\{[a-z](?:,[a-z])*\})? | \\operatorname\{[^}]*\}(?:_\{[a-z](?:=\d+(?:,[a-z]=\d+)*)?\}|_\{\d+\\times\ \d+(?:,\\,s=\d+)?\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
   | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
   | [-+{}^,] | [A-Za-z]
 )""",
@@ -97,8 +98,21 @@ def _summands(t) -> list:
     return [t]
 
 
+def _squeezed(rows: tuple):
+    """Printed images a line each: a batch, or one image (a single line reads the same)."""
+    return rows[0] if len(rows) == 1 else rows
+
+
 def _normal(t):
-    """−(a printed number) reads as the negative number; lists as tuples."""
+    """−(a printed number) reads as the negative number; lists as tuples; a batch of
+    one image, or a stack of one line, as what its one line prints."""
+    if isinstance(t, dict) and t.get("op") == "stack":
+        grid = list(t.get("grid", []))
+        if len(grid) == 2 and grid[0] == 1:
+            t = dict(t, grid=grid[1:])
+        t = dict(t, grid=tuple(t["grid"]))
+    if isinstance(t, list) and _depth(t) == 4:  # a batch: images of maps of rows
+        return _squeezed(tuple(_normal(x) for x in t))
     if isinstance(t, dict):
         args = [_normal(a) for a in t.get("args", [])]
         if (
@@ -116,6 +130,10 @@ def _normal(t):
     if isinstance(t, list):
         return tuple(_normal(x) for x in t)
     return t
+
+
+def _depth(t) -> int:
+    return 1 + _depth(t[0]) if isinstance(t, list) and t else 0
 
 
 def _apply(op: str, *args, **kwargs):
@@ -219,6 +237,31 @@ class _Reader:
             return self.primary()
         raise NotNumbers(f"expected an argument, found {self.peek()}")
 
+    def tensor(self):
+        """An image's maps side by side (a batch's images, a filter bank's filters, a
+        line each) in parentheses: printed maps, or a stack of map-valued terms."""
+        rows: list[list] = [[]]
+        while True:
+            tok = self.peek()
+            if tok is None:
+                raise NotNumbers("an unclosed tensor")
+            if tok == r"\end{pmatrix}":
+                self.take()
+                break
+            if tok in ("&", "\\\\"):
+                self.take()
+                if tok != "&":
+                    rows.append([])
+                continue
+            rows[-1].append(self.sum())
+        if len({len(r) for r in rows}) != 1 or not rows[0]:
+            raise NotNumbers("a ragged tensor")
+        cells = [c for r in rows for c in r]
+        if all(isinstance(c, tuple) and c and isinstance(c[0], tuple) for c in cells):
+            return _squeezed(tuple(tuple(r) for r in rows))
+        grid = [len(rows), len(rows[0])] if len(rows) > 1 else [len(rows[0])]
+        return _apply("stack", *cells, grid=grid)
+
     def primary(self):
         tok = self.take()
         if tok == "{":  # a script's base: TeX's braces are invisible, one unit only
@@ -228,6 +271,8 @@ class _Reader:
         if tok == r"\left(":
             self.i -= 1
             return self.group()
+        if tok == r"\begin{pmatrix}":
+            return self.tensor()
         if tok.startswith(r"\begin"):
             body = tok[len(r"\begin{bmatrix}") : -len(r"\end{bmatrix}")]
             rows = [[c.strip() for c in r.split("&")] for r in body.split(r"\\")]
@@ -251,6 +296,10 @@ class _Reader:
             den = self.sum()
             self.take("}")
             return _apply("div", num, den)
+        if tok.startswith(r"\sum") and tok in self.names:  # ∑ᵢ,ⱼ: an operation's own
+            nxt = self.peek() or ""
+            arg = self.group() if nxt == r"\left(" or nxt.startswith(r"\begin") else self.postfix()
+            return _apply(self.names[tok], arg)
         if tok.startswith(r"\sum"):
             kwargs = {}
             if tok != r"\sum":

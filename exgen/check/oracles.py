@@ -129,8 +129,13 @@ def _kinks(ex: ExerciseDef, trace: Trace) -> list[str]:
     for node in ex.graph.nodes.values():
         if node.kind != "op":
             continue
-        points = node.op.kinks
         source = node.inputs[0]
+        if node.op.tied(*(trace.values[i] for i in node.inputs)):
+            out.append(
+                f"{node.op.name} input {source} has a tie where its gradient picks one "
+                "entry; central differences see the entries move together"
+            )
+        points = node.op.kinks
         x = trace.values[source]
         on_kink = [
             (i, k)
@@ -166,6 +171,8 @@ def _entry(name: str, index: tuple, shape: tuple) -> str:
     """An entry counted from 1: u1[2] in a vector, W1[1,2] in a matrix."""
     if shape == (1, 1):
         return name
+    if len(shape) > 2:  # an image, a batch, a filter bank: every index
+        return f"{name}[{','.join(str(k + 1) for k in index)}]"
     i, j = index
     if shape[1] == 1:
         return f"{name}[{i + 1}]"

@@ -62,9 +62,18 @@ def parse_number(text) -> tuple[Fraction, int]:
 
 
 def printed_array(value, number) -> np.ndarray:
-    """A printed scalar or 2-D list as an object array (0-d or 2-D), each entry number(text)."""
+    """A printed scalar or 2-D list as an object array (0-d or 2-D), each entry number(text);
+    an image or a batch (maps nested deeper) keeps its dimensions."""
     if isinstance(value, str):
         return scalar(number(value))
+    if isinstance(value, list) and value and all(_nested_maps(m) for m in value):
+        parts = [printed_array(m, number) for m in value]
+        if len({p.shape for p in parts}) != 1:
+            raise StepProblem(f"{short(value)}: maps of different shapes")
+        out = np.empty((len(parts), *parts[0].shape), dtype=object)
+        for i, p in enumerate(parts):
+            out[i] = p
+        return out
     if (
         not isinstance(value, list)
         or not value
@@ -78,6 +87,17 @@ def printed_array(value, number) -> np.ndarray:
         for j, text in enumerate(row):
             out[i, j] = number(text)
     return out
+
+
+def _nested_maps(m) -> bool:
+    """A map (a list of rows) or deeper: a list whose first item is a list of lists."""
+    return (
+        isinstance(m, list)
+        and bool(m)
+        and isinstance(m[0], list)
+        and bool(m[0])
+        and isinstance(m[0][0], list | str)
+    )
 
 
 def scalar(x) -> np.ndarray:
@@ -97,4 +117,4 @@ def short(value) -> str:
 
 
 def shape_text(a: np.ndarray) -> str:
-    return "a scalar" if a.ndim == 0 else f"{a.shape[0]}×{a.shape[1]}"
+    return "a scalar" if a.ndim == 0 else "×".join(map(str, a.shape))

@@ -30,9 +30,11 @@ from exgen.check.printed_numbers import (
     short,
 )
 from exgen.check.step_functions import ELEMENTWISE, larger, map_entries, smaller
+from exgen.check.tensor_arithmetic import channel_aligned, conv2d, kron, pool, stacked
 
 
 def _elementwise(name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = channel_aligned(a, b)
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -140,65 +142,20 @@ def _softmax(node: dict, a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pool(node: dict, a: np.ndarray) -> np.ndarray:
-    """Max- or average pooling of a 2-D map: size×size windows every stride entries."""
-    size = node.get("size", 2)
-    stride = node.get("stride", size)
-    if a.ndim != 2 or min(a.shape) < size:
-        raise StepProblem(f"{node['op']} of {shape_text(a)}: the {size}×{size} window does not fit")
-    rows, cols = ((n - size) // stride + 1 for n in a.shape)
-    out = np.empty((rows, cols), dtype=object)
-    for i in range(rows):
-        for j in range(cols):
-            cells = list(a[i * stride : i * stride + size, j * stride : j * stride + size].ravel())
-            total = cells[0]
-            for c in cells[1:]:
-                total = larger(total, c) if node["op"] == "maxpool" else total + c
-            out[i, j] = total if node["op"] == "maxpool" else total / Fraction(size * size)
-    return out
-
-
-def _kron(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The Kronecker product: a block b·aᵢⱼ for each entry of a."""
-    a, b = (x.reshape(1, 1) if x.ndim == 0 else x for x in (a, b))
-    out = np.empty((a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]), dtype=object)
-    p, q = b.shape
-    for i in range(a.shape[0]):
-        for j in range(a.shape[1]):
-            out[i * p : (i + 1) * p, j * q : (j + 1) * q] = as_array(a[i, j] * b)
-    return out
-
-
-def _conv2d(node: dict, x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Cross-correlation of a printed image with a printed kernel (F.conv2d, one channel)."""
-    stride, padding = node.get("stride", 1), node.get("padding", 0)
-    for key, value, lowest in (("stride", stride, 1), ("padding", padding, 0)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
-            raise StepProblem(f"conv2d's {key} {value!r} (expected an integer >= {lowest})")
-    x, k = (a.reshape(1, 1) if a.ndim == 0 else a for a in (x, k))
-    if padding:
-        grown = np.full((x.shape[0] + 2 * padding, x.shape[1] + 2 * padding), Fraction(0))
-        grown = grown.astype(object)
-        grown[padding:-padding, padding:-padding] = x
-        x = grown
-    kh, kw = k.shape
-    if kh > x.shape[0] or kw > x.shape[1]:
-        raise StepProblem(f"conv2d of {shape_text(x)} with a {shape_text(k)} kernel")
-    out = np.empty(((x.shape[0] - kh) // stride + 1, (x.shape[1] - kw) // stride + 1), object)
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            total = x[stride * i, stride * j] * k[0, 0]
-            for a in range(kh):
-                for b in range(kw):
-                    if a or b:
-                        total = total + x[stride * i + a, stride * j + b] * k[a, b]
-            out[i, j] = total
-    return out
-
-
+STACK = "stack"  # maps laid out as a tensor: {"op": "stack", "grid": [F, C], "args": [...]}
 BINARY = ("add", "sub", "mul", "div", "matmul", "pow", "max", "min", "kron", "conv2d")
-UNARY = ("transpose", "sum", "mean", "softmax", "maxpool", "avgpool", *ELEMENTWISE)
-OPS = (*BINARY, *UNARY)
+UNARY = (
+    "transpose",
+    "flatten",
+    "mapsum",
+    "sum",
+    "mean",
+    "softmax",
+    "maxpool",
+    "avgpool",
+    *ELEMENTWISE,
+)
+OPS = (*BINARY, *UNARY, STACK)
 KEYWORDS = {
     "sum": {"axis"},
     "mean": {"axis"},
@@ -219,6 +176,12 @@ def evaluate(node, leaf) -> np.ndarray:
     if op not in OPS:
         raise StepProblem(f"unknown op {op!r} (expected one of: {', '.join(OPS)})")
     args = node.get("args")
+    if op == STACK:
+        if set(node) - {"op", "args", "grid"} or not isinstance(args, list) or not args:
+            raise StepProblem(
+                f'stack takes "grid" and a list of maps in "args", found {short(args)}'
+            )
+        return stacked([evaluate(a, leaf) for a in args], node.get("grid"))
     arity = 2 if op in BINARY else 1
     if op in VARIADIC and isinstance(args, list) and len(args) > 2:
         values = [evaluate(a, leaf) for a in args]
@@ -241,16 +204,21 @@ def evaluate(node, leaf) -> np.ndarray:
     if op == "matmul":
         return _matmul(*values)
     if op == "kron":
-        return _kron(*values)
+        return kron(*values)
     if op == "conv2d":
-        return _conv2d(node, *values)
+        return conv2d(node, *values)
     a = values[0]
     if op == "transpose":
         return a.T
+    if op == "flatten":  # a map's (or an image's) entries in row-major order, a column
+        return a.reshape(-1, 1) if a.ndim in (2, 3) else a.reshape(len(a), -1).T
+    if op == "mapsum":  # an image's (a batch's) entries summed channel by channel
+        axes = (1, 2) if a.ndim == 3 else (0, 2, 3)
+        return as_array(np.sum(a, axis=axes)).reshape(-1, 1)
     if op in ("sum", "mean"):
         return _reduce(node, a)
     if op == "softmax":
         return _softmax(node, a)
     if op in ("maxpool", "avgpool"):
-        return _pool(node, a)
+        return pool(node, a)
     return map_entries(ELEMENTWISE[op], a)

@@ -1,5 +1,6 @@
 """Values as a definition gives them: exact numbers, finite and within range, in a
-scalar, a vector or a matrix of at most MAX_ELEMENTS numbers."""
+scalar, a vector, a matrix or a tensor of up to four dimensions (images, batches,
+kernels), of at most MAX_ELEMENTS numbers."""
 
 from __future__ import annotations
 
@@ -12,50 +13,71 @@ from exgen.define.yaml_reader import Decimal
 from exgen.engine.rounding import GIVEN_RANGE, within
 from exgen.errors import DefinitionError
 
+MAX_DIMENSIONS = 4  # a batch of multi-channel images N×C×H×W, or kernels F×C×kh×kw
+
 
 def to_array(value, path: str) -> np.ndarray:
-    """A scalar, 1-D or 2-D list of numbers as an exact object array."""
-    if isinstance(value, list):
-        if not value:
-            raise DefinitionError("expected numbers, found an empty list", path=path)
-        if all(isinstance(row, list) for row in value):
-            lengths = [len(row) for row in value]
-            if len(set(lengths)) > 1:
-                short = lengths.index(min(lengths))
-                raise DefinitionError(
-                    f"rows have different lengths: row 0 has {lengths[0]} "
-                    f"numbers, row {short} has {lengths[short]}"
-                    if short
-                    else f"rows have different lengths: row 0 has "
-                    f"{lengths[0]} numbers, row {lengths.index(max(lengths))} "
-                    f"has {max(lengths)}",
-                    path=path,
-                )
-            if lengths[0] == 0:
-                raise DefinitionError("expected numbers, found empty rows", path=path)
-            if len(value) * lengths[0] > MAX_ELEMENTS:
-                raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
-            return np.array(
-                [
-                    [_number(x, f"{path}[{i}][{j}]") for j, x in enumerate(row)]
-                    for i, row in enumerate(value)
-                ],
-                dtype=object,
-            )
-        if any(isinstance(row, list) for row in value):
+    """A scalar or a nested list of numbers (a vector, a matrix, a C×H×W image, an
+    N×C×H×W batch) as an exact object array; every list at one depth has one length."""
+    if not isinstance(value, list):
+        arr = np.empty((), dtype=object)
+        arr[()] = _number(value, path)
+        return arr
+    shape = _shape(value, path, 1)
+    if int(np.prod(shape)) > MAX_ELEMENTS:
+        raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
+    arr = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        x = value
+        for i in index:
+            x = x[i]
+        arr[index] = _number(x, path + "".join(f"[{i}]" for i in index))
+    return arr
+
+
+_NAMES = {1: "numbers", 2: "rows", 3: "matrices", 4: "images"}
+
+
+def _shape(value: list, path: str, depth: int) -> tuple[int, ...]:
+    """The shape of a nested list, or a DefinitionError naming where it is ragged."""
+    if not value:
+        what = "an empty list" if depth == 1 else "empty rows"
+        raise DefinitionError(f"expected numbers, found {what}", path=path)
+    lists = [isinstance(x, list) for x in value]
+    if not any(lists):
+        return (len(value),)
+    if not all(lists):
+        raise DefinitionError(
+            "mixes numbers and lists; expected a vector [1, 2] or a matrix [[1, 2], [3, 4]]",
+            path=path,
+        )
+    if depth == MAX_DIMENSIONS:
+        raise DefinitionError(
+            f"expected a number, found a list (values have at most {MAX_DIMENSIONS} dimensions)",
+            path=f"{path}[0]",
+        )
+    inner = [_shape(x, f"{path}[{i}]", depth + 1) for i, x in enumerate(value)]
+    if len(set(inner)) > 1:
+        if depth == 1 and all(len(s) == 1 for s in inner):
+            lengths = [s[0] for s in inner]
+            short = lengths.index(min(lengths))
             raise DefinitionError(
-                "mixes numbers and lists; expected a vector [1, 2] or a matrix [[1, 2], [3, 4]]",
+                f"rows have different lengths: row 0 has {lengths[0]} "
+                f"numbers, row {short} has {lengths[short]}"
+                if short
+                else f"rows have different lengths: row 0 has "
+                f"{lengths[0]} numbers, row {lengths.index(max(lengths))} "
+                f"has {max(lengths)}",
                 path=path,
             )
-        if len(value) > MAX_ELEMENTS:
-            raise DefinitionError(f"at most {MAX_ELEMENTS} numbers per value", path=path)
-        arr = np.empty(len(value), dtype=object)
-        for i, x in enumerate(value):
-            arr[i] = _number(x, f"{path}[{i}]")
-        return arr
-    arr = np.empty((), dtype=object)
-    arr[()] = _number(value, path)
-    return arr
+        other = next(i for i, s in enumerate(inner) if s != inner[0])
+        shown = ["×".join(map(str, inner[k])) for k in (0, other)]
+        raise DefinitionError(
+            f"the {_NAMES.get(len(inner[0]) + 1, 'parts')} have different shapes: "
+            f"item 0 is {shown[0]}, item {other} is {shown[1]}",
+            path=path,
+        )
+    return (len(value), *inner[0])
 
 
 def _number(x, path: str) -> Fraction:
@@ -71,10 +93,6 @@ def _number(x, path: str) -> Fraction:
         return Fraction(x)
     if isinstance(x, float):
         raise DefinitionError(f"expected a finite number, found {x}", path=path)
-    if isinstance(x, list):
-        raise DefinitionError(
-            "expected a number, found a list (values have at most two dimensions)", path=path
-        )
     raise DefinitionError(f"expected a number, found {kind(x)}", path=path)
 
 

@@ -9,7 +9,10 @@ per-student variants solve an exercise once per try."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from exgen.engine.graph import Graph
+from exgen.engine.ops.base import dims
 from exgen.errors import DefinitionError
 
 MAX_SHEET_WORK = 20_000  # units per sheet (every exercise's key together)
@@ -30,9 +33,12 @@ def _work(graph: Graph, exact: bool) -> tuple[int, str]:
     """The units, and the step that costs the most, described."""
     units, largest = 0, (0, "")
     for node in graph.nodes.values():
-        rows, cols = node.shape
-        size = rows * cols
-        what = f"{node.name} ({rows}×{cols})"
+        size = int(np.prod(node.shape))
+        what = f"{node.name} ({dims(node.shape)})"
+        if node.op is not None and node.op.name == "conv2d":  # a window's products each
+            kernel = graph.nodes[node.inputs[1]].shape
+            size *= int(np.prod(kernel[1:] if len(kernel) == 4 else kernel))
+            what = f"{node.name} ({dims(node.shape)} windows of {dims(kernel)}: {size} products)"
         if node.op is not None and node.op.name == "matmul":
             a, b = (graph.nodes[i] for i in node.inputs)
             size *= a.shape[1]
@@ -69,9 +75,7 @@ def check_work(exercises, variant_rules: dict, tries: int | None) -> None:
         largest = max(largest, (units, ex.index, step), key=lambda t: t[0])
         names = [name for name, _ in ex.asks]
         if "numeric_check" in names:
-            entries = sum(
-                ex.graph.nodes[p].shape[0] * ex.graph.nodes[p].shape[1] for p in ex.graph.params
-            )
+            entries = sum(int(np.prod(ex.graph.nodes[p].shape)) for p in ex.graph.params)
             check = 2 * entries * graph_work(ex.graph, False)
             if check > MAX_CHECK_WORK:
                 raise DefinitionError(

@@ -8,7 +8,8 @@ from fractions import Fraction
 import numpy as np
 
 from exgen.engine.equations import Equation, Expr
-from exgen.engine.ops import Op, make_op
+from exgen.engine.ops import Misfit, Op, make_op
+from exgen.engine.ops.base import dims
 
 
 class GraphError(ValueError):
@@ -25,11 +26,12 @@ class GraphError(ValueError):
 class Node:
     name: str
     kind: str  # "given", "const" or "op"
-    shape: tuple[int, int]
-    rank: int  # 0 scalar, 1 column vector, 2 matrix
+    shape: tuple[int, ...]  # 2-D up to matrices (a scalar 1×1, a vector n×1); else its own
+    rank: int  # 0 scalar, 1 column vector, 2 matrix, 3 image C×H×W, 4 batch N×C×H×W
     op: Op | None = None
     inputs: tuple[str, ...] = ()
     as_row: tuple[bool, ...] = ()  # per input: a column vector broadcast along rows
+    views: tuple = ()  # per input: the shape it is computed in (a row, a channel's bias)
     equation: int | None = None  # the equation the node belongs to
     named: bool = False  # the equation's own result (its left side)
     expr: Expr | None = None
@@ -81,16 +83,17 @@ def describe(node: Node) -> str:
         return "a scalar"
     if node.rank == 1:
         return f"of length {node.shape[0]}"
-    return f"shape {node.shape[0]}×{node.shape[1]}"
+    return f"shape {dims(node.shape)}"
 
 
-def given_shape(value: np.ndarray) -> tuple[tuple[int, int], int]:
-    """The 2-D shape and rank of a given value (1-D lists are column vectors)."""
+def given_shape(value: np.ndarray) -> tuple[tuple[int, ...], int]:
+    """The shape and rank of a given value (1-D lists are column vectors; scalars,
+    vectors and matrices are 2-D, images and batches keep their dimensions)."""
     if value.ndim == 0:
         return (1, 1), 0
     if value.ndim == 1:
         return (value.shape[0], 1), 1
-    return tuple(value.shape), 2
+    return tuple(value.shape), value.ndim
 
 
 def compile_graph(
@@ -155,7 +158,10 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         args = tuple(_add_expr(graph, a, index) for a in expr.args)
         op = op_of(expr, graph.layout)
     inputs = [graph.nodes[a] for a in args]
+    if not op.tensors:
+        _matrices_only(inputs, expr, index)
     shape, rank, as_row = _infer(op.shape_rule, inputs, expr, index, graph.layout, op)
+    views = tuple(_view(n, row, shape, rank) for n, row in zip(inputs, as_row))
     graph.nodes[name] = Node(
         name,
         "op",
@@ -164,11 +170,33 @@ def _add_expr(graph: Graph, expr: Expr, index: int, target: str | None = None) -
         op=op,
         inputs=args,
         as_row=as_row,
+        views=views,
         equation=index,
         named=target is not None,
         expr=expr,
     )
     return name
+
+
+def _matrices_only(inputs: list[Node], expr: Expr, index: int) -> None:
+    for node in inputs:
+        if node.rank > 2:
+            raise GraphError(
+                f"'{expr.text}' takes scalars, vectors and matrices; {node.name} has "
+                f"{describe(node)} (flatten(...) turns an image or a batch into a matrix)",
+                blame=node.name if node.kind == "given" else None,
+                equation=index,
+            )
+
+
+def _view(node: Node, row: bool, shape: tuple, rank: int) -> tuple | None:
+    """The shape an input is computed in: a vector as a row (as_row), a vector of one
+    value per channel against an image (C×1×1) or a batch (1×C×1×1); None: its own."""
+    if row:
+        return (1, node.shape[0])
+    if node.rank == 1 and rank > 2:
+        return (node.shape[0], 1, 1) if rank == 3 else (1, node.shape[0], 1, 1)
+    return None
 
 
 def op_of(expr: Expr, layout: str) -> Op:
@@ -192,19 +220,23 @@ def _infer(
 ):
     """Output shape, rank and per-input row-broadcast flags, or a GraphError; ``rule`` is
     the operation's shape_rule (engine/ops)."""
-    if rule == "conv":  # a one-channel image and a kernel: the op says the output's shape
-        image, kernel = inputs
-        shape = op.shape(image.shape, kernel.shape) if op is not None else None
-        if shape is None:
-            (kh, kw), (h, w) = kernel.shape, image.shape
-            blamed = kernel.name if kernel.kind == "given" else _blame(image, kernel)
+    if rule == "own":  # images, kernels, windows: the operation knows its output
+        try:
+            shape, rank = op.shape(*(n.shape for n in inputs)) if op is not None else ((), 0)
+        except Misfit as misfit:
+            blamed = next((n.name for n in reversed(inputs) if n.kind == "given"), None)
+            if misfit.blame is not None and inputs[misfit.blame].kind == "given":
+                blamed = inputs[misfit.blame].name
             raise GraphError(
-                f"kernel {kh}×{kw} does not fit {expr.text} on a {h}×{w} image",
+                str(misfit).format(
+                    *(n.name for n in inputs),
+                    expr=expr.text,
+                    **{f"d{i}": describe(n) for i, n in enumerate(inputs)},
+                ),
                 blame=blamed,
                 equation=index,
-            )
-        rank = 0 if shape == (1, 1) else 1 if shape[1] == 1 else 2
-        return shape, rank, (False, False)
+            ) from None
+        return shape, rank, (False,) * len(inputs)
     if rule == "matmul":
         a, b = inputs
         if a.shape[1] != b.shape[0]:
@@ -232,11 +264,10 @@ def _infer(
     if rule == "scalar":
         return (1, 1), 0, (False,)
     if rule in ("keep0", "keep1"):  # a reduction along one axis, the axis kept (size 1)
+        _matrices_only([a], expr, index)
         shape = (1, a.shape[1]) if rule == "keep0" else (a.shape[0], 1)
         rank = 0 if shape == (1, 1) else 1 if shape[1] == 1 else 2
         return shape, rank, (False,)
-    if rule == "pool":
-        return _pool(a, expr, index, op), 2, (False,)
     if rule == "transpose":
         return (a.shape[1], a.shape[0]), (0 if a.rank == 0 else 2), (False,)
     if rule != "same":
@@ -246,6 +277,8 @@ def _infer(
 
 def _broadcast(inputs: list[Node], expr: Expr, index: int, layout: str):
     a, b = inputs
+    if max(a.rank, b.rank) > 2:
+        return _broadcast_tensor(a, b, expr, index)
     shapes = [a.shape, b.shape]
     as_row = [False, False]
     try:
@@ -300,16 +333,22 @@ def _normalize(inputs: list[Node], expr: Expr, index: int, layout: str):
     return x.shape, x.rank, (False, layout == "row", layout == "row")
 
 
-def _pool(a: Node, expr: Expr, index: int, op) -> tuple[int, int]:
-    """A pooling's output shape, (H − size) // stride + 1 by (W − size) // stride + 1."""
-    size, stride = op.size, op.stride
-    if a.rank != 2 or a.shape[0] < size or a.shape[1] < size:
-        what = describe(a) if a.rank == 2 else f"{a.name} ({describe(a)})"
-        map_ = f"{a.name}, {what}" if a.rank == 2 else what
+def _broadcast_tensor(a: Node, b: Node, expr: Expr, index: int):
+    """An image or a batch with a scalar, a tensor of its shape, or a vector of one value
+    per channel (a convolution's bias: C×H×W + C, N×C×H×W + C)."""
+    big, small = (a, b) if a.rank >= b.rank else (b, a)
+    channels = big.shape[0] if big.rank == 3 else big.shape[1]
+    fits = (
+        small.rank == 0
+        or small.shape == big.shape
+        or (small.rank == 1 and small.shape[0] == channels)
+    )
+    if not fits:
         raise GraphError(
-            f"the {size}×{size} window of '{expr.text}' does not fit the map {map_}: "
-            f"pooling takes a one-channel H×W map of at least {size}×{size}",
-            blame=a.name if a.kind == "given" else None,
+            f"{a.name} ({describe(a)}) and {b.name} ({describe(b)}) do not fit in "
+            f"'{expr.text}': an image or a batch takes a scalar, a value of its own shape, "
+            f"or a vector of one value per channel ({channels})",
+            blame=_blame(a, b),
             equation=index,
         )
-    return ((a.shape[0] - size) // stride + 1, (a.shape[1] - size) // stride + 1)
+    return big.shape, big.rank, (False, False)

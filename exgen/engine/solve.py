@@ -129,8 +129,12 @@ def _decimals(a: np.ndarray) -> np.ndarray:
 
 
 def _aligned(trace: Trace, node: Node) -> list[np.ndarray]:
+    """The inputs in the shapes the operation computes in (node.views): a bias vector as
+    a row, or as one value per channel of an image."""
+    views = node.views or (None,) * len(node.inputs)
     return [
-        trace.values[i].T if row else trace.values[i] for i, row in zip(node.inputs, node.as_row)
+        trace.values[i] if view is None else trace.values[i].reshape(view)
+        for i, view in zip(node.inputs, views)
     ]
 
 
@@ -164,10 +168,10 @@ def backpropagate(trace: Trace) -> Trace:
             parts = node.op.backward(
                 exactly(g), [exactly(x) for x in xs], exactly(trace.values[name])
             )
-        for source, part, row in zip(node.inputs, parts, node.as_row):
+        for source, part in zip(node.inputs, parts):
             if graph.nodes[source].kind == "const":
                 continue
-            part = carry(np.asarray(part.T if row else part))
+            part = carry(np.asarray(part).reshape(graph.nodes[source].shape))
             trace.contributions.append(Contribution(name, source, part))
             previous = trace.grads.get(source)
             trace.grads[source] = (

@@ -41,9 +41,7 @@ def rep_shapes(graph: Graph) -> dict[str, tuple]:
                 out[name] = shapes[0]
             elif rule == "transpose":
                 out[name] = shapes[0][::-1]
-            elif rule == "pool":
-                out[name] = node.op.forward(np.zeros(shapes[0])).shape
-            elif rule == "conv":  # the engine's 2-D output map
+            elif rule == "own":  # images, kernels, windows: the engine's own shape
                 out[name] = node.shape
             elif rule == "matmul":
                 out[name] = np.matmul(np.zeros(shapes[0]), np.zeros(shapes[1])).shape

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from exgen.typeset.components import at, component, worked_entry
 from exgen.typeset.formula import Text, row
-from exgen.typeset.forward_steps import Writer
+from exgen.typeset.forward_steps import Writer, first_map
 from exgen.typeset.steps import Step, added, claim, dedupe
-from exgen.typeset.terms import Apply, Leaf, apply, leaf
+from exgen.typeset.terms import Apply, Leaf, Stack, apply, leaf
 
 
 class BackwardWriter(Writer):
@@ -59,13 +59,24 @@ class BackwardWriter(Writer):
         note, note_claims = self.local_note(contributions)
         note_target = ""
         picked = None
-        if note is None:
-            picked = worked_entry(result.rows, lambda i, j: _entry_examples(terms[1], values, i, j))
+        prefix: tuple[int, ...] = ()
+        shown, numeric_term, shown_values, parts = result, terms[1], values, numeric
+        if result.rank > 2:  # an image, a batch, a filter bank: an entry of its first map
+            prefix = (0,) * (result.rank - 2)
+            shown, numeric_term = first_map(result, result.rank), first_map_term(terms[1])
+            shown_values = [first_map(v, result.rank) for v in values]
+            parts = [first_map_term(t) for t in numeric]
+        if note is None and numeric_term is not None:
+            picked = worked_entry(
+                shown.rows, lambda i, j: _entry_examples(numeric_term, shown_values, i, j)
+            )
         if picked is not None:
             i, j, examples = picked
-            label = self.component_label(self.n.grad(name, self.graph.loss), node.rank, i, j)
-            note, note_claims = self.example_note(label, examples, at(result.rows, i, j))
-            note_claims = _term_claims(numeric, values, i, j) + note_claims
+            label = self.component_label(
+                self.n.grad(name, self.graph.loss), node.rank, i, j, prefix
+            )
+            note, note_claims = self.example_note(label, examples, at(shown.rows, i, j))
+            note_claims = _term_claims(parts, shown_values, i, j) + note_claims
             note_target = f"example.grad.{name}"
         return Step(
             self.n.grad(name, self.graph.loss),
@@ -129,6 +140,10 @@ class BackwardWriter(Writer):
             return term
         if rank == 0:
             return apply("sum", term)
+        if len(source) > 2 and rank == 1 and target == (source[-3], 1):
+            return apply("mapsum", term)  # a bias of one value per channel: its entries
+        if len(source) > 2 or len(target) > 2:  # an image's own shape (pooled, flattened)
+            return term
         for axis in (0, 1):
             if target[axis] == 1 and source[axis] != 1:
                 term = apply("sum", term, axis=axis)
@@ -161,6 +176,18 @@ class BackwardWriter(Writer):
             claims = claim(numeric, values) if _arithmetic(numeric) else []
             return row(*parts), claims
         return None, []
+
+
+def first_map_term(term):
+    """A term on images put to its first map (a stack: its first part), or None."""
+    if isinstance(term, Leaf):
+        return first_map(term, max(term.rank, 3)) if term.rank != 1 else None
+    if isinstance(term, Stack):
+        return term.parts[0]
+    if isinstance(term, Apply) and term.op in ("add", "sub", "mul", "div"):
+        args = tuple(first_map_term(a) for a in term.args)
+        return None if None in args else Apply(term.op, args, term.kwargs, term.style)
+    return None
 
 
 def _arithmetic(term) -> bool:

@@ -11,7 +11,7 @@ numeric term: a matrix product as row × column, element-wise operations entry b
 from __future__ import annotations
 
 from exgen.engine.ops import REGISTRY
-from exgen.typeset.terms import Apply, Call, Leaf, apply, leaf, product
+from exgen.typeset.terms import Apply, Call, Leaf, Stack, apply, leaf, product
 
 ELEMENTWISE = ("add", "sub", "mul", "div", "pow", "neg")
 
@@ -112,6 +112,8 @@ def checkable(term) -> bool:
     """Arithmetic that key.json's `expr` can record (no max, no ReLU′ by name)."""
     if isinstance(term, Leaf):
         return True
+    if isinstance(term, Stack):
+        return all(checkable(p) for p in term.parts)
     if isinstance(term, Call):
         return False
     return isinstance(term, Apply) and all(

@@ -9,15 +9,18 @@ from fractions import Fraction
 import numpy as np
 
 from exgen.engine.ops import REGISTRY
-from exgen.typeset.terms import Apply, Leaf, Symbol
+from exgen.typeset.terms import Apply, Leaf, Stack, Symbol
 
 
 def evaluate(term, env: dict) -> np.ndarray:
     """``env`` maps node names (of Symbols) to 2-D arrays."""
     if isinstance(term, Leaf):
-        return np.array([[float(c) for c in r] for r in term.rows], dtype=float)
+        return np.vectorize(float, otypes=[float])(np.array(term.rows, dtype=object))
     if isinstance(term, Symbol):
         return np.asarray(env[term.name], dtype=float)
+    if isinstance(term, Stack):
+        maps = [evaluate(p, env) for p in term.parts]
+        return np.stack(maps).reshape(*term.grid, *maps[0].shape)
     if not isinstance(term, Apply):
         raise TypeError(f"{type(term).__name__} cannot be evaluated: {term!r}")
     cls = REGISTRY[term.op]

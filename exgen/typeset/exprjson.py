@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exgen.typeset.terms import Apply, Leaf
+from exgen.typeset.terms import Apply, Leaf, Stack
 
 
 def to_json(term):
@@ -11,9 +11,15 @@ def to_json(term):
     if isinstance(term, Leaf):
         if term.rank == 0:
             return term.scalar
-        return [list(r) for r in term.rows]
+        return _lists(term.rows)
+    if isinstance(term, Stack):
+        return {"op": "stack", "grid": list(term.grid), "args": [to_json(p) for p in term.parts]}
     if isinstance(term, Apply):
         out = {"op": term.op, "args": [to_json(a) for a in term.args]}
         out.update(dict(term.kwargs))
         return out
     raise TypeError(f"{type(term).__name__} has no numeric form in key.json: {term!r}")
+
+
+def _lists(rows):
+    return [_lists(r) if isinstance(r, tuple) else r for r in rows]

@@ -19,6 +19,17 @@ def at_row(rows: tuple, i: int) -> tuple:
     return rows[i if len(rows) > 1 else 0]
 
 
+def first_map(lf: Leaf, rank: int) -> Leaf:
+    """An operand's part in the first map of an image or a batch of rank ``rank``: an
+    image's or a batch's first map, a vector of one value per channel its first value."""
+    if lf.rank > 2:
+        rows = lf.rows[0] if lf.rank == 3 else lf.rows[0][0]
+        return Leaf(rows, 2)
+    if lf.rank == 1:  # a bias, one value per channel
+        return leaf(lf.rows[0][0])
+    return lf
+
+
 class Writer:
     """Writes one exercise's trace as steps."""
 
@@ -161,6 +172,12 @@ class Writer:
             return None, []
         leaves = [self.leaf(i) for i in node.inputs]
         result = self.leaf(name)
+        prefix: tuple[int, ...] = ()
+        whole = [lf.rows for lf in leaves]
+        if result.rank > 2:  # an image or a batch: an entry of its first map
+            prefix = (0,) * (result.rank - 2)
+            leaves = [first_map(lf, result.rank) for lf in leaves]
+            result = first_map(result, result.rank)
 
         def examples_at(i: int, j: int):
             # operands' entries at (i, j) (element-wise ops; clamped where an operand of
@@ -168,7 +185,7 @@ class Writer:
             extra = {"at": (i, j), "input_rows": leaves[0].rows} if leaves else {}
             i, j = min(i, len(leaves[0].rows) - 1), min(j, len(leaves[0].rows[0]) - 1)
             entries = tuple(leaf(at(lf.rows, i, j)) for lf in leaves)
-            extra["operand_rows"] = [lf.rows for lf in leaves]  # a window's operands whole
+            extra["operand_rows"] = whole  # a window's operands whole
             if len(leaves) == 2 and all(lf.rank for lf in leaves):
                 a, b = leaves
                 extra["rows"] = (
@@ -185,12 +202,14 @@ class Writer:
         if picked is None:
             return None, []
         i, j, examples = picked
-        label = self.component_label(self.n.node(name), node.rank, i, j)
+        label = self.component_label(self.n.node(name), node.rank, i, j, prefix)
         return self.example_note(label, examples, at(result.rows, i, j))
 
-    def component_label(self, formula, rank: int, i: int, j: int):
-        """(u₁)₂ for a vector's component, (W)₁,₂ for a matrix's."""
-        return Script(Paren(formula), sub=Num(index_text(rank, i, j)))
+    def component_label(self, formula, rank: int, i: int, j: int, prefix: tuple = ()):
+        """(u₁)₂ for a vector's component, (W)₁,₂ for a matrix's, (z)₁,₁,₂ for an
+        image's (its map first)."""
+        index = ",".join([*(str(k + 1) for k in prefix), index_text(rank if rank < 3 else 2, i, j)])
+        return Script(Paren(formula), sub=Num(index))
 
     def example_note(self, label, examples: list, result: str):
         """ "e.g. label = example = … = result", with the last example's claim (when it

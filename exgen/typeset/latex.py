@@ -113,6 +113,10 @@ def latex(f) -> str:
         return name + arg
     if kind == "matrix":
         return matrix_latex(f)
+    if kind == "grid":  # an image's maps (a batch's images a row each), in parentheses
+        body = r" \\ ".join(" & ".join(latex(c) for c in r) for r in f.rows)
+        env = {"paren": "pmatrix", "bracket": "bmatrix", "bar": "vmatrix"}.get(f.delims, "matrix")
+        return rf"\begin{{{env}}}{body}\end{{{env}}}"
     raise ValueError(f"no LaTeX for {kind}")
 
 

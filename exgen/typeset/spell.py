@@ -10,8 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exgen.engine.ops import REGISTRY
-from exgen.typeset.formula import Frac, Func, Matrix, Num, Op, Paren, Radical, Row, Script, Text
-from exgen.typeset.terms import Apply, Call, Leaf, Symbol
+from exgen.typeset.formula import (
+    Frac,
+    Func,
+    Grid,
+    Matrix,
+    Num,
+    Op,
+    Paren,
+    Radical,
+    Row,
+    Script,
+    Text,
+)
+from exgen.typeset.terms import Apply, Call, Leaf, Stack, Symbol
 
 ATOM = 10
 FUNC = 9  # f(x), ∑ₖ(x)
@@ -86,13 +98,30 @@ def _argument(s: Spelled, term):
     return Paren(s.formula)
 
 
+def tensor_grid(rows: tuple, rank: int) -> Grid:
+    """An image as its maps side by side, in parentheses; a batch one image a line."""
+    images = rows if rank == 4 else (rows,)
+
+    def matrix(m):
+        return Matrix(tuple(tuple(minus(c) for c in r) for r in m))
+
+    return Grid(tuple(tuple(matrix(m) for m in image) for image in images), "paren")
+
+
 def _spell(t, layout: str) -> Spelled:
     if isinstance(t, Leaf):
         if t.rank == 0:
             return Spelled(Num(minus(t.scalar)), 3 if t.negative else ATOM, t.negative)
+        if t.rank > 2:
+            return Spelled(tensor_grid(t.rows, t.rank), ATOM)
         return Spelled(Matrix(tuple(tuple(minus(c) for c in r) for r in t.rows)), ATOM)
     if isinstance(t, Symbol):
         return Spelled(t.formula, ATOM)
+    if isinstance(t, Stack):
+        cells = [_spell(p, layout).formula for p in t.parts]
+        width = t.grid[-1]
+        rows = tuple(tuple(cells[r : r + width]) for r in range(0, len(cells), width))
+        return Spelled(Grid(rows, "paren"), ATOM)
     if isinstance(t, Call):
         args = [_spell(a, layout).formula for a in t.args]
         inner = (

@@ -77,11 +77,18 @@ def step_entries(step: Step) -> list[dict]:
 
 
 def leaf_of(strings, rank: int) -> Leaf:
-    """Printed strings (a 2-D array, as displayed) as a leaf."""
+    """Printed strings (a 2-D array as displayed; an image or a batch with its own
+    dimensions) as a leaf."""
     strings = np.atleast_2d(np.asarray(strings, dtype=object))
     if rank == 0:
         return Leaf(((str(strings.reshape(-1)[0]),),), 0)
-    return Leaf(tuple(tuple(str(c) for c in r) for r in strings), rank)
+    return Leaf(_nested(strings), rank)
+
+
+def _nested(strings: np.ndarray) -> tuple:
+    if strings.ndim == 1:
+        return tuple(str(c) for c in strings)
+    return tuple(_nested(part) for part in strings)
 
 
 def value_formula(strings: np.ndarray, rank: int):

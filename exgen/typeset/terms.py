@@ -28,7 +28,8 @@ class Spelling:
 @dataclass(frozen=True)
 class Leaf:
     """Printed numbers: ``rows`` is a tuple of row tuples of decimal strings (ASCII '-'),
-    ``rank`` 0 for a scalar (one string), else a matrix/vector shown in brackets."""
+    ``rank`` 0 for a scalar (one string), else a matrix/vector shown in brackets; an
+    image (rank 3) nests one more level (its maps), a batch (rank 4) two."""
 
     rows: tuple
     rank: int = 0
@@ -64,6 +65,18 @@ class Apply:
 
     def kw(self, key, default=None):
         return dict(self.kwargs).get(key, default)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """An image or a batch built map by map: ``parts`` (terms, each an H×W map, row-major)
+    laid out as ``grid`` ((C,) for an image's channels, (N, C) or (F, C) for a batch's
+    samples or a filter bank's filters), as a textbook writes ∂L/∂K per filter and channel.
+    In key.json: {"op": "stack", "grid": [...], "args": [...]}."""
+
+    parts: tuple
+    grid: tuple
+    rank: int
 
 
 @dataclass(frozen=True)

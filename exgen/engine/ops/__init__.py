@@ -15,6 +15,7 @@ from typing import Any
 
 from exgen.engine.ops.base import (
     REGISTRY,
+    Misfit,
     Op,
     count,
     like,
@@ -34,6 +35,7 @@ _like = like
 
 __all__ = [
     "REGISTRY",
+    "Misfit",
     "Op",
     "Relu",
     "count",

@@ -23,6 +23,7 @@ class _Binary(Op):
     kinks = ()
     saturates = None
     shape_rule = "broadcast"
+    tensors = True
 
     def example(self, args, ctx):
         return [self.substituted(args, Context((0, 0), 0, ctx.layout))]
@@ -160,6 +161,7 @@ class MatMul(Op):
     kinks = ()
     saturates = None
     shape_rule = "matmul"
+    tensors = False
 
     def forward(self, a, b):
         return a @ b
@@ -204,6 +206,7 @@ class Neg(Op):
     kinks = ()
     saturates = None
     shape_rule = "same"
+    tensors = True
 
     def forward(self, x):
         return -x
@@ -236,6 +239,7 @@ class Transpose(Op):
     kinks = ()
     saturates = None
     shape_rule = "transpose"
+    tensors = False
 
     def forward(self, x):
         return x.T.copy()
@@ -276,6 +280,7 @@ class Pow(Op):
     kinks = ()
     saturates = None
     shape_rule = "same"
+    tensors = True
     local_note = None
     local_mask = False
 

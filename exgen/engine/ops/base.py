@@ -1,7 +1,8 @@
 """What every operation must say about itself, and the registry that refuses one that
 leaves a part out (so no key can fall back on a silent default such as ``· 1``).
 
-Arrays are 2-D (scalars 1×1, vectors n×1). Exact networks use object arrays of
+Scalars, vectors and matrices are 2-D arrays (scalars 1×1, vectors n×1); images C×H×W
+and batches N×C×H×W keep their dimensions. Exact networks use object arrays of
 Fractions, the others float64; rational ops work on both.
 """
 
@@ -44,7 +45,8 @@ DATA_PARTS = {
     "kinks": "inputs where the derivative jumps (the finite-difference check, variants)",
     "saturates": "the output bounds it flattens towards, or None (no_saturation)",
     "shape_rule": "its output's shape: 'same', 'broadcast', 'matmul', 'transpose', 'scalar', "
-    "'keep0', 'keep1', 'conv' (the op's shape())",
+    "'keep0', 'keep1', 'own' (the op's shape(), for images, kernels and windows)",
+    "tensors": "whether it takes images and batches (values of 3 or 4 dimensions)",
 }
 # A keyword whose allowed values are any positive number (eps) rather than a list.
 POSITIVE: tuple = ("any positive number",)
@@ -54,6 +56,21 @@ POSITIVE: tuple = ("any positive number",)
 COMMON_METHODS = ("forward", "example")
 LOCAL_PARTS = ("local", "local_formula", "local_note", "local_mask")
 ADJOINT_PARTS = ("backward", "adjoint")
+
+
+class Misfit(ValueError):
+    """Inputs whose shapes the operation cannot take; the message may name the inputs
+    as {0}, {1}, describe them as {d0}, {d1} ("shape 2×4", "of length 3") and the call
+    as {expr}; ``blame`` the index of the input at fault."""
+
+    def __init__(self, message: str, blame: int | None = None):
+        super().__init__(message)
+        self.blame = blame
+
+
+def dims(shape: tuple) -> str:
+    """A shape as printed in messages: 2×3×3."""
+    return "×".join(map(str, shape))
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -96,6 +113,7 @@ class Op:
     kinks: tuple
     saturates: tuple | None
     shape_rule: str
+    tensors: bool
     local_note: str | None  # element-wise: text after the local values, or None
     local_mask: bool  # element-wise: local values print exactly (0/1)
     gradient_note: str | None = None  # said after a backward line it contributes to
@@ -107,8 +125,14 @@ class Op:
         (0 column layout, 1 row layout), for operations whose default follows it."""
         return cls(**keywords)
 
-    def shape(self, image: tuple, kernel: tuple) -> tuple[int, int] | None:
-        """shape_rule 'conv': the output's shape, or None where the kernel does not fit."""
+    def shape(self, *shapes: tuple) -> tuple[tuple[int, ...], int]:
+        """shape_rule 'own': the output's shape and rank from the inputs' shapes, or a
+        Misfit saying why they do not fit."""
+        raise NotImplementedError
+
+    def size_arithmetic(self, *shapes: tuple) -> list[str]:
+        """shape_rule 'own': how the output's size follows from the inputs' (the
+        output_shapes ask), one line per direction or count."""
         raise NotImplementedError
 
     def kwargs(self, ctx: Context) -> dict:
@@ -234,6 +258,7 @@ class Elementwise(Op):
     keywords: ClassVar[dict[str, tuple]] = {}
     gradient_uses = "input"
     shape_rule = "same"
+    tensors = True
 
     def function(self, x, ctx: Context):
         return apply(self.name, x)

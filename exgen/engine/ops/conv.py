@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from exgen.engine.ops.base import Op, register
-from exgen.typeset.terms import Call, Context, Leaf, Spelling, apply, leaf, product
+from exgen.engine.ops.base import Misfit, Op, dims, register
+from exgen.typeset.terms import Call, Context, Leaf, Spelling, Stack, apply, leaf, product
 
 WINDOWS = "np.lib.stride_tricks.sliding_window_view"
 
@@ -22,6 +22,13 @@ def _zeros(x: np.ndarray, shape) -> np.ndarray:
     if x.dtype == object:
         out[...] = Fraction(0)
     return out
+
+
+def _per_sample(x: np.ndarray, image_fn) -> np.ndarray:
+    """image_fn on one image C×H×W, or on each sample of a batch N×C×H×W."""
+    if x.ndim == 3:
+        return image_fn(x)
+    return np.stack([image_fn(img) for img in x])
 
 
 def padded(x: np.ndarray, p: int) -> np.ndarray:
@@ -34,6 +41,15 @@ def padded(x: np.ndarray, p: int) -> np.ndarray:
 
 def out_size(n: int, k: int, stride: int, padding: int) -> int:
     return (n + 2 * padding - k) // stride + 1
+
+
+def size_formula(n: int, k: int, stride: int, padding: int) -> str:
+    """(n + 2P − k)/S + 1 = out, written out; ⌊⌋ where the division is not exact."""
+    top = f"{n} + 2·{padding} − {k}" if padding else f"{n} − {k}"
+    inner = f"({top})/{stride}" if stride != 1 else f"({top})"
+    if (n + 2 * padding - k) % stride:
+        inner = f"⌊{inner}⌋"
+    return f"{inner} + 1 = {out_size(n, k, stride, padding)}"
 
 
 def correlate(xp: np.ndarray, k: np.ndarray, s: int = 1) -> np.ndarray:
@@ -112,6 +128,14 @@ def _code(s: int, p: int) -> tuple[str, str, tuple[str, str]]:
     return torch, numpy, grads
 
 
+BANK_NOTE = (
+    "(filter by filter f and channel by channel c: ∂L/∂K_f,c is the image's channel c "
+    "correlated with the gradient of output map f, added over the samples; ∂L/∂x_c the "
+    "full correlation of each output map's gradient with K_f,c turned by 180°, added over "
+    "the filters)"
+)
+
+
 @register
 class Conv2d(Op):
     name = "conv2d"
@@ -126,7 +150,8 @@ class Conv2d(Op):
     gradient_uses = "others"
     kinks = ()
     saturates = None
-    shape_rule = "conv"
+    shape_rule = "own"
+    tensors = True
     gradient_note = None
     torch, numpy, numpy_grad = _code(1, 0)
 
@@ -142,20 +167,95 @@ class Conv2d(Op):
             out["padding"] = self.padding
         return out
 
-    def shape(self, image: tuple, kernel: tuple) -> tuple[int, int] | None:
-        """The output's shape, or None when the kernel does not fit the padded image."""
-        if any(k > n + 2 * self.padding for n, k in zip(image, kernel)):
-            return None
-        (h, w), (kh, kw) = image, kernel
-        return out_size(h, kh, self.stride, self.padding), out_size(
-            w, kw, self.stride, self.padding
+    def shape(self, image: tuple, kernel: tuple) -> tuple[tuple[int, ...], int]:
+        """A one-channel H×W image with a kh×kw kernel gives a map; an image C×H×W (or
+        a batch N×C×H×W) with kernels F×C×kh×kw gives F maps (per sample)."""
+        if len(kernel) == 2 and len(image) != 2:
+            raise Misfit(
+                f"a {dims(kernel)} kernel takes a one-channel H×W image, not {{0}} of "
+                f"shape {dims(image)} in {{expr}} (give {{1}} as F×C×kh×kw filters)",
+                blame=1,
+            )
+        if len(kernel) == 4 and len(image) not in (3, 4):
+            raise Misfit(
+                f"filters {dims(kernel)} (F×C×kh×kw) take an image C×H×W or a batch "
+                f"N×C×H×W, not {{0}} of shape {dims(image)} in {{expr}}",
+                blame=0,
+            )
+        if len(kernel) not in (2, 4):
+            raise Misfit(
+                f"a kernel is kh×kw or F×C×kh×kw, not {{1}} of shape {dims(kernel)} in {{expr}}",
+                blame=1,
+            )
+        if len(kernel) == 4 and kernel[1] != image[-3]:
+            raise Misfit(
+                f"filters {dims(kernel)} have {kernel[1]} channel(s), the image {{0}} "
+                f"({dims(image)}) has {image[-3]} in {{expr}}",
+                blame=1,
+            )
+        (h, w), (kh, kw) = image[-2:], kernel[-2:]
+        if kh > h + 2 * self.padding or kw > w + 2 * self.padding:
+            raise Misfit(f"kernel {kh}×{kw} does not fit {{expr}} on a {h}×{w} image", blame=1)
+        out = (
+            out_size(h, kh, self.stride, self.padding),
+            out_size(w, kw, self.stride, self.padding),
         )
+        if len(kernel) == 2:
+            return out, 0 if out == (1, 1) else 1 if out[1] == 1 else 2
+        # filters: PyTorch's own layout (an image is its unbatched input)
+        self.torch = (
+            "torch.nn.functional.conv2d({0}, {1}, "
+            f"stride={self.stride}, padding={self.padding})"
+        )
+        self.gradient_note = BANK_NOTE
+        return (*image[:-3], kernel[0], *out), len(image)
+
+    def size_arithmetic(self, image: tuple, kernel: tuple) -> list[str]:
+        """How the output's size follows from the input's: (W + 2P − K)/S + 1 per
+        direction (rounded down), and one map per filter."""
+        out = [
+            f"{what}: {size_formula(n, k, self.stride, self.padding)}"
+            for what, n, k in zip(("height", "width"), image[-2:], kernel[-2:])
+        ]
+        if len(kernel) == 4:
+            out.append(f"{kernel[0]} filter(s): {kernel[0]} map(s)")
+        if len(image) == 4:
+            out.append(f"{image[0]} sample(s)")
+        return out
 
     def forward(self, x, k):
-        return correlate(padded(x, self.padding), k, self.stride)
+        if k.ndim == 2:
+            return correlate(padded(x, self.padding), k, self.stride)
+        return _per_sample(x, lambda img: self._filters(img, k))
+
+    def _filters(self, img: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """One image C×H×W through the filters F×C×kh×kw: F maps, each the sum over the
+        channels of their correlations."""
+        return np.stack(
+            [
+                sum(
+                    correlate(padded(img[c], self.padding), kf[c], self.stride)
+                    for c in range(len(img))
+                )
+                for kf in k
+            ]
+        )
 
     def backward(self, g, xs, out):
         x, k = xs
+        if k.ndim == 2:
+            return self._backward_map(g, x, k)
+        dx = _zeros(x if x.dtype == object else g, x.shape)
+        dk = _zeros(x if x.dtype == object else g, k.shape)
+        for n in np.ndindex(*x.shape[:-3]):  # () for one image, (i,) per sample
+            for f in range(k.shape[0]):
+                for c in range(k.shape[1]):
+                    gx, gk = self._backward_map(g[n][f], x[n][c], k[f, c])
+                    dx[n][c] += gx
+                    dk[f, c] += gk
+        return dx, dk
+
+    def _backward_map(self, g, x, k):
         s, p = self.stride, self.padding
         xp = padded(x, p)
         kh, kw = k.shape
@@ -196,17 +296,59 @@ class Conv2d(Op):
             return apply(self.name, spread, Call("rot180", (k,)), **settings)
         # with the numbers put in: the padding, spreading and turning done on the page
         xv, kv = ctx.extra["operands"]
-        (h, w), (kh, kw) = xv.shape, kv.shape
-        oh, ow = len(g.rows), len(g.rows[0])
-        if i == 1:  # ∂L/∂k = (padded x, cropped to what the windows reach) ⋆ spread g
+        if kv.ndim == 2:
+            return self._map_adjoint(i, g.rows, x.rows, k.rows, k.rank or 2)
+        return self._bank_adjoint(i, g, x, k, xv.ndim)
+
+    def _map_adjoint(self, i: int, g_rows, x_rows, k_rows, k_rank: int = 2):
+        """One map's contribution, printed: ∂L/∂k = (padded x, cropped to what the
+        windows reach) ⋆ spread g; ∂L/∂x = (spread g, padded to the full correlation,
+        cropped to x) ⋆ rot180(k)."""
+        s, p = self.stride, self.padding
+        (h, w), (kh, kw) = (len(x_rows), len(x_rows[0])), (len(k_rows), len(k_rows[0]))
+        oh, ow = len(g_rows), len(g_rows[0])
+        if i == 1:
             reach_h, reach_w = s * (oh - 1) + kh, s * (ow - 1) + kw
-            xp = Leaf(_grid(x.rows, p, p, reach_h, reach_w), 2)
-            spread_g = Leaf(_grid(g.rows, 0, 0, s * (oh - 1) + 1, s * (ow - 1) + 1, s), 2)
+            xp = Leaf(_grid(x_rows, p, p, reach_h, reach_w), 2)
+            spread_g = Leaf(_grid(g_rows, 0, 0, s * (oh - 1) + 1, s * (ow - 1) + 1, s), 2)
             return apply(self.name, xp, spread_g)
-        # ∂L/∂x = (spread g, padded to the full correlation, cropped to x) ⋆ rot180(k)
-        full = Leaf(_grid(g.rows, kh - 1 - p, kw - 1 - p, h + kh - 1, w + kw - 1, s), 2)
-        turned = Leaf(tuple(tuple(r[::-1]) for r in k.rows[::-1]), k.rank or 2)
+        full = Leaf(_grid(g_rows, kh - 1 - p, kw - 1 - p, h + kh - 1, w + kw - 1, s), 2)
+        turned = Leaf(tuple(tuple(r[::-1]) for r in k_rows[::-1]), k_rank)
         return apply(self.name, full, turned)
+
+    def _bank_adjoint(self, i: int, g: Leaf, x: Leaf, k: Leaf, rank: int) -> Stack:
+        """Filters F×C×kh×kw: ∂L/∂K per filter f and channel c, x_c ⋆ δ_f summed over the
+        samples; ∂L/∂x per (sample and) channel c, the sum over the filters f of
+        δ_f ⋆ rot180(K_f,c) in full."""
+        images = (x.rows,) if rank == 3 else x.rows
+        grads = (g.rows,) if rank == 3 else g.rows
+        filters, channels = len(k.rows), len(k.rows[0])
+
+        def summed(terms: list):
+            total = terms[0]
+            for t in terms[1:]:
+                total = apply("add", total, t)
+            return total
+
+        if i == 1:
+            parts = [
+                summed(
+                    [
+                        self._map_adjoint(1, gn[f], xn[c], k.rows[f][c])
+                        for xn, gn in zip(images, grads)
+                    ]
+                )
+                for f in range(filters)
+                for c in range(channels)
+            ]
+            return Stack(tuple(parts), (filters, channels), 4)
+        parts = [
+            summed([self._map_adjoint(0, gn[f], xn[c], k.rows[f][c]) for f in range(filters)])
+            for xn, gn in zip(images, grads)
+            for c in range(channels)
+        ]
+        grid = (channels,) if rank == 3 else (len(images), channels)
+        return Stack(tuple(parts), grid, rank)
 
     def example(self, args, ctx):
         """One output entry: its window of the (padded) image times the kernel."""
@@ -215,10 +357,19 @@ class Conv2d(Op):
             return None
         x_rows, k_rows = rows
         i, j = ctx.extra["at"]
+        if ctx.ranks[1] == 4:  # the first filter over every channel of the first image
+            image = x_rows if ctx.ranks[0] == 3 else x_rows[0]
+            pairs = list(zip(image, k_rows[0]))
+        else:
+            pairs = [(x_rows, k_rows)]
         p = self.padding
-        if p:
-            x_rows = _grid(x_rows, p, p, len(x_rows) + 2 * p, len(x_rows[0]) + 2 * p)
-        return [window_sum(x_rows, k_rows, i, j, self.stride)]
+        total = None
+        for x_map, k_map in pairs:
+            if p:
+                x_map = _grid(x_map, p, p, len(x_map) + 2 * p, len(x_map[0]) + 2 * p)
+            part = window_sum(x_map, k_map, i, j, self.stride)
+            total = part if total is None else apply("add", total, part)
+        return [total]
 
     @staticmethod
     def worked_entry(term, rows, i: int, j: int):

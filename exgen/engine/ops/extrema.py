@@ -29,6 +29,7 @@ class _Extremum(Op):
     saturates = None
     shape_rule = "broadcast"
     ties = "no_max_ties"
+    tensors = True
     wins: str  # the comparison that sends the gradient to the first operand: ">" or "<"
 
     def _first(self, a, b) -> np.ndarray:

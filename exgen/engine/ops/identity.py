@@ -26,6 +26,7 @@ class Identity(Op):
     kinks = ()
     saturates = None
     shape_rule = "same"
+    tensors = True
 
     def forward(self, x):
         return x.copy()

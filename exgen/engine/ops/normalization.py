@@ -96,6 +96,7 @@ class _Norm(Op):
     kinks = ()
     saturates = None
     shape_rule = "normalize"
+    tensors = False  # a batch of images N×C×H×W (per channel) is not yet taken
     noted_inputs = (0,)  # the gradient note explains the three-term line's sums and m
     stage_names = ("mean", "var", "xhat")
     grad_stage_names = ("grad.xhat", "sum", "spread")

@@ -15,7 +15,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from exgen.engine.ops.base import Op, like, register
+from exgen.engine.ops.base import Misfit, Op, like, register
+from exgen.engine.ops.conv import size_formula
 from exgen.typeset.formula import Num, Script, Text
 from exgen.typeset.terms import Apply, Call, Context, Leaf, Spelling, Symbol, apply, leaf, product
 
@@ -57,6 +58,13 @@ def argmax_mask(x: np.ndarray, size: int, stride: int) -> np.ndarray:
     return mask
 
 
+def _per_map(x: np.ndarray, map_fn) -> np.ndarray:
+    """map_fn on an H×W map, or on each map of an image C×H×W or a batch N×C×H×W."""
+    if x.ndim == 2:
+        return map_fn(x)
+    return np.stack([_per_map(part, map_fn) for part in x])
+
+
 def code(kind: str, s: int, t: int) -> tuple[str, str, tuple[str]]:
     """The PyTorch and NumPy spellings and the NumPy backward, for size s and stride t."""
     fn = "max_pool2d" if kind == "max" else "avg_pool2d"
@@ -90,7 +98,8 @@ class _Pool(Op):
     gradient_uses = "input"
     kinks = ()
     saturates = None
-    shape_rule = "pool"
+    shape_rule = "own"
+    tensors = True
     ties = "no_pool_ties"
     kind: str  # "max" or "avg"
     routed_note: str  # the gradient note when the windows overlap or leave gaps
@@ -99,14 +108,45 @@ class _Pool(Op):
         self.size = int(size)
         self.stride = int(stride if stride is not None else size)
         self.torch, self.numpy, self.numpy_grad = code(self.kind, self.size, self.stride)
-        if self.stride != self.size:
+        self.tiles = self.stride == self.size  # the windows cover the map, once each
+        if not self.tiles:
             self.gradient_note = self.routed_note
 
     def kwargs(self, ctx: Context) -> dict:
         out = {} if self.size == 2 else {"size": self.size}
         return out if self.stride == self.size else dict(out, stride=self.stride)
 
+    def shape(self, x: tuple) -> tuple[tuple[int, ...], int]:
+        """Each H×W map pooled: (H − size) // stride + 1 by (W − size) // stride + 1."""
+        size, stride = self.size, self.stride
+        if len(x) < 2 or x == (1, 1) or x[-1] < size or x[-2] < size:
+            where = "{0}, {d0}" if len(x) > 1 and 1 not in x[-2:] else "{0} ({d0})"
+            raise Misfit(
+                f"the {size}×{size} window of '{{expr}}' does not fit the map {where}: "
+                f"pooling takes H×W maps (alone, in an image C×H×W or in a batch "
+                f"N×C×H×W) of at least {size}×{size}",
+                blame=0,
+            )
+        out = (*x[:-2], (x[-2] - size) // stride + 1, (x[-1] - size) // stride + 1)
+        if len(x) > 2:  # PyTorch takes an image C×H×W (unbatched) or a batch as it is
+            self.torch = self.torch.replace("[None, None]", "").replace("[0, 0]", "")
+        if self.tiles and (len(x) > 2 or x[-2] % size or x[-1] % size):
+            # rows or columns left over (or maps of an image): the routed values
+            self.tiles = False
+            self.gradient_note = self.routed_note
+        return out, len(x)
+
+    def size_arithmetic(self, x: tuple) -> list[str]:
+        """(W − size)/stride + 1 per direction: a convolution's formula without padding."""
+        return [
+            f"{what}: {size_formula(n, self.size, self.stride, 0)}"
+            for what, n in zip(("height", "width"), x[-2:])
+        ]
+
     def forward(self, x):
+        return _per_map(x, self._forward_map)
+
+    def _forward_map(self, x):
         shape, wins = windows(x.shape, self.size, self.stride)
         out = np.empty(shape, dtype=x.dtype)
         for i, line in enumerate(wins):
@@ -119,11 +159,12 @@ class _Pool(Op):
         (x,) = xs
         if self.kind != "max":
             return False
-        for line in windows(x.shape, self.size, self.stride)[1]:
-            for rs, cs in line:
-                flat = list(x[rs, cs].ravel())
-                if flat.count(max(flat)) > 1:
-                    return True
+        for index in np.ndindex(*x.shape[:-2]):
+            for line in windows(x[index].shape, self.size, self.stride)[1]:
+                for rs, cs in line:
+                    flat = list(x[index][rs, cs].ravel())
+                    if flat.count(max(flat)) > 1:
+                        return True
         return False
 
     def _count(self, x):
@@ -133,6 +174,12 @@ class _Pool(Op):
     def backward(self, g, xs, out):
         (x,) = xs
         grad = like(x, np.zeros(x.shape, dtype=int))
+        for index in np.ndindex(*x.shape[:-2]):  # each H×W map of an image or a batch
+            grad[index] = self._backward_map(g[index], x[index])
+        return (grad,)
+
+    def _backward_map(self, g, x):
+        grad = like(x, np.zeros(x.shape, dtype=int))
         for i, line in enumerate(windows(x.shape, self.size, self.stride)[1]):
             for j, (rs, cs) in enumerate(line):
                 if self.kind == "max":
@@ -140,7 +187,7 @@ class _Pool(Op):
                     grad[rs.start + a, cs.start + b] += g[i, j]
                 else:
                     grad[rs, cs] += g[i, j] / self._count(x)
-        return (grad,)
+        return grad
 
     def _spread(self, g, ctx: Context):
         """g ⊗ 𝟏: each entry of g copied over its (non-overlapping) window."""
@@ -153,16 +200,16 @@ class _Pool(Op):
 
     def adjoint(self, i, g, args, out, ctx: Context):
         numeric = ctx.extra.get("numeric")
-        if self.stride != self.size:  # overlapping windows or gaps: the routed values
+        if not self.tiles:  # overlapping windows, gaps or a remainder: the routed values
             if not numeric:  # unpool: each entry of g back to its window's entries
                 return Call("unpool", (g,), latex=r"\operatorname{unpool}")
             (x,) = ctx.extra["operands"]
             n = self.size * self.size
-            whole = np.array(  # each window's whole gradient on its entries (avg: / n)
-                [[Fraction(c) * (1 if self.kind == "max" else n) for c in r] for r in g.rows],
-                dtype=object,
+            scale = 1 if self.kind == "max" else n  # each window's whole gradient (avg: / n)
+            whole = np.vectorize(lambda c: Fraction(c) * scale, otypes=[object])(
+                np.array(g.rows, dtype=object)
             )
-            routed = _decimals(self.backward(whole, (x,), None)[0], g)
+            routed = _decimals(self.backward(whole, (x,), None)[0], g, max(x.ndim, 2))
             return routed if self.kind == "max" else apply("div", routed, leaf(str(n)))
         spread = self._spread(g, ctx)
         if self.kind == "avg":
@@ -191,14 +238,17 @@ class _Pool(Op):
         return [apply("div", total, leaf(str(len(cells))))]
 
 
-def _decimals(values: np.ndarray, g: Leaf) -> Leaf:
+def _decimals(values: np.ndarray, g: Leaf, rank: int) -> Leaf:
     """Sums of g's printed entries, printed with as many decimals as g's (exact)."""
-    places = max((len(c.split(".")[1]) if "." in c else 0) for r in g.rows for c in r)
-    rows = tuple(
-        tuple(f"{Decimal(v.numerator) / Decimal(v.denominator):.{places}f}" for v in r)
-        for r in values
-    )
-    return Leaf(rows, 2)
+    cells = np.array(g.rows, dtype=object).reshape(-1)
+    places = max((len(c.split(".")[1]) if "." in c else 0) for c in cells)
+
+    def nested(a):
+        if a.ndim == 1:
+            return tuple(f"{Decimal(v.numerator) / Decimal(v.denominator):.{places}f}" for v in a)
+        return tuple(nested(part) for part in a)
+
+    return Leaf(nested(values), rank)
 
 
 @register
@@ -216,7 +266,7 @@ class MaxPool(_Pool):
     )
     routed_note = (
         "(unpool routes the gradient of each output entry to its window's maximum and "
-        "adds where windows overlap; at a tie to the first maximum in row-major order "
+        "adds where windows overlap; entries in no window get 0; at a tie to the first maximum in row-major order "
         "within the window, as PyTorch's max_pool2d does)"
     )
 
@@ -234,7 +284,8 @@ class AvgPool(_Pool):
     )
     routed_note = (
         "(unpool gives every entry of a window the window's gradient, added where windows "
-        "overlap; divided by the window's size, each entry's equal share)"
+        "overlap, and 0 to entries in no window; divided by the window's size, each "
+        "entry's equal share)"
     )
 
 
@@ -264,6 +315,7 @@ class Kron(Op):
     kinks = ()
     saturates = None
     shape_rule = "kron"
+    tensors = False
 
     def forward(self, a, b):
         return np.kron(a, b)

@@ -17,15 +17,18 @@ def _ones(ctx):
     """𝟏 in symbols; with the numbers put in, the ones themselves (exact)."""
     if not ctx.extra.get("numeric"):
         return Symbol(Text("𝟏"), rank=ctx.ranks[0])
-    rows, cols = ctx.extra["shape"]
-    return Leaf(tuple(tuple("1" for _ in range(cols)) for _ in range(rows)), ctx.ranks[0])
+    return Leaf(_nested(np.full(ctx.extra["shape"], "1", dtype=object)), ctx.ranks[0])
+
+
+def _nested(a: np.ndarray) -> tuple:
+    return tuple(str(c) for c in a) if a.ndim == 1 else tuple(_nested(part) for part in a)
 
 
 def _terms(arg):
     """The entries of a printed array added one by one, or None when too many."""
     if not isinstance(arg, Leaf) or arg.rank == 0:
         return None
-    cells = [c for r in arg.rows for c in r]
+    cells = [str(c) for c in np.array(arg.rows, dtype=object).reshape(-1)]
     if len(cells) > MAX_SUM_TERMS:
         return None
     total: Leaf | Apply = leaf(cells[0])
@@ -45,6 +48,7 @@ class _Reduction(Op):
     kinks = ()
     saturates = None
     shape_rule = "scalar"
+    tensors = True
     averages: bool  # mean: the backward divides by the count
 
     def __init__(self, axis: int | None = None):
@@ -120,3 +124,53 @@ class Mean(_Reduction):
     def adjoint(self, i, g, args, out, ctx):
         n = ctx.extra["count"] if self.axis is None else ctx.extra["shape"][self.axis]
         return product(apply("div", g, leaf(str(n))), _ones(ctx), scalar=True)
+
+
+def _channel_axes(x: np.ndarray) -> tuple[int, ...]:
+    """Every axis of an image (C×H×W) or a batch (N×C×H×W) but its channels'."""
+    return (1, 2) if x.ndim == 3 else (0, 2, 3)
+
+
+@register
+class MapSum(Op):
+    """∑ᵢ,ⱼ: an image's (or a batch's) entries summed channel by channel, one value per
+    channel as a column: the gradient of a bias added to every position of its channel
+    (conv2d(x, K) + b). Not for equations."""
+
+    name = "mapsum"
+    rational = True
+    elementwise_local = False
+    in_equations = False
+    arity = 1
+    keywords: ClassVar[dict[str, tuple]] = {}
+    spelling = Spelling("bigop", "∑ᵢ,ⱼ", r"\sum_{i,j}", 9)
+    torch = "{0}.sum(dim=(-2, -1)).reshape(-1, {0}.shape[-3]).sum(0)[:, None]"
+    numpy = "{0}.sum(axis=(-2, -1)).reshape(-1, {0}.shape[-3]).sum(axis=0)[:, None]"
+    numpy_grad = ("np.broadcast_to({g}.reshape(-1, 1, 1), {0}.shape)",)
+    glyph = "∑"
+    architecture = None
+    gradient_uses = "none"
+    kinks = ()
+    saturates = None
+    shape_rule = "own"
+    tensors = True
+
+    def shape(self, x: tuple) -> tuple[tuple[int, ...], int]:
+        return (x[-3], 1), 1
+
+    def size_arithmetic(self, x: tuple) -> list[str]:
+        return [f"one value per channel: {x[-3]}"]
+
+    def forward(self, x):
+        return x.sum(axis=_channel_axes(x)).reshape(-1, 1)
+
+    def backward(self, g, xs, out):
+        (x,) = xs
+        view = (-1, 1, 1) if x.ndim == 3 else (1, -1, 1, 1)
+        return (np.broadcast_to(g.reshape(view), x.shape).copy(),)
+
+    def adjoint(self, i, g, args, out, ctx):
+        return None
+
+    def example(self, args, ctx):
+        return None

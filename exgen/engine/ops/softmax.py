@@ -30,6 +30,7 @@ class Softmax(Op):
     kinks = ()
     saturates = None
     shape_rule = "same"
+    tensors = False
 
     def __init__(self, axis: int = 0):
         self.axis = axis

@@ -1,0 +1,218 @@
+"""Images C×H×W and batches N×C×H×W: several channels and filters F×C×kh×kw, a bias
+per filter, pooling per map and flatten into a dense head. Whole networks are compiled
+and solved by the engine and compared with PyTorch autograd (float64) and central
+differences; exact networks with exact rationals; bad shapes get located messages."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from exgen.define.values import to_array
+from exgen.engine.equations import parse_equation
+from exgen.engine.graph import GraphError, compile_graph
+from exgen.engine.rounding import Rounding
+from exgen.engine.solve import solve
+from exgen.errors import DefinitionError
+
+RNG = np.random.default_rng(2026)
+
+NET = [
+    "z = conv2d(x, K, stride={s}, padding={p}) + b",
+    "a = relu(z)",
+    "q = {pool}(a, size=2, stride={t})",
+    "f = flatten(q)",
+    "y = W @ f + c",
+    "L = 0.5 * sum((y - T)**2)",
+]
+PARAMS = ["K", "b", "W", "c"]
+
+
+def _given(batch: int | None, c: int, f: int, size: int, s: int, p: int, t: int) -> dict:
+    lead = (batch,) if batch else ()
+    x = RNG.normal(size=(*lead, c, size, size))
+    k = RNG.normal(size=(f, c, 3, 3))
+    oh = (size + 2 * p - 3) // s + 1
+    ph = (oh - 2) // t + 1
+    n = f * ph * ph
+    return {
+        "x": x,
+        "K": k,
+        "b": RNG.normal(size=f),
+        "W": RNG.normal(size=(2, n)),
+        "c": RNG.normal(size=2),
+        "T": RNG.normal(size=(2, batch) if batch else 2),
+    }
+
+
+def _graph(given: dict, s: int, p: int, pool: str, t: int):
+    lines = [line.format(s=s, p=p, pool=pool, t=t) for line in NET]
+    return compile_graph([parse_equation(x) for x in lines], given, "L", PARAMS)
+
+
+def _torch_reference(given: dict, s: int, p: int, pool: str, t: int):
+    torch = pytest.importorskip("torch")
+    fn = torch.nn.functional
+    ts = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in given.items()}
+    x = ts["x"] if ts["x"].dim() == 4 else ts["x"][None]
+    z = fn.conv2d(x, ts["K"], ts["b"], stride=s, padding=p)
+    a = torch.relu(z)
+    q = (fn.max_pool2d if pool == "maxpool" else fn.avg_pool2d)(a, 2, t)
+    f = q.flatten(1).T  # one sample per column
+    c = ts["c"][:, None]
+    y = ts["W"] @ f + c
+    target = ts["T"] if ts["T"].dim() == 2 else ts["T"][:, None]
+    loss = 0.5 * ((y - target) ** 2).sum()
+    loss.backward()
+    squeeze = given["x"].ndim == 3
+    return {
+        "z": z[0] if squeeze else z,
+        "q": q[0] if squeeze else q,
+        "y": y,
+        "L": loss,
+    }, {k: ts[k].grad for k in PARAMS}
+
+
+CASES = [
+    (batch, c, f, size, s, p, pool, t)
+    for batch in (None, 2)
+    for (c, f) in ((1, 2), (2, 3), (3, 1))
+    for (size, s, p) in ((5, 1, 0), (6, 2, 1), (5, 1, 1))
+    for pool, t in (("maxpool", 2), ("avgpool", 1))
+]
+
+
+@pytest.mark.parametrize("batch, c, f, size, s, p, pool, t", CASES)
+def test_images_and_batches_against_torch(batch, c, f, size, s, p, pool, t):
+    given = _given(batch, c, f, size, s, p, t)
+    trace = solve(_graph(given, s, p, pool, t), given, Rounding(6), exact=False)
+    values, grads = _torch_reference(given, s, p, pool, t)
+    for name, ref in values.items():
+        mine = trace.values[name]
+        np.testing.assert_allclose(
+            mine.reshape(ref.shape), ref.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+        )
+    for name, ref in grads.items():
+        mine = trace.grads[name]
+        np.testing.assert_allclose(
+            mine.reshape(ref.shape), ref.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"d{name}"
+        )
+
+
+@pytest.mark.parametrize("batch", (None, 3))
+def test_gradients_against_central_differences(batch):
+    given = _given(batch, 2, 2, 5, 1, 1, 2)
+    graph = _graph(given, 1, 1, "avgpool", 2)
+    trace = solve(graph, given, Rounding(6), exact=False)
+    h = 1e-6
+    for name in ("x", "K", "b"):
+        flat = given[name].reshape(-1)
+        for i in range(0, flat.size, max(1, flat.size // 7)):
+            up, down = (dict(given, **{name: given[name].copy()}) for _ in range(2))
+            up[name].reshape(-1)[i] += h
+            down[name].reshape(-1)[i] -= h
+            numeric = (
+                solve(graph, up, Rounding(6), exact=False, backward=False).values["L"]
+                - solve(graph, down, Rounding(6), exact=False, backward=False).values["L"]
+            ) / (2 * h)
+            grad = trace.grads[name].reshape(-1)[i]
+            assert grad == pytest.approx(float(numeric.reshape(-1)[0]), rel=1e-5, abs=1e-7)
+
+
+def test_an_exact_network_of_images_runs_in_fractions():
+    ints = np.random.default_rng(5)
+    given = {
+        "x": ints.integers(-2, 3, size=(2, 2, 4, 4)),
+        "K": ints.integers(-1, 2, size=(2, 2, 3, 3)),
+        "b": ints.integers(-1, 2, size=2),
+        "W": ints.integers(-1, 2, size=(1, 2)),
+        "c": np.array([1]),
+        "T": np.array([[1, 2]]),
+    }
+    exact = {k: to_array(v.tolist(), k) for k, v in given.items()}
+    lines = [
+        "z = conv2d(x, K) + b",
+        "q = maxpool(z)",
+        "f = flatten(q)",
+        "y = W @ f + c",
+        "L = 0.5 * sum((y - T)**2)",
+    ]
+    graph = compile_graph([parse_equation(x) for x in lines], exact, "L", PARAMS)
+    assert graph.exact
+    trace = solve(graph, exact, Rounding(2))
+    assert trace.values["L"].dtype == object
+    assert all(isinstance(v, Fraction) for v in trace.grads["K"].reshape(-1))
+    floats = solve(graph, {k: v.astype(float) for k, v in given.items()}, Rounding(2), exact=False)
+    for name in ("L", "K", "b", "x"):
+        source = trace.grads[name] if name != "L" else trace.values[name]
+        other = floats.grads[name] if name != "L" else floats.values[name]
+        np.testing.assert_allclose(source.astype(float), other, rtol=1e-12)
+
+
+def _message(lines: list[str], given: dict) -> GraphError:
+    with pytest.raises(GraphError) as err:
+        compile_graph([parse_equation(x) for x in lines], given, "L", ["K"])
+    return err.value
+
+
+def test_shapes_that_do_not_fit_are_refused_with_the_reason():
+    image = np.zeros((2, 5, 5))
+    err = _message(["z = conv2d(x, K)", "L = sum(z)"], {"x": image, "K": np.zeros((3, 3))})
+    assert str(err) == (
+        "a 3×3 kernel takes a one-channel H×W image, not x of shape 2×5×5 in "
+        "conv2d(x, K) (give K as F×C×kh×kw filters)"
+    )
+    assert err.blame == "K"
+    err = _message(["z = conv2d(x, K)", "L = sum(z)"], {"x": image, "K": np.zeros((4, 3, 3, 3))})
+    assert (
+        str(err) == "filters 4×3×3×3 have 3 channel(s), the image x (2×5×5) has 2 in conv2d(x, K)"
+    )
+    err = _message(
+        ["z = conv2d(x, K) + b", "L = sum(z)"],
+        {"x": image, "K": np.zeros((4, 2, 3, 3)), "b": np.zeros(3)},
+    )
+    assert str(err) == (
+        "conv2d(x, K) (shape 4×3×3) and b (of length 3) do not fit in 'conv2d(x, K) + b': "
+        "an image or a batch takes a scalar, a value of its own shape, or a vector of one "
+        "value per channel (4)"
+    )
+    err = _message(["z = K @ x", "L = sum(z)"], {"x": image, "K": np.zeros((2, 2))})
+    assert str(err) == (
+        "'K @ x' takes scalars, vectors and matrices; x has shape 2×5×5 "
+        "(flatten(...) turns an image or a batch into a matrix)"
+    )
+    err = _message(["z = flatten(K)", "L = sum(z)"], {"K": np.zeros(3)})
+    assert str(err) == (
+        "'flatten(K)' flattens a map H×W, an image C×H×W or a batch N×C×H×W, not K (of length 3)"
+    )
+
+
+def test_flatten_keeps_row_major_order_and_samples_as_columns():
+    x = np.arange(2 * 2 * 2 * 3).reshape(2, 2, 2, 3)
+    lines = ["f = flatten(x)", "L = sum(f)"]
+    graph = compile_graph([parse_equation(t) for t in lines], {"x": x}, "L", ["x"])
+    assert graph.nodes["f"].shape == (12, 2)
+    trace = solve(graph, {"x": x}, Rounding(2), exact=False)
+    np.testing.assert_array_equal(trace.values["f"][:, 1], np.arange(12, 24))
+    one = {"x": x[0]}
+    graph = compile_graph([parse_equation(t) for t in lines], one, "L", ["x"])
+    assert (graph.nodes["f"].shape, graph.nodes["f"].rank) == ((12, 1), 1)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (
+            [[[1, 2], [3, 4]], [[1, 2]]],
+            "the matrices have different shapes: item 0 is 2×2, item 1 is 1×2",
+        ),
+        ([[[[[1]]]]], "expected a number, found a list (values have at most 4 dimensions)"),
+    ],
+)
+def test_values_of_up_to_four_dimensions(value, message):
+    with pytest.raises(DefinitionError) as err:
+        to_array(value, "values.x")
+    assert message in str(err.value)
+    assert to_array([[[[1, 2]], [[3, 4]]]], "values.x").shape == (1, 2, 1, 2)
