@@ -6,6 +6,7 @@ differences; exact networks with exact rationals; bad shapes get located message
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from exgen.engine.rounding import Rounding
 from exgen.engine.solve import solve
 from exgen.errors import DefinitionError
 
+ROOT = Path(__file__).parents[1]
 RNG = np.random.default_rng(2026)
 
 NET = [
@@ -216,3 +218,91 @@ def test_values_of_up_to_four_dimensions(value, message):
         to_array(value, "values.x")
     assert message in str(err.value)
     assert to_array([[[[1, 2]], [[3, 4]]]], "values.x").shape == (1, 2, 1, 2)
+
+
+def test_a_notebook_refuses_images_with_the_reason(tmp_path):
+    from exgen.define.load import load_sheet
+
+    source = (ROOT / "exercises" / "cnn.yaml").read_text()
+    marker = "    ask: [output_shapes, param_count, forward, backward]\n    space: 120\n"
+    assert source.count(marker) == 1
+    path = tmp_path / "cnn.yaml"
+    path.write_text(source.replace(marker, marker + "    notebook: {tasks: [forward]}\n"))
+    with pytest.raises(DefinitionError) as err:
+        load_sheet(str(path))
+    assert str(err.value).endswith(
+        "exercises[3].notebook: notebooks take networks of scalars, vectors and matrices; "
+        "x has shape 2×4×4 (an image, a batch or a bank of filters)"
+    )
+
+
+def _random_tensor_network(seed: int):
+    """A random small CNN on an image or a batch: one or two convolutions (channels,
+    filters, stride 1–2, padding 0–1, a bias or not), an element-wise function after
+    each, a pooling or not, then flatten, a dense layer and a squared error; as
+    equations for the engine and as a function of torch tensors."""
+    rng = np.random.default_rng(seed)
+    batch = int(rng.integers(1, 3)) if rng.random() < 0.5 else None
+    c, h = int(rng.integers(1, 4)), int(rng.integers(4, 7))
+    shape = (*((batch,) if batch else ()), c, h, h)
+    given = {"x": rng.normal(size=shape)}
+    lines, steps, src = [], [], "x"
+    for k in range(1, int(rng.integers(1, 3)) + 1):
+        f = int(rng.integers(1, 4))
+        s, p = int(rng.integers(1, 3)), int(rng.integers(0, 2))
+        kh = int(rng.integers(1, min(3, h + 2 * p) + 1))
+        given[f"K{k}"] = rng.normal(size=(f, c, kh, kh))
+        text = f"conv2d({src}, K{k}, stride={s}, padding={p})"
+        bias = rng.random() < 0.6
+        if bias:
+            given[f"b{k}"] = rng.normal(size=f)
+            text += f" + b{k}"
+        fn = str(rng.choice(["relu", "tanh", "sigmoid", "identity"]))
+        lines += [f"z{k} = {text}", f"a{k} = {fn}(z{k})"]
+        steps.append(("conv", k, s, p, bias, fn))
+        c, h, src = f, (h + 2 * p - kh) // s + 1, f"a{k}"
+        if h >= 2 and rng.random() < 0.6:
+            kind = str(rng.choice(["maxpool", "avgpool"]))
+            lines.append(f"q{k} = {kind}({src}, size=2, stride=1)")
+            steps.append((kind, k))
+            h, src = h - 1, f"q{k}"
+    n = c * h * h
+    given["W"], given["T"] = rng.normal(size=(2, n)), rng.normal(size=(2, batch or 1))
+    lines += [f"f = flatten({src})", "y = W @ f", "L = 0.5 * sum((y - T)**2)"]
+    return lines, given, steps
+
+
+def _torch_forward(torch, given: dict, steps: list, batch: bool):
+    fn = torch.nn.functional
+    ts = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in given.items()}
+    a = ts["x"] if batch else ts["x"][None]
+    for step in steps:
+        if step[0] == "conv":
+            _, k, s, p, bias, name = step
+            z = fn.conv2d(a, ts[f"K{k}"], ts[f"b{k}"] if bias else None, stride=s, padding=p)
+            a = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}.get(
+                name, lambda t: t
+            )(z)
+        else:
+            a = (fn.max_pool2d if step[0] == "maxpool" else fn.avg_pool2d)(a, 2, 1)
+    y = ts["W"] @ a.flatten(1).T
+    loss = 0.5 * ((y - ts["T"]) ** 2).sum()
+    loss.backward()
+    return loss, ts
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_networks_of_images_against_torch(seed):
+    """Every parameter's gradient and the loss within 1e-9 relative of autograd."""
+    torch = pytest.importorskip("torch")
+    lines, given, steps = _random_tensor_network(seed)
+    params = [k for k in given if k not in ("x", "T")]
+    graph = compile_graph([parse_equation(t) for t in lines], given, "L", [*params, "x"])
+    trace = solve(graph, given, Rounding(6), exact=False)
+    loss, ts = _torch_forward(torch, given, steps, given["x"].ndim == 4)
+    assert float(trace.values["L"][0, 0]) == pytest.approx(loss.item(), rel=1e-9)
+    for name in [*params, "x"]:
+        ref = ts[name].grad.numpy()
+        np.testing.assert_allclose(
+            trace.grads[name].reshape(ref.shape), ref, rtol=1e-9, atol=1e-12, err_msg=name
+        )

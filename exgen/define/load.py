@@ -291,7 +291,7 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
 def _check_notebook(ex: schema.Exercise, graph: Graph) -> None:
     """What the notebook's tasks need of the network and its data."""
     for k, message in notebook_problems(graph, ex.notebook.tasks):
-        raise DefinitionError(message, path=f"notebook.tasks[{k}]")
+        raise DefinitionError(message, path="notebook" if k is None else f"notebook.tasks[{k}]")
     if ex.random is not None and ex.notebook.data == "utils":
         raise DefinitionError(
             "the seeded snippet (random:) gives the notebook its data itself: "

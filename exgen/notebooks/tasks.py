@@ -210,9 +210,20 @@ TASKS.update(
 )
 
 
-def problems(graph: Graph, tasks: list[str]) -> list[tuple[int, str]]:
-    """(index, message) for each listed task the network cannot carry."""
+def problems(graph: Graph, tasks: list[str]) -> list[tuple[int | None, str]]:
+    """(index, message) for each listed task the network cannot carry (index None: the
+    notebook as a whole)."""
     out = []
+    tensor = next((n for n in graph.nodes.values() if n.rank > 2), None)
+    if tensor is not None and tasks:  # images and batches have no NumPy spelling here yet
+        shape = "×".join(map(str, tensor.shape))
+        return [
+            (
+                None,
+                f"notebooks take networks of scalars, vectors and matrices; {tensor.name} "
+                f"has shape {shape} (an image, a batch or a bank of filters)",
+            )
+        ]
     for k, name in enumerate(tasks):
         requires = TASKS[name].requires
         problem = requires(graph) if requires is not None else None
