@@ -133,6 +133,9 @@ def main() -> None:
     )
     parser.add_argument("--no-pdf", action="store_true")
     parser.add_argument(
+        "--sheets", nargs="+", help="only single builds of these sheets, with and without PDFs"
+    )
+    parser.add_argument(
         "--notebooks",
         type=int,
         metavar="N",
@@ -141,6 +144,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.memory:
         memory_table(args.memory, pdf=not args.no_pdf)
+        return
+    if args.sheets:
+        sheets_table(args.sheets, args.repeat)
         return
     if args.notebooks:
         notebook_table(args.notebooks)
@@ -218,6 +224,23 @@ def memory_table(sizes: list[int], pdf: bool) -> None:
             t, pss, rss = measure(exgen + ["--variants", str(n)], work)
             kind = "PDF" if pdf else "HTML"
             print(f"| {n} | {kind} | {t:.1f} | {pss:.0f} | {rss:.0f} |", flush=True)
+
+
+def sheets_table(names: list[str], repeat: int) -> None:
+    """One build of each named sheet (the plain sheet and key), with and without PDFs:
+    wall time of the whole command (fastest of ``repeat``) and its peak memory."""
+    print("| sheet | output | time (s) | peak PSS MiB (all processes) |")
+    print("|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(ROOT / "exercises", work / "exercises")
+        for name in names:
+            for pdf in (False, True):
+                args = [sys.executable, "-m", "exgen", "build", name]
+                runs = [measure(args + ([] if pdf else ["--no-pdf"]), work) for _ in range(repeat)]
+                t, pss, _ = min(runs)
+                kind = "PDF" if pdf else "HTML"
+                print(f"| {name} | {kind} | {t:.2f} | {pss:.0f} |", flush=True)
 
 
 def notebook_table(n: int) -> None:

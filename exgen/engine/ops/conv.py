@@ -89,11 +89,13 @@ def _is_zero(text: str) -> bool:
     return float(text) == 0
 
 
-def window_sum(x_rows: tuple, k_rows: tuple, i: int, j: int, stride: int = 1, nonzero=False):
+def window_sum(
+    x_rows: tuple, k_rows: tuple, i: int, j: int, stride: int = 1, nonzero=False, total=None
+):
     """Entry (i, j) of a correlation of printed rows: the window times the kernel, added
-    term by term (x₁·k₁ + x₂·k₂ + …); ``nonzero``: only the products without a zero
-    factor (the zeros of padding and stride), None when there are none."""
-    total = None
+    term by term (x₁·k₁ + x₂·k₂ + …) after ``total`` (the channels before, if any);
+    ``nonzero``: only the products without a zero factor (the zeros of padding and
+    stride), None when there are none."""
     for a, kr in enumerate(k_rows):
         for b, kv in enumerate(kr):
             xv = x_rows[stride * i + a][stride * j + b]
@@ -363,12 +365,11 @@ class Conv2d(Op):
         else:
             pairs = [(x_rows, k_rows)]
         p = self.padding
-        total = None
+        total = None  # one sum over every channel's window, term after term
         for x_map, k_map in pairs:
             if p:
                 x_map = _grid(x_map, p, p, len(x_map) + 2 * p, len(x_map[0]) + 2 * p)
-            part = window_sum(x_map, k_map, i, j, self.stride)
-            total = part if total is None else apply("add", total, part)
+            total = window_sum(x_map, k_map, i, j, self.stride, total=total)
         return [total]
 
     @staticmethod
