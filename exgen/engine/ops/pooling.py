@@ -65,10 +65,18 @@ def _per_map(x: np.ndarray, map_fn) -> np.ndarray:
     return np.stack([_per_map(part, map_fn) for part in x])
 
 
+def torch_code(kind: str, s: int, t: int, maps: bool = False) -> str:
+    """PyTorch's pooling of one map (lifted to a 1×1×H×W batch and back), or of an image
+    C×H×W (unbatched) or a batch as they are (``maps``)."""
+    fn = "max_pool2d" if kind == "max" else "avg_pool2d"
+    if maps:
+        return f"torch.nn.functional.{fn}({{0}}, {s}, {t})"
+    return f"torch.nn.functional.{fn}({{0}}[None, None], {s}, {t})[0, 0]"
+
+
 def code(kind: str, s: int, t: int) -> tuple[str, str, tuple[str]]:
     """The PyTorch and NumPy spellings and the NumPy backward, for size s and stride t."""
-    fn = "max_pool2d" if kind == "max" else "avg_pool2d"
-    torch = f"torch.nn.functional.{fn}({{0}}[None, None], {s}, {t})[0, 0]"
+    torch = torch_code(kind, s, t)
     reduce = "max" if kind == "max" else "mean"
     numpy = f"np.{reduce}({_WINDOWS.format(s=s, t=t)}, axis=(2, 3))"
     if kind == "max":
@@ -128,8 +136,8 @@ class _Pool(Op):
                 blame=0,
             )
         out = (*x[:-2], (x[-2] - size) // stride + 1, (x[-1] - size) // stride + 1)
-        if len(x) > 2:  # PyTorch takes an image C×H×W (unbatched) or a batch as it is
-            self.torch = self.torch.replace("[None, None]", "").replace("[0, 0]", "")
+        if len(x) > 2:
+            self.torch = torch_code(self.kind, size, stride, maps=True)
         if self.tiles and (len(x) > 2 or x[-2] % size or x[-1] % size):
             # rows or columns left over (or maps of an image): the routed values
             self.tiles = False
