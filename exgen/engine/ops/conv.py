@@ -169,9 +169,10 @@ class Conv2d(Op):
             out["padding"] = self.padding
         return out
 
-    def shape(self, image: tuple, kernel: tuple) -> tuple[tuple[int, ...], int]:
+    def shape(self, *shapes: tuple) -> tuple[tuple[int, ...], int]:
         """A one-channel H×W image with a kh×kw kernel gives a map; an image C×H×W (or
         a batch N×C×H×W) with kernels F×C×kh×kw gives F maps (per sample)."""
+        image, kernel = shapes
         if len(kernel) == 2 and len(image) != 2:
             raise Misfit(
                 f"a {dims(kernel)} kernel takes a one-channel H×W image, not {{0}} of "
@@ -212,9 +213,10 @@ class Conv2d(Op):
         self.gradient_note = BANK_NOTE
         return (*image[:-3], kernel[0], *out), len(image)
 
-    def size_arithmetic(self, image: tuple, kernel: tuple) -> list[str]:
+    def size_arithmetic(self, *shapes: tuple) -> list[str]:
         """How the output's size follows from the input's: (W + 2P − K)/S + 1 per
         direction (rounded down), and one map per filter."""
+        image, kernel = shapes
         out = [
             f"{what}: {size_formula(n, k, self.stride, self.padding)}"
             for what, n, k in zip(("height", "width"), image[-2:], kernel[-2:])

@@ -50,7 +50,8 @@ class Flatten(Op):
     )
     torch, numpy, numpy_grad = _code(False)
 
-    def shape(self, x: tuple) -> tuple[tuple[int, ...], int]:
+    def shape(self, *shapes: tuple) -> tuple[tuple[int, ...], int]:
+        (x,) = shapes
         if len(x) == 2 and x[1] == 1:  # a scalar or a vector: nothing to flatten
             raise Misfit(
                 "'{expr}' flattens a map H×W, an image C×H×W or a batch N×C×H×W, not {0} ({d0})",
@@ -62,8 +63,9 @@ class Flatten(Op):
             return (size, x[0]), 2
         return (size, 1), 1
 
-    def size_arithmetic(self, x: tuple) -> list[str]:
+    def size_arithmetic(self, *shapes: tuple) -> list[str]:
         """The entries of one sample, multiplied out."""
+        (x,) = shapes
         sample = x[-3:] if len(x) == 4 else x
         text = f"{'·'.join(map(str, sample))} = {int(np.prod(sample))} entries"
         return [text + (f", for each of {x[0]} samples" if len(x) == 4 else "")]

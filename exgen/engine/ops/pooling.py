@@ -124,7 +124,8 @@ class _Pool(Op):
         out = {} if self.size == 2 else {"size": self.size}
         return out if self.stride == self.size else dict(out, stride=self.stride)
 
-    def shape(self, x: tuple) -> tuple[tuple[int, ...], int]:
+    def shape(self, *shapes: tuple) -> tuple[tuple[int, ...], int]:
+        (x,) = shapes
         """Each H×W map pooled: (H − size) // stride + 1 by (W − size) // stride + 1."""
         size, stride = self.size, self.stride
         if len(x) < 2 or x == (1, 1) or x[-1] < size or x[-2] < size:
@@ -144,8 +145,9 @@ class _Pool(Op):
             self.gradient_note = self.routed_note
         return out, len(x)
 
-    def size_arithmetic(self, x: tuple) -> list[str]:
+    def size_arithmetic(self, *shapes: tuple) -> list[str]:
         """(W − size)/stride + 1 per direction: a convolution's formula without padding."""
+        (x,) = shapes
         return [
             f"{what}: {size_formula(n, self.size, self.stride, 0)}"
             for what, n in zip(("height", "width"), x[-2:])

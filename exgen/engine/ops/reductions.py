@@ -155,10 +155,12 @@ class MapSum(Op):
     shape_rule = "own"
     tensors = True
 
-    def shape(self, x: tuple) -> tuple[tuple[int, ...], int]:
+    def shape(self, *shapes: tuple) -> tuple[tuple[int, ...], int]:
+        (x,) = shapes
         return (x[-3], 1), 1
 
-    def size_arithmetic(self, x: tuple) -> list[str]:
+    def size_arithmetic(self, *shapes: tuple) -> list[str]:
+        (x,) = shapes
         return [f"one value per channel: {x[-3]}"]
 
     def forward(self, x):
