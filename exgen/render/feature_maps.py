@@ -12,9 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from exgen.engine.graph import Graph
+from exgen.engine.ops import REGISTRY
+from exgen.engine.ops.conv import Conv2d
+from exgen.engine.ops.pooling import AvgPool, MaxPool
 from exgen.render.figure_math import plain
 from exgen.render.network_layers import ACTIVATIONS, SPATIAL, written
 from exgen.typeset.notation import Notation
+
+# an element-wise activation's word in an arrow's label: ReLU, tanh, σ
+ACTIVATION_WORDS = {REGISTRY[n].spelling.text for n in ACTIVATIONS}
 
 
 @dataclass
@@ -45,7 +51,7 @@ def stages_of(graph: Graph) -> list[Block] | None:
     without spatial operations (drawn as layers of units) or one that is no chain
     (a branch or a skip around a convolution is not drawn as blocks)."""
     nodes = graph.nodes
-    spatial = [n for n, node in nodes.items() if node.kind == "op" and node.op.name in SPATIAL]
+    spatial = [n for n, node in nodes.items() if node.op is not None and node.op.name in SPATIAL]
     if not spatial:
         return None
     first = nodes[spatial[0]]
@@ -59,8 +65,7 @@ def stages_of(graph: Graph) -> list[Block] | None:
         if step is None:
             break
         name, words, bias = step
-        node = nodes[name]
-        if node.op.name in ACTIVATIONS and len(blocks) > 1:
+        if words and words[0] in ACTIVATION_WORDS and len(blocks) > 1:
             blocks[-1].via.append(words[0])  # folded into the operation before it
             blocks[-1].name = name
         elif bias is not None:
@@ -97,12 +102,14 @@ def _next(graph: Graph, cur: str):
     for user in graph.consumers(cur):
         node = nodes[user]
         op = node.op
+        if op is None:
+            continue
         others = [i for i in node.inputs if i != cur]
-        if op.name == "conv2d" and node.inputs[0] == cur:
+        if isinstance(op, Conv2d) and node.inputs[0] == cur:
             kh, kw = nodes[node.inputs[1]].shape[-2:]
             words = [f"conv {kh}×{kw}", f"s={op.stride}, p={op.padding}"]
             return user, words, None
-        if op.name in ("maxpool", "avgpool"):
+        if isinstance(op, (MaxPool, AvgPool)):
             words = [f"{op.name[:3]}-pool {op.size}×{op.size}"]
             if op.stride != op.size:
                 words.append(f"s={op.stride}")
