@@ -89,15 +89,67 @@ class EquationsNetwork(Strict):
 
 
 class LayerSpec(Strict):
+    """A dense layer (the kind a layer without `kind` is)."""
+
+    kind: Literal["dense"] = "dense"
     units: int = Field(ge=1, le=64)
     activation: Literal[ACTIVATIONS] = "identity"  # type: ignore[valid-type]
+
+
+# a convolution's and a pooling's settings: those its operation takes in equations
+CONV_STRIDES = REGISTRY["conv2d"].keywords["stride"]
+CONV_PADDINGS = REGISTRY["conv2d"].keywords["padding"]
+POOL_SIZES = REGISTRY["maxpool"].keywords["size"]
+
+
+class ConvLayerSpec(Strict):
+    """`filters` kernels of `size`×`size` (one kernel on a one-channel map)."""
+
+    kind: Literal["conv"]
+    filters: int = Field(1, ge=1, le=16)
+    size: int = Field(ge=1, le=7)
+    stride: Literal[CONV_STRIDES] = 1  # type: ignore[valid-type]
+    padding: Literal[CONV_PADDINGS] = 0  # type: ignore[valid-type]
+    activation: Literal[ACTIVATIONS] = "identity"  # type: ignore[valid-type]
+
+
+class PoolLayerSpec(Strict):
+    kind: Literal["pool"]
+    mode: Literal["max", "avg"] = "max"
+    size: Literal[POOL_SIZES] = 2  # type: ignore[valid-type]
+    stride: Literal[POOL_SIZES] | None = None  # type: ignore[valid-type]
+
+
+class FlattenLayerSpec(Strict):
+    kind: Literal["flatten"]
+
+
+LAYER_KINDS = ("dense", "conv", "pool", "flatten")
+
+
+def _layer_kind(value: Any) -> str | None:
+    kind = value.get("kind", "dense") if isinstance(value, dict) else "dense"
+    return f"{kind}-layer" if kind in LAYER_KINDS else None
+
+
+AnyLayer = Annotated[
+    Annotated[LayerSpec, Tag("dense-layer")]
+    | Annotated[ConvLayerSpec, Tag("conv-layer")]
+    | Annotated[PoolLayerSpec, Tag("pool-layer")]
+    | Annotated[FlattenLayerSpec, Tag("flatten-layer")],
+    Discriminator(
+        _layer_kind,
+        custom_error_type="layer_kind",
+        custom_error_message="expected kind dense, conv, pool or flatten",
+    ),
+]
 
 
 class LayersNetwork(Strict):
     input: Name = "x"
     target: Name = "t"
     output: Name = "y"
-    layers: list[LayerSpec] = Field(min_length=1, max_length=12)
+    layers: list[AnyLayer] = Field(min_length=1, max_length=12)
     bias: bool = True
     loss: Literal[LOSSES]  # type: ignore[valid-type]
     layout: Literal["column", "row"] = "column"
@@ -112,7 +164,7 @@ Network = Annotated[
     | Annotated[LayersNetwork, Tag("layers-form")],
     Discriminator(_network_form),
 ]
-FORM_TAGS = ("equations-form", "layers-form")
+FORM_TAGS = ("equations-form", "layers-form") + tuple(f"{k}-layer" for k in LAYER_KINDS)
 
 
 class Draw(Strict):

@@ -23,6 +23,8 @@ VOCABULARY = sorted(
             schema.EquationsNetwork,
             schema.LayersNetwork,
             schema.LayerSpec,
+            schema.ConvLayerSpec,
+            schema.PoolLayerSpec,
         )
         for f in m.model_fields
     }
@@ -75,7 +77,8 @@ def from_pydantic(exc: ValidationError) -> DefinitionError:
     kind, found = error["type"], error.get("input")
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        close = difflib.get_close_matches(key, VOCABULARY, n=1)
+        # (a key of another kind of layer is no typo of itself)
+        close = [c for c in difflib.get_close_matches(key, VOCABULARY, n=2) if c != key]
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return DefinitionError(f"unknown key '{key}'{hint}", path=format_path(loc))
     if kind == "missing":
@@ -88,7 +91,11 @@ def from_pydantic(exc: ValidationError) -> DefinitionError:
     )
     if kind == "string_too_long":
         message += f", found {len(found)} characters"
-    elif kind in BOUND_MESSAGES and isinstance(found, int) and not isinstance(found, bool):
+    elif (
+        (kind in BOUND_MESSAGES or kind == "literal_error")
+        and isinstance(found, int)
+        and not isinstance(found, bool)
+    ):
         message += f", found {found}"  # the number itself, against the bound
     elif kind != "value_error" and (not isinstance(found, (dict, list)) or "type" in kind):
         message += f", found {_kind(found)}"

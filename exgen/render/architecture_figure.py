@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exgen.engine.graph import Graph
+from exgen.render import feature_map_figure, feature_maps
 from exgen.render.figure_math import svg_label
 from exgen.render.network_layers import (
     Layer,
@@ -38,6 +39,15 @@ class Figure:
 
 
 def architecture(graph: Graph, notation: Notation) -> Figure | None:
+    """The network's figure: feature-map blocks for a CNN, layers of units otherwise;
+    None for a network drawn as neither (attention, a branch around a convolution)."""
+    blocks = feature_maps.stages_of(graph)
+    if blocks is not None:
+        return Figure(
+            data_uri(feature_map_figure.draw(graph, notation, blocks, wide=True)),
+            data_uri(feature_map_figure.draw(graph, notation, blocks, wide=False)),
+            feature_maps.describe(graph, notation, blocks),
+        )
     layers = layers_of(graph)
     if not layers:
         return None
