@@ -306,3 +306,34 @@ def test_random_networks_of_images_against_torch(seed):
         np.testing.assert_allclose(
             trace.grads[name].reshape(ref.shape), ref, rtol=1e-9, atol=1e-12, err_msg=name
         )
+
+
+def test_pooling_images_in_a_float_network_is_checked(tmp_path):
+    """Pooling an image's maps (the routed backward) in a network with a sigmoid: the
+    routed sums of printed numbers are exact, whatever the network's arithmetic."""
+    from cli_run import invoke
+
+    (tmp_path / "avg.yaml").write_text(
+        "title: t\n"
+        "exercises:\n"
+        "  - id: e\n"
+        "    title: e\n"
+        "    network:\n"
+        "      equations:\n"
+        "        - z = conv2d(x, K, stride=2)\n"
+        "        - p = avgpool(z)\n"
+        "        - f = flatten(p)\n"
+        "        - y = sigmoid(W @ f)\n"
+        "        - L = 0.5 * sum((y - t)**2)\n"
+        "      loss: L\n"
+        "      params: [K, W]\n"
+        "    values:\n"
+        "      x: [[[1, 0, 2, 1], [0, 1, 1, 0], [2, 1, 0, 1], [1, 0, 1, 2]]]\n"
+        "      K: [[[[1, 0], [0, -1]]], [[[1, 1], [0, 0]]]]\n"
+        "      W: [[1, -1]]\n"
+        "      t: [1]\n"
+        "    ask: [forward, backward]\n"
+    )
+    result = invoke(tmp_path, "check", "avg.yaml")
+    assert result.exit_code == 0, result.output
+    assert "printed steps ok" in result.output

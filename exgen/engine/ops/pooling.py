@@ -219,7 +219,10 @@ class _Pool(Op):
             whole = np.vectorize(lambda c: Fraction(c) * scale, otypes=[object])(
                 np.array(g.rows, dtype=object)
             )
-            routed = _decimals(self.backward(whole, (x,), None)[0], g, max(x.ndim, 2))
+            # in exact arithmetic, whatever the network's: the sums of printed numbers,
+            # with x only saying where each window's maximum is
+            exact_x = np.vectorize(Fraction, otypes=[object])(x)
+            routed = _decimals(self.backward(whole, (exact_x,), None)[0], g, max(x.ndim, 2))
             return routed if self.kind == "max" else apply("div", routed, leaf(str(n)))
         spread = self._spread(g, ctx)
         if self.kind == "avg":
