@@ -337,3 +337,25 @@ def test_pooling_images_in_a_float_network_is_checked(tmp_path):
     result = invoke(tmp_path, "check", "avg.yaml")
     assert result.exit_code == 0, result.output
     assert "printed steps ok" in result.output
+
+
+def test_a_requested_gradient_is_not_listed_as_a_parameters(tmp_path):
+    """cnn.yaml's question 2 asks backward (∂L/∂K) and gradients: [x]: the parameters'
+    box holds ∂L/∂K only, the requested box ∂L/∂x only."""
+    import re
+
+    from cli_run import invoke
+
+    result = invoke(tmp_path, "build", str(ROOT / "exercises" / "cnn.yaml"), "--no-pdf")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "cnn" / "key.html").read_text()
+    section = html[html.index('id="stride"') : html.index('id="net"')]
+    boxes = re.findall(
+        r'<div class="answers">\s*<h3>([^<]*)</h3>(.*?)</div>\s*</div>', section, re.S
+    )
+    assert [title for title, _ in boxes] == [
+        "Gradients w.r.t. the parameters",
+        "Requested gradients",
+    ]
+    wrt = [re.findall(r'∂</mo><mi mathvariant="bold">(\w)</mi>', body) for _, body in boxes]
+    assert wrt == [["K"], ["x"]]

@@ -35,7 +35,7 @@ def check(graph, options: list[str], path: str) -> None:
 def view(options: list[str], work: Work) -> dict:
     return {
         "grads": [work.notation.grad(n, work.trace.graph.loss) for n in options],
-        "answers": work.solution.answers,
+        "answers": work.solution.requested,  # those the backward's box does not show
     }
 
 

@@ -43,7 +43,8 @@ class Step:
 class Solution:
     forward: list[Step] = field(default_factory=list)
     backward: list[Step] = field(default_factory=list)
-    answers: list[Step] = field(default_factory=list)
+    answers: list[Step] = field(default_factory=list)  # the parameters' gradients (backward)
+    requested: list[Step] = field(default_factory=list)  # the gradients ask's, not among them
 
     def steps(self) -> list[Step]:
         """The steps in the order the key prints them."""
@@ -146,9 +147,11 @@ def solution(trace: Trace, notation: Notation, asks: list) -> Solution:
         sol.backward = writer.backward(wanted)
     steps = writer.backward(wanted) if "gradients" in names and not sol.backward else sol.backward
     by_name = {s.target.removeprefix("grad."): s for s in steps if s.target.startswith("grad.")}
-    if "backward" in names:
-        wanted += [p for p in trace.graph.params if p not in wanted]
-    sol.answers = [Step(by_name[n].lhs, [by_name[n].parts[-1]], final=True) for n in wanted]
+    params = list(trace.graph.params) if "backward" in names else []
+    sol.answers = [Step(by_name[n].lhs, [by_name[n].parts[-1]], final=True) for n in params]
+    sol.requested = [
+        Step(by_name[n].lhs, [by_name[n].parts[-1]], final=True) for n in wanted if n not in params
+    ]
     sol.backward = pass_through_merged(sol.backward)
     return sol
 
