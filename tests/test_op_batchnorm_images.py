@@ -225,3 +225,24 @@ def test_a_convolution_then_batch_norm_passes_every_oracle(tmp_path, monkeypatch
     result = CliRunner().invoke(main, ["check", "bnconv"])
     assert result.exit_code == 0, result.output
     assert "printed steps ok" in result.output and "torch autograd ok" in result.output
+
+
+def test_the_stages_are_written_per_channel_when_the_input_has_no_name():
+    """batchnorm(conv2d(X, K), …): the symbols say ∑ₙ,ᵢ,ⱼ too, not a matrix's meanₙ."""
+    from exgen.typeset.latex import latex
+
+    eqs = [parse_equation("Y = batchnorm(conv2d(X, K), g, b)"), parse_equation("L = sum(Y ** 2)")]
+    given = {
+        "X": RNG.normal(size=(2, 1, 3, 3)),
+        "K": RNG.normal(size=(2, 1, 2, 2)),
+        "g": np.ones(2),
+        "b": np.zeros(2),
+    }
+    graph = compile_graph(eqs, given, "L", ["K", "g", "b"])
+    trace = solve(graph, given, Rounding(2, carry=True))
+    sol = solution(trace, Notation(graph), [("forward", None), ("backward", None)])
+    lines = {s.target: latex(s.lhs) for s in sol.forward + sol.backward}
+    for stage in ("sum", "spread"):
+        assert lines[f"stage.{stage}.Y"].startswith(r"\sum_{n,i,j}"), lines[f"stage.{stage}.Y"]
+    steps = {s.target: s for s in sol.forward}
+    assert steps["stage.mean.Y"].claims[0][0].args[0].op == "batchsum"

@@ -120,12 +120,15 @@ class _Norm(Op):
     def __init__(self, eps=EPS, unit_axis: int = 0):
         self.eps = Fraction(eps)
         self.unit_axis = unit_axis
+        self.images = False  # batch norm of a batch of images, per channel (on_images)
         # the axis normalised over (samples or features) in the op's own orientation
         self.axis = 1 - unit_axis if self.over_samples else unit_axis
         self.torch, self.numpy, self.numpy_grad = code(self.over_samples, unit_axis, self.eps)
 
     def on_images(self) -> None:
-        """A batch of images N×C×H×W (the graph's shape rule): PyTorch takes it as it is."""
+        """A batch of images N×C×H×W (the graph's shape rule): PyTorch takes it as it is,
+        the key sums over N, H and W."""
+        self.images = True
         params = "{1}.reshape(-1), {2}.reshape(-1)"
         self.torch = (
             f"torch.nn.functional.batch_norm({{0}}, None, None, {params}, training=True, "
@@ -211,7 +214,7 @@ class _Norm(Op):
         if stage == "var":
             return Symbol(Sym("σ", sub=name, sup="2", bold=vector), rank=int(vector))
         hat = replace(base, hat=True) if base is not None else Sym("x", bold=True, hat=True)
-        return Symbol(hat, rank=max(2, getattr(x, "rank", 2)))
+        return Symbol(hat, rank=4 if self.images else 2)
 
     def _eps(self, ctx: Context):
         return leaf(decimal_text(self.eps)) if ctx.extra.get("numeric") else Symbol(Sym("ε"))
@@ -224,7 +227,7 @@ class _Norm(Op):
         (``stages``), as symbols or with the printed numbers put in."""
         x, gamma = args[0], args[1]
         a = self.axis
-        images = getattr(x, "rank", 2) == 4  # a batch of images: per channel
+        images = self.images  # a batch of images: per channel
         if stage in ("mean", "var") and images:  # per channel: ∑ₙ,ᵢ,ⱼ … / (N·H·W)
             m = leaf(str(self.over(np.empty(ctx.extra["input_shape"]))[1]))
             of = x if stage == "mean" else apply("pow", apply("sub", x, stages["mean"]), leaf("2"))
