@@ -23,6 +23,7 @@ SHAPES = {
     "batchnorm": [(3, 4), (3, 1), (3, 1)],
     "layernorm": [(3, 4), (3, 1), (3, 1)],
     "mapsum": [(2, 3, 3)],
+    "batchsum": [(2, 3, 2, 2)],
     "flatten": [(2, 3)],
 }
 

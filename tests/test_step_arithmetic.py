@@ -127,6 +127,14 @@ RIGHT_AND_WRONG = [
         ),
         col("3.0", "1.5"),
     ),
+    (  # a per-channel batch norm's sum: each channel over the samples and the pixels
+        step(
+            "batchsum",
+            [[[["1", "0.5"]], [["2", "0"]]], [[["-1", "0.5"]], [["0.5", "0.5"]]]],
+            result=col("1.0", "3.0"),
+        ),
+        col("1.0", "2.5"),
+    ),
     (  # ∂L/∂K for one filter and two channels, map by map
         {
             "target": "u",

@@ -61,14 +61,27 @@ def normalization_steps(trace, node, digits: int) -> list[dict]:
         as_printed(trace, graph.nodes[i], digits, row) for i, row in zip(node.inputs, node.as_row)
     )
     mean, var, xhat = (
-        [[shown(v, digits) for v in r] for r in stages[k]] for k in node.op.stage_names
+        np.vectorize(lambda v: shown(v, digits), otypes=[object])(stages[k]).tolist()
+        for k in node.op.stage_names
     )
     axis = node.op.axis
     centred = {"op": "sub", "args": [x, mean]}
     root = {"op": "sqrt", "args": [{"op": "add", "args": [var, str(float(node.op.eps))]}]}
+    squared = {"op": "pow", "args": [centred, "2"]}
+    shape = graph.nodes[node.inputs[0]].shape
+    if len(shape) == 4:  # a batch of images: per channel, ∑ₙ,ᵢ,ⱼ … / (N·H·W)
+        m = str(shape[0] * shape[2] * shape[3])
+        stats = [
+            ({"op": "div", "args": [{"op": "batchsum", "args": [x]}, m]}, mean),
+            ({"op": "div", "args": [{"op": "batchsum", "args": [squared]}, m]}, var),
+        ]
+    else:
+        stats = [
+            ({"op": "mean", "args": [x], "axis": axis}, mean),
+            ({"op": "mean", "args": [squared], "axis": axis}, var),
+        ]
     exprs = [
-        ({"op": "mean", "args": [x], "axis": axis}, mean),
-        ({"op": "mean", "args": [{"op": "pow", "args": [centred, "2"]}], "axis": axis}, var),
+        *stats,
         ({"op": "div", "args": [centred, root]}, xhat),
         (
             {"op": "add", "args": [{"op": "mul", "args": [gamma, xhat]}, beta]},

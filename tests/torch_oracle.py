@@ -60,7 +60,7 @@ def torch_trace(torch, equations, given, loss, layout="column") -> dict:
         kw = dict(e.keywords)
         if e.op in ("batchnorm", "layernorm"):  # torch wants samples × features
             (x, _), (gamma, _), (beta, _) = (ev(a) for a in e.args)
-            rows = layout == "row"
+            rows = layout == "row" or x.ndim == 4  # a batch of images N×C×H×W as it is
             x = x if rows else x.T
             gamma, beta = gamma.reshape(-1), beta.reshape(-1)
             eps = float(kw.get("eps", 1e-5))
@@ -70,7 +70,7 @@ def torch_trace(torch, equations, given, loss, layout="column") -> dict:
                 )
             else:
                 out = torch.nn.functional.layer_norm(x, x.shape[1:], gamma, beta, eps=eps)
-            return (out if rows else out.T), 2
+            return (out if rows else out.T), max(2, x.ndim)
         if "axis" in kw and e.op in ("sum", "mean"):
             t, _ = ev(e.args[0])
             out = getattr(t, e.op)(dim=kw["axis"], keepdim=True)

@@ -148,6 +148,7 @@ UNARY = (
     "transpose",
     "flatten",
     "mapsum",
+    "batchsum",
     "sum",
     "mean",
     "softmax",
@@ -212,7 +213,9 @@ def evaluate(node, leaf) -> np.ndarray:
         return a.T
     if op == "flatten":  # a map's (or an image's) entries in row-major order, a column
         return a.reshape(-1, 1) if a.ndim in (2, 3) else a.reshape(len(a), -1).T
-    if op == "mapsum":  # an image's (a batch's) entries summed channel by channel
+    if op in ("mapsum", "batchsum"):  # an image's (a batch's) entries channel by channel
+        if op == "batchsum" and a.ndim != 4:
+            raise StepProblem(f"batchsum of {shape_text(a)} (expected a batch N×C×H×W)")
         axes = (1, 2) if a.ndim == 3 else (0, 2, 3)
         return as_array(np.sum(a, axis=axes)).reshape(-1, 1)
     if op in ("sum", "mean"):

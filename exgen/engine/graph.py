@@ -259,7 +259,7 @@ def _infer(
     if rule == "broadcast":
         return _broadcast(inputs, expr, index, layout)
     if rule == "normalize":
-        return _normalize(inputs, expr, index, layout)
+        return _normalize(inputs, expr, index, layout, op)
     (a,) = inputs
     if rule == "scalar":
         return (1, 1), 0, (False,)
@@ -310,11 +310,13 @@ def _broadcast(inputs: list[Node], expr: Expr, index: int, layout: str):
     return tuple(shape), rank, tuple(as_row)
 
 
-def _normalize(inputs: list[Node], expr: Expr, index: int, layout: str):
+def _normalize(inputs: list[Node], expr: Expr, index: int, layout: str, op: Op | None):
     """batchnorm/layernorm(x, gamma, beta): x a batch (features × samples, or samples ×
     features in the row layout), gamma and beta one value per feature (as rows in the
-    row layout)."""
+    row layout); or batchnorm of a batch of images N×C×H×W, one value per channel."""
     x, *params = inputs
+    if x.rank > 2:
+        return _normalize_images(x, params, expr, index, op)
     if x.rank == 0:
         raise GraphError(
             f"'{expr.text}' normalises features, but {x.name} is {describe(x)}",
@@ -331,6 +333,29 @@ def _normalize(inputs: list[Node], expr: Expr, index: int, layout: str):
                 equation=index,
             )
     return x.shape, x.rank, (False, layout == "row", layout == "row")
+
+
+def _normalize_images(x: Node, params: list[Node], expr: Expr, index: int, op: Op | None):
+    """batchnorm of a batch of images N×C×H×W, each channel over N, H and W: gamma and
+    beta one value per channel (computed as 1×C×1×1, node.views)."""
+    if x.rank != 4 or op is None:  # layer norm refuses images (Op.tensors) before this
+        raise GraphError(
+            f"'{expr.text}' normalises each channel over a batch of images N×C×H×W; "
+            f"{x.name} has {describe(x)}, a single image (a batch of one is 1×C×H×W)",
+            blame=x.name if x.kind == "given" else None,
+            equation=index,
+        )
+    channels = x.shape[1]
+    for p in params:
+        if p.rank > 1 or p.shape[0] * p.shape[1] != channels:
+            raise GraphError(
+                f"{p.name} ({describe(p)}) must hold one value per channel in '{expr.text}': "
+                f"{channels} values for {x.name} ({describe(x)})",
+                blame=p.name if p.kind == "given" else None,
+                equation=index,
+            )
+    op.on_images()
+    return x.shape, x.rank, (False, False, False)
 
 
 def _broadcast_tensor(a: Node, b: Node, expr: Expr, index: int):

@@ -141,7 +141,8 @@ class BackwardWriter(Writer):
         if rank == 0:
             return apply("sum", term)
         if len(source) > 2 and rank == 1 and target == (source[-3], 1):
-            return apply("mapsum", term)  # a bias of one value per channel: its entries
+            # a bias of one value per channel: its entries (and a batch's samples)
+            return apply("mapsum" if len(source) == 3 else "batchsum", term)
         if len(source) > 2 or len(target) > 2:  # an image's own shape (pooled, flattened)
             return term
         for axis in (0, 1):

@@ -98,7 +98,7 @@ class Writer:
             return out
         digits = self.digits
         return {
-            s: leaf_of(shown_array(v, digits), 0 if v.size == 1 else 1 if 1 in v.shape else 2)
+            s: leaf_of(shown_array(v, digits), _stage_rank(v))
             for s, v in self.trace.stages.get(name, {}).items()
         }
 
@@ -115,7 +115,11 @@ class Writer:
         for stage in stages:
             terms = []
             for numeric, args, known in ((False, ins[0], symbols), (True, ins[1], values)):
-                extra = {"numeric": numeric, "g": None if g is None else g[numeric]}
+                extra = {
+                    "numeric": numeric,
+                    "g": None if g is None else g[numeric],
+                    "input_shape": self.graph.nodes[node.inputs[0]].shape,
+                }
                 ctx = self.context(name, **extra)
                 terms.append(op.stage_term(stage, tuple(args), known, ctx))
             if terms[0] == symbols[stage]:  # a stage named by its own formula (∑ …)
@@ -224,3 +228,8 @@ class Writer:
             Num(minus(result)),
         )
         return note, claim(examples[-1], value) if checkable(examples[-1]) else []
+
+
+def _stage_rank(v: np.ndarray) -> int:
+    """A stage's printed rank: a batch's x̂ is a batch, a statistic a vector or a number."""
+    return v.ndim if v.ndim > 2 else 0 if v.size == 1 else 1 if 1 in v.shape else 2

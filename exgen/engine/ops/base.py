@@ -158,6 +158,10 @@ class Op:
         such a draw. False by default."""
         return False
 
+    def on_images(self) -> None:
+        """shape_rule 'normalize' on a batch of images: the op's spelling follows it."""
+        raise NotImplementedError
+
     def near_zero(self, *xs) -> bool:
         """Whether the inputs sit where the operation divides by (almost) nothing (a
         batch norm's variance near zero): the no_variance_near_zero constraint."""

@@ -13,8 +13,11 @@ over, the sums along the normalised axis; ∂L/∂γ = ∑ g ⊙ x̂ and ∂L/�
 samples (the generic sum over a broadcast axis). Under carried rounding every stage is
 rounded before the next uses it, as a student's would be.
 
-(A per-channel batch norm of N×C×H×W maps would be another `axis` here, once values
-have more than two dimensions.)"""
+batchnorm also takes a batch of images N×C×H×W: each channel normalised over N, H and W
+(PyTorch's `F.batch_norm` on 4-D input), gamma and beta one value per channel; μ, σ² and
+the backward's two sums are then one value per channel, kept (and printed) as a column
+of C values and computed against the batch as 1×C×1×1; the sums are ∑ₙ,ᵢ,ⱼ (batchsum)
+and m = N·H·W."""
 
 from __future__ import annotations
 
@@ -48,6 +51,17 @@ def _numbers(a) -> np.ndarray:
 
 def _floats(a) -> np.ndarray:
     return np.asarray(a, dtype=float)
+
+
+def _column(a: np.ndarray) -> np.ndarray:
+    """A per-channel statistic of a batch of images (1×C×1×1) as the column of C values
+    it is printed as; a matrix's as it is."""
+    return a.reshape(-1, 1) if a.ndim == 4 else a
+
+
+def _against(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """A statistic kept as a column (_column) back in the shape it is computed in."""
+    return a.reshape(1, -1, 1, 1) if x.ndim == 4 else a
 
 
 def _exact_if(a: np.ndarray, exact: bool) -> np.ndarray:
@@ -96,7 +110,8 @@ class _Norm(Op):
     kinks = ()
     saturates = None
     shape_rule = "normalize"
-    tensors = False  # a batch of images N×C×H×W (per channel) is not yet taken
+    tensors = True  # batch norm of a batch of images N×C×H×W, per channel (graph: refused
+    # for layer norm and for a single image, with the reason)
     noted_inputs = (0,)  # the gradient note explains the three-term line's sums and m
     stage_names = ("mean", "var", "xhat")
     grad_stage_names = ("grad.xhat", "sum", "spread")
@@ -105,9 +120,24 @@ class _Norm(Op):
     def __init__(self, eps=EPS, unit_axis: int = 0):
         self.eps = Fraction(eps)
         self.unit_axis = unit_axis
+        self.images = False  # batch norm of a batch of images, per channel (on_images)
         # the axis normalised over (samples or features) in the op's own orientation
         self.axis = 1 - unit_axis if self.over_samples else unit_axis
         self.torch, self.numpy, self.numpy_grad = code(self.over_samples, unit_axis, self.eps)
+
+    def on_images(self) -> None:
+        """A batch of images N×C×H×W (the graph's shape rule): PyTorch takes it as it is,
+        the key sums over N, H and W."""
+        self.images = True
+        params = "{1}.reshape(-1), {2}.reshape(-1)"
+        self.torch = (
+            f"torch.nn.functional.batch_norm({{0}}, None, None, {params}, training=True, "
+            f"eps={float(self.eps)})"
+        )
+        self.gradient_note = (
+            "(∑ₙ,ᵢ,ⱼ sums over the samples and the pixels of each channel, m = N·H·W of "
+            "them, as the channel's mean μ and biased variance σ² do)"
+        )
 
     @classmethod
     def built(cls, keywords: dict, unit_axis: int) -> _Norm:
@@ -122,11 +152,19 @@ class _Norm(Op):
         x, gamma, beta = (_numbers(v) for v in xs)
         exact = x.dtype == object
         eps = self.eps if exact else float(self.eps)
-        m = x.shape[self.axis]
-        mean = carry(x.sum(axis=self.axis, keepdims=True) / m)
-        var = carry(((x - mean) ** 2).sum(axis=self.axis, keepdims=True) / m)
+        axes, m = self.over(x)
+        mean = carry(x.sum(axis=axes, keepdims=True) / m)
+        var = carry(((x - mean) ** 2).sum(axis=axes, keepdims=True) / m)
         xhat = _exact_if(carry(_floats(x - mean) / np.sqrt(_floats(var + eps))), exact)
-        return {"mean": mean, "var": var, "xhat": xhat, "out": carry(gamma * xhat + beta)}
+        out = carry(gamma * xhat + beta)
+        return {"mean": _column(mean), "var": _column(var), "xhat": xhat, "out": out}
+
+    def over(self, x: np.ndarray) -> tuple:
+        """The axes normalised over and how many values each mean takes (m): a batch of
+        images per channel over N, H and W; a matrix along the op's axis."""
+        if x.ndim == 4:
+            return (0, 2, 3), x.size // x.shape[1]
+        return self.axis, x.shape[self.axis]
 
     def forward(self, x, gamma, beta):
         return self.staged((x, gamma, beta))["out"]
@@ -138,17 +176,18 @@ class _Norm(Op):
         g = _numbers(g)
         exact = x.dtype == object
         eps = self.eps if exact else float(self.eps)
-        xhat, var = stages["xhat"], stages["var"]
-        m = x.shape[self.axis]
+        xhat, var = stages["xhat"], _against(stages["var"], x)
+        axes, m = self.over(x)
         dxhat = carry(g * gamma)
-        total = carry(dxhat.sum(axis=self.axis, keepdims=True))
-        spread = carry((dxhat * xhat).sum(axis=self.axis, keepdims=True))
+        total = carry(dxhat.sum(axis=axes, keepdims=True))
+        spread = carry((dxhat * xhat).sum(axis=axes, keepdims=True))
         top = _floats(m * dxhat - total - xhat * spread)
         dx = _exact_if(top / (m * np.sqrt(_floats(var + eps))), exact)
-        s = 1 - self.unit_axis
+        s = axes if x.ndim == 4 else 1 - self.unit_axis  # γ, β: over what they broadcast
         dgamma = (g * xhat).sum(axis=s, keepdims=True)
         dbeta = g.sum(axis=s, keepdims=True)
-        return (dx, dgamma, dbeta), {"grad.xhat": dxhat, "sum": total, "spread": spread}
+        stages = {"grad.xhat": dxhat, "sum": _column(total), "spread": _column(spread)}
+        return (dx, dgamma, dbeta), stages
 
     def backward(self, g, xs, out):
         return self.staged_backward(g, xs, self.staged(xs))[0]
@@ -156,7 +195,8 @@ class _Norm(Op):
     def near_zero(self, *xs) -> bool:
         """Some feature's (batch norm) or sample's (layer norm) variance below
         NEAR_ZERO_VARIANCE · eps: the no_variance_near_zero constraint."""
-        var = np.asarray(xs[0], dtype=float).var(axis=self.axis)
+        x = np.asarray(xs[0], dtype=float)
+        var = x.var(axis=self.over(x)[0])
         return bool(np.any(var < NEAR_ZERO_VARIANCE * float(self.eps)))
 
     # the key --------------------------------------------------------------------------
@@ -174,7 +214,7 @@ class _Norm(Op):
         if stage == "var":
             return Symbol(Sym("σ", sub=name, sup="2", bold=vector), rank=int(vector))
         hat = replace(base, hat=True) if base is not None else Sym("x", bold=True, hat=True)
-        return Symbol(hat, rank=2)
+        return Symbol(hat, rank=4 if self.images else 2)
 
     def _eps(self, ctx: Context):
         return leaf(decimal_text(self.eps)) if ctx.extra.get("numeric") else Symbol(Sym("ε"))
@@ -187,6 +227,11 @@ class _Norm(Op):
         (``stages``), as symbols or with the printed numbers put in."""
         x, gamma = args[0], args[1]
         a = self.axis
+        images = self.images  # a batch of images: per channel
+        if stage in ("mean", "var") and images:  # per channel: ∑ₙ,ᵢ,ⱼ … / (N·H·W)
+            m = leaf(str(self.over(np.empty(ctx.extra["input_shape"]))[1]))
+            of = x if stage == "mean" else apply("pow", apply("sub", x, stages["mean"]), leaf("2"))
+            return apply("div", apply("batchsum", of), m)
         if stage == "mean":
             return apply("mean", x, axis=a)
         if stage == "var":
@@ -195,11 +240,10 @@ class _Norm(Op):
             return apply("div", apply("sub", x, stages["mean"]), self._root(stages["var"], ctx))
         if stage == "grad.xhat":
             return product(ctx.extra["g"], gamma, scalar=False)
-        if stage == "sum":
-            return apply("sum", stages["grad.xhat"], axis=a)
-        if stage == "spread":
+        if stage in ("sum", "spread"):
             dxhat, xhat = stages["grad.xhat"], stages["xhat"]
-            return apply("sum", product(dxhat, xhat, scalar=False), axis=a)
+            of = dxhat if stage == "sum" else product(dxhat, xhat, scalar=False)
+            return apply("batchsum", of) if images else apply("sum", of, axis=a)
         raise ValueError(f"{self.name} has no stage {stage!r}")
 
     def substituted(self, args, ctx):
@@ -217,7 +261,7 @@ class _Norm(Op):
             return product(g, xhat, scalar=False)
         if i == 2:
             return g
-        m = leaf(str(ctx.extra["operands"][0].shape[self.axis]))
+        m = leaf(str(self.over(ctx.extra["operands"][0])[1]))
         top = apply(
             "sub",
             apply("sub", product(m, stages["grad.xhat"], scalar=True), stages["sum"]),
@@ -248,6 +292,7 @@ class LayerNorm(_Norm):
     spelling = Spelling("func", "LN", r"\operatorname{LN}")
     glyph = "LN"
     over_samples = False
+    tensors = False  # of a sample's features only: images are refused by the graph
     torch, numpy, numpy_grad = code(False, 0, EPS)  # an instance: its own eps and layout
     gradient_note = (
         "(∑ₖ sums over the features of each sample, m of them, as the mean μ and the "

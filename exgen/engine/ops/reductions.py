@@ -176,3 +176,14 @@ class MapSum(Op):
 
     def example(self, args, ctx):
         return None
+
+
+@register
+class BatchSum(MapSum):
+    """∑ₙ,ᵢ,ⱼ: a batch's (N×C×H×W) entries summed channel by channel over its samples and
+    positions, one value per channel as a column: a per-channel batch norm's sums, and
+    the gradient of a bias (or of γ, β) added to every position of its channel in every
+    sample. Not for equations."""
+
+    name = "batchsum"
+    spelling = Spelling("bigop", "∑ₙ,ᵢ,ⱼ", r"\sum_{n,i,j}", 9)
