@@ -108,7 +108,7 @@ def latex(f) -> str:
     if kind == "func":
         name = f.latex or NAMES.get(f.name) or rf"\operatorname{{{f.name}}}"
         arg = latex(f.arg)
-        if f.arg.kind not in ("paren", "matrix"):
+        if f.arg.kind not in ("paren", "matrix", "grid"):
             arg = f" {arg}" if f.name.startswith("∑") else rf"\left({arg}\right)"
         return name + arg
     if kind == "matrix":

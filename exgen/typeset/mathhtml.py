@@ -115,7 +115,7 @@ def _emit(f, out: list[str]) -> None:
         out.append(f'<span class="mf{" big" if big else ""}">{escape(name)}</span>')
         if axis:  # ∑ₙ: the axis letter as a real subscript, not a small Unicode letter
             out.append(f'<sub class="ax">{escape(axis)}</sub>')
-        bare = f.arg.kind in ("matrix", "frac", "paren") or (
+        bare = f.arg.kind in ("matrix", "grid", "frac", "paren") or (
             big and f.arg.kind in ("script", "sym")
         )
         if not bare:

@@ -180,7 +180,7 @@ def _emit(f, out: list[str]) -> None:
                 _grouped(f.sup, out)
         out.append(f"</{tag}>")
     elif kind == "func":
-        bare = f.arg.kind in ("matrix", "frac", "paren") or (
+        bare = f.arg.kind in ("matrix", "grid", "frac", "paren") or (
             f.name.startswith("∑") and f.arg.kind in ("script", "sym")
         )
         out.append("<mrow>")

@@ -29,7 +29,7 @@ ATOM = 10
 FUNC = 9  # f(x), ∑ₖ(x)
 SCRIPT_BASE = 9  # what may carry a superscript unbracketed
 AXIS_LETTERS = {"column": ("k", "n"), "row": ("n", "k")}  # axis 0, axis 1 run over …
-SUBSCRIPT = {"k": "ₖ", "n": "ₙ"}
+SUBSCRIPT = {"k": "ₖ", "n": "ₙ", "i": "ᵢ", "j": "ⱼ"}
 BARE = ("script", "sym")  # what follows ∑ without brackets, as in ∑(y − ŷ)²
 
 
@@ -50,11 +50,15 @@ def spell(term, layout: str = "column"):
 
 
 def split_axis(name: str) -> tuple[str, str]:
-    """∑ₙ → ("∑", "n"): a big operator's name and the axis letter it runs over."""
-    letters = {v: k for k, v in SUBSCRIPT.items()}
-    if len(name) > 1 and name[-1] in letters:
-        return name[:-1], letters[name[-1]]
-    return name, ""
+    """∑ₙ → ("∑", "n"), ∑ₙ,ᵢ,ⱼ → ("∑", "n,i,j"): a big operator's name and the axis
+    letters it runs over (set as a real subscript)."""
+    letters = {v: k for k, v in SUBSCRIPT.items()} | {",": ","}
+    cut = len(name)
+    while cut > 1 and name[cut - 1] in letters:
+        cut -= 1
+    if cut == len(name) or name[cut] == ",":
+        return name, ""
+    return name[:cut], "".join(letters[c] for c in name[cut:])
 
 
 def _window(size, stride) -> tuple[int, int | None]:
