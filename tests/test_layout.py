@@ -2,7 +2,7 @@
 
 engine (numbers, graph, ops, solve) < typeset (formula trees, notation, math HTML)
 < asks < notebooks (a sheet's Jupyter notebooks) < define (reading a definition, which asks the asks for their options)
-< render < build < check < cli. ``errors`` is the floor every stage may use.
+< render < build < grading (students' answers against their keys) < check < cli. ``errors`` is the floor every stage may use.
 Imports under ``if TYPE_CHECKING:`` are for annotations only and are not counted.
 """
 
@@ -23,6 +23,7 @@ STAGES = [
     "define",
     "render",
     "build",
+    "grading",
     "check",
     "cli",
 ]
