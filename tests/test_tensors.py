@@ -359,3 +359,30 @@ def test_a_requested_gradient_is_not_listed_as_a_parameters(tmp_path):
     ]
     wrt = [re.findall(r'∂</mo><mi mathvariant="bold">(\w)</mi>', body) for _, body in boxes]
     assert wrt == [["K"], ["x"]]
+
+
+def _nested(depth: int):
+    from hypothesis import strategies as st
+
+    leaf = st.one_of(st.integers(-5, 5), st.text(max_size=2), st.none())
+    if depth == 0:
+        return leaf
+    return st.one_of(leaf, st.lists(_nested(depth - 1), max_size=3))
+
+
+def test_any_nested_value_is_read_or_refused_with_a_located_message():
+    """Values of any nesting (ragged, mixed, too deep, not numbers) either become an array
+    of the list's own shape or a DefinitionError naming where: nothing else escapes."""
+    from hypothesis import given, settings
+
+    @settings(max_examples=300, deadline=None)
+    @given(_nested(6))
+    def check(value):
+        try:
+            arr = to_array(value, "values.x")
+        except DefinitionError as err:
+            assert "values.x" in str(err)
+            return
+        assert np.array(value, dtype=object).shape == arr.shape
+
+    check()
