@@ -386,3 +386,38 @@ def test_any_nested_value_is_read_or_refused_with_a_located_message():
         assert np.array(value, dtype=object).shape == arr.shape
 
     check()
+
+
+def test_any_shapes_compile_or_are_refused_with_a_graph_error():
+    """Images, batches, kernels and biases of any small shape through a convolution,
+    pooling and flatten: the graph compiles (and then solves) or says why it cannot."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    dims_ = st.lists(st.integers(1, 4), min_size=0, max_size=4).map(tuple)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        dims_,
+        dims_,
+        dims_,
+        st.integers(1, 2),
+        st.integers(0, 1),
+        st.sampled_from(["maxpool", "avgpool"]),
+    )
+    def check(x, k, b, s, p, pool):
+        given_ = {name: np.ones(shape) for name, shape in (("x", x), ("K", k), ("b", b))}
+        lines = [
+            f"z = conv2d(x, K, stride={s}, padding={p}) + b",
+            f"q = {pool}(z)",
+            "f = flatten(q)",
+            "L = sum(f)",
+        ]
+        try:
+            graph = compile_graph([parse_equation(t) for t in lines], given_, "L", ["K", "b"])
+        except GraphError as err:
+            assert str(err)
+            return
+        solve(graph, given_, Rounding(2), exact=False)
+
+    check()

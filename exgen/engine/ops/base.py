@@ -74,7 +74,10 @@ def dims(shape: tuple) -> str:
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum a gradient over the axes along which an operand was broadcast."""
+    """Sum a gradient over the axes along which an operand was broadcast (and over the
+    leading axes it lacks: a scalar or a matrix against an image)."""
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
     for axis, size in enumerate(shape):
         if size == 1 and grad.shape[axis] != 1:
             grad = grad.sum(axis=axis, keepdims=True)
