@@ -130,6 +130,13 @@ def test_feedback_shows_subtotals_and_the_total():
     assert "off by one in the last digit 0.5 / 1" in page
 
 
+def test_a_page_embeds_its_fonts_without_the_unused_italics():
+    html = feedback_html("Sheet 9", CLASS[0])
+    faces = re.findall(r"@font-face \{[^}]*\}", html)
+    assert [re.search(r"font-weight: (\w+)", f)[1] for f in faces] == ["normal", "bold"]
+    assert "font-style: italic" not in html and "http" not in html
+
+
 def test_carried_credit_without_its_earlier_values_is_an_error_not_a_blank():
     bare = AnswerGrade("net L", "1", "2", "carried", ONE, ONE, carried_expected="1")
     graded = StudentGrade("s09", "", "V", (ExerciseGrade("net", "Q", (bare,)),))
