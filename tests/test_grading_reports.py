@@ -71,9 +71,13 @@ def test_every_verdict_has_its_words():
     assert len({w.label for w in VERDICT_WORDS.values()}) == len(VERDICTS)
 
 
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def text(html: str) -> str:
     """The page's visible text, one space between words."""
     html = re.sub(r"<(style|svg|math)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<sub>(\d+)</sub>", lambda m: m[1].translate(SUBSCRIPT), html)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
@@ -128,6 +132,13 @@ def test_feedback_shows_subtotals_and_the_total():
     assert "Subtotal 1 / 1" in page
     assert page.count("Total: 3.5 of 5 points") == 2  # under the title and at the end
     assert "off by one in the last digit 0.5 / 1" in page
+
+
+def test_subscripts_are_set_in_the_page_font_not_taken_from_another():
+    html = feedback_html("Sheet 9", CLASS[2])
+    assert "∂L/∂W<sub>1</sub>[1,2]" in html and "Your z<sub>1</sub> is all zeros." in html
+    body = re.sub(r"<(style|svg)\b.*?</\1>", "", html, flags=re.S)
+    assert not re.search("[₀-₉]", body)
 
 
 def test_a_page_embeds_its_fonts_without_the_unused_italics():

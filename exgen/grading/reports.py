@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from exgen.build.output_folder import deferred_signals, make_folders, write_folder
 from exgen.build.roster import ID_PATTERN, ID_RULE
@@ -43,12 +44,29 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["subscripts"] = subscripts
     env.globals.update(
         verdict_words=VERDICT_WORDS,
         css=(TEMPLATES / "reports.css").read_text(encoding="utf-8"),
         font_css=FONT_SLOT,
     )
     return env
+
+
+_SUBSCRIPTS = re.compile("[₀-₉]+")
+
+
+def subscripts(text: str) -> Markup:
+    """``text`` escaped, its subscript digits (W₁) set as <sub> in the page's own font:
+    STIX has no glyphs for U+2080–2089, which a browser would take from another font."""
+    return Markup(
+        _SUBSCRIPTS.sub(
+            lambda m: "<sub>" + m[0].translate(_PLAIN_DIGITS) + "</sub>", str(escape(text))
+        )
+    )
+
+
+_PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
 def _with_fonts(html: str) -> str:
