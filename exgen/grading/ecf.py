@@ -35,7 +35,9 @@ class Carried:
 
     shown: str  # the recomputed value, as the key would show it
     follows_from: tuple[str, ...]  # the student's columns it was recomputed from
-    trivial: bool  # the recomputed node is all zeros where the key's is not
+    # what makes it trivial: the values on the way (and its own gradient) that the
+    # student's earlier values make all zeros where the key's are not; () when none
+    trivial: tuple[str, ...]
 
 
 class Recomputer:
@@ -56,14 +58,29 @@ class Recomputer:
         if recomputed is None:
             return None
         table = recomputed.grads if grad else recomputed.values
-        keyed = self.trace.grads if grad else self.trace.values
         value = np.asarray(table[node]).reshape(-1)
-        digits = self.ex.rounding.digits
-        trivial = _all_zero(value, digits) and not _all_zero(
-            np.asarray(keyed[node]).reshape(-1), digits
-        )
         columns = tuple(c for s in sorted(sources) for c in self.upstream.columns[s])
-        return Carried(shown(value[flat], self.ex.rounding.digits), columns, trivial)
+        return Carried(
+            shown(value[flat], self.ex.rounding.digits),
+            columns,
+            self._zeroed(recomputed, sources, node, grad),
+        )
+
+    def _zeroed(self, recomputed: Trace, sources: frozenset[str], node: str, grad: bool):
+        """The values on the way from the student's earlier values to this number (and
+        the number's own gradient) that are all zeros where the key's are not."""
+        digits, graph = self.ex.rounding.digits, self.ex.graph
+        tables = [
+            ("", n, recomputed.values, self.trace.values)
+            for n in graph.between(set(sources), graph.loss if grad else node)
+        ]
+        if grad:
+            tables.append((f"d{graph.loss}/d", node, recomputed.grads, self.trace.grads))
+        return tuple(
+            prefix + n
+            for prefix, n, mine, key in reversed(tables)
+            if _all_zero(mine[n], digits) and not _all_zero(key[n], digits)
+        )
 
     def _sources(self, node: str, grad: bool) -> frozenset[str]:
         """The nearest wrong values upstream: for a value, those with a path to it that
@@ -107,4 +124,4 @@ def _reaches(graph: Graph, source: str, target: str, blocked: set[str]) -> bool:
 
 def _all_zero(values: np.ndarray, digits: int) -> bool:
     """Every entry shown as zero."""
-    return all(round_half_up(v, digits) == 0 for v in values)
+    return all(round_half_up(v, digits) == 0 for v in np.asarray(values).reshape(-1))

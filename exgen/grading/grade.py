@@ -223,7 +223,8 @@ def _graded(
                 most,
                 carried.follows_from,
                 carried.shown,
-                "follows from earlier values that make it zero: no carried credit",
+                "your earlier values make " + ", ".join(carried.trivial) + " all zeros, "
+                "which makes this answer trivial: no carried credit",
             )
         if policy.carried * most >= close:
             return AnswerGrade(
