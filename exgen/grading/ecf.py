@@ -84,11 +84,12 @@ class Recomputer:
 
     def _sources(self, node: str, grad: bool) -> frozenset[str]:
         """The nearest wrong values upstream: for a value, those with a path to it that
-        passes no other wrong value; for a gradient, every wrong forward value."""
-        wrong = set(self.upstream.values) - ({node} if not grad else set())
-        if grad:
-            return frozenset(wrong)
+        passes no other wrong value; for a gradient, every wrong forward value but the
+        loss."""
         graph = self.ex.graph
+        wrong = set(self.upstream.values) - ({node} if not grad else set())
+        if grad:  # the loss's own value enters no gradient (its gradient is 1)
+            return frozenset(wrong - {graph.loss})
         ancestors = graph.ancestors(node)
         return frozenset(s for s in wrong & ancestors if _reaches(graph, s, node, wrong - {s}))
 
