@@ -307,7 +307,9 @@ def _check_collect(collect: list[str], graph: Graph, backward: bool) -> None:
             continue
         name = item.removeprefix("grad.")
         node = graph.nodes.get(name)
-        computed = sorted(n for n, v in graph.nodes.items() if v.kind == "op")
+        computed = sorted(  # the equations' own names, not their intermediate terms
+            n for n, v in graph.nodes.items() if v.kind == "op" and re.fullmatch(r"\w+", n)
+        )
         if node is None or node.kind == "const" or (not grad and node.kind != "op"):
             what = "a node of the network" if grad else "a computed value of the network"
             raise DefinitionError(

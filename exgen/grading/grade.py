@@ -162,7 +162,8 @@ def shares(ex: ExerciseDef, columns: list[Collected], policy: Policy) -> list[Fr
     spread evenly, or by the policy's weights (a column's own, else its collect entry's)."""
     total = Fraction(repr(ex.spec.points)) if ex.spec.points is not None else len(columns)
     weights = [_weight(c, policy) for c in columns]
-    return [total * w / sum(weights) for w in weights]
+    whole = sum(weights)
+    return [total * w / whole for w in weights]
 
 
 def _weight(c: Collected, policy: Policy) -> Fraction:
