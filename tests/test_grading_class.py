@@ -280,3 +280,18 @@ def test_lenient_reports_unreadable_cells(graded, tmp_path):
     first = document["students"][0]["exercises"][0]["answers"][0]
     assert (first["given"], first["verdict"]) == ("abc", "wrong")
     assert len(document["unreadable"]) == 1
+
+
+def test_grades_json_reads_back_as_the_model(tmp_path):
+    (tmp_path / "drill.yaml").write_text(SHEET)
+    sheet = load_sheet(str(tmp_path / "drill.yaml"))
+    from exgen.grading.answers_csv import Answers, Given
+    from exgen.grading.grade import grade_class
+    from exgen.grading.grades_csv import grades_from_json, grades_json
+
+    cells, _ = plan(sheet, "004", "carried")
+    answers = Answers({"004": {c: Given(v, F(v)) for c, v in cells.items()}})
+    grades = grade_class(sheet, [Student("004"), Student("005", "Eve")], answers)
+    document = json.loads(grades_json("drill", grades, []))
+    assert grades_from_json(document) == grades
+    assert any(a.verdict == "carried" for a in grades[0].exercises[0].answers)
