@@ -96,7 +96,9 @@ def manifest_students(path: Path, sheet: SheetDef, secret: str | None) -> list[S
         ) from None
     except (OSError, ValueError) as exc:
         raise ArgumentError(f"cannot read {path}: {exc}") from None
-    fingerprint = secret_fingerprint(secret if secret is not None else sheet.spec.variants.seed)
+    fingerprint = secret_fingerprint(
+        secret if secret is not None else variant_rules_block(sheet).seed
+    )
     if manifest.get("secret_fingerprint") != fingerprint:
         raise ArgumentError(f"the class in {path} was built with another secret: give its --seed")
     return [Student(s["id"], s["name"]) for s in manifest["students"]]

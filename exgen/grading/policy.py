@@ -69,7 +69,7 @@ def judge(given: Fraction, shown: str, policy: Policy) -> str | None:
     expected, half = parse_shown(shown)
     unit = 2 * half
     t, a = policy.tolerance, policy.amount
-    if t is None:
+    if t is None or a is None:  # (a tolerance always has its amount)
         right = rounded_to(given, unit) == expected
     elif t == "digits":
         step = Fraction(1, 10 ** int(a))
