@@ -8,6 +8,7 @@ process: steadier than wall times on a shared machine).
 Usage: python bench/bench.py [--sizes 1 10 100] [--repeat 3] [--out bench/results.md]
        python bench/bench.py --memory 20 50 100 [--no-pdf]   (peak memory only)
        python bench/bench.py --notebooks 30   (a class of hw2 with and without notebooks)
+       python bench/bench.py --grade 1000   (exgen grade of a sheet9 class, no PDFs)
 Run it from the repository's root on an otherwise idle machine (the load is noted).
 """
 
@@ -119,6 +120,42 @@ def per_document(files: list[Path], repeat: int) -> list[tuple[float, float]]:
     return [tuple(map(float, line.split())) for line in out.stdout.splitlines()]
 
 
+def grade_time(n: int) -> None:
+    """Wall time of `exgen grade` for a class of ``n``: sheet9 with its forward values
+    collected, every third student's first hidden value off by one and the rest of
+    their answers left as the key has them (wrong, to be checked for carried credit)."""
+    import csv
+
+    exgen = [sys.executable, "-m", "exgen"]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(ROOT / "exercises", work / "exercises")
+        sheet = work / "exercises/sheet9.yaml"
+        text = sheet.read_text(encoding="utf-8").split("\n")
+        asks = [k for k, line in enumerate(text) if line == "    ask: [forward, backward]"]
+        text.insert(asks[1] + 1, "    collect: [z1, z2, y, L, grads]")
+        text.insert(asks[0] + 1, "    collect: [h1, y, L, grads]")
+        sheet.write_text("\n".join(text), encoding="utf-8")
+        run(exgen + ["build", "sheet9", "--variants", str(n), "--no-pdf"], work)
+        keys = list(csv.DictReader((work / "out/sheet9/answers.csv").open(encoding="utf-8")))
+        form = list(csv.reader((work / "out/sheet9/answer-form.csv").open(encoding="utf-8")))
+        header = form[0]
+        with (work / "in.csv").open("w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(header)
+            for k, row in enumerate(form[1:]):
+                # answers.csv has the loss and gradients: the forward values stay empty
+                cells = [keys[k].get(c, "") for c in header[2:]]
+                if k % 3 == 0:
+                    cells[header.index("q1 h1[1]") - 2] = "1.23"
+                out.writerow(row[:2] + cells)
+        t, mem = run(exgen + ["grade", "sheet9", "--answers", "in.csv"], work)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"exgen grade, sheet9, {n} students, no PDFs: {t:.2f} s, peak {mem:.0f} MiB (load {load})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100])
@@ -141,7 +178,17 @@ def main() -> None:
         metavar="N",
         help="only a class of N of hw2-numpy-backprop, with and without its notebooks",
     )
+    parser.add_argument(
+        "--grade",
+        type=int,
+        metavar="N",
+        help="only exgen grade of a sheet9 class of N (forward values collected, a slip "
+        "carried forward in every third row), without PDFs",
+    )
     args = parser.parse_args()
+    if args.grade:
+        grade_time(args.grade)
+        return
     if args.memory:
         memory_table(args.memory, pdf=not args.no_pdf)
         return

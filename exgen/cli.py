@@ -122,6 +122,62 @@ def merge(sheet, out_dir):
     click.echo(f"merged {shards} shards into {_shown(target)}/ for {count} students")
 
 
+@main.command()
+@click.argument("sheet")
+@click.option(
+    "--answers",
+    "answers",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The students' answers: a CSV headed like answer-form.csv.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder that holds SHEET's output folder; the grades go to OUT/SHEET/grades/.",
+)
+@click.option("--variants", type=click.IntRange(1, 10_000), help="The class 001…N, as built.")
+@click.option(
+    "--roster", type=click.Path(dir_okay=False), help="CSV with an id (and a name) column."
+)
+@click.option("--seed", help="The secret the class was built with.")
+@click.option("--lenient", is_flag=True, help="Grade the rest when a cell is not a number.")
+@click.option("--no-pdf", is_flag=True, help="No feedback PDFs.")
+def grade(sheet, answers, out_dir, variants, roster, seed, lenient, no_pdf):
+    """Grade every student's answers against their own variant, with error carried
+    forward; without --variants or --roster, the class of OUT/SHEET/manifest.json."""
+    from exgen.build.roster import check_utf8, numbered, read_roster
+    from exgen.grading.grade import grade_sheet
+
+    with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
+        check_utf8("--seed", seed)
+        if roster and variants:
+            raise ArgumentError("give --roster or --variants, not both")
+        students = read_roster(roster) if roster else numbered(variants) if variants else None
+        run = grade_sheet(
+            sheet,
+            Path(out_dir),
+            Path(answers),
+            students,
+            secret=seed,
+            lenient=lenient,
+            pdf=not no_pdf,
+            progress=progress,
+        )
+        progress.close()
+    for problem in run.answers.problems:
+        click.echo(f"unreadable: {_shown(problem)}", err=True)
+    count = len(run.grades)
+    click.echo(
+        f"graded {count} student{'' if count == 1 else 's'} into {_shown(run.target)}/"
+        + (f" ({len(run.without_row)} without a row: not answered)" if run.without_row else "")
+        + (f"; {len(run.answers.problems)} cells unreadable" if run.answers.problems else "")
+    )
+
+
 def _shown(text) -> str:
     """A path or message for the terminal, with bytes that are not UTF-8 (a file name
     Python could not decode) as \\xNN."""

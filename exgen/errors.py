@@ -83,6 +83,25 @@ class ShardError(ExgenError):
     exit_code = 2
 
 
+class AnswersError(ExgenError):
+    """A file of students' answers cannot be read: ``source`` the file as the user named
+    it, ``row`` its 1-based line, ``column`` the column's name where one is to blame."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, source: str = "", row: int | None = None, column: str = ""):
+        self.message = message
+        self.source = source
+        self.row = row
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.source + (f":{self.row}" if self.row is not None else "")
+        parts = [p for p in (where, f"column {self.column!r}" if self.column else "") if p]
+        return ": ".join(parts + [self.message])
+
+
 class CheckFailed(ExgenError):
     """`exgen check` found a key that disagrees with an oracle."""
 
@@ -101,6 +120,7 @@ EXIT_CODES = {
     ArgumentError: ArgumentError.exit_code,
     OutputError: OutputError.exit_code,
     ShardError: ShardError.exit_code,
+    AnswersError: AnswersError.exit_code,
     CheckFailed: CheckFailed.exit_code,
     KeyboardInterrupt: 130,  # 128 + SIGINT, as shells report it
     Terminated: 143,  # 128 + SIGTERM

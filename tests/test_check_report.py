@@ -58,8 +58,8 @@ def record_steps(monkeypatch, steps):
     """Stand in for the key writer: the key records these steps (None: no steps at all)."""
     original = keyjson.exercise_json
 
-    def with_steps(ex, trace, sheet, results):
-        entry = dict(original(ex, trace, sheet, results), steps=steps)
+    def with_steps(ex, trace, sheet, results, worked=True):
+        entry = dict(original(ex, trace, sheet, results, worked), steps=steps)
         return entry if steps is not None else {k: v for k, v in entry.items() if k != "steps"}
 
     monkeypatch.setattr(keyjson, "exercise_json", with_steps)

@@ -136,15 +136,26 @@ def entry(arr: np.ndarray, rank: int, digits: int, given: bool) -> dict:
 # answers.csv ----------------------------------------------------------------------------
 
 
+def value_column(ex_id: str, node: str, index: str = "") -> str:
+    """The column of one entry of a node's value in answers.csv, answer-form.csv and
+    grades (``q1 L``, ``q1 z1[2]``); ``index`` as ``cells`` gives it."""
+    return f"{ex_id} {node}{index}"
+
+
+def grad_column(ex_id: str, loss: str, node: str, index: str = "") -> str:
+    """The column of one entry of a gradient (``q1 dL/dW1[1,2]``)."""
+    return f"{ex_id} d{loss}/d{node}{index}"
+
+
 def loss_and_param_gradients(ex_id: str, ex: dict) -> dict[str, str]:
     """The final answers of a key.json exercise: its loss and its parameter gradients."""
     row: dict[str, str] = {}
     if "loss" not in ex or not ex["grads"]:
         return row
-    row[f"{ex_id} {ex['loss']}"] = ex["values"][ex["loss"]]["shown"]
+    row[value_column(ex_id, ex["loss"])] = ex["values"][ex["loss"]]["shown"]
     for p in ex["params"]:
         for index, text in cells(ex["grads"][p]["shown"]):
-            row[f"{ex_id} d{ex['loss']}/d{p}{index}"] = text
+            row[grad_column(ex_id, ex["loss"], p, index)] = text
     return row
 
 

@@ -203,8 +203,15 @@ def answer_columns(key: dict) -> dict[str, str]:
     """answers.csv: each exercise's final answers, as its asks name them in key.json."""
     row: dict[str, str] = {}
     for ex_id, ex in key["exercises"].items():
-        for name in ex["asked"]:
-            columns = ASKS[name].columns
-            if columns is not None:
-                row.update(columns(ex_id, ex))
+        row.update(exercise_answer_columns(ex_id, ex))
+    return row
+
+
+def exercise_answer_columns(ex_id: str, ex: dict) -> dict[str, str]:
+    """One key.json exercise's part of answers.csv."""
+    row: dict[str, str] = {}
+    for name in ex["asked"]:
+        columns = ASKS[name].columns
+        if columns is not None:
+            row.update(columns(ex_id, ex))
     return row

@@ -1,4 +1,4 @@
-"""A class's own files — answers.csv, manifest.json and the graders' booklet keys.pdf —
+"""A class's own files — answers.csv, answer-form.csv, manifest.json and the graders' booklet keys.pdf —
 written from each student's answers row, manifest entry and key.pdf on disk. A one-machine
 build and a merge of shards both write them here, so they come out byte for byte alike."""
 
@@ -15,6 +15,7 @@ from exgen.build.single import write_files
 from exgen.render.keyjson import dumps
 
 BOOKLET = "keys.pdf"
+ANSWER_FORM = "answer-form.csv"
 
 
 @dataclass
@@ -24,6 +25,7 @@ class StudentRecord:
 
     manifest: dict
     answers: dict[str, str]
+    form: tuple[str, ...]  # the collected columns, as answer-form.csv heads them
 
     @property
     def id(self) -> str:
@@ -38,12 +40,13 @@ def secret_fingerprint(secret: str) -> str:
 def write_class_files(
     staging: Path, sheet_name: str, fingerprint: str, students: list[StudentRecord], pdf: bool
 ) -> None:
-    """answers.csv, manifest.json and (with PDFs) the booklet from the keys under
+    """answers.csv, answer-form.csv, manifest.json and (with PDFs) the booklet from the keys under
     ``staging/variants/ID/key.pdf``, in the order of ``students``."""
     write_files(
         staging,
         {
             "answers.csv": answers_csv(students),
+            ANSWER_FORM: answer_form_csv(students),
             "manifest.json": dumps(
                 {
                     "sheet": sheet_name,
@@ -71,5 +74,18 @@ def answers_csv(students: list[StudentRecord]) -> bytes:
                 [s.id, s.manifest["name"], *(s.answers.get(c, "") for c in columns)]
                 for s in students
             ),
+        ]
+    )
+
+
+def answer_form_csv(students: list[StudentRecord]) -> bytes:
+    """What the students hand in: id, name and one empty cell per collected number."""
+    columns: list[str] = []
+    for s in students:
+        columns += [c for c in s.form if c not in columns]
+    return csv_bytes(
+        [
+            ["id", "name", *columns],
+            *([s.id, s.manifest["name"]] + [""] * len(columns) for s in students),
         ]
     )

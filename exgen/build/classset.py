@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from exgen.asks.collect import form_columns
 from exgen.asks.registry import answer_columns
 from exgen.build.class_files import StudentRecord, secret_fingerprint, write_class_files
 from exgen.build.output_folder import MARKER, MARKER_TEXT, is_exgen_folder, write_folder
@@ -44,10 +45,11 @@ class StudentOutput:
     folder: Path  # where its files were written (in the staging folder)
     answers: dict[str, str]  # column -> shown string
     manifest: dict
+    form: tuple[str, ...]  # the collected columns (answer-form.csv)
 
     @property
     def record(self) -> StudentRecord:
-        return StudentRecord(self.manifest, self.answers)
+        return StudentRecord(self.manifest, self.answers, self.form)
 
 
 _SHEET: SheetDef | None = None  # set before the workers fork: they inherit it
@@ -94,7 +96,8 @@ def _one(student: Student) -> StudentOutput:
         },
         "redraws": dict(variant.redraws),
     }
-    return StudentOutput(student, folder, answer_row(key), manifest)
+    form = tuple(form_columns(key, {ex.spec.id: ex.spec.collect for ex in vsheet.exercises}))
+    return StudentOutput(student, folder, answer_row(key), manifest, form)
 
 
 def answer_row(key: dict) -> dict[str, str]:

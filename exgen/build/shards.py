@@ -73,7 +73,12 @@ def shard_record(
                 "shard": {"k": k, "n": n},
                 "class_size": count,
                 "students": [
-                    {"place": place, "manifest": r.manifest, "answers": r.answers}
+                    {
+                        "place": place,
+                        "manifest": r.manifest,
+                        "answers": r.answers,
+                        "form": list(r.form),
+                    }
                     for place, r in students
                 ],
             },
@@ -90,7 +95,10 @@ def read_record(folder: Path) -> dict:
 
 
 def records_of(record: dict) -> list[tuple[int, StudentRecord]]:
-    return [(s["place"], StudentRecord(s["manifest"], s["answers"])) for s in record["students"]]
+    return [
+        (s["place"], StudentRecord(s["manifest"], s["answers"], tuple(s["form"])))
+        for s in record["students"]
+    ]
 
 
 @contextlib.contextmanager

@@ -284,8 +284,39 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
         registry.check(graph, k, name, options)
     if ex.notebook is not None:
         _check_notebook(ex, graph)
+    if ex.collect is not None:
+        _check_collect(ex.collect, graph, design is None)
     own = _rounding(ex.rounding) if ex.rounding is not None else rounding
     return ExerciseDef(ex, index, own, graph, given, asks, exact, design)
+
+
+def _check_collect(collect: list[str], graph: Graph, backward: bool) -> None:
+    """Each collected entry names a computed node (its value), ``grads`` or ``grad.NAME``."""
+    for k, item in enumerate(collect):
+        path = f"collect[{k}]"
+        if item in collect[:k]:
+            raise DefinitionError(f"'{item}' is collected twice", path=path)
+        grad = item == "grads" or item.startswith("grad.")
+        if grad and not backward:
+            raise DefinitionError(
+                f"'{item}': this network is not solved backward (no gradients)", path=path
+            )
+        if item == "grads":
+            if not graph.params:
+                raise DefinitionError("'grads': the network has no parameters", path=path)
+            continue
+        name = item.removeprefix("grad.")
+        node = graph.nodes.get(name)
+        computed = sorted(  # the equations' own names, not their intermediate terms
+            n for n, v in graph.nodes.items() if v.kind == "op" and re.fullmatch(r"\w+", n)
+        )
+        if node is None or node.kind == "const" or (not grad and node.kind != "op"):
+            what = "a node of the network" if grad else "a computed value of the network"
+            raise DefinitionError(
+                f"'{name}' is not {what} (expected one of: {', '.join(computed)}, "
+                "grads or grad.NAME)",
+                path=path,
+            )
 
 
 def _check_notebook(ex: schema.Exercise, graph: Graph) -> None:

@@ -219,6 +219,38 @@ class NotebookSpec(Strict):
         return tasks
 
 
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]  # a fraction of the points
+TOLERANCES = ("digits", "absolute", "relative", "figures")
+
+
+class GradingSpec(Strict):
+    """How answers are graded (exgen grade): at sheet level, each key overridable per
+    exercise. At most one tolerance; none: right when it rounds to the key's shown value."""
+
+    digits: int | None = Field(None, ge=0, le=10)  # right when it rounds to the shown value
+    absolute: float | None = Field(None, ge=0, le=MAX_GIVEN, allow_inf_nan=False)
+    relative: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    figures: int | None = Field(None, ge=1, le=15)  # significant figures
+    last_digit: Share | None = None  # credit for an answer off by one in the last digit
+    carried: Share = 1.0  # credit for an answer right from the student's own earlier values
+    weights: dict[str, Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]] | None = Field(
+        None, max_length=500
+    )  # column or collect entry -> weight; others weigh 1
+    ecf: bool = True  # error carried forward
+
+    @model_validator(mode="after")
+    def _one_tolerance(self):
+        given = [t for t in TOLERANCES if getattr(self, t) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one tolerance, not {' and '.join(given)}")
+        return self
+
+
+CollectItem = Annotated[
+    str, Field(pattern=r"^(grads|(grad\.)?[A-Za-z][A-Za-z0-9_]*)$", max_length=45)
+]
+
+
 class Exercise(Strict):
     id: Name
     title: str = Field(max_length=500)
@@ -231,6 +263,8 @@ class Exercise(Strict):
     rounding: RoundingSpec | None = None
     space: int = Field(45, ge=0, le=250)  # millimetres of ruled space to work on the sheet
     notebook: NotebookSpec | None = None
+    collect: list[CollectItem] | None = Field(None, min_length=1, max_length=200)
+    grading: GradingSpec | None = None
 
     _prompt = field_validator("prompt")(_shallow_tex)
 
@@ -273,6 +307,7 @@ class Sheet(Strict):
     notation: NotationSpec = NotationSpec()
     templates: str | None = None  # a folder whose templates override the defaults
     variants: VariantsSpec | None = None
+    grading: GradingSpec = GradingSpec()
     exercises: list[Exercise] = Field(min_length=1, max_length=50)
 
     _intro = field_validator("intro")(_shallow_tex)

@@ -12,7 +12,9 @@ from exgen.typeset.notation import Notation
 from exgen.typeset.steps import solution, step_entries
 
 
-def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> dict:
+def exercise_json(
+    ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict, steps: bool = True
+) -> dict:
     graph, digits = trace.graph, ex.rounding.digits
     out: dict = {
         "title": ex.spec.title,
@@ -34,7 +36,7 @@ def exercise_json(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict)
         for n, node in nodes.items()
         if n in trace.grads
     }
-    if ex.design is None:  # a designed network is verified on its truth table, not worked
+    if steps and ex.design is None:  # a designed network is verified on its truth table, not worked
         out["steps"] = key_steps(ex, trace, sheet, results)
     return out
 
@@ -54,11 +56,13 @@ def key_document(
     results: list[dict] | None = None,
     student: str | None = None,
     seed: str | None = None,
+    steps: bool = True,
 ) -> dict:
+    """The key of one sheet (``steps`` False: without the worked steps, for grading)."""
     results = results if results is not None else [{} for _ in traces]
     exercises = {}
     for ex, t, r in zip(sheet.exercises, traces, results):
-        exercises[ex.spec.id] = exercise_json(ex, t, sheet, r)
+        exercises[ex.spec.id] = exercise_json(ex, t, sheet, r, steps)
         extra = asks_json(ex, r)
         if extra:
             exercises[ex.spec.id]["asks"] = extra
