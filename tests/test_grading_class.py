@@ -146,7 +146,7 @@ def graded(tmp_path_factory):
     answers = work / "answers-in.csv"
     with answers.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(lines)
-    result = invoke(work, "grade", "drill.yaml", "--answers", "answers-in.csv")
+    result = invoke(work, "grade", "drill.yaml", "--answers", "answers-in.csv", "--no-pdf")
     return work, header, expected, result
 
 
@@ -207,6 +207,28 @@ def test_grades_csv(graded):
     assert list(rows[0]) == ["id", "name", "q1", "total"]
     assert rows[0]["total"] == "10" and rows[2]["total"] == "4"  # exact; grads just outside
     assert rows[6]["total"] == "0"  # nothing answered
+
+
+def test_feedback_and_summary_beside_the_grades(graded):
+    """One feedback page per student (no PDFs with --no-pdf) and the class summary, in
+    the same folder as grades.csv, from the same grades."""
+    work, _, expected, _ = graded
+    folder = work / "out/drill/grades"
+    assert sorted(p.name for p in (folder / "feedback").glob("*.html")) == [
+        f"{i}.html" for i in sorted(expected)
+    ]
+    assert not list((folder / "feedback").glob("*.pdf"))
+    assert f"{len(expected)} students" in (folder / "summary.html").read_text()
+
+
+@pytest.mark.pdf
+def test_feedback_pdfs(graded):
+    work, _, expected, _ = graded
+    result = invoke(work, "grade", "drill.yaml", "--answers", "answers-in.csv")
+    assert result.exit_code == 0, result.output
+    pdfs = sorted((work / "out/drill/grades/feedback").glob("*.pdf"))
+    assert [p.stem for p in pdfs] == sorted(expected)
+    assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
 
 
 def test_without_ecf_no_carried_credit(tmp_path):

@@ -22,6 +22,7 @@ from exgen.grading.ecf import Recomputer, Upstream
 from exgen.grading.grades_csv import grades_csv, grades_json
 from exgen.grading.model import AnswerGrade, ExerciseGrade, StudentGrade
 from exgen.grading.policy import Policy, judge, policy_of
+from exgen.grading.reports import report_files
 from exgen.render.keyjson import key_document
 
 GRADES = "grades"  # out/NAME/grades/
@@ -72,15 +73,16 @@ def grade_sheet(
 def write_grades(
     staging: Path, sheet: SheetDef, grades: list[StudentGrade], answers: Answers, pdf: bool
 ) -> None:
-    """grades.csv and grades.json into the staging folder of out/NAME/grades/. THE REPORTS
-    HOOK: the feedback pages (feedback/<id>.html, .pdf unless not ``pdf``) and
-    summary.html are written here too, from ``grades``."""
+    """grades.csv and grades.json, the feedback pages (feedback/<id>.html, and .pdf unless
+    not ``pdf``) and summary.html into the staging folder of out/NAME/grades/: the whole
+    folder lands in one swap."""
     problems = [str(p) for p in answers.problems]
     write_files(
         staging,
         {
             "grades.csv": grades_csv(sheet, grades),
             "grades.json": grades_json(sheet.name, grades, problems),
+            **report_files(sheet.spec.title, grades, pdf),
         },
     )
 
