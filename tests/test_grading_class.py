@@ -317,3 +317,78 @@ def test_grades_json_reads_back_as_the_model(tmp_path):
     document = json.loads(grades_json("drill", grades, []))
     assert grades_from_json(document) == grades
     assert any(a.verdict == "carried" for a in grades[0].exercises[0].answers)
+
+
+SIGNAL = """\
+title: Carried error signal
+rounding: {digits: 2, carry: true}
+variants:
+  seed: signal
+  draw:
+    x: {integers: [1, 3]}
+  require: [no_relu_at_zero]
+exercises:
+  - id: q1
+    title: Backward
+    points: 6
+    network:
+      equations:
+        - u = W1 @ x
+        - z = relu(u)
+        - y = W2 @ z
+        - L = 0.5 * sum((y - t)**2)
+      loss: L
+      params: [W1, W2]
+    values:
+      x: [1, 2]
+      t: [1]
+      W1: [[0.5, -0.5], [0.25, 0.5]]
+      W2: [[1, -1]]
+    ask: [forward, backward]
+    collect: [grad.y, grads]
+"""
+
+
+def test_a_wrong_error_signal_is_carried_into_the_gradients_it_leads_to(tmp_path):
+    """∂L/∂y handed in wrong, and ∂L/∂W2, ∂L/∂W1 worked on from it (by hand, rounding as
+    the sheet says): the error signal is wrong, the gradients are carried; the same
+    gradients from the key's ∂L/∂y would be wrong against the student's own signal."""
+    (tmp_path / "signal.yaml").write_text(SIGNAL)
+    assert invoke(tmp_path, "build", "signal.yaml", "--variants", "2", "--no-pdf").exit_code == 0
+    key = json.loads((tmp_path / "out/signal/variants/001/key.json").read_text())["exercises"]["q1"]
+
+    def val(name):
+        return [F(v) for v in _flat(key["values"][name]["shown"])]
+
+    x, u, z, w2 = val("x"), val("u"), val("z"), val("W2")
+    signal = F(key["grads"]["y"]["shown"]) + 1  # the student's slip
+    dw2 = [R(signal * z[j]) for j in range(2)]
+    dz = [R(w2[j] * signal) for j in range(2)]
+    du = [dz[j] if u[j] > 0 else F(0) for j in range(2)]
+    dw1 = {(j, k): R(du[j] * x[k]) for j in range(2) for k in range(2)}
+    form = list(csv.reader(io.StringIO((tmp_path / "out/signal/answer-form.csv").read_text())))
+    cells = {"q1 dL/dy": text(signal)}
+    cells |= {f"q1 dL/dW2[1,{j + 1}]": text(dw2[j]) for j in range(2)}
+    cells |= {f"q1 dL/dW1[{j + 1},{k + 1}]": text(v) for (j, k), v in dw1.items()}
+    assert set(cells) == set(form[0][2:])
+    with (tmp_path / "in.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([form[0], ["001", ""] + [cells[c] for c in form[0][2:]]])
+    result = invoke(tmp_path, "grade", "signal.yaml", "--answers", "in.csv", "--no-pdf")
+    assert result.exit_code == 0, result.output
+    grades = json.loads((tmp_path / "out/signal/grades/grades.json").read_text())
+    answers = {a["column"]: a for a in grades["students"][0]["exercises"][0]["answers"]}
+    assert answers["q1 dL/dy"]["verdict"] == "wrong"
+    for column in cells:
+        if column == "q1 dL/dy":
+            continue
+        changed = cells[column] != answers[column]["expected"]
+        assert answers[column]["verdict"] == ("carried" if changed else "right"), column
+        if changed:
+            assert answers[column]["follows_from"] == ["q1 dL/dy"]
+
+
+def _flat(shown):
+    """A key.json `shown` (a string, a vector's list, a matrix's rows) as one list."""
+    if isinstance(shown, str):
+        return [shown]
+    return [c for r in shown for c in (r if isinstance(r, list) else [r])]

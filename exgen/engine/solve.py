@@ -73,11 +73,14 @@ def solve(
     exact: bool | None = None,
     backward: bool = True,
     replaced: dict[str, dict[int, Fraction]] | None = None,
+    replaced_grads: dict[str, dict[int, Fraction]] | None = None,
 ) -> Trace:
     """Forward and (unless ``backward`` is False) backward pass. ``exact`` defaults to
     the graph's own (rational or not). ``replaced``: node -> {entry (C order): value},
     entries of computed values taken as given instead (a student's own earlier values,
-    for error carried forward); everything after them is computed from them."""
+    for error carried forward); everything after them is computed from them.
+    ``replaced_grads``: the same for gradients, which the backward pass hands on instead
+    of its own (a student's own error signal, ∂L/∂z₂, for the gradients it leads to)."""
     exact = graph.exact if exact is None else exact
     convert = _converter(exact)
     trace = Trace(graph, rounding, exact)
@@ -106,7 +109,7 @@ def solve(
             if node.op.elementwise_local:
                 trace.local[name] = carry(_checked(node.op.local, node, xs[0], trace.values[name]))
     if backward:
-        backpropagate(trace)
+        backpropagate(trace, replaced_grads)
     return trace
 
 
@@ -152,9 +155,10 @@ def _aligned(trace: Trace, node: Node) -> list[np.ndarray]:
     ]
 
 
-def backpropagate(trace: Trace) -> Trace:
+def backpropagate(trace: Trace, replaced: dict[str, dict[int, Fraction]] | None = None) -> Trace:
     """The backward pass over a trace that has its forward pass (``solve`` with
-    ``backward=False``): a candidate that fails on its forward values costs no more."""
+    ``backward=False``): a candidate that fails on its forward values costs no more.
+    ``replaced``: gradients' entries handed on instead of the computed ones."""
     graph = trace.graph
     rounded = _carrier(trace.rounding)
     decimal = _decimal_arithmetic(trace)
@@ -168,6 +172,8 @@ def backpropagate(trace: Trace) -> Trace:
         node = graph.nodes[name]
         if node.op is None or name not in trace.grads:
             continue
+        if replaced and name in replaced:  # complete here: every consumer came before
+            trace.grads[name] = _with_entries(trace.grads[name], replaced[name], trace.exact)
         g = trace.grads[name]
         xs = _aligned(trace, node)
         if node.op.elementwise_local:

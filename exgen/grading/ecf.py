@@ -1,7 +1,9 @@
 """Error carried forward: the engine re-run from a student's own earlier values. Each
 wrong forward value the student handed in replaces the engine's (with the sheet's
-rounding rule everything after it is computed as the student would); a later answer
-that agrees with that recomputation follows from the student's own work."""
+rounding rule everything after it is computed as the student would), and each wrong
+gradient they handed in (an error signal ∂L/∂z₂) is handed on by the backward pass
+instead of the engine's; a later answer that agrees with that recomputation follows
+from the student's own work."""
 
 from __future__ import annotations
 
@@ -18,15 +20,19 @@ from exgen.engine.solve import NumericError, Trace, solve
 
 @dataclass
 class Upstream:
-    """A student's wrong forward values of one exercise: node -> {entry: value}, and the
-    columns they came from."""
+    """A student's wrong values of one exercise, forward and gradients: node -> {entry:
+    value}, and the columns they came from."""
 
     values: dict[str, dict[int, Fraction]] = field(default_factory=dict)
-    columns: dict[str, list[str]] = field(default_factory=dict)
+    grads: dict[str, dict[int, Fraction]] = field(default_factory=dict)
+    columns: dict[tuple[str, bool], list[str]] = field(default_factory=dict)
 
-    def add(self, node: str, flat: int, value: Fraction, column: str) -> None:
-        self.values.setdefault(node, {})[flat] = value
-        self.columns.setdefault(node, []).append(column)
+    def add(self, node: str, flat: int, value: Fraction, column: str, grad: bool = False) -> None:
+        (self.grads if grad else self.values).setdefault(node, {})[flat] = value
+        self.columns.setdefault((node, grad), []).append(column)
+
+    def __bool__(self) -> bool:
+        return bool(self.values or self.grads)
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class Recomputer:
 
     def __init__(self, ex: ExerciseDef, trace: Trace, upstream: Upstream):
         self.ex, self.trace, self.upstream = ex, trace, upstream
-        self._solved: dict[frozenset[str], Trace | None] = {}
+        self._solved: dict[frozenset[tuple[str, bool]], Trace | None] = {}
 
     def carried(self, node: str, grad: bool, flat: int) -> Carried | None:
         """None when no wrong earlier value reaches this number, or the student's values
@@ -60,10 +66,11 @@ class Recomputer:
         table = recomputed.grads if grad else recomputed.values
         value = np.asarray(table[node]).reshape(-1)
         columns = tuple(c for s in sorted(sources) for c in self.upstream.columns[s])
+        values = frozenset(n for n, is_grad in sources if not is_grad)
         return Carried(
             shown(value[flat], self.ex.rounding.digits),
             columns,
-            self._zeroed(recomputed, sources, node, grad),
+            self._zeroed(recomputed, values, node, grad),
         )
 
     def _zeroed(self, recomputed: Trace, sources: frozenset[str], node: str, grad: bool):
@@ -82,20 +89,27 @@ class Recomputer:
             if _all_zero(mine[n], digits) and not _all_zero(key[n], digits)
         )
 
-    def _sources(self, node: str, grad: bool) -> frozenset[str]:
-        """The nearest wrong values upstream: for a value, those with a path to it that
-        passes no other wrong value; for a gradient, every wrong forward value but the
-        loss."""
+    def _sources(self, node: str, grad: bool) -> frozenset[tuple[str, bool]]:
+        """The nearest wrong values upstream, as (node, is a gradient): for a value, those
+        with a path to it that passes no other wrong value; for a gradient, every wrong
+        forward value but the loss, and the wrong gradients it is computed from — of the
+        nodes after it, with a path from it that passes no other wrong gradient."""
         graph = self.ex.graph
         wrong = set(self.upstream.values) - ({node} if not grad else set())
         if grad:  # the loss's own value enters no gradient (its gradient is 1)
-            return frozenset(wrong - {graph.loss})
+            later = set(self.upstream.grads) - {node}
+            signals = {m for m in later if _reaches(graph, node, m, later - {m})}
+            return frozenset(
+                [(s, False) for s in wrong - {graph.loss}] + [(m, True) for m in signals]
+            )
         ancestors = graph.ancestors(node)
-        return frozenset(s for s in wrong & ancestors if _reaches(graph, s, node, wrong - {s}))
+        return frozenset(
+            (s, False) for s in wrong & ancestors if _reaches(graph, s, node, wrong - {s})
+        )
 
-    def _solve(self, sources: frozenset[str]) -> Trace | None:
+    def _solve(self, sources: frozenset[tuple[str, bool]]) -> Trace | None:
         if sources not in self._solved:
-            ex = self.ex
+            ex, up = self.ex, self.upstream
             try:
                 self._solved[sources] = solve(
                     ex.graph,
@@ -103,7 +117,8 @@ class Recomputer:
                     ex.rounding,
                     exact=ex.exact,
                     backward=ex.backward,
-                    replaced={s: self.upstream.values[s] for s in sources},
+                    replaced={s: up.values[s] for s, is_grad in sources if not is_grad},
+                    replaced_grads={s: up.grads[s] for s, is_grad in sources if is_grad},
                 )
             except NumericError:
                 self._solved[sources] = None

@@ -191,9 +191,9 @@ def grade_exercise(
     ]
     upstream = Upstream()
     for c, cell, verdict in zip(columns, cells, first):
-        if c.node is not None and not c.grad and cell.value is not None and verdict != "right":
-            upstream.add(c.node, c.flat, cell.value, c.column)
-    recompute = Recomputer(ex, trace, upstream) if policy.ecf and upstream.values else None
+        if c.node is not None and cell.value is not None and verdict != "right":
+            upstream.add(c.node, c.flat, cell.value, c.column, grad=c.grad)
+    recompute = Recomputer(ex, trace, upstream) if policy.ecf and upstream else None
     grades = []
     for c, cell, verdict, most in zip(columns, cells, first, shares(ex, columns, policy)):
         grades.append(_graded(c, cell, verdict, most, policy, recompute))
