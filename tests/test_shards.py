@@ -4,6 +4,7 @@ that do not make one class; the booklet is joined from the keys on disk, in part
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -211,3 +212,19 @@ def test_shards_with_pdfs_merged_equal_one_build(work):
     merged, whole = files_of(work / "out/tiny"), files_of(work / "whole/tiny")
     assert "keys.pdf" in merged and "variants/003/key.pdf" in merged
     assert merged == whole
+
+
+def test_merge_refuses_a_shard_of_an_older_exgen(work):
+    """A shard record without a student's answer-form columns (written before the
+    answer form) is refused as unreadable, not a traceback."""
+    shards(work, 2, "--variants", "3", "--no-pdf")
+    record = work / "out/tiny/shards/2-of-2/shard.json"
+    data = json.loads(record.read_text())
+    del data["students"][0]["form"]
+    record.write_text(json.dumps(data))
+    refused(
+        work,
+        "out/tiny/shards/2-of-2/shard.json: missing or unreadable; build the shard again",
+        "merge",
+        "tiny",
+    )

@@ -119,6 +119,7 @@ def _read(folder: Path, k: int, n: int) -> dict:
     try:
         record = read_record(folder)
         shard = record["shard"]["k"], record["shard"]["n"]
+        records_of(record)  # every student's entry whole (a shard of an older exgen lacks one)
     except (OSError, ValueError, KeyError, TypeError):
         raise ShardError(
             f"{folder / SHARD_RECORD}: missing or unreadable; build the shard again"
