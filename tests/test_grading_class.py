@@ -392,3 +392,19 @@ def _flat(shown):
     if isinstance(shown, str):
         return [shown]
     return [c for r in shown for c in (r if isinstance(r, list) else [r])]
+
+
+def test_a_class_graded_on_every_core_as_in_one_process(graded, monkeypatch):
+    """In chunks on worker processes, in roster order, the same grades as one by one."""
+    from exgen.grading import grade
+    from exgen.grading.answers_csv import read_answers
+
+    work, header, expected, _ = graded
+    sheet = load_sheet(str(work / "drill.yaml"))
+    students = [Student(i) for i in sorted(expected)]
+    answers = read_answers(work / "answers-in.csv", {s.id: "" for s in students}, header[2:], False)
+    monkeypatch.setattr(grade, "CHUNK", 7)
+    pooled = grade.grade_class(sheet, students, answers)
+    monkeypatch.setattr(grade, "CHUNK", 1000)
+    assert pooled == grade.grade_class(sheet, students, answers)
+    assert [g.id for g in pooled] == sorted(expected)

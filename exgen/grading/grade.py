@@ -4,8 +4,12 @@ also against the engine re-run from the student's own earlier values."""
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -126,16 +130,33 @@ def grade_class(
     """Every student of the class, in roster order (a student without a row: nothing
     answered)."""
     policies = [policy_of(sheet.spec.grading, ex.spec.grading) for ex in sheet.exercises]
-    out = []
-    for i, student in enumerate(students, start=1):
-        out.append(
-            grade_student(sheet, student, answers.rows.get(student.id, {}), policies, secret)
-        )
-        if i % 50 == 0:
-            progress(f"graded {i} of {len(students)}")
+    work = [(s, answers.rows.get(s.id, {})) for s in students]
+    chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
+    workers = min(os.cpu_count() or 1, len(chunks))
+    out: list[StudentGrade] = []
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for chunk in chunks:
+            out += _grade_chunk(sheet, policies, secret, chunk)
+            progress(f"graded {len(out)} of {len(students)}")
+    else:  # each student is graded on their own: the class in chunks on every core
+        context = multiprocessing.get_context("fork")  # the workers share the sheet
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            grade = functools.partial(_grade_chunk, sheet, policies, secret)
+            for graded in pool.map(grade, chunks):
+                out += graded
+                progress(f"graded {len(out)} of {len(students)}")
     if out:
         _check_weights(sheet, out[0])
     return out
+
+
+CHUNK = 50  # students a worker grades at a time
+
+
+def _grade_chunk(
+    sheet: SheetDef, policies: list[Policy], secret: str | None, chunk: list
+) -> list[StudentGrade]:
+    return [grade_student(sheet, s, given, policies, secret) for s, given in chunk]
 
 
 def grade_student(

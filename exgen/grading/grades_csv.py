@@ -70,7 +70,9 @@ def _student(g: StudentGrade) -> dict:
 
 
 def _answer(a: AnswerGrade) -> dict:
-    out = dataclasses.asdict(a)
+    # field by field (dataclasses.asdict deep-copies every value: a fifth of a class's
+    # grading time), in the model's own order
+    out = {f.name: getattr(a, f.name) for f in dataclasses.fields(a)}
     out.update(
         points=str(a.points), max_points=str(a.max_points), follows_from=list(a.follows_from)
     )

@@ -4,6 +4,7 @@ and shares as people read them."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -77,6 +78,7 @@ def _subscripted(match: re.Match) -> str:
     return match[1] + match[2].translate(_SUBSCRIPT)
 
 
+@functools.lru_cache(maxsize=4096)  # a class's pages repeat a handful of values
 def points(value: Fraction) -> str:
     """Points as a grader writes them: 2, 0.5, 0.33, 2.63 for 2.625 (two decimals at
     most, halves rounded up)."""
