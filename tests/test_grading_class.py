@@ -319,34 +319,14 @@ def test_grades_json_reads_back_as_the_model(tmp_path):
     assert any(a.verdict == "carried" for a in grades[0].exercises[0].answers)
 
 
-SIGNAL = """\
-title: Carried error signal
-rounding: {digits: 2, carry: true}
-variants:
-  seed: signal
-  draw:
-    x: {integers: [1, 3]}
-  require: [no_relu_at_zero]
-exercises:
-  - id: q1
-    title: Backward
-    points: 6
-    network:
-      equations:
-        - u = W1 @ x
-        - z = relu(u)
-        - y = W2 @ z
-        - L = 0.5 * sum((y - t)**2)
-      loss: L
-      params: [W1, W2]
-    values:
-      x: [1, 2]
-      t: [1]
-      W1: [[0.5, -0.5], [0.25, 0.5]]
-      W2: [[1, -1]]
-    ask: [forward, backward]
-    collect: [grad.y, grads]
-"""
+# the drill's network, its ∂L/∂y collected beside the gradients
+SIGNAL = (
+    SHEET.replace("title: ECF drill", "title: Carried error signal")
+    .replace("seed: drill", "seed: signal")
+    .replace("    W1: {grid: [-1, 1, 0.25]}\n", "")
+    .replace("require: [no_relu_at_zero, no_dead_layer]", "require: [no_relu_at_zero]")
+    .replace("collect: [z, y, L, grads]", "collect: [grad.y, grads]")
+)
 
 
 def test_a_wrong_error_signal_is_carried_into_the_gradients_it_leads_to(tmp_path):
