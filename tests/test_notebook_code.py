@@ -73,7 +73,14 @@ def test_numpy_spelling_computes_the_operation(name):
 
 
 @pytest.mark.parametrize(
-    "sheet", ["sheet9", "hw2-numpy-backprop", "hw4-residual-softmax", "sheet11-logic-chain-rule"]
+    "sheet",
+    [
+        "sheet9",
+        "hw2-numpy-backprop",
+        "hw4-residual-softmax",
+        "sheet11-logic-chain-rule",
+        "batchnorm",
+    ],
 )
 def test_generated_passes_give_the_engines_values(sheet):
     for ex in load_sheet(sheet).exercises:
