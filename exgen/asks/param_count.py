@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from exgen.asks.base import Ask, Work
+from exgen.engine.ops.base import dims
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
     from exgen.define.load import ExerciseDef
@@ -62,7 +63,7 @@ def view(options, work: Work) -> dict:
         items = [
             {
                 "symbol": work.notation.symbol(n),
-                "shape": "×".join(str(s) for s in shape) or "1",
+                "shape": dims(shape) or "1",
                 "count": count,
             }
             for n, shape, count in r.params

@@ -70,10 +70,7 @@ def printed_array(value, number) -> np.ndarray:
         parts = [printed_array(m, number) for m in value]
         if len({p.shape for p in parts}) != 1:
             raise StepProblem(f"{short(value)}: maps of different shapes")
-        out = np.empty((len(parts), *parts[0].shape), dtype=object)
-        for i, p in enumerate(parts):
-            out[i] = p
-        return out
+        return stacked_arrays(parts)
     if (
         not isinstance(value, list)
         or not value
@@ -86,6 +83,16 @@ def printed_array(value, number) -> np.ndarray:
     for i, row in enumerate(value):
         for j, text in enumerate(row):
             out[i, j] = number(text)
+    return out
+
+
+def stacked_arrays(parts: list[np.ndarray]) -> np.ndarray:
+    """Object arrays of one shape as one array, one more dimension in front (maps as an
+    image, images as a batch); object arrays stay object arrays (np.stack would not
+    keep Intervals whole)."""
+    out = np.empty((len(parts), *parts[0].shape), dtype=object)
+    for i, p in enumerate(parts):
+        out[i] = p
     return out
 
 

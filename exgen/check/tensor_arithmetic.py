@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from exgen.check.printed_numbers import StepProblem, as_array, shape_text
+from exgen.check.printed_numbers import StepProblem, as_array, shape_text, stacked_arrays
 from exgen.check.step_functions import larger
 
 Map = Callable[[np.ndarray], np.ndarray]
@@ -35,23 +35,23 @@ def per_map(a: np.ndarray, map_fn: Map) -> np.ndarray:
     """map_fn on each H×W map of an image or a batch."""
     if a.ndim == 2:
         return map_fn(a)
-    return _stacked([per_map(part, map_fn) for part in a])
+    return stacked_arrays([per_map(part, map_fn) for part in a])
 
 
 def filter_bank(x: np.ndarray, k: np.ndarray, correlate: Callable) -> np.ndarray:
     """An image C×H×W (or each image of a batch) through filters F×C×kh×kw: map f is the
     sum over the channels c of correlate(x_c, K_f,c)."""
     if x.ndim not in (3, 4) or k.ndim != 4 or k.shape[1] != x.shape[-3]:
-        raise StepProblem(f"filters {_dims(k)} do not fit an image {_dims(x)}")
+        raise StepProblem(f"filters {shape_text(k)} do not fit an image {shape_text(x)}")
     if x.ndim == 4:
-        return _stacked([filter_bank(image, k, correlate) for image in x])
+        return stacked_arrays([filter_bank(image, k, correlate) for image in x])
     maps = []
     for kf in k:
         total = correlate(x[0], kf[0])
         for c in range(1, len(x)):
             total = total + correlate(x[c], kf[c])
         maps.append(total)
-    return _stacked(maps)
+    return stacked_arrays(maps)
 
 
 def stacked(parts: list[np.ndarray], grid) -> np.ndarray:
@@ -66,18 +66,7 @@ def stacked(parts: list[np.ndarray], grid) -> np.ndarray:
     shapes = {p.shape for p in parts}
     if len(shapes) != 1 or parts[0].ndim != 2:
         raise StepProblem("the maps of a stack differ in shape")
-    return _stacked(parts).reshape(*grid, *parts[0].shape)
-
-
-def _stacked(parts: list[np.ndarray]) -> np.ndarray:
-    out = np.empty((len(parts), *parts[0].shape), dtype=object)
-    for i, p in enumerate(parts):
-        out[i] = p
-    return out
-
-
-def _dims(a: np.ndarray) -> str:
-    return "×".join(map(str, a.shape))
+    return stacked_arrays(parts).reshape(*grid, *parts[0].shape)
 
 
 def pool(node: dict, a: np.ndarray) -> np.ndarray:

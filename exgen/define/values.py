@@ -10,6 +10,7 @@ import numpy as np
 
 from exgen.define.schema import MAX_ELEMENTS
 from exgen.define.yaml_reader import Decimal
+from exgen.engine.ops.base import dims
 from exgen.engine.rounding import GIVEN_RANGE, within
 from exgen.errors import DefinitionError
 
@@ -71,7 +72,7 @@ def _shape(value: list, path: str, depth: int) -> tuple[int, ...]:
                 path=path,
             )
         other = next(i for i, s in enumerate(inner) if s != inner[0])
-        shown = ["×".join(map(str, inner[k])) for k in (0, other)]
+        shown = [dims(inner[k]) for k in (0, other)]
         raise DefinitionError(
             f"the {_NAMES.get(len(inner[0]) + 1, 'parts')} have different shapes: "
             f"item 0 is {shown[0]}, item {other} is {shown[1]}",

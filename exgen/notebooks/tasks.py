@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from exgen.asks.pytorch import torch_ast
+from exgen.engine.ops.base import dims
 from exgen.notebooks import checking, from_scratch
 from exgen.notebooks.numpy_code import grad_name, simplified
 
@@ -216,7 +217,7 @@ def problems(graph: Graph, tasks: list[str]) -> list[tuple[int | None, str]]:
     out = []
     tensor = next((n for n in graph.nodes.values() if n.rank > 2), None)
     if tensor is not None and tasks:  # images and batches have no NumPy spelling here yet
-        shape = "×".join(map(str, tensor.shape))
+        shape = dims(tensor.shape)
         return [
             (
                 None,

@@ -102,30 +102,26 @@ def _argument(s: Spelled, term):
     return Paren(s.formula)
 
 
-def tensor_grid(rows: tuple, rank: int) -> Grid:
-    """An image as its maps side by side, in parentheses; a batch one image a line."""
-    images = rows if rank == 4 else (rows,)
-
-    def matrix(m):
-        return Matrix(tuple(tuple(minus(c) for c in r) for r in m))
-
-    return Grid(tuple(tuple(matrix(m) for m in image) for image in images), "paren")
+def _maps_grid(cells: list, width: int) -> Grid:
+    """Maps laid out ``width`` a line in parentheses: an image's side by side, a batch's
+    (a filter bank's) one image (filter) a line."""
+    return Grid(tuple(tuple(cells[r : r + width]) for r in range(0, len(cells), width)), "paren")
 
 
 def _spell(t, layout: str) -> Spelled:
     if isinstance(t, Leaf):
         if t.rank == 0:
             return Spelled(Num(minus(t.scalar)), 3 if t.negative else ATOM, t.negative)
-        if t.rank > 2:
-            return Spelled(tensor_grid(t.rows, t.rank), ATOM)
+        if t.rank > 2:  # an image or a batch: each map a matrix
+            images = t.rows if t.rank == 4 else (t.rows,)
+            maps = [_spell(Leaf(m, 2), layout).formula for image in images for m in image]
+            return Spelled(_maps_grid(maps, len(images[0])), ATOM)
         return Spelled(Matrix(tuple(tuple(minus(c) for c in r) for r in t.rows)), ATOM)
     if isinstance(t, Symbol):
         return Spelled(t.formula, ATOM)
     if isinstance(t, Stack):
         cells = [_spell(p, layout).formula for p in t.parts]
-        width = t.grid[-1]
-        rows = tuple(tuple(cells[r : r + width]) for r in range(0, len(cells), width))
-        return Spelled(Grid(rows, "paren"), ATOM)
+        return Spelled(_maps_grid(cells, t.grid[-1]), ATOM)
     if isinstance(t, Call):
         args = [_spell(a, layout).formula for a in t.args]
         inner = (

@@ -17,7 +17,7 @@ from exgen.typeset.formula import Text
 from exgen.typeset.latex import latex, line_latex
 from exgen.typeset.notation import Notation
 from exgen.typeset.spell import minus, spell
-from exgen.typeset.terms import Apply, Leaf
+from exgen.typeset.terms import Apply, Leaf, printed_rows
 
 EG = Text("e.g.")  # set in italics by the renderer (class "eg")
 
@@ -83,13 +83,7 @@ def leaf_of(strings, rank: int) -> Leaf:
     strings = np.atleast_2d(np.asarray(strings, dtype=object))
     if rank == 0:
         return Leaf(((str(strings.reshape(-1)[0]),),), 0)
-    return Leaf(_nested(strings), rank)
-
-
-def _nested(strings: np.ndarray) -> tuple:
-    if strings.ndim == 1:
-        return tuple(str(c) for c in strings)
-    return tuple(_nested(part) for part in strings)
+    return Leaf(printed_rows(strings), rank)
 
 
 def value_formula(strings: np.ndarray, rank: int):

@@ -112,6 +112,15 @@ def leaf(text: str) -> Leaf:
     return Leaf(((text,),), 0)
 
 
+def printed_rows(strings) -> tuple:
+    """An array (or nested lists) of printed strings as a leaf's ``rows``: nested tuples,
+    one level per dimension (a matrix's rows, an image's maps, a batch's images)."""
+    return tuple(
+        printed_rows(part) if hasattr(part, "__iter__") and not isinstance(part, str) else str(part)
+        for part in strings
+    )
+
+
 def apply(op: str, *args, style: str = "", **kwargs) -> Apply:
     return Apply(op, tuple(args), tuple(sorted(kwargs.items())), style)
 

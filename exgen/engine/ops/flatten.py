@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from exgen.engine.ops.base import Misfit, Op, register
-from exgen.typeset.terms import Call, Leaf, Spelling
+from exgen.typeset.terms import Call, Leaf, Spelling, printed_rows
 
 
 def _code(batch: bool) -> tuple[str, str, tuple[str]]:
@@ -22,10 +22,6 @@ def _code(batch: bool) -> tuple[str, str, tuple[str]]:
             ("{g}.T.reshape({0}.shape)",),
         )
     return "{0}.reshape(-1, 1)", "{0}.reshape(-1, 1)", ("{g}.reshape({0}.shape)",)
-
-
-def _nested(a: np.ndarray) -> tuple:
-    return tuple(str(c) for c in a) if a.ndim == 1 else tuple(_nested(part) for part in a)
 
 
 @register
@@ -87,7 +83,7 @@ class Flatten(Op):
         # with the numbers put in: the printed entries in the input's shape
         (x,) = ctx.extra["operands"]
         (cells,) = self.backward(np.array(g.rows, dtype=object), (x,), None)
-        return Leaf(_nested(cells), max(x.ndim, 2))
+        return Leaf(printed_rows(cells), max(x.ndim, 2))
 
     def example(self, args, ctx):
         return None

@@ -18,7 +18,18 @@ import numpy as np
 from exgen.engine.ops.base import Misfit, Op, like, register
 from exgen.engine.ops.conv import size_formula
 from exgen.typeset.formula import Num, Script, Text
-from exgen.typeset.terms import Apply, Call, Context, Leaf, Spelling, Symbol, apply, leaf, product
+from exgen.typeset.terms import (
+    Apply,
+    Call,
+    Context,
+    Leaf,
+    Spelling,
+    Symbol,
+    apply,
+    leaf,
+    printed_rows,
+    product,
+)
 
 SIZES = (1, 2, 3, 4, 5)
 _WINDOWS = "np.lib.stride_tricks.sliding_window_view({{0}}, ({s}, {s}))[::{t}, ::{t}]"
@@ -256,12 +267,10 @@ def _decimals(values: np.ndarray, g: Leaf, rank: int) -> Leaf:
     cells = np.array(g.rows, dtype=object).reshape(-1)
     places = max((len(c.split(".")[1]) if "." in c else 0) for c in cells)
 
-    def nested(a):
-        if a.ndim == 1:
-            return tuple(f"{Decimal(v.numerator) / Decimal(v.denominator):.{places}f}" for v in a)
-        return tuple(nested(part) for part in a)
+    def text(v: Fraction) -> str:
+        return f"{Decimal(v.numerator) / Decimal(v.denominator):.{places}f}"
 
-    return Leaf(nested(values), rank)
+    return Leaf(printed_rows(np.vectorize(text, otypes=[object])(values)), rank)
 
 
 @register

@@ -8,7 +8,16 @@ import numpy as np
 
 from exgen.engine.ops.base import Op, count, register
 from exgen.typeset.formula import Text
-from exgen.typeset.terms import Apply, Leaf, Spelling, Symbol, apply, leaf, product
+from exgen.typeset.terms import (
+    Apply,
+    Leaf,
+    Spelling,
+    Symbol,
+    apply,
+    leaf,
+    printed_rows,
+    product,
+)
 
 MAX_SUM_TERMS = 8  # a longer sum is written ∑(…) rather than term by term
 
@@ -17,11 +26,7 @@ def _ones(ctx):
     """𝟏 in symbols; with the numbers put in, the ones themselves (exact)."""
     if not ctx.extra.get("numeric"):
         return Symbol(Text("𝟏"), rank=ctx.ranks[0])
-    return Leaf(_nested(np.full(ctx.extra["shape"], "1", dtype=object)), ctx.ranks[0])
-
-
-def _nested(a: np.ndarray) -> tuple:
-    return tuple(str(c) for c in a) if a.ndim == 1 else tuple(_nested(part) for part in a)
+    return Leaf(printed_rows(np.full(ctx.extra["shape"], "1", dtype=object)), ctx.ranks[0])
 
 
 def _terms(arg):
