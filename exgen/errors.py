@@ -102,6 +102,13 @@ class AnswersError(ExgenError):
         return ": ".join(parts + [self.message])
 
 
+class ExportError(ExgenError):
+    """A sheet cannot go to a learning platform as it stands: a value the platform would
+    mangle (Canvas keeps 4 decimals), or a written file that fails its own check."""
+
+    exit_code = 2
+
+
 class CheckFailed(ExgenError):
     """`exgen check` found a key that disagrees with an oracle."""
 
@@ -121,6 +128,7 @@ EXIT_CODES = {
     OutputError: OutputError.exit_code,
     ShardError: ShardError.exit_code,
     AnswersError: AnswersError.exit_code,
+    ExportError: ExportError.exit_code,
     CheckFailed: CheckFailed.exit_code,
     KeyboardInterrupt: 130,  # 128 + SIGINT, as shells report it
     Terminated: 143,  # 128 + SIGTERM

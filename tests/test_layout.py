@@ -2,7 +2,8 @@
 
 engine (numbers, graph, ops, solve) < typeset (formula trees, notation, math HTML)
 < asks < notebooks (a sheet's Jupyter notebooks) < define (reading a definition, which asks the asks for their options)
-< render < build < grading (students' answers against their keys) < check < cli. ``errors`` is the floor every stage may use.
+< render < build < grading (students' answers against their keys) < lms (quizzes for a
+learning platform, its responses read back) < check < cli. ``errors`` is the floor every stage may use.
 Imports under ``if TYPE_CHECKING:`` are for annotations only and are not counted.
 """
 
@@ -24,6 +25,7 @@ STAGES = [
     "render",
     "build",
     "grading",
+    "lms",
     "check",
     "cli",
 ]

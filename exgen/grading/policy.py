@@ -53,14 +53,7 @@ def rounded_to(x: Fraction, unit: Fraction) -> Fraction:
 
 
 def significant(x: Fraction, figures: int) -> Fraction:
-    if x == 0:
-        return x
-    n = math.floor(math.log10(abs(x.numerator)) - math.log10(x.denominator))
-    while abs(x) >= Fraction(10) ** (n + 1):
-        n += 1
-    while abs(x) < Fraction(10) ** n:
-        n -= 1
-    return rounded_to(x, Fraction(10) ** (n - figures + 1))
+    return x if x == 0 else rounded_to(x, _last_figure(x, figures))
 
 
 def judge(given: Fraction, shown: str, policy: Policy) -> str | None:
@@ -85,3 +78,45 @@ def judge(given: Fraction, shown: str, policy: Policy) -> str | None:
     if policy.last_digit is not None and abs(rounded_to(given, unit) - expected) == unit:
         return "close"
     return None
+
+
+def right_interval(shown: str, policy: Policy) -> tuple[Fraction, Fraction]:
+    """The closed interval of answers ``judge`` calls right (for a platform that checks a
+    number against a range; only its ends differ from ``judge``, where a tie rounds away
+    from zero: exgen's own grading decides those)."""
+    expected, half = parse_shown(shown)
+    t, a = policy.tolerance, policy.amount
+    if t is None or a is None:
+        return expected - half, expected + half
+    if t == "digits":
+        step = Fraction(1, 10 ** int(a))
+        centre = rounded_to(expected, step)
+        return centre - step / 2, centre + step / 2
+    if t == "absolute":
+        return expected - a, expected + a
+    if t == "relative":
+        return expected - a * abs(expected), expected + a * abs(expected)
+    centre = significant(expected, int(a))
+    if centre == 0:
+        return centre, centre
+    unit = _last_figure(centre, int(a))
+    return centre - unit / 2, centre + unit / 2
+
+
+def close_interval(shown: str, policy: Policy) -> tuple[Fraction, Fraction, Fraction] | None:
+    """The interval ``judge`` calls close (one off in the last shown digit) and its
+    credit, or None where the policy gives no such credit."""
+    if policy.last_digit is None:
+        return None
+    expected, half = parse_shown(shown)
+    return expected - 3 * half, expected + 3 * half, policy.last_digit
+
+
+def _last_figure(x: Fraction, figures: int) -> Fraction:
+    """The unit of the last of ``figures`` significant figures of ``x`` (x ≠ 0)."""
+    n = 0
+    while abs(x) >= Fraction(10) ** (n + 1):
+        n += 1
+    while abs(x) < Fraction(10) ** n:
+        n -= 1
+    return Fraction(10) ** (n - figures + 1)

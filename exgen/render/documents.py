@@ -181,9 +181,18 @@ def rounding_text(rounding, exact: bool) -> str:
     )
 
 
-def _exercise_view(
-    sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict, markdown, number: int
-) -> dict:
+@dataclass(frozen=True)
+class ExerciseParts:
+    """What the sheet shows of an exercise besides its prompt and asks (a learning
+    platform's question shows the same): the given values and the equations as formula
+    rows, and the network's figure."""
+
+    given: list
+    equations: list
+    figure: object  # architecture_figure.Figure, or None: no figure goes with it
+
+
+def exercise_parts(sheet: SheetDef, ex: ExerciseDef, trace: Trace) -> ExerciseParts:
     notation = Notation.of(trace.graph, sheet.spec.notation)
     graph = trace.graph
     asked = [registry.ASKS[a] for a, _ in ex.asks]
@@ -203,6 +212,18 @@ def _exercise_view(
         if ex.design is None
         else []
     )
+    figure = _figure(architecture, graph, notation) if _has_architecture(ex) else None
+    return ExerciseParts(given, equations, figure if equations else None)
+
+
+def _exercise_view(
+    sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict, markdown, number: int
+) -> dict:
+    notation = Notation.of(trace.graph, sheet.spec.notation)
+    graph = trace.graph
+    asked = [registry.ASKS[a] for a, _ in ex.asks]
+    parts = exercise_parts(sheet, ex, trace)
+    given, equations = parts.given, parts.equations
     asks = registry.views(
         ex,
         trace,
@@ -228,7 +249,7 @@ def _exercise_view(
         number=number,
         asks=asks,
         loss_symbol=notation.symbol(graph.loss) if ex.design is None else None,
-        rounding_hint=_hint(ex.rounding) if any(a.numeric for a in asked) else "",
+        rounding_hint=rounding_hint(ex.rounding) if any(a.numeric for a in asked) else "",
         rounding_text=rounding_text(ex.rounding, trace.exact)
         if ex.rounding != sheet.rounding
         else "",
@@ -306,7 +327,7 @@ def _points(points) -> str | None:
     return f"{points:g}"
 
 
-def _hint(rounding) -> str:
+def rounding_hint(rounding) -> str:
     if rounding.carry:
         return (
             f"You may round intermediate results to {rounding.digits} decimals "

@@ -1,0 +1,302 @@
+"""What a learning platform's quiz holds of a class, gathered once for every format: for
+each student's variant and each exercise that collects numbers, one question — its text
+(the prompt, the figure, the given values and the equations, math as TeX for the
+platform's MathJax), its answer boxes (one slot per collected number, with the interval
+the grading policy accepts), and the worked key as feedback."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from exgen.asks.collect import Collected, collected
+from exgen.build.single import work_asks
+from exgen.build.variants import Student, make_variant
+from exgen.define.load import ExerciseDef, SheetDef
+from exgen.engine.solve import Trace
+from exgen.grading.grade import shares
+from exgen.grading.policy import Policy, close_interval, policy_of, right_interval
+from exgen.render.documents import exercise_parts, rounding_hint
+from exgen.render.keyjson import key_document
+from exgen.typeset.latex import latex
+from exgen.typeset.markdown import make_tex_markdown
+from exgen.typeset.notation import Notation
+
+# Where a question's HTML refers to one of its files; each format puts its own prefix
+# there (Moodle's @@PLUGINFILE@@/, a path inside the QTI package).
+FILES = "@@EXGEN_FILES@@/"
+# The line that names the variant in every question's text: a platform's responses report
+# carries the text (Moodle's) or a column heading made of it (Canvas's), not the name.
+VARIANT_LINE = "Variant {code} of question {exercise}"
+_VARIANT_FOUND = re.compile(r"Variant ([0-9A-F]{6}) of question (\S+)")
+
+
+def question_name(exercise: str, code: str) -> str:
+    """A question's name on the platform: the exercise id and the variant's code."""
+    return f"{exercise} {code}"
+
+
+def variant_named(text: str) -> tuple[str, str] | None:
+    """(exercise id, variant code) of the variant line in ``text`` (a question's text,
+    as HTML or as the plain text a report makes of it), or None."""
+    found = _VARIANT_FOUND.search(html.unescape(text))
+    return (found[2].rstrip(".,;:"), found[1]) if found else None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One collected number: its answer-form column and the key's shown value."""
+
+    column: str
+    shown: str
+    label: str  # TeX: the entry, e.g. \frac{\partial L}{\partial \mathbf{W}_{1}}_{1,2}
+    right: tuple[Fraction, Fraction]  # the closed interval the policy calls right
+    close: tuple[Fraction, Fraction, Fraction] | None  # lo, hi and the credit, or None
+    points: Fraction  # its share of the exercise's points
+
+
+@dataclass(frozen=True)
+class Box:
+    """One collected node (or an ask's answer): a label and its slots as a grid."""
+
+    label: str  # TeX
+    grid: tuple[tuple[int, ...], ...]  # slot numbers (from 0) by row and column
+
+
+@dataclass(frozen=True)
+class Question:
+    exercise: str
+    title: str
+    code: str
+    student: Student  # whose variant it is
+    points: Fraction
+    text: str  # HTML, files referred to as FILES + name
+    boxes: tuple[Box, ...]  # in slot order: box k's grid holds the next slots row by row
+    slots: tuple[Slot, ...]
+    feedback: str  # HTML: the worked key of this variant
+    files: dict[str, bytes]  # name -> content
+
+    @property
+    def name(self) -> str:
+        return question_name(self.exercise, self.code)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ClassQuestions:
+    sheet: str  # the sheet's name
+    title: str
+    exercises: tuple[Exercise, ...]  # those that collect numbers
+    variants: tuple[tuple[Question, ...], ...]  # per student, per exercise above
+
+
+def class_questions(
+    sheet: SheetDef,
+    students: list[Student],
+    secret: str | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> ClassQuestions:
+    policies = [policy_of(sheet.spec.grading, ex.spec.grading) for ex in sheet.exercises]
+    markdown = make_tex_markdown(sheet.folder)
+    variants = []
+    exercises: tuple[Exercise, ...] = ()
+    for k, student in enumerate(students, start=1):
+        questions = tuple(_variant_questions(sheet, student, secret, policies, markdown))
+        if not exercises:
+            exercises = tuple(Exercise(q.exercise, q.title) for q in questions)
+        variants.append(questions)
+        progress(f"gathered {k} of {len(students)} variants")
+    return ClassQuestions(sheet.name, sheet.spec.title, exercises, tuple(variants))
+
+
+def _variant_questions(
+    sheet: SheetDef,
+    student: Student,
+    secret: str | None,
+    policies: list[Policy],
+    markdown: Callable[[str], str],
+) -> Iterator[Question]:
+    variant = make_variant(sheet, student, secret)
+    vsheet = variant.sheet
+    results = [work_asks(vsheet, ex, t) for ex, t in zip(vsheet.exercises, variant.traces)]
+    key = key_document(vsheet, variant.traces, results)
+    for ex, trace, policy in zip(vsheet.exercises, variant.traces, policies):
+        ex_key = key["exercises"][ex.spec.id]
+        columns = collected(ex.spec.id, ex_key, ex.spec.collect)
+        if not columns:
+            continue
+        notation = Notation.of(trace.graph, vsheet.spec.notation)
+        slots = tuple(
+            Slot(
+                c.column,
+                c.shown,
+                _label(c, ex_key, notation),
+                right_interval(c.shown, policy),
+                close_interval(c.shown, policy),
+                share,
+            )
+            for c, share in zip(columns, shares(ex, columns, policy))
+        )
+        text, files = _text(vsheet, ex, trace, variant.code, markdown)
+        yield Question(
+            exercise=ex.spec.id,
+            title=ex.spec.title,
+            code=variant.code,
+            student=student,
+            points=sum((s.points for s in slots), Fraction(0)),
+            text=text,
+            boxes=tuple(_boxes(columns, ex_key, notation)),
+            slots=slots,
+            feedback=_feedback(ex_key, variant.code),
+            files=files,
+        )
+
+
+def _text(
+    sheet: SheetDef, ex: ExerciseDef, trace: Trace, code: str, markdown: Callable[[str], str]
+) -> tuple[str, dict[str, bytes]]:
+    parts = exercise_parts(sheet, ex, trace)
+    out = [
+        f"<p><strong>{html.escape(ex.spec.title)}</strong> — "
+        + html.escape(VARIANT_LINE.format(code=code, exercise=ex.spec.id))
+        + "</p>",
+        markdown(ex.spec.prompt),
+    ]
+    files: dict[str, bytes] = {}
+    if parts.figure is not None:
+        name = f"{ex.spec.id}-network.svg"
+        files[name] = _data(parts.figure.wide)
+        out.append(
+            f'<p><img src="{FILES}{name}" alt="{html.escape(parts.figure.alt)}" '
+            'style="max-width: 100%; height: auto"></p>'
+        )
+    if parts.given:
+        out.append("<p>Given:</p>" + "".join(f"<p>\\[{_tex(r)}\\]</p>" for r in parts.given))
+    if parts.equations:
+        lines = r" \\ ".join(_tex(r).replace(" = ", " &= ", 1) for r in parts.equations)
+        out.append(f"<p>\\[\\begin{{aligned}}{lines}\\end{{aligned}}\\]</p>")
+    out.append(f"<p>{html.escape(rounding_hint(ex.rounding))}</p>")
+    text = "\n".join(out)
+    text, embedded = _files_of(text, ex.spec.id)
+    return text, {**files, **embedded}
+
+
+_DATA_URI = re.compile(r'src="data:image/(png|jpeg|svg\+xml);base64,([A-Za-z0-9+/=]+)"')
+_SUFFIX = {"png": "png", "jpeg": "jpg", "svg+xml": "svg"}
+
+
+def _files_of(text: str, exercise: str) -> tuple[str, dict[str, bytes]]:
+    """The prompt's images, embedded as data: URIs, as files of the question."""
+    files: dict[str, bytes] = {}
+
+    def as_file(found: re.Match) -> str:
+        name = f"{exercise}-image{len(files) + 1}.{_SUFFIX[found[1]]}"
+        files[name] = base64.b64decode(found[2])
+        return f'src="{FILES}{name}"'
+
+    return _DATA_URI.sub(as_file, text), files
+
+
+def _data(uri: str) -> bytes:
+    head, _, body = uri.partition(",")
+    if head.endswith(";base64"):
+        return base64.b64decode(body)
+    from urllib.parse import unquote
+
+    return unquote(body).encode("utf-8")
+
+
+def _tex(formula) -> str:
+    return html.escape(latex(formula), quote=False)
+
+
+def _label(c: Collected, ex_key: dict, notation: Notation) -> str:
+    """The TeX of one collected number's name: ∂L/∂W₁ or z₁, with its index."""
+    index = c.column[len(c.column.rsplit("[", 1)[0]) :] if c.column.endswith("]") else ""
+    sub = "_{" + index[1:-1] + "}" if index else ""
+    return _node_label(c, ex_key, notation) + sub
+
+
+def _node_label(c: Collected, ex_key: dict, notation: Notation) -> str:
+    if c.node is None:  # an ask's own answer: its column, as text
+        return r"\text{" + _escaped_text(c.column.split(" ", 1)[-1]) + "}"
+    symbol = latex(notation.symbol(c.node))
+    if not c.grad:
+        return symbol
+    loss = latex(notation.symbol(ex_key["loss"]))
+    return rf"\left(\frac{{\partial {loss}}}{{\partial {symbol}}}\right)"
+
+
+def _escaped_text(text: str) -> str:
+    return re.sub(r"([\\{}_^#$%&~])", r"\\\1", text)
+
+
+def _boxes(columns: list[Collected], ex_key: dict, notation: Notation) -> Iterator[Box]:
+    """Consecutive slots of one node make one box, shaped as the node (a column vector in
+    column layout, a matrix's rows, an image's maps a row of rows each)."""
+    k = 0
+    while k < len(columns):
+        c = columns[k]
+        if c.node is None:
+            yield Box(_label(c, ex_key, notation), ((k,),))
+            k += 1
+            continue
+        run = [c]
+        while (
+            k + len(run) < len(columns)
+            and columns[k + len(run)].node == c.node
+            and columns[k + len(run)].grad == c.grad
+        ):
+            run.append(columns[k + len(run)])
+        table = ex_key["grads" if c.grad else "values"][c.node]["shown"]
+        shape = np.shape(table)
+        numbers = np.arange(k, k + len(run))
+        if len(run) != int(np.prod(shape)) or not shape:
+            grid = tuple((int(n),) for n in numbers)
+        elif len(shape) == 1:
+            column = ex_key.get("layout", "column") == "column"
+            grid = tuple((int(n),) for n in numbers) if column else (tuple(map(int, numbers)),)
+        else:
+            grid = tuple(tuple(map(int, r)) for r in numbers.reshape(-1, shape[-1]))
+        label = _node_label(c, ex_key, notation) if len(run) > 1 else _label(c, ex_key, notation)
+        yield Box(label, grid)
+        k += len(run)
+
+
+def _feedback(ex_key: dict, code: str) -> str:
+    """The worked key as the platform's general feedback: each checked step as a display
+    line of TeX, as key.json holds them."""
+    lines = [f"<p><strong>Worked solution</strong> (variant {html.escape(code)})</p>"]
+    for step in ex_key.get("steps", []):
+        lines.append(f"<p>\\[{html.escape(step['latex'], quote=False)}\\]</p>")
+    return "\n".join(lines)
+
+
+def boxes_html(question: Question, field: Callable[[int], str]) -> str:
+    """The answer boxes as HTML: each box's label, then its slots in a grid; ``field``
+    gives the markup of slot k (a cloze sub-question, a QTI response)."""
+    out = []
+    for box in question.boxes:
+        if len(box.grid) == 1 and len(box.grid[0]) == 1:
+            out.append(f"<p>\\({html.escape(box.label, quote=False)}\\) = {field(box.grid[0][0])}</p>")
+            continue
+        rows = "".join(
+            "<tr>" + "".join(f'<td style="padding: 2px 6px">{field(k)}</td>' for k in r) + "</tr>"
+            for r in box.grid
+        )
+        out.append(
+            f"<p>\\({html.escape(box.label, quote=False)}\\) =</p>"
+            f'<table style="border-collapse: collapse; margin-left: 1em">{rows}</table>'
+        )
+    return "\n".join(out)
