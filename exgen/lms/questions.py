@@ -224,8 +224,10 @@ def _tex(formula) -> str:
 def _label(c: Collected, ex_key: dict, notation: Notation) -> str:
     """The TeX of one collected number's name: ∂L/∂W₁ or z₁, with its index."""
     index = c.column[len(c.column.rsplit("[", 1)[0]) :] if c.column.endswith("]") else ""
-    sub = "_{" + index[1:-1] + "}" if index else ""
-    return _node_label(c, ex_key, notation) + sub
+    name = _node_label(c, ex_key, notation)
+    if not index:
+        return name
+    return (rf"\left({name}\right)" if c.grad else name) + "_{" + index[1:-1] + "}"
 
 
 def _node_label(c: Collected, ex_key: dict, notation: Notation) -> str:
@@ -235,7 +237,7 @@ def _node_label(c: Collected, ex_key: dict, notation: Notation) -> str:
     if not c.grad:
         return symbol
     loss = latex(notation.symbol(ex_key["loss"]))
-    return rf"\left(\frac{{\partial {loss}}}{{\partial {symbol}}}\right)"
+    return rf"\frac{{\partial {loss}}}{{\partial {symbol}}}"
 
 
 def _escaped_text(text: str) -> str:
