@@ -128,8 +128,10 @@ def merge(sheet, out_dir):
     "--answers",
     "answers",
     required=True,
+    multiple=True,
     type=click.Path(dir_okay=False),
-    help="The students' answers: a CSV headed like answer-form.csv.",
+    help="The students' answers: a CSV headed like answer-form.csv, Moodle's quiz "
+    "Responses report, or Canvas's Student Analysis (one --answers per quiz).",
 )
 @click.option(
     "--out",
@@ -148,24 +150,32 @@ def merge(sheet, out_dir):
 @click.option("--no-pdf", is_flag=True, help="No feedback PDFs.")
 def grade(sheet, answers, out_dir, variants, roster, seed, lenient, no_pdf):
     """Grade every student's answers against their own variant, with error carried
-    forward; without --variants or --roster, the class of OUT/SHEET/manifest.json."""
+    forward; without --variants or --roster, the class of OUT/SHEET/manifest.json. From a
+    platform's report, each attempt against the variants its questions name."""
     from exgen.build.roster import check_utf8, numbered, read_roster
     from exgen.grading.grade import grade_sheet
+    from exgen.lms.grade_responses import FORM, grade_responses, report_kind
 
     with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
         check_utf8("--seed", seed)
         if roster and variants:
             raise ArgumentError("give --roster or --variants, not both")
         students = read_roster(roster) if roster else numbered(variants) if variants else None
-        run = grade_sheet(
-            sheet,
-            Path(out_dir),
-            Path(answers),
-            students,
-            secret=seed,
-            lenient=lenient,
-            pdf=not no_pdf,
-            progress=progress,
+        paths = [Path(a) for a in answers]
+        kinds = {p: report_kind(p) for p in paths}
+        if len(set(kinds.values())) > 1:
+            raise ArgumentError(
+                "give one kind of answers file: "
+                + ", ".join(f"{p} is {k}" for p, k in kinds.items())
+            )
+        kind = kinds[paths[0]]
+        if kind == FORM and len(paths) > 1:
+            raise ArgumentError("give the class's answer form as one file")
+        options = dict(secret=seed, lenient=lenient, pdf=not no_pdf, progress=progress)
+        run = (
+            grade_sheet(sheet, Path(out_dir), paths[0], students, **options)
+            if kind == FORM
+            else grade_responses(sheet, Path(out_dir), paths, kind, students, **options)
         )
         progress.close()
     for problem in run.answers.problems:
@@ -175,6 +185,48 @@ def grade(sheet, answers, out_dir, variants, roster, seed, lenient, no_pdf):
         f"graded {count} student{'' if count == 1 else 's'} into {_shown(run.target)}/"
         + (f" ({len(run.without_row)} without a row: not answered)" if run.without_row else "")
         + (f"; {len(run.answers.problems)} cells unreadable" if run.answers.problems else "")
+    )
+
+
+@main.command()
+@click.argument("sheet")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    type=click.Choice(["moodle", "qti"]),
+    help="moodle: Moodle XML (cloze questions); qti: a QTI 1.2 package for Canvas.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder that holds SHEET's output folder; the file goes to OUT/SHEET/.",
+)
+@click.option("--variants", type=click.IntRange(1, 10_000), help="The class 001…N, as built.")
+@click.option(
+    "--roster", type=click.Path(dir_okay=False), help="CSV with an id (and a name) column."
+)
+@click.option("--seed", help="The secret the class was built with.")
+def export(sheet, to, out_dir, variants, roster, seed):
+    """Write every student's variant of SHEET as quiz questions for a learning platform:
+    OUT/SHEET/moodle.xml or OUT/SHEET/qti.zip; without --variants or --roster, the class
+    of OUT/SHEET/manifest.json."""
+    from exgen.build.roster import check_utf8, numbered, read_roster
+    from exgen.lms.export import export_sheet
+
+    with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
+        check_utf8("--seed", seed)
+        if roster and variants:
+            raise ArgumentError("give --roster or --variants, not both")
+        students = read_roster(roster) if roster else numbered(variants) if variants else None
+        done = export_sheet(sheet, Path(out_dir), to, students, seed, progress)
+        progress.close()
+    click.echo(
+        f"exported {done.variants} variant{'' if done.variants == 1 else 's'} "
+        f"({done.questions} questions) to {_shown(done.path)}"
     )
 
 

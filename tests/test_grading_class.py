@@ -11,6 +11,7 @@ import json
 from decimal import Decimal
 from fractions import Fraction as F
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from cli_run import invoke
@@ -89,7 +90,10 @@ def plan(sheet, student_id: str, kind: str):
     variant = make_variant(sheet, Student(student_id))
     trace = variant.traces[0]
     key = key_document(variant.sheet, variant.traces, steps=False)["exercises"]["q1"]
-    shown = {c.column: c.shown for c in collected("q1", key, ["z", "y", "L", "grads"])}
+    shown = {
+        c.column: c.shown
+        for c in collected("q1", key, SimpleNamespace(collect=["z", "y", "L", "grads"], scale=None))
+    }
     exact = {c: parse_shown(s)[0] for c, s in shown.items()}
     u = list(trace.values["u"].reshape(-1))
     x = list(trace.values["x"].reshape(-1))

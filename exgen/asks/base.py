@@ -142,6 +142,11 @@ def value_column(ex_id: str, node: str, index: str = "") -> str:
     return f"{ex_id} {node}{index}"
 
 
+def scaled_column(column: str, power: int) -> str:
+    """A collected column whose number is given × 10^power (``q1 dL/dW1[1,2] ×10^3``)."""
+    return f"{column} ×10^{power}"
+
+
 def grad_column(ex_id: str, loss: str, node: str, index: str = "") -> str:
     """The column of one entry of a gradient (``q1 dL/dW1[1,2]``)."""
     return f"{ex_id} d{loss}/d{node}{index}"

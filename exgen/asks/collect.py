@@ -4,10 +4,12 @@ node each stands for — answer-form.csv's header and what grading compares."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
-from exgen.asks.base import cells, grad_column, value_column
+from exgen.asks.base import cells, grad_column, scaled_column, value_column
 from exgen.asks.registry import exercise_answer_columns
+from exgen.engine.rounding import scaled_shown
 
 GRADS = "grads"  # every parameter gradient
 GRAD_PREFIX = "grad."  # grad.NAME: the gradient of one node
@@ -23,9 +25,31 @@ class Collected:
     grad: bool  # the node's gradient rather than its value
     flat: int  # the entry's place in the node's array (C order)
     items: tuple[str, ...]  # the collect entries it comes from (what weights may name)
+    scale: int = 0  # given × 10^scale (`scale:`); column and shown say so already
 
 
-def collected(ex_id: str, ex: dict, collect: list[str] | None) -> list[Collected]:
+class CollectSpec(Protocol):
+    """What of an exercise's definition decides its collected numbers."""
+
+    collect: list[str] | None
+    scale: dict[str, int] | None
+
+
+def collected(ex_id: str, ex: dict, spec: CollectSpec) -> list[Collected]:
+    """The collected numbers of one key.json exercise, scaled where ``spec.scale`` says."""
+    out = _collected(ex_id, ex, spec.collect)
+    if not spec.scale:
+        return out
+    scale = spec.scale
+    for k, c in enumerate(out):
+        power = next((scale[i] for i in c.items if i in scale), 0)
+        if power:
+            column, shown = scaled_column(c.column, power), scaled_shown(c.shown, power)
+            out[k] = replace(c, column=column, shown=shown, scale=power)
+    return out
+
+
+def _collected(ex_id: str, ex: dict, collect: list[str] | None) -> list[Collected]:
     """The collected numbers of one key.json exercise (``collect`` None: its answers.csv
     columns, those of the loss and the gradients tied to their nodes)."""
     if collect is not None:
@@ -62,11 +86,11 @@ def _node(ex_id: str, ex: dict, node: str, grad: bool, items: tuple[str, ...]) -
     return out
 
 
-def form_columns(key: dict, collect: dict[str, list[str] | None]) -> dict[str, str]:
+def form_columns(key: dict, specs: dict[str, CollectSpec]) -> dict[str, str]:
     """Every exercise's collected numbers of one key (column -> the key's shown value);
-    ``collect``: exercise id -> its `collect:` list."""
+    ``specs``: exercise id -> its definition."""
     return {
         c.column: c.shown
         for ex_id, ex in key["exercises"].items()
-        for c in collected(ex_id, ex, collect[ex_id])
+        for c in collected(ex_id, ex, specs[ex_id])
     }

@@ -96,7 +96,7 @@ def _one(student: Student) -> StudentOutput:
         },
         "redraws": dict(variant.redraws),
     }
-    form = tuple(form_columns(key, {ex.spec.id: ex.spec.collect for ex in vsheet.exercises}))
+    form = tuple(form_columns(key, {ex.spec.id: ex.spec for ex in vsheet.exercises}))
     return StudentOutput(student, folder, answer_row(key), manifest, form)
 
 

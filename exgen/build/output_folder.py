@@ -289,3 +289,22 @@ def _in_use(folder: Path) -> bool:
         return True
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def replace_file(target: Path, data: bytes) -> None:
+    """Write one file in one rename (a reader sees the old file or the new one, never part
+    of either), into ``target``'s folder, which is made if it is missing."""
+    make_folders(target.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.new-", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as an ordinary file (mkstemp makes it private)
+        with deferred_signals():
+            os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

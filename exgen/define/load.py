@@ -287,13 +287,41 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
     if ex.collect is not None:
         _check_collect(ex.collect, graph, design is None)
     own = _rounding(ex.rounding) if ex.rounding is not None else rounding
+    if ex.scale is not None:
+        _check_scale(ex, graph, design is None, own.digits)
     return ExerciseDef(ex, index, own, graph, given, asks, exact, design)
 
 
-def _check_collect(collect: list[str], graph: Graph, backward: bool) -> None:
-    """Each collected entry names a computed node (its value), ``grads`` or ``grad.NAME``."""
+def _check_scale(ex: schema.Exercise, graph: Graph, backward: bool, digits: int) -> None:
+    """Each scaled entry is collected, and keeps a last digit of its own."""
+    scale = ex.scale or {}
+    _check_collect(list(scale), graph, backward, [f"scale.{item}" for item in scale])
+    items = ex.collect if ex.collect is not None else [graph.loss, "grads"]
+    for item, power in scale.items():
+        name = item.removeprefix("grad.")
+        if item not in items and not (
+            item.startswith("grad.") and "grads" in items and name in graph.params
+        ):
+            raise DefinitionError(
+                f"'{item}' is not collected (expected one of: {', '.join(items)}, "
+                "or grad.NAME of a parameter when grads is)",
+                path=f"scale.{item}",
+            )
+        if power > digits:
+            raise DefinitionError(
+                f"× 10^{power} of a value shown to {digits} decimals would claim "
+                f"digits it does not have (expected at most {digits})",
+                path=f"scale.{item}",
+            )
+
+
+def _check_collect(
+    collect: list[str], graph: Graph, backward: bool, paths: list[str] | None = None
+) -> None:
+    """Each collected entry names a computed node (its value), ``grads`` or ``grad.NAME``
+    (``paths``: each entry's key path, by default collect[k])."""
     for k, item in enumerate(collect):
-        path = f"collect[{k}]"
+        path = paths[k] if paths else f"collect[{k}]"
         if item in collect[:k]:
             raise DefinitionError(f"'{item}' is collected twice", path=path)
         grad = item == "grads" or item.startswith("grad.")

@@ -264,6 +264,11 @@ class Exercise(Strict):
     space: int = Field(45, ge=0, le=250)  # millimetres of ruled space to work on the sheet
     notebook: NotebookSpec | None = None
     collect: list[CollectItem] | None = Field(None, min_length=1, max_length=200)
+    # collect entry -> k: students give that number × 10^k (a platform that keeps few
+    # decimals, such as Canvas, can then hold it); the sheet and the key say so
+    scale: dict[CollectItem, Annotated[int, Field(ge=1, le=12)]] | None = Field(
+        None, min_length=1, max_length=200
+    )
     grading: GradingSpec | None = None
 
     _prompt = field_validator("prompt")(_shallow_tex)

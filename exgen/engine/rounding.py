@@ -138,7 +138,11 @@ def shown(x, digits: int) -> str:
     in scientific notation, d.dd×10ⁿ, with ``digits`` decimals in the mantissa."""
     if not isinstance(x, (Fraction, int, np.integer)) and not np.isfinite(x):
         return str(float(x))  # never reached by a solved key: solve refuses non-finite values
-    f = to_fraction(x)
+    return _shown(to_fraction(x), digits)
+
+
+@lru_cache(maxsize=1 << 16)  # a key prints the same values in many steps
+def _shown(f: Fraction, digits: int) -> str:
     q = _scaled_half_up(f.numerator, f.denominator, digits)
     text = _fixed(q, digits) if abs(q) < FIXED_BELOW * 10**digits else _scientific(f, digits)
     if text.startswith("-") and not any(c in "123456789" for c in text):
@@ -190,7 +194,11 @@ def shown_given(x, digits: int, max_digits: int = 6) -> str:
     notation from 10¹⁵ on, as ``shown``)."""
     if not isinstance(x, (Fraction, int, np.integer)) and not np.isfinite(x):
         return str(float(x))
-    f = to_fraction(x)
+    return _shown_given(to_fraction(x), digits, max_digits)
+
+
+@lru_cache(maxsize=1 << 16)  # a class's variants state the same few given numbers
+def _shown_given(f: Fraction, digits: int, max_digits: int) -> str:
     limit = max(digits, max_digits)
     if abs(f) >= FIXED_BELOW:
         return _scientific(f, limit, trim=True)
@@ -198,7 +206,7 @@ def shown_given(x, digits: int, max_digits: int = 6) -> str:
     if f and abs(f) < Fraction(1, 10**limit):  # ε = 10⁻⁸ as 1×10⁻⁸, not 0.000000
         return _scientific(f, limit, trim=True)
     if Fraction(q, 10**limit) != f:
-        return shown(x, limit)
+        return shown(f, limit)
     text = _fixed(q, limit)
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -271,3 +279,20 @@ def shown_array(arr: np.ndarray, digits: int, given: bool = False) -> np.ndarray
     out = np.empty(arr.shape, dtype=object)
     out.reshape(-1)[:] = [fmt(v, digits) for v in arr.reshape(-1)]
     return out
+
+
+def scaled_shown(text: str, power: int) -> str:
+    """A shown value times 10**power, shown to the unit its last digit then has (0.00012
+    × 10³ is 0.12; 0.50 × 10² is 50). Raises ValueError when that unit would be above 1
+    (0.5 × 10² would claim a precision of ±0.5 it does not have)."""
+    value, half = parse_shown(text)
+    value, half = value * 10**power, half * 10**power
+    decimals = 0
+    while Fraction(1, 2 * 10**decimals) > half:
+        decimals += 1
+    if Fraction(1, 2 * 10**decimals) != half:
+        raise ValueError(f"{text!r} × 10^{power} has no last digit of its own")
+    units = abs(value) * 10**decimals  # a whole number: the shown value had no more digits
+    digits = str(units.numerator // units.denominator).rjust(decimals + 1, "0")
+    whole, frac = digits[: len(digits) - decimals], digits[len(digits) - decimals :]
+    return ("-" if value < 0 else "") + whole + ("." + frac if decimals else "")

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import functools
 import json
-import multiprocessing
-import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
 from exgen.asks.collect import Collected, collected
+from exgen.build.chunks import map_in_chunks
 from exgen.build.class_files import secret_fingerprint
 from exgen.build.single import sheet_target, work_asks, write_files
-from exgen.build.variants import Student, make_variant, variant_rules_block
+from exgen.build.variants import Student, Variant, make_variant, variant_rules_block
 from exgen.define.load import ExerciseDef, SheetDef, load_sheet
+from exgen.engine.rounding import scaled_shown
 from exgen.engine.solve import Trace
 from exgen.errors import ArgumentError, DefinitionError
 from exgen.grading.answers_csv import Answers, Given, read_answers
@@ -115,9 +114,20 @@ def class_columns(sheet: SheetDef, student: Student, secret: str | None) -> list
     variant = make_variant(sheet, student, secret)
     key = _key(variant.sheet, variant.traces)
     return [
-        collected(ex.spec.id, key["exercises"][ex.spec.id], ex.spec.collect)
+        collected(ex.spec.id, key["exercises"][ex.spec.id], ex.spec)
         for ex in variant.sheet.exercises
     ]
+
+
+@dataclass(frozen=True)
+class Work:
+    """One person to grade: their cells by column and, for each exercise, whose variant
+    they answered (``owners`` None: their own, for every exercise — a class's answer
+    form; from a platform, the variant its question named, which may differ by exercise)."""
+
+    person: Student  # the grades' id and name
+    given: dict[str, Given]
+    owners: dict[str, Student] | None = None  # exercise id -> the variant's student
 
 
 def grade_class(
@@ -129,24 +139,26 @@ def grade_class(
 ) -> list[StudentGrade]:
     """Every student of the class, in roster order (a student without a row: nothing
     answered)."""
+    work = [Work(s, answers.rows.get(s.id, {})) for s in students]
+    return grade_work(sheet, work, secret, progress)
+
+
+def grade_work(
+    sheet: SheetDef,
+    work: list[Work],
+    secret: str | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> list[StudentGrade]:
+    """Each person of ``work``, in its order, graded in chunks on every core."""
     policies = [policy_of(sheet.spec.grading, ex.spec.grading) for ex in sheet.exercises]
-    work = [(s, answers.rows.get(s.id, {})) for s in students]
-    chunks = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
-    workers = min(os.cpu_count() or 1, len(chunks))
-    out: list[StudentGrade] = []
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for chunk in chunks:
-            out += _grade_chunk(sheet, policies, secret, chunk)
-            progress(f"graded {len(out)} of {len(students)}")
-    else:  # each student is graded on their own: the class in chunks on every core
-        context = multiprocessing.get_context("fork")  # the workers share the sheet
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            grade = functools.partial(_grade_chunk, sheet, policies, secret)
-            for graded in pool.map(grade, chunks):
-                out += graded
-                progress(f"graded {len(out)} of {len(students)}")
+    out = map_in_chunks(
+        functools.partial(_grade_chunk, sheet, policies, secret),
+        work,
+        CHUNK,
+        lambda done: progress(f"graded {done} of {len(work)}"),
+    )
     if out:
-        _check_weights(sheet, out[0])
+        _check_weights(sheet, max(out, key=lambda g: len(g.exercises)))
     return out
 
 
@@ -154,26 +166,37 @@ CHUNK = 50  # students a worker grades at a time
 
 
 def _grade_chunk(
-    sheet: SheetDef, policies: list[Policy], secret: str | None, chunk: list
+    sheet: SheetDef, policies: list[Policy], secret: str | None, chunk: list[Work]
 ) -> list[StudentGrade]:
-    return [grade_student(sheet, s, given, policies, secret) for s, given in chunk]
+    return [grade_student(sheet, w, policies, secret) for w in chunk]
 
 
 def grade_student(
-    sheet: SheetDef,
-    student: Student,
-    given: dict[str, Given],
-    policies: list[Policy],
-    secret: str | None = None,
+    sheet: SheetDef, work: Work, policies: list[Policy], secret: str | None = None
 ) -> StudentGrade:
-    variant = make_variant(sheet, student, secret)
-    key = _key(variant.sheet, variant.traces)
-    exercises = []
-    for ex, trace, policy in zip(variant.sheet.exercises, variant.traces, policies):
-        columns = collected(ex.spec.id, key["exercises"][ex.spec.id], ex.spec.collect)
+    variants: dict[str, tuple[Variant, dict]] = {}  # student id -> variant and key, made once
+
+    def variant_of(owner: Student) -> tuple[Variant, dict]:
+        if owner.id not in variants:
+            variant = make_variant(sheet, owner, secret)
+            variants[owner.id] = variant, _key(variant.sheet, variant.traces)
+        return variants[owner.id]
+
+    exercises, codes = [], []
+    for k, (ex, policy) in enumerate(zip(sheet.exercises, policies)):
+        owner = work.person if work.owners is None else work.owners.get(ex.spec.id)
+        if owner is None:  # a platform's attempt without this exercise's question
+            continue
+        variant, key = variant_of(owner)
+        vex, trace = variant.sheet.exercises[k], variant.traces[k]
+        columns = collected(vex.spec.id, key["exercises"][vex.spec.id], vex.spec)
         if columns:
-            exercises.append(grade_exercise(ex, trace, columns, given, policy))
-    return StudentGrade(student.id, student.name, variant.code, tuple(exercises))
+            exercises.append(grade_exercise(vex, trace, columns, work.given, policy))
+            codes.append(variant.code)
+    if not codes and work.owners is None:  # nothing collected: the student's own code
+        codes.append(variant_of(work.person)[0].code)
+    code = " ".join(dict.fromkeys(codes))
+    return StudentGrade(work.person.id, work.person.name, code, tuple(exercises))
 
 
 def _key(vsheet: SheetDef, traces: list[Trace]) -> dict:
@@ -213,7 +236,8 @@ def grade_exercise(
     upstream = Upstream()
     for c, cell, verdict in zip(columns, cells, first):
         if c.node is not None and cell.value is not None and verdict != "right":
-            upstream.add(c.node, c.flat, cell.value, c.column, grad=c.grad)
+            value = cell.value / 10**c.scale  # what the engine's own numbers are
+            upstream.add(c.node, c.flat, value, c.column, grad=c.grad)
     recompute = Recomputer(ex, trace, upstream) if policy.ecf and upstream else None
     grades = []
     for c, cell, verdict, most in zip(columns, cells, first, shares(ex, columns, policy)):
@@ -238,6 +262,8 @@ def _graded(
         return AnswerGrade(c.column, given, c.shown, "right", most, most)
     close = policy.last_digit * most if verdict == "close" and policy.last_digit else Fraction(0)
     carried = recompute.carried(c.node, c.grad, c.flat) if recompute and c.node else None
+    if carried is not None and c.scale:
+        carried = replace(carried, shown=scaled_shown(carried.shown, c.scale))
     if carried is not None and judge(cell.value, carried.shown, policy) == "right":
         if carried.trivial:
             return AnswerGrade(

@@ -1,16 +1,12 @@
 """The grading reports: each student's feedback page (HTML and, unless told not to, PDF)
 and the class summary, rendered from the grades and written into the grades folder.
 
-The grade command calls ``write_reports(folder, sheet_title, students, pdf)`` once the
-students are graded; ``report_files`` gives the same files as bytes, for a caller that
-writes them into a staging folder of its own."""
+``report_files`` gives them as bytes; the grade command writes them with grades.csv and
+grades.json into the grades folder's staging folder, which lands in one swap."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -18,7 +14,6 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from exgen.build.output_folder import deferred_signals, make_folders, write_folder
 from exgen.build.roster import ID_PATTERN, ID_RULE
 from exgen.errors import OutputError
 from exgen.grading.feedback import feedback_page
@@ -158,39 +153,6 @@ def report_files(sheet_title: str, students: list[StudentGrade], pdf: bool) -> d
             files[f"{FEEDBACK}/{student.id}.pdf"] = document
     files[SUMMARY] = summary_html(sheet_title, students).encode("utf-8")
     return files
-
-
-def write_reports(folder: Path, sheet_title: str, students: list[StudentGrade], pdf: bool) -> None:
-    """Write the feedback pages and the class summary into ``folder`` (out/NAME/grades/),
-    touching nothing else. Everything is rendered first; then feedback/ is built in a
-    staging folder and swapped in whole, and summary.html replaced in one rename: a
-    failure leaves the earlier reports as they were."""
-    files = report_files(sheet_title, students, pdf)
-
-    def fill(staging: Path) -> None:
-        for name, data in files.items():
-            if name.startswith(f"{FEEDBACK}/"):
-                (staging / name.removeprefix(f"{FEEDBACK}/")).write_bytes(data)
-
-    write_folder(folder / FEEDBACK, fill)
-    _replace_file(folder / SUMMARY, files[SUMMARY])
-
-
-def _replace_file(target: Path, data: bytes) -> None:
-    make_folders(target.parent)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.new-", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # as an ordinary file (mkstemp makes it private)
-        with deferred_signals():
-            os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def _check_ids(students: list[StudentGrade]) -> None:

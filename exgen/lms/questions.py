@@ -7,6 +7,7 @@ the grading policy accepts), and the worked key as feedback."""
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import re
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from exgen.asks.collect import Collected, collected
+from exgen.build.chunks import map_in_chunks
 from exgen.build.single import work_asks
 from exgen.build.variants import Student, make_variant
 from exgen.define.load import ExerciseDef, SheetDef
@@ -23,7 +25,7 @@ from exgen.engine.solve import Trace
 from exgen.grading.grade import shares
 from exgen.grading.policy import Policy, close_interval, policy_of, right_interval
 from exgen.render.documents import exercise_parts, rounding_hint
-from exgen.render.keyjson import key_document
+from exgen.render.keyjson import exercise_key, key_steps
 from exgen.typeset.latex import latex
 from exgen.typeset.markdown import make_tex_markdown
 from exgen.typeset.notation import Notation
@@ -108,16 +110,24 @@ def class_questions(
     progress: Callable[[str], None] = lambda step: None,
 ) -> ClassQuestions:
     policies = [policy_of(sheet.spec.grading, ex.spec.grading) for ex in sheet.exercises]
-    markdown = make_tex_markdown(sheet.folder)
-    variants = []
-    exercises: tuple[Exercise, ...] = ()
-    for k, student in enumerate(students, start=1):
-        questions = tuple(_variant_questions(sheet, student, secret, policies, markdown))
-        if not exercises:
-            exercises = tuple(Exercise(q.exercise, q.title) for q in questions)
-        variants.append(questions)
-        progress(f"gathered {k} of {len(students)} variants")
+    variants = map_in_chunks(
+        functools.partial(_chunk, sheet, secret, policies),
+        students,
+        CHUNK,
+        lambda done: progress(f"gathered {done} of {len(students)} variants"),
+    )
+    exercises = tuple(Exercise(q.exercise, q.title) for q in variants[0]) if variants else ()
     return ClassQuestions(sheet.name, sheet.spec.title, exercises, tuple(variants))
+
+
+CHUNK = 25  # variants a worker gathers at a time
+
+
+def _chunk(
+    sheet: SheetDef, secret: str | None, policies: list[Policy], students: list[Student]
+) -> list[tuple[Question, ...]]:
+    markdown = make_tex_markdown(sheet.folder)
+    return [tuple(_variant_questions(sheet, s, secret, policies, markdown)) for s in students]
 
 
 def _variant_questions(
@@ -129,13 +139,14 @@ def _variant_questions(
 ) -> Iterator[Question]:
     variant = make_variant(sheet, student, secret)
     vsheet = variant.sheet
-    results = [work_asks(vsheet, ex, t) for ex, t in zip(vsheet.exercises, variant.traces)]
-    key = key_document(vsheet, variant.traces, results)
     for ex, trace, policy in zip(vsheet.exercises, variant.traces, policies):
-        ex_key = key["exercises"][ex.spec.id]
-        columns = collected(ex.spec.id, ex_key, ex.spec.collect)
+        results = work_asks(vsheet, ex, trace)
+        ex_key = exercise_key(ex, trace, vsheet, results, steps=False)
+        columns = collected(ex.spec.id, ex_key, ex.spec)
         if not columns:
             continue
+        # the worked steps (the feedback) only for a question that goes out
+        ex_key["steps"] = key_steps(ex, trace, vsheet, results) if ex.design is None else []
         notation = Notation.of(trace.graph, vsheet.spec.notation)
         slots = tuple(
             Slot(
@@ -291,7 +302,9 @@ def boxes_html(question: Question, field: Callable[[int], str]) -> str:
     out = []
     for box in question.boxes:
         if len(box.grid) == 1 and len(box.grid[0]) == 1:
-            out.append(f"<p>\\({html.escape(box.label, quote=False)}\\) = {field(box.grid[0][0])}</p>")
+            out.append(
+                f"<p>\\({html.escape(box.label, quote=False)}\\) = {field(box.grid[0][0])}</p>"
+            )
             continue
         rows = "".join(
             "<tr>" + "".join(f'<td style="padding: 2px 6px">{field(k)}</td>' for k in r) + "</tr>"

@@ -13,6 +13,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import Markup
 
 from exgen.asks import registry
+from exgen.asks.collect import GRAD_PREFIX, GRADS
 from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.rounding import shown as decimals_shown
 from exgen.engine.rounding import shown_given
@@ -32,7 +33,7 @@ from exgen.render.sandbox import (
     style_sheet,
 )
 from exgen.render.typeface import font_css
-from exgen.typeset.formula import row
+from exgen.typeset.formula import Num, Op, Script, row
 from exgen.typeset.forward_steps import Writer
 from exgen.typeset.markdown import make_markdown
 from exgen.typeset.mathhtml import math_html, matrix_html, step_html
@@ -216,6 +217,25 @@ def exercise_parts(sheet: SheetDef, ex: ExerciseDef, trace: Trace) -> ExercisePa
     return ExerciseParts(given, equations, figure if equations else None)
 
 
+def scale_terms(ex: ExerciseDef, graph, notation: Notation) -> list:
+    """Each scaled collected number (`scale:`) as a formula, ∂L/∂W₁ × 10³."""
+    out = []
+    for item, power in (ex.spec.scale or {}).items():
+        if item == GRADS:
+            names = [notation.grad(p, graph.loss) for p in graph.params]
+        elif item.startswith(GRAD_PREFIX):
+            names = [notation.grad(item[len(GRAD_PREFIX) :], graph.loss)]
+        else:
+            names = [notation.symbol(item)]
+        out += [row(n, Op("×"), Script(Num("10"), sup=Num(str(power)))) for n in names]
+    return out
+
+
+def scale_sentence(terms: list[str]) -> str:
+    """The sentence that asks for scaled answers, around the terms set as math."""
+    return f"Give {', '.join(terms)}: each entry multiplied by that power of ten."
+
+
 def _exercise_view(
     sheet: SheetDef, ex: ExerciseDef, trace: Trace, results: dict, markdown, number: int
 ) -> dict:
@@ -238,7 +258,7 @@ def _exercise_view(
         title=ex.spec.title,
         space=ex.spec.space,
         points=_points(ex.spec.points),
-        prompt_html=Markup(markdown(ex.spec.prompt)),
+        prompt_html=Markup(markdown(ex.spec.prompt)) + _scale_html(ex, graph, notation),
         given=given,
         snippet=snippet,
         equations=equations,
@@ -255,6 +275,11 @@ def _exercise_view(
         else "",
         notebook=dict(NOTEBOOK_FILES) if ex.spec.notebook is not None else {},
     )
+
+
+def _scale_html(ex: ExerciseDef, graph, notation: Notation) -> Markup:
+    terms = [f'<span class="math">{math_html(t)}</span>' for t in scale_terms(ex, graph, notation)]
+    return Markup(f"<p>{scale_sentence(terms)}</p>") if terms else Markup("")
 
 
 _FIGURES: dict = {}

@@ -50,6 +50,17 @@ def key_steps(ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict) -> 
     return passes + steps_json(ex, trace, notation, results)
 
 
+def exercise_key(
+    ex: ExerciseDef, trace: Trace, sheet: SheetDef, results: dict, steps: bool = True
+) -> dict:
+    """One exercise of key.json: its values, gradients, steps and the asks' answers."""
+    out = exercise_json(ex, trace, sheet, results, steps)
+    extra = asks_json(ex, results)
+    if extra:
+        out["asks"] = extra
+    return out
+
+
 def key_document(
     sheet: SheetDef,
     traces: list[Trace],
@@ -62,10 +73,7 @@ def key_document(
     results = results if results is not None else [{} for _ in traces]
     exercises = {}
     for ex, t, r in zip(sheet.exercises, traces, results):
-        exercises[ex.spec.id] = exercise_json(ex, t, sheet, r, steps)
-        extra = asks_json(ex, r)
-        if extra:
-            exercises[ex.spec.id]["asks"] = extra
+        exercises[ex.spec.id] = exercise_key(ex, t, sheet, r, steps)
     return {
         "sheet": sheet.name,
         "student": student,

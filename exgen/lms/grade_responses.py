@@ -1,0 +1,147 @@
+"""`exgen grade` of a platform's responses report (Moodle's "Responses" CSV, Canvas's
+student analysis CSVs): each attempt graded against the variants its questions named,
+exercise by exercise, as answer-form.csv's rows are."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+from exgen.build.roster import ID_PATTERN
+from exgen.build.variants import Student, student_seed, variant_rules_block
+from exgen.define.load import SheetDef, load_sheet
+from exgen.errors import AnswersError
+from exgen.grading.answers_csv import Answers
+from exgen.grading.grade import (
+    GRADES,
+    MANIFEST,
+    GradeRun,
+    Work,
+    class_columns,
+    grade_work,
+    manifest_students,
+    write_grades,
+)
+from exgen.lms.responses import Layout, Responses
+
+FORM, MOODLE, CANVAS = "answer form", "Moodle responses report", "Canvas student analysis"
+
+
+def report_kind(path: Path) -> str:
+    """Which kind of file ``path`` is, by its header: exgen's own answer form (first
+    column ``id``), Moodle's responses report or Canvas's student analysis."""
+    try:
+        text = path.read_bytes()[:65536].decode("utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise AnswersError(f"cannot read the file: {exc.strerror}", str(path)) from None
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    if header and header[0].strip() == "id":
+        return FORM
+    from exgen.lms.canvas_responses import looks_like_canvas
+    from exgen.lms.moodle_responses import looks_like_moodle
+
+    if looks_like_canvas(header):
+        return CANVAS
+    if looks_like_moodle(header):
+        return MOODLE
+    raise AnswersError(
+        "not a file exgen can grade: expected answer-form.csv's columns (id, name, …), "
+        "Moodle's quiz Responses report or Canvas's Student Analysis, as CSV",
+        str(path),
+        1,
+    )
+
+
+def grade_responses(
+    name_or_path: str,
+    out_dir: Path,
+    paths: list[Path],
+    kind: str,
+    students: list[Student] | None,
+    secret: str | None = None,
+    lenient: bool = False,
+    pdf: bool = True,
+    progress: Callable[[str], None] = lambda step: None,
+) -> GradeRun:
+    from exgen.build.output_folder import write_folder
+    from exgen.build.single import sheet_target
+
+    sheet = load_sheet(name_or_path)
+    variant_rules_block(sheet)
+    target = sheet_target(sheet, out_dir)
+    if students is None:
+        students = manifest_students(target / MANIFEST, sheet, secret)
+    owners = _owners(sheet, students, secret)
+    layout = Layout(
+        {
+            ex[0].column.split(" ", 1)[0]: [c.column for c in ex]
+            for ex in class_columns(sheet, students[0], secret)
+            if ex
+        },
+        frozenset(owners),
+    )
+    responses = _read(kind, paths, layout, lenient)
+    work = _work(responses, owners)
+    grades = grade_work(sheet, work, secret, progress)
+    answers = Answers({w.person.id: w.given for w in work}, responses.problems)
+    folder = target / GRADES
+    write_folder(folder, lambda staging: write_grades(staging, sheet, grades, answers, pdf))
+    return GradeRun(folder, grades, answers, [])
+
+
+def _owners(sheet: SheetDef, students: list[Student], secret: str | None) -> dict[str, Student]:
+    """Each variant code of the class -> the student whose variant it is."""
+    key = secret if secret is not None else variant_rules_block(sheet).seed
+    return {student_seed(key, s.id)[:6].upper(): s for s in students}
+
+
+def _read(kind: str, paths: list[Path], layout: Layout, lenient: bool) -> Responses:
+    if kind == CANVAS:
+        from exgen.lms.canvas_responses import read_canvas_responses
+
+        return read_canvas_responses(paths, layout, lenient)
+    from exgen.lms.moodle_responses import read_moodle_responses
+
+    if len(paths) > 1:
+        raise AnswersError("give Moodle's responses report as one file", str(paths[1]))
+    return read_moodle_responses(paths[0], layout, lenient)
+
+
+def _work(responses: Responses, owners: dict[str, Student]) -> list[Work]:
+    """One Work per person, their last attempt (a report lists attempts oldest first), with
+    an id fit to name their feedback files."""
+    last = {a.person: a for a in responses.attempts}
+    ids: set[str] = set()
+    out = []
+    for person, attempt in last.items():
+        given = {}
+        mine = {}
+        for exercise, (code, cells) in attempt.exercises.items():
+            if code not in owners:
+                raise AnswersError(
+                    f"variant {code} of question {exercise} is not one of this class's "
+                    "(built with another --seed, roster or --variants?)",
+                    attempt.source,
+                    attempt.row,
+                )
+            mine[exercise] = owners[code]
+            given.update(cells)
+        out.append(Work(Student(_file_id(person, ids), attempt.name or person), given, mine))
+    return out
+
+
+def _file_id(person: str, taken: set[str]) -> str:
+    """The person as a student id (letters, digits, '.', '_', '-'): an e-mail's '@' and a
+    name's spaces become '-', and a repeat gets -2, -3, …"""
+    plain = unicodedata.normalize("NFKD", person).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", plain).strip("-._")[:60] or "person"
+    candidate, n = base, 1
+    while candidate in taken or not ID_PATTERN.fullmatch(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    taken.add(candidate)
+    return candidate
