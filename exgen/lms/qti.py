@@ -37,8 +37,8 @@ def canvas_mangles(slot: Slot) -> str | None:
     bound of the range, and the key's value, must be a multiple of 10⁻⁴. Trailing zeros
     are harmless: a range answer compares numbers, not strings."""
     value, _ = parse_shown(slot.shown)
-    bounds = [("the key's value", value), ("the lowest right answer", slot.right[0])]
-    bounds.append(("the highest right answer", slot.right[1]))
+    bounds = [("the lowest right answer", slot.right[0])]
+    bounds += [("the highest right answer", slot.right[1]), ("the key's value", value)]
     for what, x in bounds:
         if x != 0 and abs(x) < Fraction(1, 10**4):
             return f"{what}, {_plain(x)}, is below 0.0001 (Canvas would keep 0)"
