@@ -8,7 +8,6 @@ Regenerate the golden assessment after an intended change with:
 from __future__ import annotations
 
 import csv
-import html
 import io
 import os
 import re
@@ -66,7 +65,7 @@ def test_every_item_holds_its_slots_range(sheet9):
         root = ET.fromstring(files[f"{ident}/{ident}.xml"])
         assessment = root.find(q("assessment"))
         assert questions[0].code in assessment.get("title")
-        sections = assessment.findall(q("section"))
+        sections = assessment.find(q("section")).findall(q("section"))
         assert [s.get("title") for s in sections] == [x.title for x in questions]
         for question, section in zip(questions, sections):
             items = section.findall(q("item"))
@@ -179,17 +178,18 @@ def test_golden_assessment():
 
 # --- Canvas's Student Analysis report ---
 
-HEAD = ["name", "id", "sis_id", "section", "section_id", "section_sis_id", "submitted"]
+FULL = ["name", "id", "sis_id", "section", "section_id", "section_sis_id", "submitted", "attempt"]
 
 
 def plain(markup: str) -> str:
-    """An item's text as Canvas's report heads its column: tags dropped, entities read."""
-    return html.unescape(re.sub(r"<[^>]+>", "", markup)).strip()
+    """An item's text as Canvas's report heads its column: tags stripped."""
+    return re.sub(r"<[^>]+>", "", markup).strip()
 
 
-def report(path: Path, cq, v: int, rows: list[tuple[str, str, str, int, list[str]]]) -> Path:
-    """Variant v's quiz report: rows of (name, id, sis_id, attempt, answers)."""
-    header, item = HEAD + ["attempt"], 9000 + 100 * v
+def report(path: Path, cq, v: int, rows: list[dict], head: list[str] = FULL) -> Path:
+    """Variant v's quiz report as Canvas writes it: ``head``, then two columns a question
+    (its answer, its score), then the counts; each row's ``answers`` in slot order."""
+    header, item = list(head), 9000 + 100 * v
     for question in cq.variants[v]:
         for k, slot in enumerate(question.slots):
             text = item_line(question, k) + ("\n" + question.text if k == 0 else "")
@@ -199,9 +199,10 @@ def report(path: Path, cq, v: int, rows: list[tuple[str, str, str, int, list[str
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    for name, id_, sis, attempt, answers in rows:
-        cells = [name, id_, sis, "DL 2026", "77", "", "2026-12-01 10:00:00 UTC", str(attempt)]
-        for a in answers:
+    fixed = {"section": "DL 2026", "section_id": "77", "submitted": "2026-12-01 10:00:00 UTC"}
+    for row in rows:
+        cells = [str(row.get(h, fixed.get(h, ""))) for h in head]
+        for a in row["answers"]:
             cells += [a, "0.0"]
         writer.writerow(cells + ["0", "0", "0"])
     path.write_text(out.getvalue(), encoding="utf-8")
@@ -231,16 +232,38 @@ def test_reports_read_back(tmp_path, pooling):
         cq,
         0,
         [
-            ("Ann Lee", "51", "s001", 1, ["9"] * n),
-            ("Ann Lee", "51", "s001", 2, ["2,5"] + [""] * (n - 1)),
+            {"name": "Ann Lee", "id": 51, "sis_id": "s001", "attempt": 1, "answers": ["9"] * n},
+            {
+                "name": "Ann Lee",
+                "id": 51,
+                "sis_id": "s001",
+                "attempt": 2,
+                "answers": ["2,5"] + [""] * (n - 1),
+            },
         ],
     )
-    second = report(tmp_path / "quiz2.csv", cq, 1, [("Bo", "52", "", 1, ["-0.25"] * n)])
+    # without SIS ids or all versions, on a trusting account: other columns, same reading
+    head = ["name", "id", "root_account", "section", "section_id", "submitted"]
+    second = report(
+        tmp_path / "quiz2.csv",
+        cq,
+        1,
+        [
+            {
+                "name": "Bo",
+                "id": 52,
+                "submitted": "2026-12-02 09:00:00 UTC",
+                "answers": ["-0.25"] * n,
+            },
+            {"name": "Bo", "id": 52, "submitted": "2026-12-01 09:00:00 UTC", "answers": ["7"] * n},
+        ],
+        head,
+    )
     assert looks_like_canvas(next(csv.reader(first.open())))
     responses = read_canvas_responses([first, second], layout, lenient=False)
     assert [(a.person, a.name, a.row, a.source) for a in responses.attempts] == [
         ("s001", "Ann Lee", last_line(first), str(first)),  # the latest attempt
-        ("52", "Bo", last_line(second), str(second)),
+        ("52", "Bo", last_line(second) - 1, str(second)),  # the newest, listed first
     ]
     ann, bo = responses.attempts
     for attempt, questions in ((ann, cq.variants[0]), (bo, cq.variants[1])):
@@ -260,7 +283,10 @@ def test_report_errors(tmp_path, pooling):
     cq, layout = pooling
     n = sum(len(q.slots) for q in cq.variants[0])
     path = report(
-        tmp_path / "quiz.csv", cq, 0, [("Ann", "51", "s001", 1, ["abc"] + [""] * (n - 1))]
+        tmp_path / "quiz.csv",
+        cq,
+        0,
+        [{"name": "Ann", "id": 51, "answers": ["abc"] + [""] * (n - 1)}],
     )
     column = next(csv.reader(path.open()))[8]
     with pytest.raises(AnswersError) as caught:

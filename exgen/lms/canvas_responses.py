@@ -1,11 +1,15 @@
 """Canvas Classic Quizzes' "Student Analysis" report read back as responses.
 
-The report is a CSV: ``name,id,sis_id,section,section_id,section_sis_id,submitted,
-attempt``, then for each question a column headed ``<item id>: <its text as plain text>``
-holding the answer as typed and a column headed with its points possible holding the
-score, then ``n correct,n incorrect,score``. exgen's package has one quiz per variant, so a
-grader passes one report per quiz; each question's text starts with the line naming the
-variant and the slot (qti.item_line), which is how a column finds its answer-form column."""
+The report is a CSV, as Canvas writes it (app/models/quizzes/quiz_statistics/
+student_analysis.rb, to_csv): ``name,id,sis_id,section,section_id,section_sis_id,
+submitted,attempt`` (sis_id and section_sis_id only where the account shows SIS ids,
+root_account after sis_id on trusting accounts, attempt only with "all versions"), then
+for each question a column headed ``<question id>: <its text, tags stripped>`` with the
+answer as typed and a column headed with its points possible with the score, then
+``n correct,n incorrect,score``. So columns are found by their headings, never by their
+place. exgen's package has one quiz per variant, so a grader passes one report per quiz;
+each question's text starts with the line naming the variant and the slot
+(qti.item_line), which is how a column finds its answer-form column."""
 
 from __future__ import annotations
 
@@ -20,20 +24,24 @@ from exgen.lms.qti import SLOT_LINE
 from exgen.lms.questions import variant_named
 from exgen.lms.responses import Attempt, Layout, Responses
 
-FIXED = ["name", "id", "sis_id", "section", "section_id", "section_sis_id", "submitted"]
 _QUESTION = re.compile(r"(\d+):\s(.*)", re.DOTALL)
 _SLOT = re.compile(SLOT_LINE.format(k=r"(\d+)", n=r"(\d+)"))
 
 
 def looks_like_canvas(header: list[str]) -> bool:
     cells = [h.strip().lstrip("\ufeff") for h in header]
-    return cells[:3] == FIXED[:3] and any(_QUESTION.fullmatch(h) for h in cells[3:])
+    return (
+        "submitted" in cells
+        and cells[-1:] == ["score"]
+        and any(_QUESTION.fullmatch(h) for h in cells)
+    )
 
 
 def read_canvas_responses(paths: list[Path], layout: Layout, lenient: bool) -> Responses:
     """One Attempt per person and report: where a person has several rows in one report
-    (attempts of the same quiz), the latest attempt (highest ``attempt``, then the last
-    row) is the one graded, as Canvas keeps the latest by default."""
+    (a report with all versions has one per attempt of the quiz), their latest attempt
+    is graded: the highest ``attempt``, then the latest ``submitted``, then the first row
+    (Canvas lists the newest submissions first)."""
     responses = Responses()
     for path in paths:
         _read_one(path, layout, lenient, responses)
@@ -53,13 +61,13 @@ def _read_one(path: Path, layout: Layout, lenient: bool, responses: Responses) -
     if not header or not looks_like_canvas(header):
         raise AnswersError(
             "not a Canvas Student Analysis report (expected the header "
-            "name,id,sis_id,…,<item id>: <question>,<points>,…,score)",
+            "name,id,sis_id,…,submitted,<question id>: <question>,<points>,…,score)",
             source,
             1,
         )
     header = [h.strip() for h in header]
     where = _question_columns(header, layout, source)
-    latest: dict[str, tuple[tuple[int, int], Attempt]] = {}
+    latest: dict[str, tuple[tuple[int, str, int], Attempt]] = {}
     for cells in reader:
         row = reader.line_num
         if not any(c.strip() for c in cells):
@@ -73,9 +81,13 @@ def _read_one(path: Path, layout: Layout, lenient: bool, responses: Responses) -
         for k, (exercise, code, column) in where.items():
             given = _given(cells[k], source, row, header[k], lenient, responses)
             attempt.exercises.setdefault(exercise, (code, {}))[1][column] = given
-        number = _attempt_number(cell.get("attempt", ""), source, row)
-        if person not in latest or (number, row) > latest[person][0]:
-            latest[person] = ((number, row), attempt)
+        order = (
+            _attempt_number(cell.get("attempt", ""), source, row),
+            cell.get("submitted", "").strip(),  # as Canvas writes it: 2026-12-01 10:00:00 UTC
+            -row,
+        )
+        if person not in latest or order > latest[person][0]:
+            latest[person] = (order, attempt)
     responses.attempts.extend(a for _, a in sorted(latest.values(), key=lambda e: e[1].row))
 
 
@@ -87,7 +99,7 @@ def _question_columns(
     codes: dict[str, str] = {}
     for k, heading in enumerate(header):
         found = _QUESTION.fullmatch(heading)
-        if k < len(FIXED) or found is None:
+        if found is None:  # name, id, …, a question's points, n correct, …
             continue
         named = variant_named(found[2])
         slot = _SLOT.search(found[2])

@@ -112,8 +112,12 @@ def _assessment(cq: ClassQuestions, ident: str, questions: tuple[Question, ...])
     root = ET.Element(f"{{{QTI_NS}}}questestinterop")
     assessment = _sub(root, "assessment", ident=ident, title=quiz_title(cq, questions[0]))
     _metadata(assessment, [("cc_maxattempts", "1")])
-    for q in questions:  # one section per exercise, straight under the assessment
-        section = _sub(assessment, "section", ident=f"{ident}-{q.exercise}", title=q.title)
+    # one section per exercise inside Canvas's root_section, as Canvas exports a quiz;
+    # its importer (qti/assessment_test_converter.rb, process_section) walks nested
+    # sections and makes a question group only of one with a selection: none here
+    top = _sub(assessment, "section", ident="root_section")
+    for q in questions:
+        section = _sub(top, "section", ident=f"{ident}-{q.exercise}", title=q.title)
         for k in range(len(q.slots)):
             _item(section, ident, q, k)
     return root
