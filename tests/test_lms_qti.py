@@ -116,6 +116,11 @@ def test_the_check_finds_broken_packages(sheet9):
     assert check_qti_package(rezip({**files, xml_name: bad})) == [
         f"{xml_name}: item {item}: vargte '2.3O' is not a number"
     ]
+    upper = re.search(rb"<varlte[^>]*>([^<]*)<", files[xml_name])
+    bad = files[xml_name].replace(upper[0], upper[0].replace(upper[1], b"-99"), 1)
+    assert check_qti_package(rezip({**files, xml_name: bad})) == [
+        f"{xml_name}: item {item}: the range {bound[1].decode()} to -99 is empty"
+    ]
     assert check_qti_package(rezip({**files, "stray.txt": b""})) == [
         "stray.txt is in the package but not in imsmanifest.xml"
     ]
@@ -260,6 +265,8 @@ def test_reports_read_back(tmp_path, pooling):
         head,
     )
     assert looks_like_canvas(next(csv.reader(first.open())))
+    assert looks_like_canvas(next(csv.reader(second.open())))
+    assert not looks_like_canvas(["id", "name", "q1 L", "q1 dL/dW1[1,1]"])
     responses = read_canvas_responses([first, second], layout, lenient=False)
     assert [(a.person, a.name, a.row, a.source) for a in responses.attempts] == [
         ("s001", "Ann Lee", last_line(first), str(first)),  # the latest attempt

@@ -111,11 +111,14 @@ def _item_problems(item) -> list[str]:
     bounds += [] if processing is None else list(processing.iter(_q("varlte")))
     if len(bounds) < 2:
         problems.append("no vargte/varlte range in resprocessing")
+    values = []
     for bound in bounds:
         try:
-            Decimal(bound.text or "")
+            values.append(Decimal(bound.text or ""))
         except InvalidOperation:
             problems.append(f"{bound.tag.split('}')[1]} {bound.text!r} is not a number")
+    if len(values) == len(bounds) == 2 and values[0] > values[1]:
+        problems.append(f"the range {values[0]} to {values[1]} is empty")
     return problems
 
 
