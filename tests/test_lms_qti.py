@@ -87,6 +87,12 @@ def test_every_item_holds_its_slots_range(sheet9):
                 assert (feedback is not None) == (k == len(question.slots) - 1)
             for name in question.files:
                 assert f"images/{ident}/{name}" in files
+        meta = ET.fromstring(files[f"{ident}/assessment_meta.xml"])
+        cc = "{http://canvas.instructure.com/xsd/cccv1p0}"
+        assert meta.findtext(f"{cc}quiz_type") == "assignment"
+        assert meta.findtext(f"{cc}title") == assessment.get("title")
+        total = sum(x.points for x in questions)
+        assert F(meta.findtext(f"{cc}points_possible")) == pytest.approx(total, abs=1e-6)
 
 
 def test_the_check_finds_nothing_in_the_package(sheet9):
@@ -120,6 +126,10 @@ def test_the_check_finds_broken_packages(sheet9):
     bad = files[xml_name].replace(upper[0], upper[0].replace(upper[1], b"-99"), 1)
     assert check_qti_package(rezip({**files, xml_name: bad})) == [
         f"{xml_name}: item {item}: the range {bound[1].decode()} to -99 is empty"
+    ]
+    manifest = files["imsmanifest.xml"].replace(f'"{ident}-meta"'.encode(), b'"gone"', 1)
+    assert check_qti_package(rezip({**files, "imsmanifest.xml": manifest})) == [
+        "imsmanifest.xml: a dependency on gone, which it does not list"
     ]
     assert check_qti_package(rezip({**files, "stray.txt": b""})) == [
         "stray.txt is in the package but not in imsmanifest.xml"

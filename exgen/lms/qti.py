@@ -8,7 +8,8 @@ one number). The layout mirrors what gpoore/text2qti writes and Canvas imports
 ``imsmanifest.xml`` with each assessment as an ``imsqti_xmlv1p2`` resource at
 ``<ident>/<ident>.xml`` and each image as ``webcontent``, and images referred to from the
 HTML through ``$IMS-CC-FILEBASE$`` (URL-escaped), which Canvas's importer turns into the
-course's files."""
+course's files; and each quiz's Canvas settings in ``<ident>/assessment_meta.xml``
+(text2qti/xml_assessment_meta.py), a dependency of its assessment."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from exgen.lms.questions import FILES, VARIANT_LINE, ClassQuestions, Question, S
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
+CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
+META_TYPE = "associatedcontent/imscc_xmlv1p1/learning-application-resource"
 # Canvas's importer resolves this prefix to the package's root in the course's files
 FILEBASE = "%24IMS-CC-FILEBASE%24/"
 SLOT_LINE = "Answer {k} of {n}"
@@ -73,6 +76,7 @@ def qti_package(cq: ClassQuestions) -> bytes:
             for name, data in q.files.items():
                 images[f"images/{ident}/{name}"] = data
         members[f"{ident}/{ident}.xml"] = _xml(_assessment(cq, ident, questions))
+        members[f"{ident}/assessment_meta.xml"] = _xml(_quiz_meta(cq, ident, questions))
         members.update(images)
         resources.append((ident, sorted(images)))
     members["imsmanifest.xml"] = _xml(_manifest(cq, resources))
@@ -183,6 +187,12 @@ def _manifest(cq: ClassQuestions, resources: list[tuple[str, list[str]]]) -> ET.
             listed, f"{{{CP_NS}}}resource", identifier=ident, type="imsqti_xmlv1p2"
         )
         ET.SubElement(resource, f"{{{CP_NS}}}file", href=f"{ident}/{ident}.xml")
+        ET.SubElement(resource, f"{{{CP_NS}}}dependency", identifierref=f"{ident}-meta")
+        meta = f"{ident}/assessment_meta.xml"
+        settings = ET.SubElement(
+            listed, f"{{{CP_NS}}}resource", identifier=f"{ident}-meta", type=META_TYPE, href=meta
+        )
+        ET.SubElement(settings, f"{{{CP_NS}}}file", href=meta)
         for n, path in enumerate(images, start=1):
             image = ET.SubElement(
                 listed,
@@ -192,6 +202,41 @@ def _manifest(cq: ClassQuestions, resources: list[tuple[str, list[str]]]) -> ET.
                 href=path,
             )
             ET.SubElement(image, f"{{{CP_NS}}}file", href=path)
+    return root
+
+
+def _quiz_meta(cq: ClassQuestions, ident: str, questions: tuple[Question, ...]) -> ET.Element:
+    """Canvas's own settings of the quiz, as text2qti's assessment_meta.xml gives them:
+    without them Canvas imports a practice quiz, which the gradebook leaves out. One
+    attempt, unpublished: the instructor assigns it to its student and publishes it."""
+    title = quiz_title(cq, questions[0])
+    points = _points(sum((q.points for q in questions), Fraction(0)))
+    root = ET.Element(f"{{{CANVAS_NS}}}quiz", identifier=ident)
+    fields = [
+        ("title", title),
+        ("description", ""),
+        ("shuffle_answers", "false"),
+        ("scoring_policy", "keep_latest"),
+        ("quiz_type", "assignment"),
+        ("points_possible", points),
+        ("show_correct_answers", "true"),
+        ("allowed_attempts", "1"),
+        ("one_question_at_a_time", "false"),
+        ("cant_go_back", "false"),
+        ("available", "false"),
+    ]
+    for tag, text in fields:
+        ET.SubElement(root, f"{{{CANVAS_NS}}}{tag}").text = text
+    assignment = ET.SubElement(root, f"{{{CANVAS_NS}}}assignment", identifier=f"{ident}-assignment")
+    for tag, text in [
+        ("title", title),
+        ("workflow_state", "unpublished"),
+        ("quiz_identifierref", ident),
+        ("points_possible", points),
+        ("grading_type", "points"),
+        ("submission_types", "online_quiz"),
+    ]:
+        ET.SubElement(assignment, f"{{{CANVAS_NS}}}{tag}").text = text
     return root
 
 

@@ -55,13 +55,23 @@ def check_qti_package(data: bytes) -> list[str]:
                 problems.append(f"imsmanifest.xml lists {href}, which is not in the package")
         if resource.get("type") == "imsqti_xmlv1p2":
             assessments.extend(h for h in files if h in names)
+    idents = {r.get("identifier") for r in manifest.iter(f"{{{CP_NS}}}resource")}
+    for dependency in manifest.iter(f"{{{CP_NS}}}dependency"):
+        if dependency.get("identifierref") not in idents:
+            ref = dependency.get("identifierref")
+            problems.append(f"imsmanifest.xml: a dependency on {ref}, which it does not list")
+    for name in sorted(n for n in listed & names if n.endswith(".xml")):
+        try:
+            DET.fromstring(z.read(name))
+        except DET.ParseError as exc:
+            problems.append(f"{name} does not parse: {exc}")
     for name in sorted(names - listed - {"imsmanifest.xml"}):
         problems.append(f"{name} is in the package but not in imsmanifest.xml")
     if not assessments:
         problems.append("imsmanifest.xml lists no imsqti_xmlv1p2 assessment")
     for name in assessments:
         problems.extend(_assessment_problems(name, z.read(name), names))
-    return problems
+    return list(dict.fromkeys(problems))  # an assessment that does not parse: said once
 
 
 def _assessment_problems(name: str, data: bytes, names: set[str]) -> list[str]:
