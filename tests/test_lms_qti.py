@@ -13,6 +13,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from dataclasses import replace
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -335,4 +336,16 @@ def test_report_errors(tmp_path, pooling):
     assert str(caught.value) == (
         f"{path}:1: column {column!r}: the question names no exgen variant and answer "
         "(not from exgen's QTI package?)"
+    )
+
+
+def test_variants_sharing_a_code_are_refused(sheet9):
+    cq, _ = sheet9
+    twin = tuple(replace(x, student=Student("099")) for x in cq.variants[0])
+    with pytest.raises(ExportError) as caught:
+        qti_package(replace(cq, variants=(*cq.variants, twin)))
+    code = cq.variants[0][0].code
+    assert str(caught.value) == (
+        f"sheet9: students 001 and 099 share the variant code {code}: build the class with "
+        "another secret (--seed)"
     )

@@ -66,11 +66,20 @@ def refuse_mangled(cq: ClassQuestions) -> None:
 
 
 def qti_package(cq: ClassQuestions) -> bytes:
+    if not cq.exercises:
+        raise ExportError(f"{cq.sheet}: no exercise collects numbers: nothing for a quiz")
     refuse_mangled(cq)
     members: dict[str, bytes] = {}
     resources = []
+    students: dict[str, str] = {}
     for questions in cq.variants:
-        ident = assessment_ident(cq.sheet, questions[0].code)
+        code, student = questions[0].code, questions[0].student.id
+        if students.setdefault(code, student) != student:  # one quiz, one file per code
+            raise ExportError(
+                f"{cq.sheet}: students {students[code]} and {student} share the variant "
+                f"code {code}: build the class with another secret (--seed)"
+            )
+        ident = assessment_ident(cq.sheet, code)
         images = {}
         for q in questions:
             for name, data in q.files.items():
