@@ -9,6 +9,7 @@ Usage: python bench/bench.py [--sizes 1 10 100] [--repeat 3] [--out bench/result
        python bench/bench.py --memory 20 50 100 [--no-pdf]   (peak memory only)
        python bench/bench.py --notebooks 30   (a class of hw2 with and without notebooks)
        python bench/bench.py --grade 1000   (exgen grade of a sheet9 class, no PDFs)
+       python bench/bench.py --export 500   (exgen export of a sheet9 class, both formats)
 Run it from the repository's root on an otherwise idle machine (the load is noted).
 """
 
@@ -20,9 +21,22 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """A temporary working folder with a copy of exercises/, as a course's folder: every
+    table measures commands run in one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(ROOT / "exercises", work / "exercises")
+        yield work
+
 
 BARE = """
 import os, sys, time
@@ -127,9 +141,7 @@ def grade_time(n: int) -> None:
     import csv
 
     exgen = [sys.executable, "-m", "exgen"]
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        shutil.copytree(ROOT / "exercises", work / "exercises")
+    with scratch() as work:
         sheet = work / "exercises/sheet9.yaml"
         text = sheet.read_text(encoding="utf-8").split("\n")
         asks = [k for k, line in enumerate(text) if line == "    ask: [forward, backward]"]
@@ -154,6 +166,21 @@ def grade_time(n: int) -> None:
     print(
         f"exgen grade, sheet9, {n} students, no PDFs: {t:.2f} s, peak {mem:.0f} MiB (load {load})"
     )
+
+
+def export_time(n: int) -> None:
+    """Wall time of `exgen export` of a sheet9 class of ``n`` to each format (the class
+    built first, without PDFs; the export alone is timed)."""
+    exgen = [sys.executable, "-m", "exgen"]
+    with scratch() as work:
+        run(exgen + ["build", "sheet9", "--variants", str(n), "--no-pdf"], work)
+        print("| variants | format | time (s) | peak MiB | file (MB) |")
+        print("|---|---|---|---|---|")
+        for to, name in (("moodle", "moodle.xml"), ("qti", "qti.zip")):
+            t, mem = run(exgen + ["export", "sheet9", "--to", to], work)
+            size = (work / "out/sheet9" / name).stat().st_size / 1e6
+            print(f"| {n} | {to} | {t:.2f} | {mem:.0f} | {size:.1f} |", flush=True)
+    print(f"(load {', '.join(f'{x:.2f}' for x in os.getloadavg())})")
 
 
 def main() -> None:
@@ -185,7 +212,16 @@ def main() -> None:
         help="only exgen grade of a sheet9 class of N (forward values collected, a slip "
         "carried forward in every third row), without PDFs",
     )
+    parser.add_argument(
+        "--export",
+        type=int,
+        metavar="N",
+        help="only exgen export of a sheet9 class of N, to Moodle XML and to QTI",
+    )
     args = parser.parse_args()
+    if args.export:
+        export_time(args.export)
+        return
     if args.grade:
         grade_time(args.grade)
         return
@@ -200,9 +236,7 @@ def main() -> None:
         return
     exgen = [sys.executable, "-m", "exgen"]
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        shutil.copytree(ROOT / "exercises", work / "exercises")
+    with scratch() as work:
         t, mem = run(exgen + ["build", "sheet9"], work)
         files = [work / "out/sheet9" / f for f in ("sheet.html", "key.html")]
         bare = bare_weasyprint(files)
@@ -264,9 +298,7 @@ def memory_table(sizes: list[int], pdf: bool) -> None:
     exgen = [sys.executable, "-m", "exgen", "build", "sheet9"] + ([] if pdf else ["--no-pdf"])
     print("| students | output | time (s) | peak PSS MiB (all processes) | peak RSS sum MiB |")
     print("|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        shutil.copytree(ROOT / "exercises", work / "exercises")
+    with scratch() as work:
         for n in sizes:
             t, pss, rss = measure(exgen + ["--variants", str(n)], work)
             kind = "PDF" if pdf else "HTML"
@@ -278,9 +310,7 @@ def sheets_table(names: list[str], repeat: int) -> None:
     wall time of the whole command (fastest of ``repeat``) and its peak memory."""
     print("| sheet | output | time (s) | peak PSS MiB (all processes) |")
     print("|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        shutil.copytree(ROOT / "exercises", work / "exercises")
+    with scratch() as work:
         for name in names:
             for pdf in (False, True):
                 args = [sys.executable, "-m", "exgen", "build", name]
