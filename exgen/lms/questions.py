@@ -291,9 +291,7 @@ def boxes_html(question: Question, field: Callable[[int], str]) -> str:
     out = []
     for box in question.boxes:
         if len(box.grid) == 1 and len(box.grid[0]) == 1:
-            out.append(
-                f"<p>\\({html.escape(box.label, quote=False)}\\) = {field(box.grid[0][0])}</p>"
-            )
+            out.append(f"<p>\\({html.escape(box.label, quote=False)}\\) = {field(box.grid[0][0])}</p>")
             continue
         rows = "".join(
             "<tr>" + "".join(f'<td style="padding: 2px 6px">{field(k)}</td>' for k in r) + "</tr>"
