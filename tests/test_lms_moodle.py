@@ -286,6 +286,8 @@ def _report(cq, heads, part, question, response, right, values, comma: bool):
         (ENGLISH, "part", ("Question", "Response", "Right answer"), False, ","),
         (FRENCH, "partie", ("Question", "Réponse", "Bonne réponse"), True, ";"),
         (FRENCH, "partie", ("Question", "Réponse", "Bonne réponse"), True, ","),
+        (ENGLISH, "część", ("Pytanie", "Odpowiedź", "Prawidłowa odpowiedź"), True, ","),
+        (ENGLISH, "الجزء", ("السؤال", "الإجابة", "الإجابة الصحيحة"), False, ","),
     ],
 )
 def test_responses_report(tmp_path, sheet9, heads, part, words, comma, delimiter):
@@ -362,3 +364,10 @@ def test_responses_errors(tmp_path, sheet9):
 
 def test_exgen_form_is_not_moodle():
     assert not looks_like_moodle(["id", "name", "q1 L", "q1 dL/dW1[1,1]"])
+
+
+def test_check_refuses_entities():
+    data = b'<?xml version="1.0"?><!DOCTYPE quiz [<!ENTITY a "aaaa">]><quiz>&a;</quiz>'
+    assert check_moodle_xml(data) == [
+        "the file has a DOCTYPE or ENTITY declaration, which Moodle XML never has"
+    ]

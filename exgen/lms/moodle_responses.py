@@ -7,9 +7,13 @@ are in the teacher's UI language, so columns are found by their trailing N and b
 they hold: the question-text column is the one whose cells name a variant ("Variant
 DCF014 of question q1"), the response is the next column of that N.
 
-A cloze response is the summary ``qtype_multianswer_question::summarise_response``
-writes: each part as the lang string subqresponse ('part {$a->i}: {$a->response}',
-French 'partie {$a->i} : {$a->response}', German 'Teil …'), joined by '; '."""
+A cloze response is the summary ``qtype_multianswer_question::summarise_response`` writes
+(question/type/multianswer/question.php): each part as qtype_multianswer's lang string
+subqresponse, 'part {$a->i}: {$a->response}' (French 'partie {$a->i} : …', Spanish
+'parte', Polish 'część', Arabic 'الجزء' …: any words, the part's number, a colon), joined
+by '; '; nothing after the colon is a part left unanswered. Moodle's CSV dataformat
+(dataformat/csv/classes/writer.php, Spout's CSV writer) writes ',' and a UTF-8 BOM; a file
+saved again by a spreadsheet may have ';' and no BOM, and both are read."""
 
 from __future__ import annotations
 
