@@ -79,7 +79,9 @@ def weights(slots: tuple[Slot, ...] | list[Slot]) -> list[int]:
 def numerical(slot: Slot, weight: int) -> str:
     """One slot as {W:NUMERICAL:=centre:tolerance~%P%centre:tolerance}: the interval the
     policy calls right, then the close one (partial credit P %) where the policy has one.
-    Moodle tries the answers in order, so the right one must come first."""
+    Moodle tries the answers in order, so the right one must come first; it reads the
+    tolerance as 'nominal' (qtype_numerical_answer::get_tolerance_interval), a closed
+    interval widened by a float epsilon, so answers on its ends count as right."""
     out = f"{{{weight}:NUMERICAL:={_interval(*slot.right)}"
     if slot.close is not None:
         lo, hi, credit = slot.close
