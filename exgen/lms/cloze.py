@@ -70,10 +70,13 @@ def _exact(x: Fraction) -> Decimal | None:
 
 
 def weights(slots: tuple[Slot, ...] | list[Slot]) -> list[int]:
-    """Each slot's points share as the integer weight cloze takes: scaled by the lcm of the
-    shares' denominators, so integral shares stay as they are."""
+    """Each slot's points share as the integer weight cloze takes: the smallest whole
+    numbers in the shares' proportions (13 equal shares of 6 points weigh 1 each). Moodle's
+    mark of the question is their sum; the quiz sets what it is worth."""
     scale = math.lcm(*(s.points.denominator for s in slots)) if slots else 1
-    return [int(s.points * scale) for s in slots]
+    whole = [int(s.points * scale) for s in slots]
+    common = math.gcd(*whole) if whole else 1
+    return [w // common for w in whole] if common else whole
 
 
 def numerical(slot: Slot, weight: int) -> str:

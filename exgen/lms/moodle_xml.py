@@ -68,9 +68,9 @@ def _cloze(quiz: ET.Element, sheet: str, question: Question) -> None:
         file = ET.SubElement(text, "file", name=name, path="/", encoding="base64")
         file.text = base64.b64encode(question.files[name]).decode("ascii")
     _text(ET.SubElement(element, "generalfeedback", format="html"), question.feedback)
-    # import_multianswer takes the mark from the sub-questions' weights and ignores this;
-    # written for whoever reads the file
-    ET.SubElement(element, "defaultgrade").text = cloze.number(question.points)
+    # import_multianswer takes the mark from the sub-questions' weights and ignores this:
+    # written as that sum, so that the file says what Moodle will make of it
+    ET.SubElement(element, "defaultgrade").text = str(sum(cloze.weights(question.slots)))
     ET.SubElement(element, "penalty").text = PENALTY
     ET.SubElement(element, "hidden").text = "0"
     ET.SubElement(element, "idnumber").text = f"{sheet}-{question.exercise}-{question.code}"
