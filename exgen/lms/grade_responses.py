@@ -46,7 +46,10 @@ def report_kind(path: Path) -> str:
 
     if looks_like_canvas(header):
         return CANVAS
-    if looks_like_moodle(header):
+    # Moodle writes ',' or, in languages with a decimal comma, ';'
+    if looks_like_moodle(header) or looks_like_moodle(
+        next(csv.reader(io.StringIO(text, newline=""), delimiter=";"), [])
+    ):
         return MOODLE
     raise AnswersError(
         "not a file exgen can grade: expected answer-form.csv's columns (id, name, …), "
