@@ -192,8 +192,16 @@ def _text(
             f'<p><img src="{FILES}{name}" alt="{html.escape(parts.figure.alt)}" '
             'style="max-width: 100%; height: auto"></p>'
         )
-    if parts.given:
-        out.append("<p>Given:</p>" + "".join(f"<p>\\[{_tex(r)}\\]</p>" for r in parts.given))
+    if parts.given:  # side by side, wrapping on a narrow screen
+        out.append(
+            "<p>Given: "
+            + " ".join(
+                f'<span style="display: inline-block; margin: 0.25em 1.5em 0.25em 0">'
+                f"\\(\\displaystyle {_tex(r)}\\)</span>"
+                for r in parts.given
+            )
+            + "</p>"
+        )
     if parts.equations:
         lines = r" \\ ".join(_tex(r).replace(" = ", " &= ", 1) for r in parts.equations)
         out.append(f"<p>\\[\\begin{{aligned}}{lines}\\end{{aligned}}\\]</p>")
@@ -292,26 +300,32 @@ def _feedback(ex_key: dict, code: str) -> str:
     line of TeX, as key.json holds them."""
     lines = [f"<p><strong>Worked solution</strong> (variant {html.escape(code)})</p>"]
     for step in ex_key.get("steps", []):
-        lines.append(f"<p>\\[{html.escape(step['latex'], quote=False)}\\]</p>")
+        # a wide line scrolls on its own on a phone, not the whole page
+        lines.append(
+            f'<div style="overflow-x: auto">\\[{html.escape(step["latex"], quote=False)}\\]</div>'
+        )
     return "\n".join(lines)
 
 
 def boxes_html(question: Question, field: Callable[[int], str]) -> str:
-    """The answer boxes as HTML: each box's label, then its slots in a grid; ``field``
-    gives the markup of slot k (a cloze sub-question, a QTI response)."""
+    """The answer boxes as HTML: each box's label, then its slots in a grid between a
+    matrix's brackets; ``field`` gives the markup of slot k (a cloze sub-question, a QTI
+    response)."""
     out = []
     for box in question.boxes:
+        label = f"\\({html.escape(box.label, quote=False)} =\\)"
         if len(box.grid) == 1 and len(box.grid[0]) == 1:
-            out.append(
-                f"<p>\\({html.escape(box.label, quote=False)}\\) = {field(box.grid[0][0])}</p>"
-            )
+            out.append(f"<p>{label} {field(box.grid[0][0])}</p>")
             continue
         rows = "".join(
-            "<tr>" + "".join(f'<td style="padding: 2px 6px">{field(k)}</td>' for k in r) + "</tr>"
+            "<tr>" + "".join(f'<td style="padding: 2px 4px">{field(k)}</td>' for k in r) + "</tr>"
             for r in box.grid
         )
         out.append(
-            f"<p>\\({html.escape(box.label, quote=False)}\\) =</p>"
-            f'<table style="border-collapse: collapse; margin-left: 1em">{rows}</table>'
+            '<table style="border-collapse: collapse; margin: 0.5em 0"><tr>'
+            f'<td style="padding-right: 0.5em; vertical-align: middle">{label}</td>'
+            '<td><table style="border-collapse: collapse; border-left: 1.5px solid; '
+            f'border-right: 1.5px solid; padding: 0 2px">{rows}</table></td>'
+            "</tr></table>"
         )
     return "\n".join(out)
