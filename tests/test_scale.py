@@ -107,8 +107,8 @@ def test_the_form_names_the_scale_and_the_key_keeps_the_engine_units(built):
 def test_the_sheet_and_the_key_ask_for_the_scaled_numbers(built):
     for name in ("sheet.html", "key.html"):
         page = (built / f"out/s/variants/001/{name}").read_text()
-        assert "each entry multiplied by that power of ten." in page
-        assert page.count("<p>Give ") == 1
+        assert "each value multiplied by the power of ten shown." in page
+        assert page.count("<p>Hand in ") == 1
 
 
 def test_scaled_answers_are_graded_in_the_scale_with_carried_credit(built):

@@ -24,7 +24,7 @@ from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
 from exgen.grading.grade import shares
 from exgen.grading.policy import Policy, close_interval, policy_of, right_interval
-from exgen.render.documents import exercise_parts, rounding_hint
+from exgen.render.documents import exercise_parts, rounding_hint, scale_sentence, scale_terms
 from exgen.render.keyjson import exercise_key, key_steps
 from exgen.typeset.latex import latex
 from exgen.typeset.markdown import make_tex_markdown
@@ -184,6 +184,9 @@ def _text(
         + "</p>",
         markdown(ex.spec.prompt),
     ]
+    scaled = scale_terms(ex, trace.graph, Notation.of(trace.graph, sheet.spec.notation))
+    if scaled:
+        out.append("<p>" + scale_sentence([f"\\({_tex(t)}\\)" for t in scaled]) + "</p>")
     files: dict[str, bytes] = {}
     if parts.figure is not None:
         name = f"{ex.spec.id}-network.svg"
@@ -244,9 +247,9 @@ def _label(c: Collected, ex_key: dict, notation: Notation) -> str:
     """The TeX of one collected number's name: ∂L/∂W₁ or z₁, with its index."""
     index = c.column[len(c.column.rsplit("[", 1)[0]) :] if c.column.endswith("]") else ""
     name = _node_label(c, ex_key, notation)
-    if not index:
-        return name
-    return (rf"\left({name}\right)" if c.grad else name) + "_{" + index[1:-1] + "}"
+    if index:
+        name = (rf"\left({name}\right)" if c.grad else name) + "_{" + index[1:-1] + "}"
+    return name + (rf" \times 10^{{{c.scale}}}" if c.scale else "")
 
 
 def _node_label(c: Collected, ex_key: dict, notation: Notation) -> str:
@@ -290,7 +293,11 @@ def _boxes(columns: list[Collected], ex_key: dict, notation: Notation) -> Iterat
             grid = tuple((int(n),) for n in numbers) if column else (tuple(map(int, numbers)),)
         else:
             grid = tuple(tuple(map(int, r)) for r in numbers.reshape(-1, shape[-1]))
-        label = _node_label(c, ex_key, notation) if len(run) > 1 else _label(c, ex_key, notation)
+        label = _label(c, ex_key, notation)
+        if len(run) > 1:  # the whole node, scaled as its entries are
+            label = _node_label(c, ex_key, notation) + (
+                rf" \times 10^{{{c.scale}}}" if c.scale else ""
+            )
         yield Box(label, grid)
         k += len(run)
 

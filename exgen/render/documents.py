@@ -233,7 +233,7 @@ def scale_terms(ex: ExerciseDef, graph, notation: Notation) -> list:
 
 def scale_sentence(terms: list[str]) -> str:
     """The sentence that asks for scaled answers, around the terms set as math."""
-    return f"Give {', '.join(terms)}: each entry multiplied by that power of ten."
+    return f"Hand in {', '.join(terms)}: each value multiplied by the power of ten shown."
 
 
 def _exercise_view(
