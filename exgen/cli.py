@@ -21,6 +21,18 @@ def _fail(exc: ExgenError):
     sys.exit(exit_code_for(exc))
 
 
+def _out_option(help: str):
+    """--out: the folder that holds (or receives) the sheet's output folder."""
+    return click.option(
+        "--out",
+        "out_dir",
+        default="out",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help=help,
+    )
+
+
 @click.group()
 @click.version_option(__version__, prog_name="exgen")
 def main():
@@ -29,14 +41,7 @@ def main():
 
 @main.command()
 @click.argument("sheet")
-@click.option(
-    "--out",
-    "out_dir",
-    default="out",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder that receives SHEET's output folder.",
-)
+@_out_option("Folder that receives SHEET's output folder.")
 @click.option("--no-pdf", is_flag=True, help="Write HTML and key.json only.")
 @click.option("--variants", type=click.IntRange(1, 10_000), help="One variant per student 001…N.")
 @click.option(
@@ -104,14 +109,7 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs, shard):
 
 @main.command()
 @click.argument("sheet")
-@click.option(
-    "--out",
-    "out_dir",
-    default="out",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder that holds SHEET's output folder (and in it shards/).",
-)
+@_out_option("Folder that holds SHEET's output folder (and in it shards/).")
 def merge(sheet, out_dir):
     """Join the shard folders under OUT/SHEET/shards/ (exgen build … --shard K/N) into
     the class OUT/SHEET/, the same as one build of the whole class."""
@@ -120,6 +118,27 @@ def merge(sheet, out_dir):
     with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
         target, shards, count = merge_class(sheet, Path(out_dir), progress)
     click.echo(f"merged {shards} shards into {_shown(target)}/ for {count} students")
+
+
+def _built_class(command):
+    """--variants, --roster and --seed: the class as it was built (none: the build's own)."""
+    command = click.option("--seed", help="The secret the class was built with.")(command)
+    command = click.option(
+        "--roster", type=click.Path(dir_okay=False), help="CSV with an id (and a name) column."
+    )(command)
+    return click.option(
+        "--variants", type=click.IntRange(1, 10_000), help="The class 001…N, as built."
+    )(command)
+
+
+def _class_students(roster, variants, seed):
+    """The students --roster or --variants name (None: neither given)."""
+    from exgen.build.roster import check_utf8, numbered, read_roster
+
+    check_utf8("--seed", seed)
+    if roster and variants:
+        raise ArgumentError("give --roster or --variants, not both")
+    return read_roster(roster) if roster else numbered(variants) if variants else None
 
 
 @main.command()
@@ -133,34 +152,19 @@ def merge(sheet, out_dir):
     help="The students' answers: a CSV headed like answer-form.csv, Moodle's quiz "
     "Responses report, or Canvas's Student Analysis (one --answers per quiz).",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    default="out",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder that holds SHEET's output folder; the grades go to OUT/SHEET/grades/.",
-)
-@click.option("--variants", type=click.IntRange(1, 10_000), help="The class 001…N, as built.")
-@click.option(
-    "--roster", type=click.Path(dir_okay=False), help="CSV with an id (and a name) column."
-)
-@click.option("--seed", help="The secret the class was built with.")
+@_out_option("Folder that holds SHEET's output folder; the grades go to OUT/SHEET/grades/.")
+@_built_class
 @click.option("--lenient", is_flag=True, help="Grade the rest when a cell is not a number.")
 @click.option("--no-pdf", is_flag=True, help="No feedback PDFs.")
 def grade(sheet, answers, out_dir, variants, roster, seed, lenient, no_pdf):
     """Grade every student's answers against their own variant, with error carried
     forward; without --variants or --roster, the class of OUT/SHEET/manifest.json. From a
     platform's report, each attempt against the variants its questions name."""
-    from exgen.build.roster import check_utf8, numbered, read_roster
     from exgen.grading.grade import grade_sheet
     from exgen.lms.grade_responses import FORM, grade_responses, report_kind
 
     with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
-        check_utf8("--seed", seed)
-        if roster and variants:
-            raise ArgumentError("give --roster or --variants, not both")
-        students = read_roster(roster) if roster else numbered(variants) if variants else None
+        students = _class_students(roster, variants, seed)
         paths = [Path(a) for a in answers]
         kinds = {p: report_kind(p) for p in paths}
         if len(set(kinds.values())) > 1:
@@ -197,31 +201,16 @@ def grade(sheet, answers, out_dir, variants, roster, seed, lenient, no_pdf):
     type=click.Choice(["moodle", "qti"]),
     help="moodle: Moodle XML (cloze questions); qti: a QTI 1.2 package for Canvas.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    default="out",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder that holds SHEET's output folder; the file goes to OUT/SHEET/.",
-)
-@click.option("--variants", type=click.IntRange(1, 10_000), help="The class 001…N, as built.")
-@click.option(
-    "--roster", type=click.Path(dir_okay=False), help="CSV with an id (and a name) column."
-)
-@click.option("--seed", help="The secret the class was built with.")
+@_out_option("Folder that holds SHEET's output folder; the file goes to OUT/SHEET/.")
+@_built_class
 def export(sheet, to, out_dir, variants, roster, seed):
     """Write every student's variant of SHEET as quiz questions for a learning platform:
     OUT/SHEET/moodle.xml or OUT/SHEET/qti.zip; without --variants or --roster, the class
     of OUT/SHEET/manifest.json."""
-    from exgen.build.roster import check_utf8, numbered, read_roster
     from exgen.lms.export import export_sheet
 
     with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
-        check_utf8("--seed", seed)
-        if roster and variants:
-            raise ArgumentError("give --roster or --variants, not both")
-        students = read_roster(roster) if roster else numbered(variants) if variants else None
+        students = _class_students(roster, variants, seed)
         done = export_sheet(sheet, Path(out_dir), to, students, seed, progress)
         progress.close()
     click.echo(

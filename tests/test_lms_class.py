@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 from cli_run import invoke
+from test_lms_moodle import ENGLISH, FRENCH
 
 from exgen.asks.collect import collected
 from exgen.engine.rounding import parse_shown
@@ -173,28 +174,7 @@ def graded(course: Path, result) -> dict[str, dict[str, str]]:
     }
 
 
-HEADS = {
-    "en": [
-        "Surname",
-        "First name",
-        "Email address",
-        "State",
-        "Started on",
-        "Completed",
-        "Time taken",
-        "Grade/20.00",
-    ],
-    "fr": [
-        "Nom de famille",
-        "Prénom",
-        "Adresse de courriel",
-        "État",
-        "Commencé le",
-        "Terminé",
-        "Temps utilisé",
-        "Note/20,00",
-    ],
-}
+HEADS = {"en": ENGLISH, "fr": FRENCH}  # the person columns, as Moodle heads them
 WORDS = {
     "en": ("Question", "Response", "Right answer", "part {k}: {t}", ","),
     "fr": ("Question", "Réponse", "Bonne réponse", "partie {k} : {t}", ";"),
@@ -305,6 +285,18 @@ def test_exporting_needs_a_class(tmp_path):
         "or --roster FILE (and --seed) as for the class build\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_exporting_without_a_build_makes_exgen_s_folder(tmp_path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    result = invoke(tmp_path, "export", "sheet9", "--to", "moodle", "--variants", "2")
+    assert result.output == (
+        f"exported 2 variants (4 questions) to {Path('out/sheet9/moodle.xml')}\n"
+    )
+    assert sorted(p.name for p in (tmp_path / "out/sheet9").iterdir()) == [".exgen", "moodle.xml"]
+    again = invoke(tmp_path, "export", "sheet9", "--to", "moodle", "--variants", "2")
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in (tmp_path / "out/sheet9").iterdir()) == [".exgen", "moodle.xml"]
 
 
 def test_exporting_replaces_only_its_own_file(tmp_path):

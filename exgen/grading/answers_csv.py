@@ -60,6 +60,17 @@ class Answers:
     problems: list[AnswersError] = field(default_factory=list)  # --lenient: left ungraded
 
 
+def csv_text(path: Path) -> str:
+    """A CSV file's text (UTF-8, a spreadsheet's BOM dropped); AnswersError naming the
+    file when it cannot be read or is not UTF-8."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise AnswersError(f"cannot read the file: {exc.strerror}", str(path)) from None
+    except UnicodeDecodeError:
+        raise AnswersError("not UTF-8 text (save the CSV as UTF-8)", str(path)) from None
+
+
 def read_answers(
     path: Path, students: dict[str, str], columns: list[str], lenient: bool = False
 ) -> Answers:
@@ -67,12 +78,7 @@ def read_answers(
     problem is an AnswersError naming file, row and column; with ``lenient`` a number that
     does not parse is recorded instead (its answer is graded as wrong)."""
     source = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise AnswersError(f"cannot read the file: {exc.strerror}", source) from None
-    except UnicodeDecodeError:
-        raise AnswersError("not UTF-8 text (save the CSV as UTF-8)", source) from None
+    text = csv_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:

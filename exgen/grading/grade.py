@@ -55,11 +55,7 @@ def grade_sheet(
     graded from ``answers_path`` into out/NAME/grades/, written in one swap."""
     from exgen.build.output_folder import write_folder
 
-    sheet = load_sheet(name_or_path)
-    variant_rules_block(sheet)
-    target = sheet_target(sheet, out_dir)
-    if students is None:
-        students = manifest_students(target / MANIFEST, sheet, secret)
+    sheet, target, students = class_of(name_or_path, out_dir, students, secret)
     columns = [c.column for ex in class_columns(sheet, students[0], secret) for c in ex]
     answers = read_answers(answers_path, {s.id: s.name for s in students}, columns, lenient)
     grades = grade_class(sheet, students, answers, secret, progress)
@@ -71,6 +67,19 @@ def grade_sheet(
     write_folder(folder, fill)
     without = [s.id for s in students if s.id not in answers.rows]
     return GradeRun(folder, grades, answers, without)
+
+
+def class_of(
+    name_or_path: str, out_dir: Path, students: list[Student] | None, secret: str | None
+) -> tuple[SheetDef, Path, list[Student]]:
+    """The sheet, its output folder out/NAME and its class (``students`` None: the one
+    the class build's manifest names, drawn with the same secret)."""
+    sheet = load_sheet(name_or_path)
+    variant_rules_block(sheet)
+    target = sheet_target(sheet, out_dir)
+    if students is None:
+        students = manifest_students(target / MANIFEST, sheet, secret)
+    return sheet, target, students
 
 
 def write_grades(

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from exgen.errors import AnswersError
-from exgen.grading.answers_csv import Given, parse_number
+from exgen.grading.answers_csv import Given, csv_text, parse_number
 from exgen.lms.qti import SLOT_LINE
 from exgen.lms.questions import variant_named
 from exgen.lms.responses import Attempt, Layout, Responses
@@ -50,12 +50,7 @@ def read_canvas_responses(paths: list[Path], layout: Layout, lenient: bool) -> R
 
 def _read_one(path: Path, layout: Layout, lenient: bool, responses: Responses) -> None:
     source = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise AnswersError(f"cannot read the file: {exc.strerror}", source) from None
-    except UnicodeDecodeError:
-        raise AnswersError("not UTF-8 text (save the CSV as UTF-8)", source) from None
+    text = csv_text(path)
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header or not looks_like_canvas(header):

@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exgen.build.output_folder import MARKER, MARKER_TEXT, make_folders, replace_file
-from exgen.build.single import sheet_target
-from exgen.build.variants import Student, variant_rules_block
-from exgen.define.load import load_sheet
+from exgen.build.variants import Student
 from exgen.errors import ExportError
-from exgen.grading.grade import MANIFEST, manifest_students
+from exgen.grading.grade import class_of
 from exgen.lms.questions import ClassQuestions, class_questions
 
 
@@ -58,11 +56,7 @@ def export_sheet(
     """The class (``students`` None: the one in out/NAME/manifest.json) as ``to``'s file
     in out/NAME/, replacing only that file."""
     form = FORMATS[to]()
-    sheet = load_sheet(name_or_path)
-    variant_rules_block(sheet)
-    target = sheet_target(sheet, out_dir)
-    if students is None:
-        students = manifest_students(target / MANIFEST, sheet, secret)
+    sheet, target, students = class_of(name_or_path, out_dir, students, secret)
     questions = class_questions(sheet, students, secret, progress)
     if not questions.exercises:
         raise ExportError(

@@ -13,17 +13,16 @@ from pathlib import Path
 
 from exgen.build.roster import ID_PATTERN
 from exgen.build.variants import Student, student_seed, variant_rules_block
-from exgen.define.load import SheetDef, load_sheet
+from exgen.define.load import SheetDef
 from exgen.errors import AnswersError
-from exgen.grading.answers_csv import Answers
+from exgen.grading.answers_csv import Answers, csv_text
 from exgen.grading.grade import (
     GRADES,
-    MANIFEST,
     GradeRun,
     Work,
     class_columns,
+    class_of,
     grade_work,
-    manifest_students,
     write_grades,
 )
 from exgen.lms.responses import Layout, Responses
@@ -34,21 +33,17 @@ FORM, MOODLE, CANVAS = "answer form", "Moodle responses report", "Canvas student
 def report_kind(path: Path) -> str:
     """Which kind of file ``path`` is, by its header: exgen's own answer form (first
     column ``id``), Moodle's responses report or Canvas's student analysis."""
-    try:
-        text = path.read_bytes()[:65536].decode("utf-8-sig", errors="replace")
-    except OSError as exc:
-        raise AnswersError(f"cannot read the file: {exc.strerror}", str(path)) from None
+    text = csv_text(path)
     header = next(csv.reader(io.StringIO(text, newline="")), [])
     if header and header[0].strip() == "id":
         return FORM
     from exgen.lms.canvas_responses import looks_like_canvas
-    from exgen.lms.moodle_responses import looks_like_moodle
+    from exgen.lms.moodle_responses import delimiter, looks_like_moodle
 
     if looks_like_canvas(header):
         return CANVAS
-    # Moodle writes ',' or, in languages with a decimal comma, ';'
-    if looks_like_moodle(header) or looks_like_moodle(
-        next(csv.reader(io.StringIO(text, newline=""), delimiter=";"), [])
+    if looks_like_moodle(
+        next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text)), [])
     ):
         return MOODLE
     raise AnswersError(
@@ -71,13 +66,8 @@ def grade_responses(
     progress: Callable[[str], None] = lambda step: None,
 ) -> GradeRun:
     from exgen.build.output_folder import write_folder
-    from exgen.build.single import sheet_target
 
-    sheet = load_sheet(name_or_path)
-    variant_rules_block(sheet)
-    target = sheet_target(sheet, out_dir)
-    if students is None:
-        students = manifest_students(target / MANIFEST, sheet, secret)
+    sheet, target, students = class_of(name_or_path, out_dir, students, secret)
     owners = _owners(sheet, students, secret)
     layout = Layout(
         {

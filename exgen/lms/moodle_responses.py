@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from exgen.errors import AnswersError
-from exgen.grading.answers_csv import Given, parse_number
+from exgen.grading.answers_csv import Given, csv_text, parse_number
 from exgen.lms.questions import variant_named
 from exgen.lms.responses import Attempt, Layout, Responses
 
@@ -44,12 +44,16 @@ def looks_like_moodle(header: list[str]) -> bool:
     return len(numbers) >= 2 and any(numbers.count(n) >= 2 for n in set(numbers))
 
 
+def delimiter(text: str) -> str:
+    """Moodle writes ',' or, in languages with a decimal comma, ';'."""
+    first = text.split("\n", 1)[0]
+    return ";" if first.count(";") > first.count(",") else ","
+
+
 def read_moodle_responses(path: Path, layout: Layout, lenient: bool = False) -> Responses:
     source = str(path)
-    text = path.read_bytes().decode("utf-8-sig")  # the download may start with a BOM
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text = csv_text(path)  # the download may start with a BOM
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text))
     rows: list[tuple[int, list[str]]] = []
     line = 1
     for row in reader:

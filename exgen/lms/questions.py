@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from urllib.parse import unquote
 
 import numpy as np
 
@@ -234,8 +235,6 @@ def _data(uri: str) -> bytes:
     head, _, body = uri.partition(",")
     if head.endswith(";base64"):
         return base64.b64decode(body)
-    from urllib.parse import unquote
-
     return unquote(body).encode("utf-8")
 
 
