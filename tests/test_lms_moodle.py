@@ -172,7 +172,12 @@ IMG = '<img src="@@PLUGINFILE@@/a.png">'
             ],
         ),
         (_quiz("{1:NM:=1:0}", root="questions"), ["the root element is <questions>, not <quiz>"]),
-        (b"<quiz><question", ["not well-formed XML: unclosed token: line 1, column 6"]),
+        (
+            b"<quiz><question",
+            [
+                "not well-formed XML: line 1, column 16: Couldn't find end of Start Tag question line 1"
+            ],
+        ),
     ],
 )
 def test_check_finds(data, problems):

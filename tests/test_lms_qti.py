@@ -25,7 +25,14 @@ from exgen.engine.rounding import parse_shown
 from exgen.errors import AnswersError, ExportError
 from exgen.grading.answers_csv import EXPECTED, Given
 from exgen.lms.canvas_responses import looks_like_canvas, read_canvas_responses
-from exgen.lms.qti import QTI_NS, assessment_ident, canvas_mangles, item_line, qti_package
+from exgen.lms.qti import (
+    QTI_NS,
+    assessment_ident,
+    canvas_mangles,
+    image_path,
+    item_line,
+    qti_package,
+)
 from exgen.lms.qti_check import check_qti_package
 from exgen.lms.questions import Slot, class_questions
 from exgen.lms.responses import Layout
@@ -86,8 +93,8 @@ def test_every_item_holds_its_slots_range(sheet9):
                 assert F(fields["points_possible"]) == pytest.approx(slot.points, abs=1e-6)
                 feedback = item.find(q("itemfeedback"))
                 assert (feedback is not None) == (k == len(question.slots) - 1)
-            for name in question.files:
-                assert f"images/{ident}/{name}" in files
+            for name, data in question.files.items():
+                assert files[image_path(name, data)] == data
         meta = ET.fromstring(files[f"{ident}/assessment_meta.xml"])
         cc = "{http://canvas.instructure.com/xsd/cccv1p0}"
         assert meta.findtext(f"{cc}quiz_type") == "assignment"
@@ -105,15 +112,16 @@ def test_the_check_finds_broken_packages(sheet9):
     files = members(data)
     ident = assessment_ident(cq.sheet, cq.variants[0][0].code)
     xml_name = f"{ident}/{ident}.xml"
-    image = f"images/{ident}/q1-network.svg"
+    figure = cq.variants[0][0].files["q1-network.svg"]
+    image = image_path("q1-network.svg", figure)  # every variant's: one file
     item = f"{ident}-q1-1"
     assert check_qti_package(b"not a zip") == ["not a zip file: File is not a zip file"]
     assert check_qti_package(rezip({xml_name: files[xml_name]})) == ["imsmanifest.xml is missing"]
     broken = {k: v for k, v in files.items() if k != image}
-    assert check_qti_package(rezip(broken)) == [
-        f"imsmanifest.xml lists {image}, which is not in the package",
-        f"{xml_name}: item {item}: {image} is missing",
-    ]
+    problems = check_qti_package(rezip(broken))
+    assert problems[0] == f"imsmanifest.xml lists {image}, which is not in the package"
+    assert f"{xml_name}: item {item}: {image} is missing" in problems
+    assert len(problems) == 1 + len(cq.variants)  # each variant's question q1 shows it
     bad = files[xml_name].replace(b"numerical_question", b"numeric", 1)
     assert check_qti_package(rezip({**files, xml_name: bad})) == [
         f"{xml_name}: item {item}: question_type 'numeric' is not one Canvas knows"
@@ -136,7 +144,7 @@ def test_the_check_finds_broken_packages(sheet9):
         "stray.txt is in the package but not in imsmanifest.xml"
     ]
     assert check_qti_package(rezip({**files, xml_name: b"<questestinterop"})) == [
-        f"{xml_name} does not parse: unclosed token: line 1, column 0"
+        f"{xml_name} does not parse: line 1, column 17: Couldn't find end of Start Tag questestinterop line 1"
     ]
 
 

@@ -37,8 +37,19 @@ def secret_fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
+def definition_fingerprint(definition: Path) -> str:
+    """Which version of the definition a class was built from (exgen export reuses the
+    build's keys only for the same one)."""
+    return hashlib.sha256(definition.read_bytes()).hexdigest()[:16]
+
+
 def write_class_files(
-    staging: Path, sheet_name: str, fingerprint: str, students: list[StudentRecord], pdf: bool
+    staging: Path,
+    sheet_name: str,
+    definition: str,
+    fingerprint: str,
+    students: list[StudentRecord],
+    pdf: bool,
 ) -> None:
     """answers.csv, answer-form.csv, manifest.json and (with PDFs) the booklet from the keys under
     ``staging/variants/ID/key.pdf``, in the order of ``students``."""
@@ -51,6 +62,7 @@ def write_class_files(
                 {
                     "sheet": sheet_name,
                     "exgen": __version__,
+                    "definition": definition,
                     "secret_fingerprint": fingerprint,
                     "students": [s.manifest for s in students],
                 }

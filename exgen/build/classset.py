@@ -17,7 +17,12 @@ from pathlib import Path
 
 from exgen.asks.collect import form_columns
 from exgen.asks.registry import answer_columns
-from exgen.build.class_files import StudentRecord, secret_fingerprint, write_class_files
+from exgen.build.class_files import (
+    StudentRecord,
+    definition_fingerprint,
+    secret_fingerprint,
+    write_class_files,
+)
 from exgen.build.output_folder import MARKER, MARKER_TEXT, is_exgen_folder, write_folder
 from exgen.build.roster import check_student_id, numbered, pick_student  # noqa: F401 (numbered: for exgen.check)
 from exgen.build.shards import (
@@ -133,6 +138,7 @@ def build_class(
             solve_exercise(sheet, ex)
 
     fingerprint = secret_fingerprint(secret if secret is not None else sheet.spec.variants.seed)
+    definition = definition_fingerprint(Path(sheet.source))
 
     def fill(
         staging: Path, class_files: bool = True, alone: bool = False, chosen=None
@@ -143,7 +149,8 @@ def build_class(
         outputs = _run(sheet, students if chosen is None else chosen, pdf, jobs, progress)
         if class_files:
             progress("writing the booklet and the tables")
-            write_class_files(staging, sheet.name, fingerprint, [o.record for o in outputs], pdf)
+            records = [o.record for o in outputs]
+            write_class_files(staging, sheet.name, definition, fingerprint, records, pdf)
         if alone:  # the student's own folder is the output
             for item in outputs[0].folder.iterdir():
                 if item.name == MARKER:  # the staging folder's own marker stays (it is locked)

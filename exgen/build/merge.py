@@ -69,6 +69,7 @@ def merge_class(
         write_class_files(
             staging,
             first["class"]["sheet"],
+            first["class"]["definition"],
             first["secret_fingerprint"],
             [r for _, r in students],
             first["class"]["pdf"],

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from exgen import __version__
-from exgen.build.class_files import StudentRecord
+from exgen.build.class_files import StudentRecord, definition_fingerprint
 from exgen.build.output_folder import MARKER, MARKER_TEXT, is_exgen_folder
 from exgen.build.variants import Student
 from exgen.errors import ArgumentError, OutputError
@@ -54,7 +54,7 @@ def class_identity(sheet_name: str, definition: Path, students: list[Student], p
     roster = json.dumps([[s.id, s.name] for s in students], ensure_ascii=False)
     return {
         "sheet": sheet_name,
-        "definition": hashlib.sha256(definition.read_bytes()).hexdigest()[:16],
+        "definition": definition_fingerprint(definition),
         "roster": hashlib.sha256(roster.encode()).hexdigest()[:16],
         "pdf": pdf,
         "exgen": __version__,

@@ -25,7 +25,6 @@ from exgen.grading.ecf import Recomputer, Upstream
 from exgen.grading.grades_csv import grades_csv, grades_json
 from exgen.grading.model import AnswerGrade, ExerciseGrade, StudentGrade
 from exgen.grading.policy import Policy, judge, policy_of
-from exgen.grading.reports import report_files
 from exgen.render.keyjson import key_document
 
 GRADES = "grades"  # out/NAME/grades/
@@ -88,6 +87,8 @@ def write_grades(
     """grades.csv and grades.json, the feedback pages (feedback/<id>.html, and .pdf unless
     not ``pdf``) and summary.html into the staging folder of out/NAME/grades/: the whole
     folder lands in one swap."""
+    from exgen.grading.reports import report_files  # WeasyPrint: loaded only to write pages
+
     problems = [str(p) for p in answers.problems]
     write_files(
         staging,

@@ -14,10 +14,9 @@ import binascii
 import re
 from collections import Counter
 from urllib.parse import unquote
-from xml.etree import ElementTree as ET
-from xml.etree.ElementTree import Element
 
 from exgen.lms import cloze
+from exgen.lms.xml_files import DECLARES_DTD, Element, Unreadable, read_xml
 
 # import_question's own types; any other goes to a question-type plugin
 TYPES = {
@@ -33,13 +32,11 @@ _PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 def check_moodle_xml(data: bytes) -> list[str]:
     """What Moodle's import would refuse or misread in ``data``; empty when fine."""
-    # a file with a DTD is refused unparsed (entities are how XML bombs work); Moodle XML
-    # has none, and the stdlib parser then needs no defusedxml
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        return ["the file has a DOCTYPE or ENTITY declaration, which Moodle XML never has"]
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # refused unread (xml_files)
+        return [DECLARES_DTD.format(what="Moodle XML")]
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as error:
+        root = read_xml(data, "Moodle XML")
+    except Unreadable as error:
         return [f"not well-formed XML: {error}"]
     if root.tag != "quiz":
         return [f"the root element is <{root.tag}>, not <quiz>"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import html
-import xml.etree.ElementTree as ET
 
 from exgen.lms import cloze
 from exgen.lms.questions import FILES, ClassQuestions, Question, boxes_html
+from exgen.lms.xml_files import Element, SubElement, element, xml_bytes
 
 PLUGINFILE = "@@PLUGINFILE@@/"
 # Moodle's default penalty for each wrong try in interactive mode (qformat_default)
@@ -19,13 +19,12 @@ PENALTY = "0.3333333"
 
 
 def moodle_xml(cq: ClassQuestions) -> bytes:
-    quiz = ET.Element("quiz")
+    quiz = element("quiz")
     for k, exercise in enumerate(cq.exercises):
         _category(quiz, cq, exercise.id, exercise.title)
         for questions in cq.variants:
             _cloze(quiz, cq.sheet, questions[k])
-    ET.indent(quiz, space="  ")
-    return ET.tostring(quiz, encoding="utf-8", xml_declaration=True) + b"\n"
+    return xml_bytes(quiz)
 
 
 def category_path(sheet: str, exercise: str, title: str) -> str:
@@ -34,10 +33,10 @@ def category_path(sheet: str, exercise: str, title: str) -> str:
     return "/".join(n.replace("/", "//") for n in names)
 
 
-def _category(quiz: ET.Element, cq: ClassQuestions, exercise: str, title: str) -> None:
-    question = ET.SubElement(quiz, "question", type="category")
-    _text(ET.SubElement(question, "category"), category_path(cq.sheet, exercise, title))
-    info = ET.SubElement(question, "info", format="html")
+def _category(quiz: Element, cq: ClassQuestions, exercise: str, title: str) -> None:
+    question = SubElement(quiz, "question", type="category")
+    _text(SubElement(question, "category"), category_path(cq.sheet, exercise, title))
+    info = SubElement(question, "info", format="html")
     _text(
         info,
         f"<p>{html.escape(cq.title)}: the variants of exercise {html.escape(exercise)}, "
@@ -59,22 +58,22 @@ def question_text(question: Question) -> str:
     return "".join(parts).replace(FILES, PLUGINFILE)
 
 
-def _cloze(quiz: ET.Element, sheet: str, question: Question) -> None:
-    element = ET.SubElement(quiz, "question", type="cloze")
-    _text(ET.SubElement(element, "name"), question.name)
-    text = ET.SubElement(element, "questiontext", format="html")
+def _cloze(quiz: Element, sheet: str, question: Question) -> None:
+    element = SubElement(quiz, "question", type="cloze")
+    _text(SubElement(element, "name"), question.name)
+    text = SubElement(element, "questiontext", format="html")
     _text(text, question_text(question))
     for name in sorted(question.files):
-        file = ET.SubElement(text, "file", name=name, path="/", encoding="base64")
+        file = SubElement(text, "file", name=name, path="/", encoding="base64")
         file.text = base64.b64encode(question.files[name]).decode("ascii")
-    _text(ET.SubElement(element, "generalfeedback", format="html"), question.feedback)
+    _text(SubElement(element, "generalfeedback", format="html"), question.feedback)
     # import_multianswer takes the mark from the sub-questions' weights and ignores this:
     # written as that sum, so that the file says what Moodle will make of it
-    ET.SubElement(element, "defaultgrade").text = str(sum(cloze.weights(question.slots)))
-    ET.SubElement(element, "penalty").text = PENALTY
-    ET.SubElement(element, "hidden").text = "0"
-    ET.SubElement(element, "idnumber").text = f"{sheet}-{question.exercise}-{question.code}"
+    SubElement(element, "defaultgrade").text = str(sum(cloze.weights(question.slots)))
+    SubElement(element, "penalty").text = PENALTY
+    SubElement(element, "hidden").text = "0"
+    SubElement(element, "idnumber").text = f"{sheet}-{question.exercise}-{question.code}"
 
 
-def _text(parent: ET.Element, content: str) -> None:
-    ET.SubElement(parent, "text").text = content
+def _text(parent: Element, content: str) -> None:
+    SubElement(parent, "text").text = content

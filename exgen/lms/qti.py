@@ -13,16 +13,21 @@ course's files; and each quiz's Canvas settings in ``<ident>/assessment_meta.xml
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 import io
 import re
-import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 
+from exgen.build.chunks import map_in_chunks
 from exgen.engine.rounding import parse_shown
 from exgen.errors import ExportError
 from exgen.lms.questions import FILES, VARIANT_LINE, ClassQuestions, Question, Slot
+from exgen.lms.xml_files import Element, SubElement, element, xml_bytes
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -42,10 +47,11 @@ def canvas_mangles(slot: Slot) -> str | None:
     value, _ = parse_shown(slot.shown)
     bounds = [("the lowest right answer", slot.right[0])]
     bounds += [("the highest right answer", slot.right[1]), ("the key's value", value)]
-    for what, x in bounds:
-        if x != 0 and abs(x) < Fraction(1, 10**4):
+    for what, x in bounds:  # in integers: a class has tens of thousands of these
+        n, d = abs(x.numerator), x.denominator
+        if n and n * 10**4 < d:
             return f"{what}, {_plain(x)}, is below 0.0001 (Canvas would keep 0)"
-        if (x * 10**4).denominator != 1:
+        if n * 10**4 % d:
             return f"{what}, {_plain(x)}, needs more than 4 decimal places"
     return None
 
@@ -79,16 +85,14 @@ def qti_package(cq: ClassQuestions) -> bytes:
                 f"{cq.sheet}: students {students[code]} and {student} share the variant "
                 f"code {code}: build the class with another secret (--seed)"
             )
-        ident = assessment_ident(cq.sheet, code)
-        images = {}
-        for q in questions:
-            for name, data in q.files.items():
-                images[f"images/{ident}/{name}"] = data
-        members[f"{ident}/{ident}.xml"] = _xml(_assessment(cq, ident, questions))
-        members[f"{ident}/assessment_meta.xml"] = _xml(_quiz_meta(cq, ident, questions))
-        members.update(images)
-        resources.append((ident, sorted(images)))
-    members["imsmanifest.xml"] = _xml(_manifest(cq, resources))
+    # each variant's quiz written on every core (tens of thousands of items for a class)
+    header = replace(cq, variants=())
+    for ident, files, images in map_in_chunks(
+        functools.partial(_variant_members, header), cq.variants, CHUNK
+    ):
+        members.update(files)
+        resources.append((ident, images))
+    members["imsmanifest.xml"] = xml_bytes(_manifest(cq, resources))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name in sorted(members):
@@ -97,6 +101,35 @@ def qti_package(cq: ClassQuestions) -> bytes:
             info.external_attr = 0o644 << 16
             z.writestr(info, members[name])
     return out.getvalue()
+
+
+CHUNK = 50  # variants a worker writes at a time
+
+
+def _variant_members(
+    header: ClassQuestions, variants: Sequence[tuple[Question, ...]]
+) -> list[tuple[str, dict[str, bytes], list[str]]]:
+    """Each variant's quiz: its ident, its files in the package, its images' paths."""
+    out = []
+    for questions in variants:
+        ident = assessment_ident(header.sheet, questions[0].code)
+        images = {}
+        for q in questions:
+            for name, data in q.files.items():
+                images[image_path(name, data)] = data  # the variants' one figure: one file
+        files = {
+            f"{ident}/{ident}.xml": xml_bytes(_assessment(header, ident, questions)),
+            f"{ident}/assessment_meta.xml": xml_bytes(_quiz_meta(header, ident, questions)),
+            **images,
+        }
+        out.append((ident, files, sorted(images)))
+    return out
+
+
+def image_path(name: str, data: bytes) -> str:
+    """Where a question's file goes in the package: by its content, so that a figure
+    every variant shares is one file."""
+    return f"images/{hashlib.sha256(data).hexdigest()[:12]}/{name}"
 
 
 def assessment_ident(sheet: str, code: str) -> str:
@@ -121,8 +154,8 @@ def item_line(q: Question, k: int) -> str:
     )
 
 
-def _assessment(cq: ClassQuestions, ident: str, questions: tuple[Question, ...]) -> ET.Element:
-    root = ET.Element(f"{{{QTI_NS}}}questestinterop")
+def _assessment(cq: ClassQuestions, ident: str, questions: tuple[Question, ...]) -> Element:
+    root = element(f"{{{QTI_NS}}}questestinterop", namespace=QTI_NS)
     assessment = _sub(root, "assessment", ident=ident, title=quiz_title(cq, questions[0]))
     _metadata(assessment, [("cc_maxattempts", "1")])
     # one section per exercise inside Canvas's root_section, as Canvas exports a quiz;
@@ -136,7 +169,7 @@ def _assessment(cq: ClassQuestions, ident: str, questions: tuple[Question, ...])
     return root
 
 
-def _item(section: ET.Element, ident: str, q: Question, k: int) -> None:
+def _item(section: Element, ident: str, q: Question, k: int) -> None:
     slot = q.slots[k]
     item_id = f"{ident}-{q.exercise}-{k + 1}"
     item = _sub(section, "item", ident=item_id, title=f"{q.name} {k + 1}")
@@ -152,7 +185,9 @@ def _item(section: ET.Element, ident: str, q: Question, k: int) -> None:
     )
     text = f"<p>{item_line(q, k)}</p>"
     if k == 0:
-        text += "\n" + q.text.replace(FILES, f"{FILEBASE}images/{ident}/")
+        text += "\n" + q.text
+        for name, data in q.files.items():
+            text = text.replace(FILES + name, FILEBASE + image_path(name, data))
     presentation = _sub(item, "presentation")
     _mattext(_sub(presentation, "material"), text)
     response = _sub(presentation, "response_str", ident="response1", rcardinality="Single")
@@ -184,43 +219,47 @@ def _item(section: ET.Element, ident: str, q: Question, k: int) -> None:
         _mattext(_sub(_sub(feedback, "flow_mat"), "material"), q.feedback)
 
 
-def _manifest(cq: ClassQuestions, resources: list[tuple[str, list[str]]]) -> ET.Element:
-    root = ET.Element(f"{{{CP_NS}}}manifest", identifier=f"exgen-{cq.sheet}-manifest")
-    metadata = ET.SubElement(root, f"{{{CP_NS}}}metadata")
-    ET.SubElement(metadata, f"{{{CP_NS}}}schema").text = "IMS Content"
-    ET.SubElement(metadata, f"{{{CP_NS}}}schemaversion").text = "1.1.3"
-    ET.SubElement(root, f"{{{CP_NS}}}organizations")
-    listed = ET.SubElement(root, f"{{{CP_NS}}}resources")
+def _manifest(cq: ClassQuestions, resources: list[tuple[str, list[str]]]) -> Element:
+    root = element(f"{{{CP_NS}}}manifest", {"identifier": f"exgen-{cq.sheet}-manifest"}, CP_NS)
+    metadata = SubElement(root, f"{{{CP_NS}}}metadata")
+    SubElement(metadata, f"{{{CP_NS}}}schema").text = "IMS Content"
+    SubElement(metadata, f"{{{CP_NS}}}schemaversion").text = "1.1.3"
+    SubElement(root, f"{{{CP_NS}}}organizations")
+    listed = SubElement(root, f"{{{CP_NS}}}resources")
+    listed_images: set[str] = set()
     for ident, images in resources:
-        resource = ET.SubElement(
+        resource = SubElement(
             listed, f"{{{CP_NS}}}resource", identifier=ident, type="imsqti_xmlv1p2"
         )
-        ET.SubElement(resource, f"{{{CP_NS}}}file", href=f"{ident}/{ident}.xml")
-        ET.SubElement(resource, f"{{{CP_NS}}}dependency", identifierref=f"{ident}-meta")
+        SubElement(resource, f"{{{CP_NS}}}file", href=f"{ident}/{ident}.xml")
+        SubElement(resource, f"{{{CP_NS}}}dependency", identifierref=f"{ident}-meta")
         meta = f"{ident}/assessment_meta.xml"
-        settings = ET.SubElement(
+        settings = SubElement(
             listed, f"{{{CP_NS}}}resource", identifier=f"{ident}-meta", type=META_TYPE, href=meta
         )
-        ET.SubElement(settings, f"{{{CP_NS}}}file", href=meta)
-        for n, path in enumerate(images, start=1):
-            image = ET.SubElement(
+        SubElement(settings, f"{{{CP_NS}}}file", href=meta)
+        for path in images:
+            if path in listed_images:  # a figure the variants share: listed once
+                continue
+            listed_images.add(path)
+            image = SubElement(
                 listed,
                 f"{{{CP_NS}}}resource",
-                identifier=f"{ident}-image{n}",
+                identifier="image-" + re.sub(r"[^A-Za-z0-9_-]", "_", path.removeprefix("images/")),
                 type="webcontent",
                 href=path,
             )
-            ET.SubElement(image, f"{{{CP_NS}}}file", href=path)
+            SubElement(image, f"{{{CP_NS}}}file", href=path)
     return root
 
 
-def _quiz_meta(cq: ClassQuestions, ident: str, questions: tuple[Question, ...]) -> ET.Element:
+def _quiz_meta(cq: ClassQuestions, ident: str, questions: tuple[Question, ...]) -> Element:
     """Canvas's own settings of the quiz, as text2qti's assessment_meta.xml gives them:
     without them Canvas imports a practice quiz, which the gradebook leaves out. One
     attempt, unpublished: the instructor assigns it to its student and publishes it."""
     title = quiz_title(cq, questions[0])
     points = _points(sum((q.points for q in questions), Fraction(0)))
-    root = ET.Element(f"{{{CANVAS_NS}}}quiz", identifier=ident)
+    root = element(f"{{{CANVAS_NS}}}quiz", {"identifier": ident}, CANVAS_NS)
     fields = [
         ("title", title),
         ("description", ""),
@@ -235,8 +274,8 @@ def _quiz_meta(cq: ClassQuestions, ident: str, questions: tuple[Question, ...]) 
         ("available", "false"),
     ]
     for tag, text in fields:
-        ET.SubElement(root, f"{{{CANVAS_NS}}}{tag}").text = text
-    assignment = ET.SubElement(root, f"{{{CANVAS_NS}}}assignment", identifier=f"{ident}-assignment")
+        SubElement(root, f"{{{CANVAS_NS}}}{tag}").text = text
+    assignment = SubElement(root, f"{{{CANVAS_NS}}}assignment", identifier=f"{ident}-assignment")
     for tag, text in [
         ("title", title),
         ("workflow_state", "unpublished"),
@@ -245,15 +284,20 @@ def _quiz_meta(cq: ClassQuestions, ident: str, questions: tuple[Question, ...]) 
         ("grading_type", "points"),
         ("submission_types", "online_quiz"),
     ]:
-        ET.SubElement(assignment, f"{{{CANVAS_NS}}}{tag}").text = text
+        SubElement(assignment, f"{{{CANVAS_NS}}}{tag}").text = text
     return root
 
 
-def _sub(parent: ET.Element, tag: str, attrib: dict | None = None, **more) -> ET.Element:
-    return ET.SubElement(parent, f"{{{QTI_NS}}}{tag}", {**(attrib or {}), **more})
+def _sub(parent: Element, tag: str, attrib: dict | None = None, **more) -> Element:
+    return SubElement(parent, _qti(tag), attrib, **more)
 
 
-def _metadata(parent: ET.Element, fields: list[tuple[str, str]]) -> None:
+@functools.cache
+def _qti(tag: str) -> str:
+    return f"{{{QTI_NS}}}{tag}"
+
+
+def _metadata(parent: Element, fields: list[tuple[str, str]]) -> None:
     metadata = _sub(parent, "qtimetadata")
     for label, entry in fields:
         field = _sub(metadata, "qtimetadatafield")
@@ -261,14 +305,8 @@ def _metadata(parent: ET.Element, fields: list[tuple[str, str]]) -> None:
         _sub(field, "fieldentry").text = entry
 
 
-def _mattext(material: ET.Element, text: str) -> None:
+def _mattext(material: Element, text: str) -> None:
     _sub(material, "mattext", texttype="text/html").text = text
-
-
-def _xml(root: ET.Element) -> bytes:
-    ET.register_namespace("", root.tag[1:].split("}")[0])
-    ET.indent(root, space="  ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def _plain(x: Fraction) -> str:

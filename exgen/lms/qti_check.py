@@ -3,15 +3,16 @@ is there, and every number and file it refers to."""
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
 from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote
 
-from defusedxml import ElementTree as DET
-
+from exgen.build.chunks import map_in_chunks
 from exgen.lms.qti import CP_NS, FILEBASE, QTI_NS
+from exgen.lms.xml_files import Unreadable, read_xml
 
 # the question types of Canvas Classic Quizzes (its QTI exporter's question_type values)
 CANVAS_TYPES = frozenset(
@@ -42,8 +43,8 @@ def check_qti_package(data: bytes) -> list[str]:
     if "imsmanifest.xml" not in names:
         return ["imsmanifest.xml is missing"]
     try:
-        manifest = DET.fromstring(z.read("imsmanifest.xml"))
-    except DET.ParseError as exc:
+        manifest = read_xml(z.read("imsmanifest.xml"), "a QTI package")
+    except Unreadable as exc:
         return [f"imsmanifest.xml does not parse: {exc}"]
     problems = []
     assessments, listed = [], set()
@@ -60,24 +61,36 @@ def check_qti_package(data: bytes) -> list[str]:
         if dependency.get("identifierref") not in idents:
             ref = dependency.get("identifierref")
             problems.append(f"imsmanifest.xml: a dependency on {ref}, which it does not list")
-    for name in sorted(n for n in listed & names if n.endswith(".xml")):
+    # (the assessments are parsed below, once)
+    quizzes = set(assessments)
+    for name in sorted(n for n in listed & names if n.endswith(".xml") and n not in quizzes):
         try:
-            DET.fromstring(z.read(name))
-        except DET.ParseError as exc:
+            read_xml(z.read(name), "a QTI package")
+        except Unreadable as exc:
             problems.append(f"{name} does not parse: {exc}")
     for name in sorted(names - listed - {"imsmanifest.xml"}):
         problems.append(f"{name} is in the package but not in imsmanifest.xml")
     if not assessments:
         problems.append("imsmanifest.xml lists no imsqti_xmlv1p2 assessment")
-    for name in assessments:
-        problems.extend(_assessment_problems(name, z.read(name), names))
+    checked = map_in_chunks(  # a class's quizzes, on every core
+        functools.partial(_assessments_problems, data, frozenset(names)), assessments, CHUNK
+    )
+    problems.extend(checked)
     return list(dict.fromkeys(problems))  # an assessment that does not parse: said once
+
+
+CHUNK = 50  # quizzes a worker checks at a time
+
+
+def _assessments_problems(data: bytes, names: frozenset[str], chunk: list[str]) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return [p for name in chunk for p in _assessment_problems(name, z.read(name), names)]
 
 
 def _assessment_problems(name: str, data: bytes, names: set[str]) -> list[str]:
     try:
-        root = DET.fromstring(data)
-    except DET.ParseError as exc:
+        root = read_xml(data, "a QTI package")
+    except Unreadable as exc:
         return [f"{name} does not parse: {exc}"]
     if root.tag != _q("questestinterop"):
         return [f"{name}: the root is {root.tag}, not QTI 1.2 questestinterop"]

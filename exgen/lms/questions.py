@@ -109,10 +109,13 @@ def class_questions(
     students: list[Student],
     secret: str | None = None,
     progress: Callable[[str], None] = lambda step: None,
+    built: Callable[[Student], dict | None] | None = None,
 ) -> ClassQuestions:
+    """``built``: a student's key.json as the class build wrote it, when it was built from
+    this very definition (its worked steps are then read, not typeset again), else None."""
     policies = [policy_of(sheet.spec.grading, ex.spec.grading) for ex in sheet.exercises]
     variants = map_in_chunks(
-        functools.partial(_chunk, sheet, secret, policies),
+        functools.partial(_chunk, sheet, secret, policies, built or _none),
         students,
         CHUNK,
         lambda done: progress(f"gathered {done} of {len(students)} variants"),
@@ -124,11 +127,23 @@ def class_questions(
 CHUNK = 25  # variants a worker gathers at a time
 
 
+def _none(student: Student) -> None:
+    return None
+
+
 def _chunk(
-    sheet: SheetDef, secret: str | None, policies: list[Policy], students: list[Student]
+    sheet: SheetDef,
+    secret: str | None,
+    policies: list[Policy],
+    built: Callable[[Student], dict | None],
+    students: list[Student],
 ) -> list[tuple[Question, ...]]:
     markdown = make_tex_markdown(sheet.folder)
-    return [tuple(_variant_questions(sheet, s, secret, policies, markdown)) for s in students]
+    fixed: dict[str, _Fixed] = {}  # exercise id -> its text's fixed parts
+    return [
+        tuple(_variant_questions(sheet, s, secret, policies, markdown, fixed, built(s)))
+        for s in students
+    ]
 
 
 def _variant_questions(
@@ -137,17 +152,24 @@ def _variant_questions(
     secret: str | None,
     policies: list[Policy],
     markdown: Callable[[str], str],
+    fixed: dict[str, _Fixed],
+    key: dict | None,
 ) -> Iterator[Question]:
     variant = make_variant(sheet, student, secret)
     vsheet = variant.sheet
+    if key is not None and key.get("seed") != variant.seed:  # another class's, or secret's
+        key = None
     for ex, trace, policy in zip(vsheet.exercises, variant.traces, policies):
-        results = work_asks(vsheet, ex, trace)
-        ex_key = exercise_key(ex, trace, vsheet, results, steps=False)
+        if key is not None:
+            ex_key = key["exercises"][ex.spec.id]
+        else:
+            results = work_asks(vsheet, ex, trace)
+            ex_key = exercise_key(ex, trace, vsheet, results, steps=False)
         columns = collected(ex.spec.id, ex_key, ex.spec)
         if not columns:
             continue
-        # the worked steps (the feedback) only for a question that goes out
-        ex_key["steps"] = key_steps(ex, trace, vsheet, results) if ex.design is None else []
+        if key is None:  # the worked steps (the feedback) only for a question that goes out
+            ex_key["steps"] = key_steps(ex, trace, vsheet, results) if ex.design is None else []
         notation = Notation.of(trace.graph, vsheet.spec.notation)
         slots = tuple(
             Slot(
@@ -160,7 +182,9 @@ def _variant_questions(
             )
             for c, share in zip(columns, shares(ex, columns, policy))
         )
-        text, files = _text(vsheet, ex, trace, variant.code, markdown)
+        if ex.spec.id not in fixed:
+            fixed[ex.spec.id] = _fixed(vsheet, ex, trace, markdown)
+        text, files = _text(vsheet, ex, trace, variant.code, fixed[ex.spec.id])
         yield Question(
             exercise=ex.spec.id,
             title=ex.spec.title,
@@ -175,27 +199,25 @@ def _variant_questions(
         )
 
 
+@dataclass(frozen=True)
+class _Fixed:
+    """What a question's text has that is the same in every variant: written once."""
+
+    before: str  # the prompt, what to scale, the figure
+    after: str  # the equations, the rounding hint
+    files: dict[str, bytes]
+
+
 def _text(
-    sheet: SheetDef, ex: ExerciseDef, trace: Trace, code: str, markdown: Callable[[str], str]
+    sheet: SheetDef, ex: ExerciseDef, trace: Trace, code: str, fixed: _Fixed
 ) -> tuple[str, dict[str, bytes]]:
     parts = exercise_parts(sheet, ex, trace)
     out = [
         f"<p><strong>{html.escape(ex.spec.title)}</strong> — "
         + html.escape(VARIANT_LINE.format(code=code, exercise=ex.spec.id))
         + "</p>",
-        markdown(ex.spec.prompt),
+        fixed.before,
     ]
-    scaled = scale_terms(ex, trace.graph, Notation.of(trace.graph, sheet.spec.notation))
-    if scaled:
-        out.append("<p>" + scale_sentence([f"\\({_tex(t)}\\)" for t in scaled]) + "</p>")
-    files: dict[str, bytes] = {}
-    if parts.figure is not None:
-        name = f"{ex.spec.id}-network.svg"
-        files[name] = _data(parts.figure.wide)
-        out.append(
-            f'<p><img src="{FILES}{name}" alt="{html.escape(parts.figure.alt)}" '
-            'style="max-width: 100%; height: auto"></p>'
-        )
     if parts.given:  # side by side, wrapping on a narrow screen
         out.append(
             "<p>Given: "
@@ -206,13 +228,33 @@ def _text(
             )
             + "</p>"
         )
+    out.append(fixed.after)
+    return "\n".join(o for o in out if o), fixed.files
+
+
+def _fixed(
+    sheet: SheetDef, ex: ExerciseDef, trace: Trace, markdown: Callable[[str], str]
+) -> _Fixed:
+    parts = exercise_parts(sheet, ex, trace)
+    before = [markdown(ex.spec.prompt)]
+    scaled = scale_terms(ex, trace.graph, Notation.of(trace.graph, sheet.spec.notation))
+    if scaled:
+        before.append("<p>" + scale_sentence([f"\\({_tex(t)}\\)" for t in scaled]) + "</p>")
+    files: dict[str, bytes] = {}
+    if parts.figure is not None:
+        name = f"{ex.spec.id}-network.svg"
+        files[name] = _data(parts.figure.wide)
+        before.append(
+            f'<p><img src="{FILES}{name}" alt="{html.escape(parts.figure.alt)}" '
+            'style="max-width: 100%; height: auto"></p>'
+        )
+    after = []
     if parts.equations:
         lines = r" \\ ".join(_tex(r).replace(" = ", " &= ", 1) for r in parts.equations)
-        out.append(f"<p>\\[\\begin{{aligned}}{lines}\\end{{aligned}}\\]</p>")
-    out.append(f"<p>{html.escape(rounding_hint(ex.rounding))}</p>")
-    text = "\n".join(out)
-    text, embedded = _files_of(text, ex.spec.id)
-    return text, {**files, **embedded}
+        after.append(f"<p>\\[\\begin{{aligned}}{lines}\\end{{aligned}}\\]</p>")
+    after.append(f"<p>{html.escape(rounding_hint(ex.rounding))}</p>")
+    text, embedded = _files_of("\n".join(before), ex.spec.id)
+    return _Fixed(text, "\n".join(after), {**files, **embedded})
 
 
 _DATA_URI = re.compile(r'src="data:image/(png|jpeg|svg\+xml);base64,([A-Za-z0-9+/=]+)"')
