@@ -329,3 +329,32 @@ def test_an_unknown_report_is_refused(course):
         "error: other.csv:1: not a file exgen can grade: expected answer-form.csv's columns "
         "(id, name, …), Moodle's quiz Responses report or Canvas's Student Analysis, as CSV\n"
     )
+
+
+def test_the_build_s_keys_give_the_same_file_as_drawing_afresh(course):
+    """The export reads the class build's worked steps instead of typesetting them again;
+    drawn afresh (another out folder, no build there) the files are byte for byte the same."""
+    for to, name in (("moodle", "moodle.xml"), ("qti", "qti.zip")):
+        result = invoke(
+            course, "export", "sheet9", "--to", to, "--variants", str(N), "--out", "fresh"
+        )
+        assert result.exit_code == 0, result.output
+        assert (course / "fresh/sheet9" / name).read_bytes() == (
+            course / "out/sheet9" / name
+        ).read_bytes()
+
+
+def test_keys_of_another_version_of_the_definition_are_not_reused(tmp_path):
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    assert invoke(tmp_path, "build", "sheet9", "--variants", "2", "--no-pdf").exit_code == 0
+    key = tmp_path / "out/sheet9/variants/001/key.json"
+    document = json.loads(key.read_text())
+    step = document["exercises"]["q1"]["steps"][0]
+    step["latex"] = r"\text{TAMPERED}"
+    key.write_text(json.dumps(document))
+    assert invoke(tmp_path, "export", "sheet9", "--to", "moodle").exit_code == 0
+    assert "TAMPERED" in (tmp_path / "out/sheet9/moodle.xml").read_text()  # the build's
+    definition = tmp_path / "exercises/sheet9.yaml"
+    definition.write_text(definition.read_text() + "# edited after the build\n")
+    assert invoke(tmp_path, "export", "sheet9", "--to", "moodle").exit_code == 0
+    assert "TAMPERED" not in (tmp_path / "out/sheet9/moodle.xml").read_text()
