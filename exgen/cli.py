@@ -188,6 +188,12 @@ def grade(sheet, answers, out_dir, variants, roster, seed, lenient, no_pdf):
     click.echo(
         f"graded {count} student{'' if count == 1 else 's'} into {_shown(run.target)}/"
         + (f" ({len(run.without_row)} without a row: not answered)" if run.without_row else "")
+        + (
+            f" ({run.superseded} earlier attempt{'' if run.superseded == 1 else 's'} "
+            "not graded: each person's last counts)"
+            if run.superseded
+            else ""
+        )
         + (f"; {len(run.answers.problems)} cells unreadable" if run.answers.problems else "")
     )
 

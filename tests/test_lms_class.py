@@ -215,13 +215,22 @@ def test_a_moodle_responses_report_grades_as_planned(course, tmp_path, language)
             text = questions[(exercise, code)].findtext("questiontext/text")
             summary = "; ".join(part.format(k=j, t=t) for j, t in enumerate(answers, 1))
             row += [re.sub(r"<[^>]+>", " ", unescape(text)), summary, ""]
+        if k == 0:  # an earlier attempt, all wrong: the last one counts
+            earlier = [
+                c if j < len(HEADS[language]) or (j - 8) % 3 != 1 else "part 1: 9"
+                for j, c in enumerate(row)
+            ]
+            rows.append(earlier)
         rows.append(row)
     rows.append(["Overall average"] + [""] * (len(header) - 1))
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter).writerows(rows)
     (course / "responses.csv").write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode())
     result = invoke(course, "grade", "sheet9", "--answers", "responses.csv", "--no-pdf")
-    assert result.output == f"graded {N} students into {Path('out/sheet9/grades')}/\n"
+    assert result.output == (
+        f"graded {N} students into {Path('out/sheet9/grades')}/ "
+        "(1 earlier attempt not graded: each person's last counts)\n"
+    )
     assert graded(course, result) == plans
     ids = [
         s["id"]

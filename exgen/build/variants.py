@@ -43,7 +43,13 @@ class Variant:
 
     @property
     def code(self) -> str:
-        return self.seed[:6].upper()
+        return variant_code(self.seed)
+
+
+def variant_code(seed: str) -> str:
+    """The code a student's sheet and key print (and a platform's question names): the
+    first six hex digits of their seed."""
+    return seed[:6].upper()
 
 
 def student_seed(secret: str, student_id: str) -> str:

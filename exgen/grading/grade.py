@@ -38,6 +38,7 @@ class GradeRun:
     grades: list[StudentGrade]
     answers: Answers  # with the unreadable cells (--lenient)
     without_row: list[str]  # students the answers file has no row for
+    superseded: int = 0  # a platform's report: attempts left ungraded for a later one
 
 
 def grade_sheet(

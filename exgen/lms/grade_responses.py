@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exgen.build.roster import ID_PATTERN
-from exgen.build.variants import Student, student_seed, variant_rules_block
+from exgen.build.variants import Student, student_seed, variant_code, variant_rules_block
 from exgen.define.load import SheetDef
 from exgen.errors import AnswersError
 from exgen.grading.answers_csv import Answers, csv_text
@@ -83,13 +83,13 @@ def grade_responses(
     answers = Answers({w.person.id: w.given for w in work}, responses.problems)
     folder = target / GRADES
     write_folder(folder, lambda staging: write_grades(staging, sheet, grades, answers, pdf))
-    return GradeRun(folder, grades, answers, [])
+    return GradeRun(folder, grades, answers, [], len(responses.attempts) - len(work))
 
 
 def _owners(sheet: SheetDef, students: list[Student], secret: str | None) -> dict[str, Student]:
     """Each variant code of the class -> the student whose variant it is."""
     key = secret if secret is not None else variant_rules_block(sheet).seed
-    return {student_seed(key, s.id)[:6].upper(): s for s in students}
+    return {variant_code(student_seed(key, s.id)): s for s in students}
 
 
 def _read(kind: str, paths: list[Path], layout: Layout, lenient: bool) -> Responses:
@@ -105,8 +105,9 @@ def _read(kind: str, paths: list[Path], layout: Layout, lenient: bool) -> Respon
 
 
 def _work(responses: Responses, owners: dict[str, Student]) -> list[Work]:
-    """One Work per person, their last attempt (a report lists attempts oldest first), with
-    an id fit to name their feedback files."""
+    """One Work per person, with an id fit to name their feedback files; of a person's
+    several attempts, the one the report lists last (Canvas's reader has already kept
+    each quiz's latest)."""
     last = {a.person: a for a in responses.attempts}
     ids: set[str] = set()
     out = []
