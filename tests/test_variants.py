@@ -170,6 +170,30 @@ def test_manifest(class30):
     }
 
 
+def test_the_manifest_names_the_definition_it_was_built_from(class30):
+    m = json.loads((class30 / "out/sheet9/manifest.json").read_text())
+    definition = (class30 / "exercises/sheet9.yaml").read_bytes()
+    assert m["definition"] == hashlib.sha256(definition).hexdigest()[:16]
+
+
+def test_a_class_build_shows_its_progress_from_the_start(tmp_path):
+    from exgen.build.classset import build_class
+    from exgen.build.roster import numbered
+
+    steps: list[str] = []
+    build_class(
+        str(ROOT / "exercises/sheet9.yaml"), tmp_path, numbered(4), pdf=False, progress=steps.append
+    )
+    assert steps[:2] == [
+        "preparing templates, figures and fonts for 4 students",
+        "student 0 of 4",
+    ]
+    counted = [s for s in steps if s.startswith("student ")]
+    assert [s.split(",")[0] for s in counted] == [f"student {i} of 4" for i in range(5)]
+    assert counted[3].startswith("student 3 of 4, about ") and counted[3].endswith(" s left")
+    assert steps[-1] == "writing the booklet and the tables"
+
+
 ROSTER = "id,name\nde1,Jürgen Groß\nth1,สมชาย ใจดี\nzh1,王小明\nbad1,<script>alert('x')</script>\n"
 NAMES = {"de1": "Jürgen Groß", "th1": "สมชาย ใจดี", "zh1": "王小明"}
 

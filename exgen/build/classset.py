@@ -9,6 +9,7 @@ import gc
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -190,20 +191,23 @@ def build_class(
 def _run(
     sheet: SheetDef, students: list[Student], pdf: bool, jobs: int | None, progress
 ) -> list[StudentOutput]:
+    # the first student takes longest (everything loads once, here): say so from the start
+    progress(f"preparing templates, figures and fonts for {len(students)} students")
     if pdf:  # load and start WeasyPrint once, here: the workers inherit it ready
         from exgen.render.pdf import html_to_pdf
 
         html_to_pdf("<p>exgen</p>")
     warm(sheet)  # templates, figures and fonts once, here: the workers inherit them
+    count = _Counted(len(students), progress)
     global _DOCS_SIDE_BY_SIDE
     cores = jobs or os.cpu_count() or 1
     jobs = max(1, min(cores, len(students)))
     _DOCS_SIDE_BY_SIDE = jobs == 1 and cores > 1
     if jobs == 1:
         outputs = []
-        for i, out in enumerate(map(_one, students), start=1):
+        for out in map(_one, students):
             outputs.append(out)
-            progress(f"student {i} of {len(students)}")
+            count()
         return outputs
     gc.freeze()  # keep the inherited heap shared: no copy-on-write from the collector
     # the workers start with SIGINT and SIGTERM held back, until they ignore the one and
@@ -218,9 +222,9 @@ def _run(
             _one_picklable, students, chunksize=max(1, min(4, len(students) // (4 * jobs)))
         )
         _hold_signals(signal.SIG_SETMASK, held)  # from here on Ctrl-C reaches this thread
-        for i, out in enumerate(results, start=1):
+        for out in results:
             outputs.append(out)
-            progress(f"student {i} of {len(students)}")
+            count()
     except BaseException:
         if pool is not None:
             _stop_workers(pool)  # an error or an interrupt: nothing more to wait for
@@ -231,6 +235,28 @@ def _run(
             pool.shutdown(wait=True, cancel_futures=True)
         _hold_signals(signal.SIG_SETMASK, held)
     return outputs
+
+
+class _Counted:
+    """The class's progress: "student 0 of 40" at once, then each one done, with the time
+    left once a few are (from their pace)."""
+
+    def __init__(self, total: int, progress: Callable[[str], None]):
+        self.total, self.done, self.progress = total, 0, progress
+        self.start = time.perf_counter()
+        progress(f"student 0 of {total}")
+
+    def __call__(self) -> None:
+        self.done += 1
+        left = ""
+        if 3 <= self.done < self.total:
+            pace = (time.perf_counter() - self.start) / self.done
+            left = f", about {_duration(pace * (self.total - self.done))} left"
+        self.progress(f"student {self.done} of {self.total}{left}")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _hold_signals(how, mask=(signal.SIGINT, signal.SIGTERM)):
