@@ -69,6 +69,8 @@ class Strict(BaseModel):
 
 
 class RoundingSpec(Strict):
+    """The rounding of printed numbers: decimal places, and whether rounded values carry on."""
+
     digits: int = Field(2, ge=0, le=10)
     """Decimal places every printed number is rounded to."""
     carry: bool = False
