@@ -82,3 +82,10 @@ def test_help_lists_the_starters(tmp_path):
     assert result.exit_code == 0
     assert "--from STARTER  One of: cnn, mlp, skip." in result.output
     assert "from a starter (cnn, mlp, skip; default mlp)" in " ".join(result.output.split())
+
+
+def test_an_exercises_file_in_the_way_is_an_output_error(tmp_path):
+    (tmp_path / "exercises").write_text("not a folder\n")
+    result = invoke(tmp_path, "new", "mine")
+    assert result.exit_code == 3
+    assert result.stderr == "error: cannot write exercises/mine.yaml (exercises is not a folder)\n"

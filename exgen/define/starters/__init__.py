@@ -8,7 +8,7 @@ import secrets
 from importlib import resources
 from pathlib import Path
 
-from exgen.errors import ArgumentError
+from exgen.errors import ArgumentError, OutputError
 
 DEFAULT = "mlp"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -42,7 +42,12 @@ def write_starter(name: str, kind: str, cwd: Path) -> str:
     text = starter_text(kind).replace(PLACEHOLDER_SECRET, secrets.token_hex(8))
     shown = f"exercises/{name}.yaml"
     folder = cwd / "exercises"
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"cannot write {shown} (exercises is not a folder)") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown} ({exc.strerror or exc})") from None
     try:
         with open(folder / f"{name}.yaml", "x", encoding="utf-8", newline="\n") as out:
             out.write(text)
@@ -51,4 +56,6 @@ def write_starter(name: str, kind: str, cwd: Path) -> str:
             f"{shown} already exists; exgen new does not overwrite it "
             f"(choose another name, or delete the file first)"
         ) from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown} ({exc.strerror or exc})") from None
     return shown
