@@ -225,6 +225,38 @@ def export(sheet, to, out_dir, variants, roster, seed):
     )
 
 
+@main.command()
+def schema():
+    """Print the JSON Schema of a definition file (schema/exgen.schema.json), for editors."""
+    from exgen.define.json_schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+def _starters() -> str:
+    from exgen.define.starters import starters
+
+    return ", ".join(starters())
+
+
+@main.command(
+    help="Write exercises/NAME.yaml, a commented definition that builds at once, from a "
+    f"starter ({_starters()}; default mlp). Never overwrites a file."
+)
+@click.argument("name")
+@click.option("--from", "kind", default="mlp", metavar="STARTER", help=f"One of: {_starters()}.")
+def new(name, kind):
+    from exgen.define.starters import write_starter
+
+    try:
+        shown = write_starter(name, kind, Path.cwd())
+    except ExgenError as exc:
+        _fail(exc)
+    click.echo(
+        f"wrote {_shown(shown)} (from the {kind} starter); build it with: exgen build {name}"
+    )
+
+
 def _shown(text) -> str:
     """A path or message for the terminal, with bytes that are not UTF-8 (a file name
     Python could not decode) as \\xNN."""

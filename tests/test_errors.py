@@ -32,6 +32,45 @@ CASES = {
         edit("params:", "pramas:"),
         f"{F}:25: exercises[0].network.pramas: unknown key 'pramas' (did you mean 'params'?)",
     ),
+    # a misspelt required key is unknown (pydantic says "missing" first)
+    "typo of exercises": (
+        edit("exercises:", "exercise:"),
+        f"{F}:6: exercise: unknown key 'exercise' (did you mean 'exercises'?)",
+    ),
+    "typo in an exercise": (
+        edit("    prompt:", "    promt:"),
+        f"{F}:10: exercises[0].promt: unknown key 'promt' (did you mean 'prompt'?)",
+    ),
+    "typo of a required key in an exercise": (
+        edit("    title:", "    titel:"),
+        f"{F}:8: exercises[0].titel: unknown key 'titel' (did you mean 'title'?)",
+    ),
+    "typo of a layer's key": (
+        edit(
+            "    network:\n      equations:",
+            "    network:\n      layers: [{kind: conv, sise: 3}]\n      loss: mse\n    net:\n      equations:",
+        ),
+        f"{F}:16: exercises[0].network.layers[0].sise: unknown key 'sise' (did you mean 'size'?)",
+    ),
+    "exercise as a text": (
+        edit("exercises:\n", "exercises:\n  - q3\n"),
+        f"{F}:7: exercises[0]: expected a mapping of keys (id, title, ask, points, prompt, "
+        f"network, …), found 'q3'",
+    ),
+    "rounding as a text": (
+        edit("rounding: {digits: 2, carry: true}", "rounding: two"),
+        f"{F}:5: rounding: expected a mapping of keys (digits, carry), found 'two'",
+    ),
+    "network as a text": (
+        edit("    network:\n      equations:", "    network: mlp\n    net:\n      equations:"),
+        f"{F}:15: exercises[0].network: expected a mapping of keys (equations, loss, layers, "
+        f"params, layout, input, …), found 'mlp'",
+    ),
+    "draw rule as a text": (
+        edit("exercises:\n", "variants: {seed: s, draw: {W1: grid}}\nexercises:\n"),
+        f"{F}:6: variants.draw.W1: expected a mapping of keys (integers, grid, choice, "
+        f"one_of), found 'grid'",
+    ),
     "unknown function": (
         edit("z1 = relu(u1)", "z1 = gelu(u1)"),
         f"{F}:18: exercises[0].network.equations[1]: unknown function 'gelu' (allowed: {ALLOWED})",
@@ -268,8 +307,41 @@ def test_failed_build_leaves_the_earlier_output_untouched(sheet_dir):
 def test_missing_sheet(sheet_dir):
     result = run("build", "nosuch", "--no-pdf")
     assert result.exit_code == 2
-    assert result.stderr == "error: exercises/nosuch.yaml: no such definition file\n"
+    assert result.stderr == (
+        "error: exercises/nosuch.yaml: no such definition file (exercises/ holds no .yaml file)\n"
+    )
     assert not (sheet_dir / "out").exists()
+
+
+def test_missing_sheet_names_the_sheets_there(sheet_dir):
+    for name in ("sheet9", "attention", "batchnorm"):
+        (sheet_dir / "exercises" / f"{name}.yaml").write_text(SHEET9)
+    (sheet_dir / "exercises" / "notes.txt").write_text("")
+    result = run("build", "sheet99", "--no-pdf")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: exercises/sheet99.yaml: no such definition file "
+        "(sheets here: attention, batchnorm, sheet9)\n"
+    )
+    result = run("check", "sheet99")
+    assert result.exit_code == 2
+    assert result.stderr.endswith("(sheets here: attention, batchnorm, sheet9)\n")
+
+
+def test_missing_sheet_without_an_exercises_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("build", "sheet9", "--no-pdf")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: exercises/sheet9.yaml: no such definition file "
+        "(there is no exercises/ folder here)\n"
+    )
+
+
+def test_a_missing_file_given_as_a_path_lists_nothing(sheet_dir):
+    result = run("build", "elsewhere/mine.yaml", "--no-pdf")
+    assert result.exit_code == 2
+    assert result.stderr == "error: elsewhere/mine.yaml: no such definition file\n"
 
 
 def test_alias_bomb_is_refused_before_expansion(sheet_dir):

@@ -289,7 +289,11 @@ BAD = {
     ),
     "unknown adam key": (
         layer("{adam: {beta: 0.9, t: 1}}", ADAM_STATE),
-        ("ask:", "exercises[0].ask[0].update.optimizer.adam.beta: unknown key 'beta'"),
+        (
+            "ask:",
+            "exercises[0].ask[0].update.optimizer.adam.beta: unknown key 'beta' "
+            "(did you mean 'beta1' or 'beta2'?)",
+        ),
     ),
     "misshaped state": (
         layer(MOM, "v_W: [0.1, 0.2]\n      v_b: [0.05, -0.05]"),

@@ -30,7 +30,8 @@ def test_one_definition_per_seed_document():
     assert len(SHIPPED) >= 5
     seeds = set()
     for name in SHIPPED:
-        head = (ROOT / "exercises" / f"{name}.yaml").read_text().split("\n", 1)[0]
+        modeline, head = (ROOT / "exercises" / f"{name}.yaml").read_text().split("\n", 2)[:2]
+        assert modeline == "# yaml-language-server: $schema=../schema/exgen.schema.json", name
         if head.startswith("# Reproduces seed 00"):
             seeds.add(head[len("# Reproduces seed ") :][:3])
         else:

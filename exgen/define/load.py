@@ -11,6 +11,7 @@ from pydantic import RootModel, ValidationError
 
 from exgen.asks import registry
 from exgen.define import schema
+from exgen.define.folder import sheets_here
 from exgen.define.layers import compile_layers
 from exgen.define.validation_messages import from_pydantic
 from exgen.define.values import MAX_ELEMENTS, to_array  # noqa: F401
@@ -88,6 +89,8 @@ def resolve(name_or_path: str, cwd: Path) -> tuple[str, Path, str]:
 def load_sheet(name_or_path: str, cwd: Path | None = None) -> SheetDef:
     cwd = Path.cwd() if cwd is None else cwd
     name, path, shown = resolve(name_or_path, cwd)
+    if shown.startswith("exercises/") and not path.exists():  # a sheet's name, not a path
+        raise DefinitionError(f"no such definition file ({sheets_here(cwd)})", shown)
     data, lines = read_yaml(path, shown)
     try:
         sheet = _load(name, shown, data, lines)
@@ -370,7 +373,7 @@ def _parse_asks(items) -> list[tuple[str, object]]:
             try:
                 options = model.model_validate({} if options is None and not root else options)
             except ValidationError as exc:
-                inner = from_pydantic(exc)
+                inner = from_pydantic(exc, model)
                 inner_path = (
                     inner.path if inner.path.startswith("[") or not inner.path else "." + inner.path
                 )
