@@ -489,3 +489,9 @@ JSON_TREES = st.recursive(
 def test_any_json_is_judged_never_a_crash(expr, result, carry):
     outcome = judge({"target": "u", "expr": expr, "result": result}, 2, carry)
     assert outcome is None or isinstance(outcome, str)
+
+
+def test_flatten_of_a_scalar_is_judged_not_a_crash():
+    # found by test_any_json_is_judged_never_a_crash: flatten takes a map, image or batch
+    step = {"target": "u", "expr": {"op": "flatten", "args": ["0"]}, "result": "0"}
+    assert judge(step, 2, False) == "flatten of a scalar (expected a map, an image or a batch)"
