@@ -246,14 +246,16 @@ def _starters() -> str:
 @click.argument("name")
 @click.option("--from", "kind", default="mlp", metavar="STARTER", help=f"One of: {_starters()}.")
 def new(name, kind):
-    from exgen.define.starters import write_starter
+    from exgen.define.starters import write_schema, write_starter
 
     try:
         shown = write_starter(name, kind, Path.cwd())
+        schema = write_schema(Path.cwd())
     except ExgenError as exc:
         _fail(exc)
+    also = f" and {schema} (for editors)" if schema else ""
     click.echo(
-        f"wrote {_shown(shown)} (from the {kind} starter); build it with: exgen build {name}"
+        f"wrote {_shown(shown)} (from the {kind} starter){also}; build it with: exgen build {name}"
     )
 
 

@@ -20,8 +20,14 @@ def test_each_starter_builds_a_class_and_checks(tmp_path, kind):
     result = invoke(tmp_path, "new", "mine", "--from", kind)
     assert result.exit_code == 0, result.output
     assert result.output == (
-        f"wrote exercises/mine.yaml (from the {kind} starter); build it with: exgen build mine\n"
+        f"wrote exercises/mine.yaml (from the {kind} starter) and schema/exgen.schema.json "
+        "(for editors); build it with: exgen build mine\n"
     )
+    # the modeline's schema, as `exgen schema` prints it; a second file leaves it be
+    assert (tmp_path / "schema/exgen.schema.json").read_text() == invoke(tmp_path, "schema").output
+    again = invoke(tmp_path, "new", "other", "--from", kind)
+    assert again.output.startswith("wrote exercises/other.yaml (from the ")
+    assert "schema/" not in again.output
     text = (tmp_path / "exercises" / "mine.yaml").read_text(encoding="utf-8")
     assert text.split("\n", 1)[0] == MODELINE
     # the starter as shipped, but for a fresh variants secret of its own

@@ -59,3 +59,23 @@ def write_starter(name: str, kind: str, cwd: Path) -> str:
     except OSError as exc:
         raise OutputError(f"cannot write {shown} ({exc.strerror or exc})") from None
     return shown
+
+
+SCHEMA_FILE = "schema/exgen.schema.json"  # where the starters' modeline points
+
+
+def write_schema(cwd: Path) -> str | None:
+    """schema/exgen.schema.json beside exercises/, for the modeline's editors, when there
+    is none (one there is the course's: left as it is); the file as shown, or None."""
+    from exgen.define.json_schema import schema_text
+
+    path = cwd / SCHEMA_FILE
+    if path.exists():
+        return None
+    try:
+        path.parent.mkdir(exist_ok=True)
+        with open(path, "x", encoding="utf-8", newline="\n") as out:
+            out.write(schema_text())
+    except OSError as exc:
+        raise OutputError(f"cannot write {SCHEMA_FILE} ({exc.strerror or exc})") from None
+    return SCHEMA_FILE
