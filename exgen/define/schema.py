@@ -18,6 +18,7 @@ from pydantic import (
 from exgen.asks.registry import ASKS as ASK_REGISTRY
 from exgen.engine.ops import REGISTRY
 from exgen.engine.rounding import MAX_GIVEN
+from exgen.language import LANGUAGES
 from exgen.notebooks.tasks import TASKS
 
 ASKS = tuple(ASK_REGISTRY)  # each ask's options and checks live in its own module
@@ -308,6 +309,13 @@ class Sheet(Strict):
     course: str = Field("", max_length=500)
     due: datetime.date | str | None = None
     intro: TexText = ""
+    language: str = Field(
+        "en",
+        max_length=20,
+        description="The course's language: every fixed string of the sheet and the key "
+        "(headings, tasks, notes, captions, the rounding rule) is written in it. One of "
+        "the languages exgen ships a catalog for: " + ", ".join(LANGUAGES) + ".",
+    )
     rounding: RoundingSpec = RoundingSpec()
     notation: NotationSpec = NotationSpec()
     templates: str | None = None  # a folder whose templates override the defaults
@@ -316,3 +324,12 @@ class Sheet(Strict):
     exercises: list[Exercise] = Field(min_length=1, max_length=50)
 
     _intro = field_validator("intro")(_shallow_tex)
+
+    @field_validator("language")
+    @classmethod
+    def _shipped_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(
+                f"unknown language '{value}' (expected one of: {', '.join(LANGUAGES)})"
+            )
+        return value

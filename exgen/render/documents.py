@@ -9,7 +9,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from exgen.asks import registry
@@ -20,6 +27,7 @@ from exgen.engine.rounding import shown_given
 from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError, ExgenError
+from exgen.language import gettext_for, ngettext_for
 from exgen.notebooks.notebook import FILES as NOTEBOOK_FILES
 from exgen.render.architecture_figure import architecture
 from exgen.render.context import DocumentContext, ExerciseContext
@@ -58,7 +66,11 @@ def environment(custom: str | None = None) -> Environment:
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {% trans %} and _() in the sheet's language (doc.lang): one environment serves
+    # every language
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
     env.globals.update(
         math_html=math_html,
         matrix_html=matrix_html,
@@ -66,6 +78,16 @@ def environment(custom: str | None = None) -> Environment:
         column=lambda cells: [[c] for c in cells],
     )
     return env
+
+
+@pass_context
+def _gettext(context, message: str) -> str:
+    return gettext_for(context["doc"].lang)(message)
+
+
+@pass_context
+def _ngettext(context, singular: str, plural: str, n: int) -> str:
+    return ngettext_for(context["doc"].lang)(singular, plural, n)
 
 
 @dataclass
@@ -115,7 +137,7 @@ def _render(
     for kind in ("sheet", "key"):
         doc = DocumentContext(
             kind=kind,
-            lang="en",
+            lang=sheet.spec.language,
             title=sheet.spec.title,
             course=sheet.spec.course,
             due=str(sheet.spec.due) if sheet.spec.due is not None else "",
