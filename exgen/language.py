@@ -21,7 +21,7 @@ LANGUAGES = ("de", "en", "th")  # each but English has exgen/locale/<lang>/LC_ME
 DOMAIN = "exgen"
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's own name for "mark, translate later"
+def N_(message: str) -> str:  # gettext's own name: mark now, translate later
     """Marks a string for extraction; it is translated where it is shown."""
     return message
 
