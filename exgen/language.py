@@ -55,3 +55,8 @@ def gettext_for(lang: str) -> Callable[[str], str]:
 
 def ngettext_for(lang: str) -> Callable[[str, str, int], str]:
     return translations(lang).ngettext
+
+
+def english(message: str) -> str:
+    """The ``_`` of the source language: the message as it is."""
+    return message
