@@ -218,7 +218,8 @@ def footer_css(lang: str) -> str:
     style sheet's own rule)."""
     if lang == SOURCE:
         return ""
-    text = gettext_for(lang)("page {page} of {pages}")
+    _ = gettext_for(lang)
+    text = _("page {page} of {pages}")
     pieces = text.replace("{page}", "\0counter(page)\0").replace("{pages}", "\0counter(pages)\0")
     content = " ".join(
         p if p.startswith("counter(") else '"' + p.replace('"', "") + '"'

@@ -41,6 +41,9 @@ def _text(t: Text, gettext: Callable[[str], str]) -> Text:
     words = t.text.strip()
     if not any(c.isalpha() for c in words):
         return t
+    exact = gettext(t.text)  # a message marked with its spaces (an op's local_note)
+    if exact != t.text:
+        return replace(t, text=exact)
     translated = gettext(words)
     if translated == words:
         return t
