@@ -27,7 +27,7 @@ from exgen.engine.rounding import shown_given
 from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError, ExgenError
-from exgen.language import SOURCE, english, gettext_for, ngettext_for
+from exgen.language import english, gettext_for
 from exgen.notebooks.notebook import FILES as NOTEBOOK_FILES
 from exgen.render.architecture_figure import architecture
 from exgen.render.context import DocumentContext, ExerciseContext
@@ -41,6 +41,7 @@ from exgen.render.sandbox import (
     style_sheet,
 )
 from exgen.render.typeface import font_css
+from exgen.render.words import footer_css, gettext, ngettext, words
 from exgen.typeset.formula import Num, Op, Script, row
 from exgen.typeset.forward_steps import Writer
 from exgen.typeset.markdown import make_markdown
@@ -70,30 +71,14 @@ def environment(custom: str | None = None) -> Environment:
     )
     # {% trans %} and _() in the sheet's language (doc.lang): one environment serves
     # every language
-    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.globals.update(
-        math_html=pass_context(lambda c, f: math_html(f, _words(c))),
+        math_html=pass_context(lambda c, f: math_html(f, words(c))),
         matrix_html=matrix_html,
-        step_html=pass_context(lambda c, s: step_html(s, _words(c))),
+        step_html=pass_context(lambda c, s: step_html(s, words(c))),
         column=lambda cells: [[c] for c in cells],
     )
     return env
-
-
-@pass_context
-def _gettext(context, message: str) -> str:
-    return gettext_for(context["doc"].lang)(message)
-
-
-@pass_context
-def _ngettext(context, singular: str, plural: str, n: int) -> str:
-    return ngettext_for(context["doc"].lang)(singular, plural, n)
-
-
-def _words(context):
-    """The gettext that translates a formula's words (None: English, left as it is)."""
-    lang = context["doc"].lang
-    return None if lang == SOURCE else gettext_for(lang)
 
 
 @dataclass
@@ -211,22 +196,6 @@ def rounding_text(rounding, exact: bool, _=english) -> str:
         "zero: {example}); "
         "every computation uses the unrounded values. {arithmetic}."
     ).format(digits=digits, unit=unit, example=example, arithmetic=arithmetic)
-
-
-def footer_css(lang: str) -> str:
-    """The PDF's running footer, "page k of n", in the sheet's language (English: the
-    style sheet's own rule)."""
-    if lang == SOURCE:
-        return ""
-    _ = gettext_for(lang)
-    text = _("page {page} of {pages}")
-    pieces = text.replace("{page}", "\0counter(page)\0").replace("{pages}", "\0counter(pages)\0")
-    content = " ".join(
-        p if p.startswith("counter(") else '"' + p.replace('"', "") + '"'
-        for p in pieces.split("\0")
-        if p
-    )
-    return f"\n@page {{ @bottom-center {{ content: {content}; }} }}\n"
 
 
 @dataclass(frozen=True)
