@@ -41,7 +41,7 @@ from exgen.render.sandbox import (
     style_sheet,
 )
 from exgen.render.typeface import font_css
-from exgen.render.words import footer_css, gettext, ngettext, words
+from exgen.render.words import footer_css, gettext, ngettext, translated, words
 from exgen.typeset.formula import Num, Op, Script, row
 from exgen.typeset.forward_steps import Writer
 from exgen.typeset.markdown import make_markdown
@@ -77,6 +77,7 @@ def environment(custom: str | None = None) -> Environment:
         matrix_html=matrix_html,
         step_html=pass_context(lambda c, s: step_html(s, words(c))),
         column=lambda cells: [[c] for c in cells],
+        translated=translated,
     )
     return env
 

@@ -19,6 +19,13 @@ def ngettext(context, singular: str, plural: str, n: int) -> str:
     return ngettext_for(context["doc"].lang)(singular, plural, n)
 
 
+@pass_context
+def translated(context, message: str) -> str:
+    """A message of the code (marked N_ where it is defined, e.g. an optimizer's update
+    rule) in the sheet's language, as plain text: the template escapes it."""
+    return gettext_for(context["doc"].lang)(message)
+
+
 def words(context):
     """The gettext that translates a formula's words (None: English, left as it is)."""
     lang = context["doc"].lang
