@@ -117,10 +117,11 @@ def view(options, work: Work) -> dict:
         settings=settings,
         convention=CONVENTION[result.optimizer.name],
         arithmetic=(
-            "exact arithmetic (fractions)"
+            N_("exact arithmetic (fractions)")
             if result.exact
-            else "computed in double precision (float64)"
-            + (": the square root is not rational" if result.optimizer.name == "adam" else "")
+            else N_("computed in double precision (float64): the square root is not rational")
+            if result.optimizer.name == "adam"
+            else N_("computed in double precision (float64)")
         ),
         state=[
             row(
