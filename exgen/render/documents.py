@@ -230,7 +230,8 @@ def exercise_parts(sheet: SheetDef, ex: ExerciseDef, trace: Trace) -> ExercisePa
         if ex.design is None
         else []
     )
-    figure = _figure(architecture, graph, notation) if _has_architecture(ex) else None
+    lang = sheet.spec.language
+    figure = _figure(architecture, graph, notation, lang) if _has_architecture(ex) else None
     return ExerciseParts(given, equations, figure if equations else None)
 
 
