@@ -157,7 +157,7 @@ def describe(graph: Graph, notation: Notation, blocks: list[Block], _=english) -
         )
     ]
     for block in rest:
-        how = ", ".join(block.via)
+        how = ", ".join(_(w) for w in block.via)  # an op's name; "dense" is a word
         if block.folded:
             biases = ", ".join(plain(notation.symbol(b)) for b in block.folded)
             how += _(" (plus bias {biases})").format(biases=biases)
