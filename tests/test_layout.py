@@ -3,7 +3,8 @@
 engine (numbers, graph, ops, solve) < typeset (formula trees, notation, math HTML)
 < asks < notebooks (a sheet's Jupyter notebooks) < define (reading a definition, which asks the asks for their options)
 < render < build < grading (students' answers against their keys) < lms (quizzes for a
-learning platform, its responses read back) < check < cli. ``errors`` is the floor every stage may use.
+learning platform, its responses read back) < check < cli. ``errors`` is the floor every stage may use,
+and so is ``language`` (the gettext of the sheet's language; an op marks its notes with N_).
 Imports under ``if TYPE_CHECKING:`` are for annotations only and are not counted.
 """
 
@@ -35,7 +36,13 @@ VOCABULARY = {
     "exgen.typeset.terms": "semantic term-tree node types and spellings: data only, imports "
     "nothing of exgen; the operations say in them how they are written",
 }
-TOP_LEVEL = {"__init__": "errors", "__main__": "cli", "errors": "errors", "cli": "cli"}
+TOP_LEVEL = {
+    "__init__": "errors",
+    "__main__": "cli",
+    "errors": "errors",
+    "language": "errors",
+    "cli": "cli",
+}
 
 
 def stage_of(module: str) -> str:

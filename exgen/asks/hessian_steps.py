@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from exgen.engine.rounding import shown, shown_array, shown_given
+from exgen.language import N_
 from exgen.typeset.formula import Frac, Num, Paren, Row, Script, Sym, Text, row
 from exgen.typeset.steps import Step, leaf_of, step_entries, worked_step
 from exgen.typeset.terms import Leaf, Symbol, apply, leaf
@@ -112,7 +113,7 @@ def eigen_steps(a: Analysis, digits: int, layout: str, tag: str, h: Sym = H) -> 
             Step(
                 LAMBDA if d == 1 else Sym("λ", bold=True),
                 [_spelled(values, layout)],
-                note=row(Text("numerically, numpy.linalg.eigvalsh")) if d > 2 else None,
+                note=row(Text(N_("numerically, numpy.linalg.eigvalsh"))) if d > 2 else None,
                 target=f"hessian.{tag}eigenvalues",
             )
         ]

@@ -10,6 +10,7 @@ import numpy as np
 
 from exgen.asks.base import Ask, Work
 from exgen.engine.ops.base import dims
+from exgen.language import N_
 
 if TYPE_CHECKING:  # the definition stage sits above the asks
     from exgen.define.load import ExerciseDef
@@ -37,7 +38,8 @@ def layer_of(graph, name: str) -> str:
     equation = users[0].equation
     ops = {n.op.name for n in graph.nodes.values() if n.equation == equation and n.op}
     target = graph.equations[equation].target
-    kind = "convolution" if "conv2d" in ops else "dense" if "matmul" in ops else "layer"
+    # the kind is translated where it is shown (templates/partials/key_param_count.html)
+    kind = N_("convolution") if "conv2d" in ops else N_("dense") if "matmul" in ops else "layer"
     return f"{kind} {target}"
 
 

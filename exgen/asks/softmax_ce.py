@@ -15,6 +15,7 @@ from exgen.asks.base import Ask, Work, entry, forward_steps_json, number, printe
 from exgen.engine.rounding import round_array, shown_array
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError
+from exgen.language import N_
 from exgen.typeset.formula import Frac, Num, Paren, Row, Script, Sym, Text, row
 from exgen.typeset.notation import index, indexed
 from exgen.typeset.steps import Step, value_formula
@@ -141,14 +142,14 @@ def _derivation(result: SoftmaxCE) -> list:
             indexed("y", "j"),
             Text(" log "),
             P("j"),
-            None if one else Text("\u2003the cross-entropy of one sample"),
+            None if one else Text(N_("\u2003the cross-entropy of one sample")),
         ),
         row(
             D(P("i"), hs("i")),
             "=",
             P("i"),
             Paren(row(Num("1"), "−", P("i"))),
-            Text("\u2003for "),
+            Text(N_("\u2003for ")),
             Sym("j"),
             "=",
             Sym("i"),
@@ -158,7 +159,7 @@ def _derivation(result: SoftmaxCE) -> list:
             "−",
             P("j"),
             P("i"),
-            Text("\u2003for "),
+            Text(N_("\u2003for ")),
             Sym("j"),
             Text(" ≠ "),
             Sym("i"),
@@ -191,11 +192,11 @@ def _derivation(result: SoftmaxCE) -> list:
             P("i"),
             "−",
             indexed("y", "i"),
-            Text("\u2003since the "),
+            Text(N_("\u2003since the ")),
             indexed("y", "j"),
-            Text(" of a one-hot "),
+            Text(N_(" of a one-hot ")),
             Sym("y"),
-            Text(" sum to 1."),
+            Text(N_(" sum to 1.")),
         ),
     ]
     if one or scale is None:
@@ -213,15 +214,15 @@ def _derivation(result: SoftmaxCE) -> list:
             indexed("ℓ", "n"),
             (
                 row(
-                    Text("\u2003the mean over the "),
+                    Text(N_("\u2003the mean over the ")),
                     Sym("N"),
                     "=",
                     Num(str(count)),
-                    Text(" samples "),
+                    Text(N_(" samples ")),
                     Sym("n"),
                 )
                 if count == result.samples
-                else row(Text("\u2003with "), Sym("N"), "=", Num(str(count)))
+                else row(Text(N_("\u2003with ")), Sym("N"), "=", Num(str(count)))
                 if count is not None
                 else None
             ),

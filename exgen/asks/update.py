@@ -17,6 +17,7 @@ from exgen.asks.optimizers import ROLES, SGD, Optimizer, hyper, state_name, stat
 from exgen.asks.update_steps import printed_steps, state_symbol
 from exgen.engine.rounding import shown_array, shown_given
 from exgen.engine.solve import Trace
+from exgen.language import N_
 from exgen.typeset.formula import row
 from exgen.typeset.steps import step_entries, value_formula
 
@@ -86,12 +87,16 @@ def compute(ex: ExerciseDef, trace: Trace, notation, options: UpdateOptions) -> 
 
 
 CONVENTION = {
-    "momentum": "follows PyTorch's convention (torch.optim.SGD with momentum β): "
-    "v ← β v + ∂L/∂θ, then θ ← θ − η v (some texts write v ← β v + (1 − β) ∂L/∂θ, "
-    "or v ← β v − η ∂L/∂θ and θ ← θ + v)",
-    "adam": "is torch.optim.Adam's, element-wise, with g = ∂L/∂θ: m ← β₁ m + (1 − β₁) g, "
-    "v ← β₂ v + (1 − β₂) g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), θ ← θ − η m̂/(√v̂ + ε), "
-    "t the number of this step",
+    "momentum": N_(
+        "follows PyTorch's convention (torch.optim.SGD with momentum β): "
+        "v ← β v + ∂L/∂θ, then θ ← θ − η v (some texts write v ← β v + (1 − β) ∂L/∂θ, "
+        "or v ← β v − η ∂L/∂θ and θ ← θ + v)"
+    ),
+    "adam": N_(
+        "is torch.optim.Adam's, element-wise, with g = ∂L/∂θ: m ← β₁ m + (1 − β₁) g, "
+        "v ← β₂ v + (1 − β₂) g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), θ ← θ − η m̂/(√v̂ + ε), "
+        "t the number of this step"
+    ),
 }
 HYPER_NAMES = {"lr": "η", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "t": "t"}
 
@@ -112,10 +117,11 @@ def view(options, work: Work) -> dict:
         settings=settings,
         convention=CONVENTION[result.optimizer.name],
         arithmetic=(
-            "exact arithmetic (fractions)"
+            N_("exact arithmetic (fractions)")
             if result.exact
-            else "computed in double precision (float64)"
-            + (": the square root is not rational" if result.optimizer.name == "adam" else "")
+            else N_("computed in double precision (float64): the square root is not rational")
+            if result.optimizer.name == "adam"
+            else N_("computed in double precision (float64)")
         ),
         state=[
             row(
@@ -146,7 +152,7 @@ def to_json(result: Update, ex: ExerciseDef) -> dict:
             "optimizer": result.optimizer.name,
             **{n: number(v) for n, v in result.hyper.items()},
         }
-        out["arithmetic"] = "exact" if result.exact else "float64"
+        out["arithmetic"] = N_("exact") if result.exact else "float64"
         out["previous"] = {
             state_name(role, r.param): shaped(r.param, arr, given=True)
             for r in result.rows

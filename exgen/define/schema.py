@@ -19,6 +19,7 @@ from exgen.asks.registry import ASKS as ASK_REGISTRY
 from exgen.define import schema_shapes as shapes
 from exgen.engine.ops import REGISTRY
 from exgen.engine.rounding import MAX_GIVEN
+from exgen.language import LANGUAGES
 from exgen.notebooks.tasks import TASKS
 
 ASKS = tuple(ASK_REGISTRY)  # each ask's options and checks live in its own module
@@ -407,6 +408,13 @@ class Sheet(Strict):
     """The due date (YYYY-MM-DD) or any text."""
     intro: TexText = ""
     """Markdown before the first exercise, with $…$ math."""
+    language: str = Field(
+        "en",
+        max_length=20,
+        description="The course's language: every fixed string of the sheet and the key "
+        "(headings, tasks, notes, captions, the rounding rule) is written in it. One of "
+        "the languages exgen ships a catalog for: " + ", ".join(LANGUAGES) + ".",
+    )
     rounding: RoundingSpec = RoundingSpec()
     """How printed numbers are rounded."""
     notation: NotationSpec = NotationSpec()
@@ -421,3 +429,12 @@ class Sheet(Strict):
     """The exercises, in order."""
 
     _intro = field_validator("intro")(_shallow_tex)
+
+    @field_validator("language")
+    @classmethod
+    def _shipped_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(
+                f"unknown language '{value}' (expected one of: {', '.join(LANGUAGES)})"
+            )
+        return value

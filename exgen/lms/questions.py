@@ -25,6 +25,7 @@ from exgen.define.load import ExerciseDef, SheetDef
 from exgen.engine.solve import Trace
 from exgen.grading.grade import shares
 from exgen.grading.policy import Policy, close_interval, policy_of, right_interval
+from exgen.language import gettext_for
 from exgen.render.documents import exercise_parts, rounding_hint, scale_sentence, scale_terms
 from exgen.render.keyjson import exercise_key, key_steps
 from exgen.typeset.latex import latex
@@ -239,7 +240,8 @@ def _fixed(
     before = [markdown(ex.spec.prompt)]
     scaled = scale_terms(ex, trace.graph, Notation.of(trace.graph, sheet.spec.notation))
     if scaled:
-        before.append("<p>" + scale_sentence([f"\\({_tex(t)}\\)" for t in scaled]) + "</p>")
+        terms = [f"\\({_tex(t)}\\)" for t in scaled]
+        before.append("<p>" + scale_sentence(terms, gettext_for(sheet.spec.language)) + "</p>")
     files: dict[str, bytes] = {}
     if parts.figure is not None:
         name = f"{ex.spec.id}-network.svg"
@@ -252,7 +254,8 @@ def _fixed(
     if parts.equations:
         lines = r" \\ ".join(_tex(r).replace(" = ", " &= ", 1) for r in parts.equations)
         after.append(f"<p>\\[\\begin{{aligned}}{lines}\\end{{aligned}}\\]</p>")
-    after.append(f"<p>{html.escape(rounding_hint(ex.rounding))}</p>")
+    hint = rounding_hint(ex.rounding, gettext_for(sheet.spec.language))
+    after.append(f"<p>{html.escape(hint)}</p>")
     text, embedded = _files_of("\n".join(before), ex.spec.id)
     return _Fixed(text, "\n".join(after), {**files, **embedded})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from exgen.engine.graph import Graph
+from exgen.language import SOURCE, gettext_for
 from exgen.render import feature_map_figure, feature_maps
 from exgen.render.figure_math import svg_label
 from exgen.render.network_layers import (
@@ -38,7 +39,7 @@ class Figure:
     alt: str  # the network in words
 
 
-def architecture(graph: Graph, notation: Notation) -> Figure | None:
+def architecture(graph: Graph, notation: Notation, lang: str = SOURCE) -> Figure | None:
     """The network's figure: feature-map blocks for a CNN, layers of units otherwise;
     None for a network drawn as neither (attention, a branch around a convolution)."""
     blocks = feature_maps.stages_of(graph)
@@ -46,7 +47,7 @@ def architecture(graph: Graph, notation: Notation) -> Figure | None:
         return Figure(
             data_uri(feature_map_figure.draw(graph, notation, blocks, wide=True)),
             data_uri(feature_map_figure.draw(graph, notation, blocks, wide=False)),
-            feature_maps.describe(graph, notation, blocks),
+            feature_maps.describe(graph, notation, blocks, gettext_for(lang)),
         )
     layers = layers_of(graph)
     if not layers:
@@ -54,7 +55,7 @@ def architecture(graph: Graph, notation: Notation) -> Figure | None:
     return Figure(
         data_uri(_draw(graph, notation, layers, wide=True)),
         data_uri(_draw(graph, notation, layers, wide=False)),
-        describe(graph, notation, layers),
+        describe(graph, notation, layers, gettext_for(lang)),
     )
 
 

@@ -9,7 +9,14 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from exgen.asks import registry
@@ -20,6 +27,7 @@ from exgen.engine.rounding import shown_given
 from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError, ExgenError
+from exgen.language import english, gettext_for
 from exgen.notebooks.notebook import FILES as NOTEBOOK_FILES
 from exgen.render.architecture_figure import architecture
 from exgen.render.context import DocumentContext, ExerciseContext
@@ -33,6 +41,7 @@ from exgen.render.sandbox import (
     style_sheet,
 )
 from exgen.render.typeface import font_css
+from exgen.render.words import footer_css, gettext, ngettext, translated, words
 from exgen.typeset.formula import Num, Op, Script, row
 from exgen.typeset.forward_steps import Writer
 from exgen.typeset.markdown import make_markdown
@@ -58,12 +67,17 @@ def environment(custom: str | None = None) -> Environment:
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {% trans %} and _() in the sheet's language (doc.lang): one environment serves
+    # every language
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)
     env.globals.update(
-        math_html=math_html,
+        math_html=pass_context(lambda c, f: math_html(f, words(c))),
         matrix_html=matrix_html,
-        step_html=step_html,
+        step_html=pass_context(lambda c, s: step_html(s, words(c))),
         column=lambda cells: [[c] for c in cells],
+        translated=translated,
     )
     return env
 
@@ -103,6 +117,7 @@ def _render(
     sheet: SheetDef, traces: list[Trace], results: list[dict], student: str | None
 ) -> Documents:
     env = environment(sheet.template_dir)
+    _ = gettext_for(sheet.spec.language)
     markdown = make_markdown(lambda f: str(math_html(f)), sheet.folder)
     exercises = [
         _exercise_view(sheet, ex, t, r, _located(markdown, sheet, f"{ex.path}.prompt"), i)
@@ -110,18 +125,18 @@ def _render(
     ]
     exercises = _figures_numbered(exercises)
     markdown = _located(markdown, sheet, "intro")
-    css_text = _style(sheet.template_dir)
+    css_text = _style(sheet.template_dir) + footer_css(sheet.spec.language)
     out = {}
     for kind in ("sheet", "key"):
         doc = DocumentContext(
             kind=kind,
-            lang="en",
+            lang=sheet.spec.language,
             title=sheet.spec.title,
             course=sheet.spec.course,
             due=str(sheet.spec.due) if sheet.spec.due is not None else "",
             student=student or "",
             intro_html=Markup(markdown(sheet.spec.intro)) if sheet.spec.intro else "",
-            rounding_text=rounding_text(sheet.rounding, all(t.exact for t in traces)),
+            rounding_text=rounding_text(sheet.rounding, all(t.exact for t in traces), _),
             exercises=exercises,
             css=css_text,
             font_css=FONT_SLOT,
@@ -164,22 +179,24 @@ def tie_example(digits: int) -> str:
     return f"{shown_given(tie, digits + 1)} → {decimals_shown(tie, digits)}"
 
 
-def rounding_text(rounding, exact: bool) -> str:
+def rounding_text(rounding, exact: bool, _=english) -> str:
     digits = rounding.digits
     example = tie_example(digits)
-    unit = "decimal" if digits == 1 else "decimals"
-    arithmetic = "All arithmetic is exact (fractions)" if exact else "Computed in double precision"
-    if rounding.carry:
-        return (
-            f"Rounding: every intermediate result is rounded to {digits} {unit} (half-up, "
-            f"ties away from zero: {example}) before it is used further, as when computing by hand. "
-            f"{arithmetic} between those roundings."
-        )
-    return (
-        f"Rounding: results are shown rounded to {digits} {unit} (half-up, ties away from "
-        f"zero: {example}); "
-        f"every computation uses the unrounded values. {arithmetic}."
+    unit = _("decimal") if digits == 1 else _("decimals")
+    arithmetic = (
+        _("All arithmetic is exact (fractions)") if exact else _("Computed in double precision")
     )
+    if rounding.carry:
+        return _(
+            "Rounding: every intermediate result is rounded to {digits} {unit} (half-up, "
+            "ties away from zero: {example}) before it is used further, as when computing by hand. "
+            "{arithmetic} between those roundings."
+        ).format(digits=digits, unit=unit, example=example, arithmetic=arithmetic)
+    return _(
+        "Rounding: results are shown rounded to {digits} {unit} (half-up, ties away from "
+        "zero: {example}); "
+        "every computation uses the unrounded values. {arithmetic}."
+    ).format(digits=digits, unit=unit, example=example, arithmetic=arithmetic)
 
 
 @dataclass(frozen=True)
@@ -213,7 +230,8 @@ def exercise_parts(sheet: SheetDef, ex: ExerciseDef, trace: Trace) -> ExercisePa
         if ex.design is None
         else []
     )
-    figure = _figure(architecture, graph, notation) if _has_architecture(ex) else None
+    lang = sheet.spec.language
+    figure = _figure(architecture, graph, notation, lang) if _has_architecture(ex) else None
     return ExerciseParts(given, equations, figure if equations else None)
 
 
@@ -231,9 +249,11 @@ def scale_terms(ex: ExerciseDef, graph, notation: Notation) -> list:
     return out
 
 
-def scale_sentence(terms: list[str]) -> str:
+def scale_sentence(terms: list[str], _=english) -> str:
     """The sentence that asks for scaled answers, around the terms set as math."""
-    return f"Hand in {', '.join(terms)}: each value multiplied by the power of ten shown."
+    return _("Hand in {terms}: each value multiplied by the power of ten shown.").format(
+        terms=", ".join(terms)
+    )
 
 
 def _exercise_view(
@@ -241,7 +261,9 @@ def _exercise_view(
 ) -> dict:
     notation = Notation.of(trace.graph, sheet.spec.notation)
     graph = trace.graph
-    asked = [registry.ASKS[a] for a, _ in ex.asks]
+    lang = sheet.spec.language
+    _ = gettext_for(lang)
+    asked = [registry.ASKS[a] for a, __ in ex.asks]
     parts = exercise_parts(sheet, ex, trace)
     given, equations = parts.given, parts.equations
     asks = registry.views(
@@ -249,16 +271,16 @@ def _exercise_view(
         trace,
         notation,
         results,
-        lambda backward: _figure(computational_graph, graph, notation, backward),
+        lambda backward: _figure(computational_graph, graph, notation, backward, lang),
     )
-    figure = _figure(architecture, graph, notation) if _has_architecture(ex) else None
+    figure = _figure(architecture, graph, notation, lang) if _has_architecture(ex) else None
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return ExerciseContext(
         id=ex.spec.id,
         title=ex.spec.title,
         space=ex.spec.space,
         points=_points(ex.spec.points),
-        prompt_html=Markup(markdown(ex.spec.prompt)) + _scale_html(ex, graph, notation),
+        prompt_html=Markup(markdown(ex.spec.prompt)) + _scale_html(ex, graph, notation, _),
         given=given,
         snippet=snippet,
         equations=equations,
@@ -269,17 +291,17 @@ def _exercise_view(
         number=number,
         asks=asks,
         loss_symbol=notation.symbol(graph.loss) if ex.design is None else None,
-        rounding_hint=rounding_hint(ex.rounding) if any(a.numeric for a in asked) else "",
-        rounding_text=rounding_text(ex.rounding, trace.exact)
+        rounding_hint=rounding_hint(ex.rounding, _) if any(a.numeric for a in asked) else "",
+        rounding_text=rounding_text(ex.rounding, trace.exact, _)
         if ex.rounding != sheet.rounding
         else "",
         notebook=dict(NOTEBOOK_FILES) if ex.spec.notebook is not None else {},
     )
 
 
-def _scale_html(ex: ExerciseDef, graph, notation: Notation) -> Markup:
+def _scale_html(ex: ExerciseDef, graph, notation: Notation, _) -> Markup:
     terms = [f'<span class="math">{math_html(t)}</span>' for t in scale_terms(ex, graph, notation)]
-    return Markup(f"<p>{scale_sentence(terms)}</p>") if terms else Markup("")
+    return Markup(f"<p>{scale_sentence(terms, _)}</p>") if terms else Markup("")
 
 
 _FIGURES: dict = {}
@@ -352,10 +374,10 @@ def _points(points) -> str | None:
     return f"{points:g}"
 
 
-def rounding_hint(rounding) -> str:
+def rounding_hint(rounding, _=english) -> str:
     if rounding.carry:
-        return (
-            f"You may round intermediate results to {rounding.digits} decimals "
-            f"(half-up) and go on with the rounded values."
-        )
-    return f"Give results to {rounding.digits} decimals."
+        return _(
+            "You may round intermediate results to {digits} decimals "
+            "(half-up) and go on with the rounded values."
+        ).format(digits=rounding.digits)
+    return _("Give results to {digits} decimals.").format(digits=rounding.digits)

@@ -15,6 +15,7 @@ from exgen.engine.graph import Graph
 from exgen.engine.ops import REGISTRY
 from exgen.engine.ops.conv import Conv2d
 from exgen.engine.ops.pooling import AvgPool, MaxPool
+from exgen.language import english
 from exgen.render.figure_math import plain
 from exgen.render.network_layers import ACTIVATIONS, SPATIAL, written
 from exgen.typeset.notation import Notation
@@ -132,24 +133,36 @@ def _fixed(graph: Graph, name: str) -> bool:
     )
 
 
-def describe(graph: Graph, notation: Notation, blocks: list[Block]) -> str:
+def describe(graph: Graph, notation: Notation, blocks: list[Block], _=english) -> str:
     """The network in words: the image, then each operation and the block it gives."""
 
     def shape(block: Block) -> str:
         if block.kind == "vector":
-            text = f"a vector of {block.shape[0]}"
-            return text + (f" per sample, {block.samples} samples" if block.samples else "")
+            text = _("a vector of {n}").format(n=block.shape[0])
+            return text + (per_sample.format(n=block.samples) if block.samples else "")
         h, w = block.shape[-2:]
-        maps = f"{block.channels} maps of {h}×{w}" if block.channels > 1 else f"a {h}×{w} map"
-        return maps + (f" per sample, {block.samples} samples" if block.samples else "")
+        maps = (
+            _("{n} maps of {h}×{w}").format(n=block.channels, h=h, w=w)
+            if block.channels > 1
+            else _("a {h}×{w} map").format(h=h, w=w)
+        )
+        return maps + (per_sample.format(n=block.samples) if block.samples else "")
+
+    per_sample = _(" per sample, {n} samples")
 
     first, rest = blocks[0], blocks[1:]
-    parts = [f"input {plain(written(graph, notation, first.name))} ({shape(first)})"]
+    parts = [
+        _("input {name} ({units})").format(
+            name=plain(written(graph, notation, first.name)), units=shape(first)
+        )
+    ]
     for block in rest:
-        how = ", ".join(block.via)
+        how = ", ".join(_(w) for w in block.via)  # an op's name; "dense" is a word
         if block.folded:
             biases = ", ".join(plain(notation.symbol(b)) for b in block.folded)
-            how += f" (plus bias {biases})"
+            how += _(" (plus bias {biases})").format(biases=biases)
         name = plain(written(graph, notation, block.name))
-        parts.append(f"{how} gives {name} ({shape(block)})")
-    return "Network of feature maps: " + "; then ".join(parts) + "."
+        parts.append(
+            _("{how} gives {name} ({shape})").format(how=how, name=name, shape=shape(block))
+        )
+    return _("Network of feature maps: {parts}.").format(parts=_("; then ").join(parts))

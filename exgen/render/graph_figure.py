@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 
 from exgen.engine.graph import Graph
+from exgen.language import SOURCE, english, gettext_for
 from exgen.render.figure_math import plain, svg_label
 from exgen.render.svg_canvas import Canvas, Label, data_uri, segment_meets_box, text_box
 from exgen.typeset.formula import Frac, Row, Text
@@ -100,7 +101,7 @@ def _layers(keys: list[str], edges) -> list[int]:
 
 
 def computational_graph(
-    graph: Graph, notation: Notation, backward: bool = False
+    graph: Graph, notation: Notation, backward: bool = False, lang: str = SOURCE
 ) -> tuple[str, str]:
     """(data URI of the SVG, its description for the alt text)."""
     boxes, edges = _forward_boxes(graph, notation)
@@ -111,11 +112,11 @@ def computational_graph(
     grads = _backward(graph, notation, boxes, canvas) if backward else {}
     for box in list(boxes.values()) + list(grads.values()):
         _node(canvas, box)
-    alt = describe(graph, notation, grads)
+    alt = describe(graph, notation, grads, gettext_for(lang))
     return data_uri(canvas.svg()), alt
 
 
-def describe(graph: Graph, notation: Notation, grads: dict) -> str:
+def describe(graph: Graph, notation: Notation, grads: dict, _=english) -> str:
     """The graph in words, in evaluation order: each named result and how it is
     computed, then the loss; with the gradient nodes, the order they are computed in."""
     steps = [
@@ -123,17 +124,14 @@ def describe(graph: Graph, notation: Notation, grads: dict) -> str:
         for eq in graph.equations
     ]
     given = [plain(notation.symbol(n)) for n, node in graph.nodes.items() if node.kind == "given"]
-    text = (
-        f"Computational graph from {', '.join(given)}: {'; '.join(steps)}; "
-        f"loss {plain(notation.symbol(graph.loss))}."
+    text = _("Computational graph from {given}: {steps}; loss {loss}.").format(
+        given=", ".join(given), steps="; ".join(steps), loss=plain(notation.symbol(graph.loss))
     )
     if grads:
         loss = plain(notation.symbol(graph.loss))
         order = sorted(grads, key=list(graph.nodes).index, reverse=True)
-        text += (
-            " Gradient nodes, from the loss back: "
-            + ", ".join(f"∂{loss}/∂{plain(notation.symbol(n))}" for n in order)
-            + "."
+        text += _(" Gradient nodes, from the loss back: {grads}.").format(
+            grads=", ".join(f"∂{loss}/∂{plain(notation.symbol(n))}" for n in order)
         )
     return text
 

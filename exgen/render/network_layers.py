@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from exgen.engine.graph import Graph
 from exgen.engine.ops import REGISTRY
+from exgen.language import english
 from exgen.render.figure_math import plain
 from exgen.typeset.notation import Notation
 
@@ -159,16 +160,16 @@ def layer_formula(graph: Graph, notation: Notation, layer: Layer):
     return notation.expr(eq.expr)
 
 
-def describe(graph: Graph, notation: Notation, layers: list[Layer]) -> str:
+def describe(graph: Graph, notation: Notation, layers: list[Layer], _=english) -> str:
     """The network in words: each layer with its size, its activation and what feeds
     it (weights, biases, skip connections)."""
     by_name = {layer.name: layer for layer in layers}
     parts = []
     for layer in layers:
         name = plain(written(graph, notation, layer.name))
-        units = f"{layer.units} unit" + ("s" if layer.units != 1 else "")
+        units = (_("{n} unit") if layer.units == 1 else _("{n} units")).format(n=layer.units)
         if not layer.inputs:
-            parts.append(f"input {name} ({units})")
+            parts.append(_("input {name} ({units})").format(name=name, units=units))
             continue
         feeds = []
         for source, kind, labels in layer.inputs:
@@ -176,16 +177,26 @@ def describe(graph: Graph, notation: Notation, layers: list[Layer]) -> str:
             weights = [plain(notation.symbol(w)) for w in labels if not w.startswith("+")]
             biases = [plain(notation.symbol(w[1:])) for w in labels if w.startswith("+")]
             if is_skip(by_name, layer, source, kind):
-                text = f"a skip connection from {src} (added one to one)"
+                text = _("a skip connection from {src} (added one to one)").format(src=src)
             elif kind == "one":
-                text = f"from {src} one to one"
+                text = _("from {src} one to one").format(src=src)
             else:
-                text = f"from {src} fully connected through {', '.join(weights) or 'weights'}"
+                text = _("from {src} fully connected through {weights}").format(
+                    src=src, weights=", ".join(weights) or _("weights")
+                )
             if biases:
-                text += f" plus bias {', '.join(biases)}"
+                text += _(" plus bias {biases}").format(biases=", ".join(biases))
             feeds.append(text)
         formula = layer_formula(graph, notation, layer)
-        act = f", {layer.activation} activation" if layer.activation and formula is None else ""
+        act = (
+            _(", {activation} activation").format(activation=layer.activation)
+            if layer.activation and formula is None
+            else ""
+        )
         what = f" = {plain(formula)}" if formula is not None else ""
-        parts.append(f"layer {name}{what} ({units}{act}) {' and '.join(feeds)}")
-    return "Network: " + "; then ".join(parts) + "."
+        parts.append(
+            _("layer {name} ({units}) {feeds}").format(
+                name=name + what, units=units + act, feeds=_(" and ").join(feeds)
+            )
+        )
+    return _("Network: {parts}.").format(parts=_("; then ").join(parts))

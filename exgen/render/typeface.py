@@ -118,8 +118,10 @@ def font_css(html: str) -> str:
     # A name's font is cut to every character of the page it has, not only its script's
     # letters: the space and punctuation inside a name are drawn from the same font.
     if THAI.search(text):
+        # SARA AM (ำ) is shaped as NIKHAHIT + SARA AA: the subset keeps both glyphs
+        thai = chars | ({"\u0e4d", "\u0e32"} if "\u0e33" in chars else set())
         rules += [
-            _face("Noto Sans Thai", name, chars & _cmap(name), "normal", weight)
+            _face("Noto Sans Thai", name, thai & _cmap(name), "normal", weight)
             for name, weight in (
                 ("NotoSansThai-Regular.woff2", "normal"),
                 ("NotoSansThai-Bold.woff2", "bold"),

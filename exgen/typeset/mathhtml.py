@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
+from exgen.typeset.localize import localized
 from exgen.typeset.mathml import step_mathml, to_mathml
 from exgen.typeset.spell import split_axis
 from exgen.typeset.widths import WRAP, column_blocks, step_fit
@@ -35,9 +36,10 @@ def to_html(f) -> Markup:
     return Markup("".join(out))
 
 
-def math_html(f) -> Markup:
+def math_html(f, gettext=None) -> Markup:
     """A formula for the documents: its MathML for screen readers (mathml.py), then the
-    visual HTML, which they skip."""
+    visual HTML, which they skip (its words in the sheet's language: ``gettext``)."""
+    f = localized(f, gettext)
     return Markup(f'{to_mathml(f)}<span aria-hidden="true">{to_html(f)}</span>')
 
 
@@ -198,8 +200,12 @@ def _breakable_after_operators(html: str) -> str:
     return _OPERATOR.sub("\u00a0\\1 ", html)
 
 
-def step_html(step) -> Markup:
-    """One worked step: the symbol, then "= part" for each part, then its note."""
+def step_html(step, gettext=None) -> Markup:
+    """One worked step: the symbol, then "= part" for each part, then its note (its words
+    in the sheet's language: ``gettext``, None for English)."""
+    first = (getattr(step.note, "items", None) or (None,))[0]
+    example = getattr(first, "text", None) == "e.g."  # typeset/steps.py EG, in italics
+    step = localized(step, gettext)
     size, columns = step_fit([step.lhs, *step.parts])  # widths.py: smaller, then split
     classes = "step" + (" final" if step.final else "") + (" sub" if step.sub else "")
     classes += f" {size}" if size else ""
@@ -216,8 +222,8 @@ def step_html(step) -> Markup:
     if step.note is not None:
         out.append(f'{note}<div class="note" aria-hidden="true">')
         items = getattr(step.note, "items", ())
-        if items and getattr(items[0], "text", None) == "e.g.":
-            out.append('<span class="eg">e.g.</span>')
+        if example:
+            out.append(f'<span class="eg">{escape(items[0].text)}</span>')
             items = items[1:]
         worked: list[str] = []
         for item in items or (step.note,):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exgen.engine.solve import Trace
+from exgen.language import N_
 from exgen.typeset.exprjson import to_json
 from exgen.typeset.formula import Text
 from exgen.typeset.latex import latex, line_latex
@@ -19,7 +20,7 @@ from exgen.typeset.notation import Notation
 from exgen.typeset.spell import minus, spell
 from exgen.typeset.terms import Apply, Leaf, printed_rows
 
-EG = Text("e.g.")  # set in italics by the renderer (class "eg")
+EG = Text(N_("e.g."))  # set in italics by the renderer (class "eg")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from exgen.engine.ops.base import Misfit, Op, dims, register
+from exgen.language import N_
 from exgen.typeset.terms import Call, Context, Leaf, Spelling, Stack, apply, leaf, product
 
 WINDOWS = "np.lib.stride_tricks.sliding_window_view"
@@ -130,7 +131,7 @@ def _code(s: int, p: int) -> tuple[str, str, tuple[str, str]]:
     return torch, numpy, grads
 
 
-BANK_NOTE = (
+BANK_NOTE = N_(
     "(filter by filter f and channel by channel c: ∂L/∂K_f,c is the image's channel c "
     "correlated with the gradient of output map f, added over the samples; ∂L/∂x_c the "
     "full correlation of each output map's gradient with K_f,c turned by 180°, added over "

@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from exgen.engine.ops.base import Op, like, register, unbroadcast
+from exgen.language import N_
 from exgen.typeset.formula import Op as Sign
 from exgen.typeset.formula import Paren, Row, Text
 from exgen.typeset.terms import Context, Leaf, Spelling, Symbol, product
@@ -91,7 +92,7 @@ class Maximum(_Extremum):
     )
     glyph = "max"
     wins = ">"
-    gradient_note = (
+    gradient_note = N_(
         "([a > b] is 1 where a is the larger entry, 0 where it is not, and ½ at a tie: "
         "the gradient is split in half, as torch.maximum does)"
     )
@@ -112,7 +113,7 @@ class Minimum(_Extremum):
     )
     glyph = "min"
     wins = "<"
-    gradient_note = (
+    gradient_note = N_(
         "([a < b] is 1 where a is the smaller entry, 0 where it is not, and ½ at a tie: "
         "the gradient is split in half, as torch.minimum does)"
     )

@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from exgen.engine.ops.base import Misfit, Op, register
+from exgen.language import N_
 from exgen.typeset.terms import Call, Leaf, Spelling, printed_rows
 
 
@@ -40,7 +41,7 @@ class Flatten(Op):
     saturates = None
     shape_rule = "own"
     tensors = True
-    gradient_note = (
+    gradient_note = N_(
         "(unflatten puts the entries back in the shape of the map, row by row: the "
         "inverse of flatten)"
     )

@@ -7,6 +7,7 @@ from fractions import Fraction
 import numpy as np
 
 from exgen.engine.ops.base import Elementwise, like, register
+from exgen.language import N_
 from exgen.typeset.terms import Call, Spelling, leaf, product
 
 SLOPE = Fraction(1, 100)
@@ -24,7 +25,7 @@ class LeakyRelu(Elementwise):
     architecture = "activation"
     kinks = (0,)
     saturates = None
-    local_note = " (1 where the input is > 0, else 0.01)"
+    local_note = N_(" (1 where the input is > 0, else 0.01)")
     local_mask = True
 
     def _slope(self, x):

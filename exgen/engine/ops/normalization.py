@@ -30,6 +30,7 @@ import numpy as np
 
 from exgen.engine.ops.base import POSITIVE, Op, register
 from exgen.engine.rounding import to_fraction
+from exgen.language import N_
 from exgen.typeset.formula import Sym
 from exgen.typeset.terms import Context, Spelling, Symbol, apply, leaf, product
 
@@ -134,7 +135,7 @@ class _Norm(Op):
             f"torch.nn.functional.batch_norm({{0}}, None, None, {params}, training=True, "
             f"eps={float(self.eps)})"
         )
-        self.gradient_note = (
+        self.gradient_note = N_(
             "(∑ₙ,ᵢ,ⱼ sums over the samples and the pixels of each channel, m = N·H·W of "
             "them, as the channel's mean μ and biased variance σ² do)"
         )
@@ -280,7 +281,7 @@ class BatchNorm(_Norm):
     glyph = "BN"
     over_samples = True
     torch, numpy, numpy_grad = code(True, 0, EPS)  # an instance: its own eps and layout
-    gradient_note = (
+    gradient_note = N_(
         "(∑ₙ sums over the samples of each feature, m of them in the batch, as the mean "
         "μ and the biased variance σ² do)"
     )
@@ -294,7 +295,7 @@ class LayerNorm(_Norm):
     over_samples = False
     tensors = False  # of a sample's features only: images are refused by the graph
     torch, numpy, numpy_grad = code(False, 0, EPS)  # an instance: its own eps and layout
-    gradient_note = (
+    gradient_note = N_(
         "(∑ₖ sums over the features of each sample, m of them, as the mean μ and the "
         "biased variance σ² do)"
     )

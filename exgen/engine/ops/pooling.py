@@ -17,6 +17,7 @@ import numpy as np
 
 from exgen.engine.ops.base import Misfit, Op, like, register
 from exgen.engine.ops.conv import size_formula
+from exgen.language import N_
 from exgen.typeset.formula import Num, Script, Text
 from exgen.typeset.terms import (
     Apply,
@@ -280,13 +281,13 @@ class MaxPool(_Pool):
     glyph = "maxpool"
     kind = "max"
     torch, numpy, numpy_grad = code("max", 2, 2)
-    gradient_note = (
+    gradient_note = N_(
         "(M marks each window's maximum, the argmax mask: the gradient of each output "
         "entry goes to that entry only; at a tie to the first maximum in row-major order "
         "within the window, as PyTorch's max_pool2d does; g ⊗ 𝟏 copies each entry of g "
         "over its window)"
     )
-    routed_note = (
+    routed_note = N_(
         "(unpool routes the gradient of each output entry to its window's maximum and "
         "adds where windows overlap; entries in no window get 0; at a tie to the first maximum in row-major order "
         "within the window, as PyTorch's max_pool2d does)"
@@ -300,11 +301,11 @@ class AvgPool(_Pool):
     glyph = "avgpool"
     kind = "avg"
     torch, numpy, numpy_grad = code("avg", 2, 2)
-    gradient_note = (
+    gradient_note = N_(
         "(g ⊗ 𝟏 copies each entry of g over its window: every entry of a window gets "
         "an equal share of the window's gradient)"
     )
-    routed_note = (
+    routed_note = N_(
         "(unpool gives every entry of a window the window's gradient, added where windows "
         "overlap, and 0 to entries in no window; divided by the window's size, each "
         "entry's equal share)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from exgen.engine.ops.base import Elementwise, like, register
+from exgen.language import N_
 from exgen.typeset.terms import Call, Spelling, leaf
 
 
@@ -20,7 +21,7 @@ class Relu(Elementwise):
     architecture = "activation"
     kinks = (0,)
     saturates = None
-    local_note = " (1 where the input is > 0, else 0)"
+    local_note = N_(" (1 where the input is > 0, else 0)")
     local_mask = True
 
     def forward(self, x):

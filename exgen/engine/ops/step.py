@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from exgen.engine.ops.base import Elementwise, like, register
+from exgen.language import N_
 from exgen.typeset.terms import Call, Spelling
 
 
@@ -20,7 +21,7 @@ class Step(Elementwise):
     architecture = "activation"
     kinks = (0,)
     saturates = None
-    local_note = " (0 everywhere but at the jump)"
+    local_note = N_(" (0 everywhere but at the jump)")
     local_mask = True
 
     def forward(self, x):
