@@ -19,7 +19,7 @@ from exgen.define.work import check_exercise_work, check_work
 from exgen.define.yaml_reader import read_yaml
 from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
 from exgen.engine.graph import Graph, GraphError, compile_graph, describe
-from exgen.engine.rounding import Rounding
+from exgen.engine.rounding import Figures, Rounding
 from exgen.engine.snippet import draw_values
 from exgen.errors import DefinitionError
 from exgen.notebooks.tasks import problems as notebook_problems
@@ -307,6 +307,12 @@ def _check_scale(ex: schema.Exercise, graph: Graph, backward: bool, digits: int)
                 "or grad.NAME of a parameter when grads is)",
                 path=f"scale.{item}",
             )
+        if isinstance(digits, Figures):
+            raise DefinitionError(
+                "scale needs the key's rounding in decimals (rounding: {digits: …}), "
+                "not in significant figures",
+                path=f"scale.{item}",
+            )
         if power > digits:
             raise DefinitionError(
                 f"× 10^{power} of a value shown to {digits} decimals would claim "
@@ -407,7 +413,9 @@ def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
 
 
 def _rounding(spec: schema.RoundingSpec) -> Rounding:
-    return Rounding(spec.digits, spec.carry)
+    if spec.figures is not None:
+        return Rounding(Figures(spec.figures), spec.carry)
+    return Rounding(2 if spec.digits is None else spec.digits, spec.carry)
 
 
 def _parse_path(path: str) -> tuple:

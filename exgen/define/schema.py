@@ -67,8 +67,24 @@ class Strict(BaseModel):
 
 
 class RoundingSpec(Strict):
-    digits: int = Field(2, ge=0, le=10)
-    carry: bool = False
+    digits: int | None = Field(
+        None, ge=0, le=10, description="decimals the key shows (2 unless figures is given)"
+    )
+    figures: int | None = Field(
+        None,
+        ge=1,
+        le=10,
+        description="significant figures the key shows, instead of digits (0.0123, 123, 1.23×10³)",
+    )
+    carry: bool = Field(
+        False, description="round every intermediate result before it is used further"
+    )
+
+    @model_validator(mode="after")
+    def _one_precision(self):
+        if self.digits is not None and self.figures is not None:
+            raise ValueError("give digits or figures, not both")
+        return self
 
 
 class NotationSpec(Strict):
@@ -309,6 +325,9 @@ class Sheet(Strict):
     due: datetime.date | str | None = None
     intro: TexText = ""
     rounding: RoundingSpec = RoundingSpec()
+    decimal: Literal[".", ","] = Field(
+        ".", description='the decimal mark numbers print with: "." or "," (0,25)'
+    )
     notation: NotationSpec = NotationSpec()
     templates: str | None = None  # a folder whose templates override the defaults
     variants: VariantsSpec | None = None

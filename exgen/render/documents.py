@@ -15,8 +15,8 @@ from markupsafe import Markup
 from exgen.asks import registry
 from exgen.asks.collect import GRAD_PREFIX, GRADS
 from exgen.define.load import ExerciseDef, SheetDef
+from exgen.engine.rounding import Figures, decimal_mark, marked, shown_given
 from exgen.engine.rounding import shown as decimals_shown
-from exgen.engine.rounding import shown_given
 from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError, ExgenError
@@ -45,6 +45,12 @@ DEFAULT_TEMPLATES = Path(str(resources.files("exgen.render.templates")))
 USED_TEMPLATES = ("sheet.html", "key.html")
 
 
+def _printed(value):
+    """What a template prints: a number (the learning rate, points) with the sheet's
+    decimal mark."""
+    return marked(value) if isinstance(value, str) else value
+
+
 @lru_cache(maxsize=8)
 def environment(custom: str | None = None) -> Environment:
     """The templates, in Jinja's sandbox: a sheet's own templates folder (which overrides
@@ -58,6 +64,7 @@ def environment(custom: str | None = None) -> Environment:
         autoescape=select_autoescape(["html"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_printed,
     )
     env.globals.update(
         math_html=math_html,
@@ -81,7 +88,7 @@ def render(
     student: str | None = None,
 ) -> Documents:
     results = results if results is not None else [{} for _ in traces]
-    with _template_problems(sheet.template_dir):
+    with _template_problems(sheet.template_dir), decimal_mark(sheet.spec.decimal):
         return _render(sheet, traces, results, student)
 
 
@@ -155,19 +162,29 @@ def _style(custom: str | None) -> str:
 
 def tie_example(digits: int) -> str:
     """A tie at the rule's own number of decimals and where half-up takes it, e.g.
-    "8.825 → 8.83" for 2 decimals and "8.88825 → 8.8883" for 4."""
+    "8.825 → 8.83" for 2 decimals and "8.88825 → 8.8883" for 4; for significant figures
+    the tie of one figure fewer decimals ("8.825 → 8.83" for 3 significant figures)."""
+    if isinstance(digits, Figures):
+        return tie_example(int(digits) - 1)
     tie = (
         Fraction("8." + "8" * max(digits - 1, 0) + ("2" if digits else "") + "5")
         if digits
         else Fraction(17, 2)
     )
-    return f"{shown_given(tie, digits + 1)} → {decimals_shown(tie, digits)}"
+    return f"{marked(shown_given(tie, digits + 1))} → {marked(decimals_shown(tie, digits))}"
+
+
+def precision_unit(rounding) -> str:
+    """What the key's precision counts: decimals, or significant figures."""
+    if rounding.figures:
+        return "significant figure" if rounding.figures == 1 else "significant figures"
+    return "decimal" if rounding.digits == 1 else "decimals"
 
 
 def rounding_text(rounding, exact: bool) -> str:
-    digits = rounding.digits
-    example = tie_example(digits)
-    unit = "decimal" if digits == 1 else "decimals"
+    digits = rounding.figures or rounding.digits
+    example = tie_example(rounding.digits)
+    unit = precision_unit(rounding)
     arithmetic = "All arithmetic is exact (fractions)" if exact else "Computed in double precision"
     if rounding.carry:
         return (
@@ -353,9 +370,11 @@ def _points(points) -> str | None:
 
 
 def rounding_hint(rounding) -> str:
+    digits = rounding.figures or rounding.digits
+    unit = precision_unit(rounding) if rounding.figures else "decimals"
     if rounding.carry:
         return (
-            f"You may round intermediate results to {rounding.digits} decimals "
+            f"You may round intermediate results to {digits} {unit} "
             f"(half-up) and go on with the rounded values."
         )
-    return f"Give results to {rounding.digits} decimals."
+    return f"Give results to {digits} {unit}."
