@@ -212,6 +212,8 @@ def evaluate(node, leaf) -> np.ndarray:
     if op == "transpose":
         return a.T
     if op == "flatten":  # a map's (or an image's) entries in row-major order, a column
+        if a.ndim == 0:
+            raise StepProblem("flatten of a scalar (expected a map, an image or a batch)")
         return a.reshape(-1, 1) if a.ndim in (2, 3) else a.reshape(len(a), -1).T
     if op in ("mapsum", "batchsum"):  # an image's (a batch's) entries channel by channel
         if op == "batchsum" and a.ndim != 4:
