@@ -216,3 +216,18 @@ def test_a_class_to_three_figures_graded(tmp_path):
             assert all(v != "right" for v in got.values()), got
         else:
             assert got == want
+
+
+def test_a_notebook_and_scale_need_digits(tmp_path):
+    root = Path(__file__).parents[1] / "exercises"
+    text = (root / "hw2-numpy-backprop.yaml").read_text()
+    (tmp_path / "nb.yaml").write_text(text.replace("{digits: 8, carry: false}", "{figures: 4}"))
+    result = invoke(tmp_path, "build", "nb.yaml", "--no-pdf")
+    assert result.exit_code != 0 and "exercises[0].notebook" in result.output
+    assert "not figures" in result.output
+    scaled = SHEET.replace(
+        "collect: [z, y, L, grads]", "collect: [z, y, L, grads]\n    scale: {L: 2}"
+    )
+    (tmp_path / "sc.yaml").write_text(scaled)
+    result = invoke(tmp_path, "build", "sc.yaml", "--no-pdf")
+    assert result.exit_code != 0 and "scale needs the key's rounding in decimals" in result.output

@@ -287,6 +287,12 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
     if ex.collect is not None:
         _check_collect(ex.collect, graph, design is None)
     own = _rounding(ex.rounding) if ex.rounding is not None else rounding
+    if ex.notebook is not None and own.figures:
+        raise DefinitionError(
+            "a notebook checks its answers to the key's decimals: give its exercise "
+            "rounding: {digits: …}, not figures",
+            path="notebook",
+        )
     if ex.scale is not None:
         _check_scale(ex, graph, design is None, own.digits)
     return ExerciseDef(ex, index, own, graph, given, asks, exact, design)
