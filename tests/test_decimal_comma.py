@@ -4,6 +4,7 @@ in the HTML, key.json's shown strings and steps, answers.csv — and still passe
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -103,6 +104,15 @@ def test_every_printed_number_has_a_comma(built):
         assert len(re.findall(r"\d,\d", text)) > (50 if kind == "sheet" else 500)
     key_html = (built / "out" / "sheet9" / "key.html").read_text()
     assert "ties away from zero: 8,825 → 8,83" in key_html
+    figures = [
+        base64.b64decode(m.group(1)).decode()
+        for m in re.finditer(r"data:image/svg\+xml;base64,([^\"]+)", key_html)
+    ]
+    labels = [re.sub(r"<[^>]+>", " ", svg) for svg in figures]
+    assert any("× 0,5" in text for text in labels)  # the graph's constant factor
+    assert not any(
+        DOTTED.search(text.replace("0.3em", "").replace("0.12em", "")) for text in labels
+    )
     assert "<mn>8,83</mn>" in key_html  # the MathML screen readers read, too
 
 

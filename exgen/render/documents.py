@@ -15,7 +15,7 @@ from markupsafe import Markup
 from exgen.asks import registry
 from exgen.asks.collect import GRAD_PREFIX, GRADS
 from exgen.define.load import ExerciseDef, SheetDef
-from exgen.engine.rounding import Figures, decimal_mark, marked, shown_given
+from exgen.engine.rounding import DECIMAL_MARK, Figures, decimal_mark, marked, shown_given
 from exgen.engine.rounding import shown as decimals_shown
 from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace
@@ -354,8 +354,9 @@ def _has_architecture(ex: ExerciseDef) -> bool:
 
 def _figure(draw, graph, notation, *args):
     """Each distinct figure drawn once: variants share their graph, and figures depend
-    only on its structure and the notation, never on the numbers."""
-    key = (draw.__name__, id(graph), notation.index, args)
+    only on its structure, the notation and the decimal mark (a constant's), never on the
+    numbers."""
+    key = (draw.__name__, id(graph), notation.index, DECIMAL_MARK.get(), args)
     if key not in _FIGURES:
         if len(_FIGURES) > 256:
             _FIGURES.clear()
