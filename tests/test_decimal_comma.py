@@ -170,3 +170,12 @@ def test_class_files_and_grading_with_commas(tmp_path):
             if a["column"] in rows[0]
         }
         assert verdicts and set(verdicts.values()) == {"right"}, verdicts
+
+
+def test_export_writes_the_texts_with_commas(tmp_path):
+    work = german(tmp_path)
+    result = invoke(work, "export", "sheet9", "--to", "moodle", "--variants", "1")
+    assert result.exit_code == 0, result.output
+    xml = (work / "out" / "sheet9" / "moodle.xml").read_text()
+    assert re.search(r"\d\{,\}\d", xml)  # the given values, in the question's LaTeX
+    assert re.search(r":NUMERICAL:=-?\d+\.\d+:", xml)  # the platform's own number format
