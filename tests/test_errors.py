@@ -59,7 +59,7 @@ CASES = {
     ),
     "rounding as a text": (
         edit("rounding: {digits: 2, carry: true}", "rounding: two"),
-        f"{F}:5: rounding: expected a mapping of keys (digits, carry), found 'two'",
+        f"{F}:5: rounding: expected a mapping of keys (digits, figures, carry), found 'two'",
     ),
     "network as a text": (
         edit("    network:\n      equations:", "    network: mlp\n    net:\n      equations:"),

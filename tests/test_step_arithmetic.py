@@ -240,7 +240,7 @@ def test_interval_edges():
         ),
         (step("add", "1", result="1"), "add takes 2 arguments in \"args\", found ['1']"),
         ({"expr": {"op": "neg", "args": ["1"]}}, 'a step needs "expr" and "result"'),
-        (step("neg", "1,5", result="1"), "'1,5' is not a printed number"),
+        (step("neg", "1;5", result="1"), "'1;5' is not a printed number"),  # 1,5 is a decimal comma
         (step("neg", 3, result="1"), "3 is neither a printed number nor a list of rows"),
         (step("neg", ["1", "2"], result="1"), "['1', '2'] is neither a printed number nor a list"),
         (

@@ -38,7 +38,7 @@ from exgen.build.shards import (
 from exgen.build.single import sheet_target, solve_exercise, work_asks, write_files
 from exgen.build.variants import Student, make_variant, rules_for, variant_rules_block
 from exgen.define.load import SheetDef, load_sheet, resolve
-from exgen.engine.rounding import shown_array
+from exgen.engine.rounding import decimal_mark, marked, shown_array
 from exgen.errors import ExgenError
 from exgen.notebooks.notebook import notebook_files
 from exgen.render.documents import render, warm
@@ -103,12 +103,14 @@ def _one(student: Student) -> StudentOutput:
         "redraws": dict(variant.redraws),
     }
     form = tuple(form_columns(key, {ex.spec.id: ex.spec for ex in vsheet.exercises}))
-    return StudentOutput(student, folder, answer_row(key), manifest, form)
+    return StudentOutput(student, folder, answer_row(key, vsheet.spec.decimal), manifest, form)
 
 
-def answer_row(key: dict) -> dict[str, str]:
-    """The final answers of a key, as its asks name them (asks/registry.py)."""
-    return answer_columns(key)
+def answer_row(key: dict, mark: str = ".") -> dict[str, str]:
+    """The final answers of a key, as its asks name them (asks/registry.py), with the
+    sheet's decimal mark."""
+    with decimal_mark(mark):
+        return {column: marked(text) for column, text in answer_columns(key).items()}
 
 
 def build_class(

@@ -21,14 +21,14 @@ TOKEN = re.compile(
     \\begin\{bmatrix\}.*?\\end\{bmatrix\} | \\begin\{pmatrix\} | \\end\{pmatrix\} | & | \\\\
   | \\left\( | \\right\) | \\frac | \\cdot | \\odot
   | \\, | \\sum(?:_\{[a-z](?:,[a-z])*\})? | \\operatorname\{[^}]*\}(?:_\{[a-z](?:=\d+(?:,[a-z]=\d+)*)?\}|_\{\d+\\times\ \d+(?:,\\,s=\d+)?\})? | \\mathbf\{[^}]*\}(?:_\{[^}]*\})?
-  | \\top | \d+(?:\.\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:\.\d+)?
-  | [-+{}^,] | [A-Za-z]
+  | \\top | \d+(?:(?:\.|\{,\})\d+)?\s*\\times\s*10\^\{-?\d+\} | \\[A-Za-z]+ | \d+(?:(?:\.|\{,\})\d+)?
+  | [-+{}^,;] | [A-Za-z]
 )""",
     re.VERBOSE | re.DOTALL,
 )
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NUMBER = re.compile(r"\d+(?:(?:\.|\{,\})\d+)?")  # 2.55, or 2{,}55 with a decimal comma
 WINDOW = re.compile(r"_\{(\d+)\\times (\d+)(?:,\\,s=(\d+))?\}$")
-SCIENTIFIC = re.compile(r"(\d+(?:\.\d+)?)\s*\\times\s*10\^\{(-?\d+)\}")
+SCIENTIFIC = re.compile(r"(\d+(?:(?:\.|\{,\})\d+)?)\s*\\times\s*10\^\{(-?\d+)\}")
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 MAX_DEPTH = 200
 
@@ -286,7 +286,7 @@ class _Reader:
                         body = f"{sci.group(1)}×10{sci.group(2).translate(SUPERSCRIPT)}"
                     elif not NUMBER.fullmatch(body):
                         raise NotNumbers("a matrix of symbols")
-                    cells[-1].append(sign + body)
+                    cells[-1].append(sign + body.replace("{,}", ","))
             return _normal(cells)
         if tok == r"\frac":
             self.take("{")
@@ -341,7 +341,7 @@ class _Reader:
             if REGISTRY[op].arity == 2:  # max(a, b), max(a, b, c, d) (a pooling window)
                 self.take(r"\left(")
                 operands = [self.sum()]
-                while self.peek() == ",":
+                while self.peek() in (",", ";"):  # ";" between numbers with a decimal comma
                     self.take()
                     operands.append(self.sum())
                 self.take(r"\right)")
@@ -354,8 +354,9 @@ class _Reader:
                 axis = kw if stride == size else dict(kw, stride=stride)
             return _apply(op, self.group(), **axis)
         if NUMBER.fullmatch(tok):
-            return tok
+            return tok.replace("{,}", ",")
         sci = SCIENTIFIC.fullmatch(tok)
         if sci:  # 2.69 \times 10^{43}: the number key.json writes as 2.69×10⁴³
-            return f"{sci.group(1)}×10{sci.group(2).translate(SUPERSCRIPT)}"
+            mantissa = sci.group(1).replace("{,}", ",")
+            return f"{mantissa}×10{sci.group(2).translate(SUPERSCRIPT)}"
         raise NotNumbers(tok)

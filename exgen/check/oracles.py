@@ -16,7 +16,7 @@ from exgen.build.single import solve_sheet
 from exgen.check.findings import FAILED, NOT_COMPARABLE, OK, SKIPPED, Finding, Verdict
 from exgen.check.printed_steps import check_printed_steps, key_for_check
 from exgen.define.load import ExerciseDef, SheetDef
-from exgen.engine.rounding import Rounding
+from exgen.engine.rounding import Rounding, parse_shown
 from exgen.engine.solve import Trace, solve
 from exgen.errors import DefinitionError
 from exgen.typeset.notation import Notation
@@ -250,7 +250,7 @@ def stress(sheet: SheetDef, count: int) -> StressReport:
                         trouble.append(f"student {student.id}, {ex.spec.id}: {name} is not finite")
         key = key_document(v.sheet, v.traces)
         for column, text in answer_row(key).items():
-            columns.setdefault(column, []).append(float(text))
+            columns.setdefault(column, []).append(float(parse_shown(text)[0]))
         for exercise, entry in key["exercises"].items():  # each variant's printed steps too
             steps = check_printed_steps(exercise, entry, key["rounding"])
             if steps.status == FAILED:

@@ -12,9 +12,10 @@ from fractions import Fraction
 
 import numpy as np
 
-NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
+# with either decimal mark ("-1.96", or "-1,96" from a sheet with decimal: ",")
+NUMBER = re.compile(r"-?\d+(?:[.,](\d+))?")
 # a number too large for fixed notation, as the key prints it: 2.69×10⁴³
-SCIENTIFIC = re.compile(r"(-?\d+(?:\.(\d+))?)×10([⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+SCIENTIFIC = re.compile(r"(-?\d+(?:[.,](\d+))?)×10([⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
@@ -54,11 +55,12 @@ def parse_number(text) -> tuple[Fraction, int]:
     sci = SCIENTIFIC.fullmatch(text) if isinstance(text, str) else None
     if sci:
         exponent = int(sci.group(3).translate(SUPERSCRIPT))
-        return Fraction(sci.group(1)) * Fraction(10) ** exponent, len(sci.group(2) or "") - exponent
+        mantissa = Fraction(sci.group(1).replace(",", "."))
+        return mantissa * Fraction(10) ** exponent, len(sci.group(2) or "") - exponent
     if not isinstance(text, str) or not NUMBER.fullmatch(text):
         raise StepProblem(f'{text!r} is not a printed number (expected e.g. "-1.96")')
     decimals = NUMBER.fullmatch(text).group(1)
-    return Fraction(text), len(decimals or "")
+    return Fraction(text.replace(",", ".")), len(decimals or "")
 
 
 def printed_array(value, number) -> np.ndarray:

@@ -45,13 +45,15 @@ def check_printed_steps(exercise: str, entry: dict, sheet_rounding: dict) -> Fin
             else "none recorded; nothing asked prints forward or backward steps",
         )
     rule = entry.get("rounding", sheet_rounding)
-    digits, carry = rule.get("digits"), rule.get("carry")
+    figures = rule.get("figures")
+    digits, carry = (figures if "digits" not in rule else rule.get("digits")), rule.get("carry")
     if (
         not isinstance(digits, int)
         or isinstance(digits, bool)
         or digits < 0
         or not isinstance(carry, bool)
         or rule.get("mode", "half-up") != "half-up"
+        or (figures is not None and ("digits" in rule or figures < 1))
     ):
         return Finding(ORACLE, FAILED, f"cannot read the rounding rule {rule!r}")
     if not isinstance(steps, list):
@@ -59,10 +61,13 @@ def check_printed_steps(exercise: str, entry: dict, sheet_rounding: dict) -> Fin
     problems = []
     for number, step in enumerate(steps, 1):
         target = step.get("target", "none given") if isinstance(step, dict) else "none given"
-        problem = judge(step, digits, carry) or _misread(step, entry.get("layout", "column"))
+        problem = judge(step, digits, carry, figures is not None) or _misread(
+            step, entry.get("layout", "column")
+        )
         if problem:
             problems.append(f"{exercise} step {number} (target {target}): {problem}")
-    rounding = f"{'carried' if carry else 'uncarried'} rounding to {digits} decimals"
+    unit = "significant figures" if figures is not None else "decimals"
+    rounding = f"{'carried' if carry else 'uncarried'} rounding to {digits} {unit}"
     if problems:
         return Finding(
             ORACLE, FAILED, f"{len(problems)} of {len(steps)} steps wrong, {rounding}", problems

@@ -26,13 +26,13 @@ from exgen.check.step_arithmetic import evaluate
 FLOAT_SLACK = 1e-12  # float64 results are compared within half a unit plus this
 
 
-def judge(step: dict, digits: int, carry: bool) -> str | None:
+def judge(step: dict, digits: int, carry: bool, figures: bool = False) -> str | None:
     """None when the step's printed result is what its printed numbers give; otherwise
-    what is wrong, in words."""
+    what is wrong, in words. With ``figures`` the rule is ``digits`` significant figures."""
     if not isinstance(step, dict) or "expr" not in step or "result" not in step:
         return 'a step needs "expr" and "result"'
     try:
-        return _judged(step, digits, carry)
+        return (_judged_figures if figures else _judged)(step, digits, carry)
     except StepProblem as exc:
         return str(exc)
     except (ArithmeticError, ValueError) as exc:  # beyond float64, or digits beyond printing
@@ -54,15 +54,86 @@ def _judged(step: dict, digits: int, carry: bool) -> str | None:
         return Interval(x - half, x + half) if not carry and decimals == digits else x
 
     value = evaluate(step["expr"], leaf)
-    printed = printed_array(step["result"], lambda t: parse_number(t)[0])
-    halves = printed_array(
-        step["result"],
-        lambda t: (
-            Fraction(1, 2) * Fraction(10) ** -parse_number(t)[1]
-            if SCIENTIFIC.fullmatch(t)
-            else half
+    return _compared(
+        step,
+        value,
+        lambda t: _own_half(t) if SCIENTIFIC.fullmatch(t) else half,
+        lambda got, shown, own: (_carried if carry else _interval)(got, shown, digits, own),
+    )
+
+
+def _judged_figures(step: dict, figures: int, carry: bool) -> str | None:
+    """As _judged, for a key rounded to ``figures`` significant figures: each printed
+    number stands for ± half a unit of its own last digit. Without carry a number printed
+    with exactly ``figures`` figures is taken for a rounded result (a given number that
+    happens to have as many is then judged more loosely, never wrongly)."""
+
+    def leaf(text):
+        x, _ = parse_number(text)
+        if carry or _figures_in(text) != figures:
+            return x
+        own = _own_half(text)
+        return Interval(x - own, x + own)
+
+    value = evaluate(step["expr"], leaf)
+    return _compared(
+        step,
+        value,
+        _own_half,
+        lambda got, shown, own: (
+            _carried_figures(got, shown, figures, own)
+            if carry
+            else _interval(got, shown, figures, own, "significant figures")
         ),
     )
+
+
+def _own_half(text: str) -> Fraction:
+    """Half a unit of a printed number's last digit."""
+    return Fraction(1, 2) * Fraction(10) ** -parse_number(text)[1]
+
+
+def _figures_in(text: str) -> int:
+    """The significant figures a printed number shows (0.00 shows 3, as 0 to 3 figures)."""
+    sci = SCIENTIFIC.fullmatch(text)
+    mantissa = sci.group(1) if sci else text
+    digits = mantissa.lstrip("-").replace(".", "").lstrip("0")
+    return len(digits) if digits else len(mantissa.partition(".")[2]) + 1
+
+
+def half_up_figures(x: Fraction, figures: int) -> Fraction:
+    """x half-up to ``figures`` significant figures, in integers."""
+    if not x:
+        return x
+    n = 0
+    while abs(x) >= Fraction(10) ** (n + 1):
+        n += 1
+    while abs(x) < Fraction(10) ** n:
+        n -= 1
+    scale = Fraction(10) ** (figures - 1 - n)
+    q = int((2 * abs(x) * scale + 1) // 2)
+    return Fraction(q if x >= 0 else -q) / scale
+
+
+def _carried_figures(got, shown: Fraction, figures: int, half: Fraction) -> str | None:
+    if isinstance(got, Fraction):
+        want = half_up_figures(got, figures)
+        if shown == want:
+            return None
+        return (
+            f"printed {plain_text(shown)}, but the printed numbers give {plain_text(want)} "
+            f"({plain_text(got)} rounded half-up to {figures} significant figures)"
+        )
+    if math.isfinite(got) and abs(float(shown) - got) <= float(half) + FLOAT_SLACK:
+        return None
+    return f"printed {plain_text(shown)}, but the printed numbers give {got!r} in float64"
+
+
+def _compared(step: dict, value, half_of, problem_of) -> str | None:
+    """Each printed entry of the result against the expression's value (``half_of`` a
+    printed number: the half unit it stands for)."""
+    printed = printed_array(step["result"], lambda t: parse_number(t)[0])
+    halves = printed_array(step["result"], half_of)
     if value.shape != printed.shape and not (value.size == printed.size == 1):
         return (
             f"printed result is {shape_text(printed)}, but the expression gives {shape_text(value)}"
@@ -71,7 +142,7 @@ def _judged(step: dict, digits: int, carry: bool) -> str | None:
     for index, (got, shown, own) in enumerate(
         zip(value.reshape(-1), printed.reshape(-1), halves.reshape(-1))
     ):
-        problem = (_carried if carry else _interval)(got, shown, digits, own)
+        problem = problem_of(got, shown, own)
         if problem:
             wrong.append(_where(index, printed.shape) + problem)
     if not wrong:
@@ -95,7 +166,9 @@ def _carried(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
     return f"printed {fixed_text(shown, digits)}, but the printed numbers give {want} ({got!r} in float64)"
 
 
-def _interval(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
+def _interval(
+    got, shown: Fraction, digits: int, half: Fraction, unit: str = "decimals"
+) -> str | None:
     span = intervals.interval(got)
     slack = FLOAT_SLACK if span.has_float else 0
     if span.lo <= shown + half + slack and span.hi >= shown - half - slack:
@@ -108,7 +181,7 @@ def _interval(got, shown: Fraction, digits: int, half: Fraction) -> str | None:
     return (
         f"printed {fixed_text(shown, digits)} (from {plain_text(shown - half)} to "
         f"{plain_text(shown + half)}), but the printed numbers give {gives} (each number "
-        f"printed with {digits} decimals within ±{plain_text(half)})"
+        f"printed with {digits} {unit} within ±{plain_text(half)})"
     )
 
 

@@ -20,7 +20,7 @@ from exgen.define.work import check_exercise_work, check_work
 from exgen.define.yaml_reader import read_yaml
 from exgen.engine.equations import TOO_DEEP, EquationError, parse_equation
 from exgen.engine.graph import Graph, GraphError, compile_graph, describe
-from exgen.engine.rounding import Rounding
+from exgen.engine.rounding import Figures, Rounding
 from exgen.engine.snippet import draw_values
 from exgen.errors import DefinitionError
 from exgen.notebooks.tasks import problems as notebook_problems
@@ -290,6 +290,12 @@ def _exercise(sheet: schema.Sheet, ex: schema.Exercise, index: int, rounding: Ro
     if ex.collect is not None:
         _check_collect(ex.collect, graph, design is None)
     own = _rounding(ex.rounding) if ex.rounding is not None else rounding
+    if ex.notebook is not None and own.figures:
+        raise DefinitionError(
+            "a notebook checks its answers to the key's decimals: give its exercise "
+            "rounding: {digits: …}, not figures",
+            path="notebook",
+        )
     if ex.scale is not None:
         _check_scale(ex, graph, design is None, own.digits)
     return ExerciseDef(ex, index, own, graph, given, asks, exact, design)
@@ -308,6 +314,12 @@ def _check_scale(ex: schema.Exercise, graph: Graph, backward: bool, digits: int)
             raise DefinitionError(
                 f"'{item}' is not collected (expected one of: {', '.join(items)}, "
                 "or grad.NAME of a parameter when grads is)",
+                path=f"scale.{item}",
+            )
+        if isinstance(digits, Figures):
+            raise DefinitionError(
+                "scale needs the key's rounding in decimals (rounding: {digits: …}), "
+                "not in significant figures",
                 path=f"scale.{item}",
             )
         if power > digits:
@@ -410,7 +422,9 @@ def _check_roles(graph: Graph, given, params, loss: str, layers: bool) -> None:
 
 
 def _rounding(spec: schema.RoundingSpec) -> Rounding:
-    return Rounding(spec.digits, spec.carry)
+    if spec.figures is not None:
+        return Rounding(Figures(spec.figures), spec.carry)
+    return Rounding(2 if spec.digits is None else spec.digits, spec.carry)
 
 
 def _parse_path(path: str) -> tuple:

@@ -70,12 +70,20 @@ class Strict(BaseModel):
 
 
 class RoundingSpec(Strict):
-    """The rounding of printed numbers: decimal places, and whether rounded values carry on."""
+    """The rounding of printed numbers (decimals or significant figures), carried or not."""
 
-    digits: int = Field(2, ge=0, le=10)
-    """Decimal places every printed number is rounded to."""
+    digits: int | None = Field(None, ge=0, le=10)
+    """Decimal places every printed number is rounded to (2 unless figures is given)."""
+    figures: int | None = Field(None, ge=1, le=10)
+    """Significant figures every printed number is rounded to, instead of digits."""
     carry: bool = False
     """Carry the rounded numbers into later steps (as students do), instead of exact ones."""
+
+    @model_validator(mode="after")
+    def _one_precision(self):
+        if self.digits is not None and self.figures is not None:
+            raise ValueError("give digits or figures, not both")
+        return self
 
 
 class NotationSpec(Strict):
@@ -411,12 +419,13 @@ class Sheet(Strict):
     language: str = Field(
         "en",
         max_length=20,
-        description="The course's language: every fixed string of the sheet and the key "
-        "(headings, tasks, notes, captions, the rounding rule) is written in it. One of "
-        "the languages exgen ships a catalog for: " + ", ".join(LANGUAGES) + ".",
+        description="The language of every fixed string of the sheet and the key: one of "
+        + ", ".join(LANGUAGES),
     )
     rounding: RoundingSpec = RoundingSpec()
     """How printed numbers are rounded."""
+    decimal: Literal[".", ","] = "."
+    """The decimal mark of printed numbers (sheet, key, answers.csv): "." or "," (0,25)."""
     notation: NotationSpec = NotationSpec()
     """The course's symbols."""
     templates: str | None = None  # a folder whose templates override the defaults

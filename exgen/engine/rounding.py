@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -12,16 +14,40 @@ from functools import lru_cache
 import numpy as np
 
 
+class Figures(int):
+    """A precision in significant figures, passed where a number of decimals is expected:
+    ``shown``, ``round_half_up``, ``round_array`` and ``shown_array`` read Figures(3) as
+    3 significant figures (0.0123, 123, 1.23×10³). It equals no plain int, so caches and
+    comparisons never take 3 figures for 3 decimals."""
+
+    def __eq__(self, other):
+        return isinstance(other, Figures) and int(self) == int(other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = int.__hash__
+
+    def __repr__(self) -> str:
+        return f"Figures({int(self)})"
+
+
 @dataclass(frozen=True)
 class Rounding:
-    """How the key rounds: ``digits`` decimals shown; ``carry`` rounds every
-    intermediate before it is used further (as a student computing by hand)."""
+    """How the key rounds: ``digits`` decimals shown (or a Figures: significant figures);
+    ``carry`` rounds every intermediate before it is used further (as a student computing
+    by hand)."""
 
     digits: int = 2
     carry: bool = False
 
+    @property
+    def figures(self) -> int | None:
+        return int(self.digits) if isinstance(self.digits, Figures) else None
+
     def as_json(self) -> dict:
-        return {"digits": self.digits, "carry": self.carry, "mode": "half-up"}
+        precision = {"figures": self.figures} if self.figures else {"digits": self.digits}
+        return {**precision, "carry": self.carry, "mode": "half-up"}
 
 
 # The magnitude policy, in one place. Numbers a definition gives (values, constants, draw
@@ -90,9 +116,28 @@ def _scaled_half_up(n: int, d: int, digits: int) -> int:
     return q if n >= 0 else -q
 
 
+def _round_places(f: Fraction, places: int) -> Fraction:
+    """f half-up to ``places`` decimals; negative places round to tens, hundreds, …"""
+    if places >= 0:
+        return Fraction(_scaled_half_up(f.numerator, f.denominator, places), 10**places)
+    scaled = f / 10**-places
+    return Fraction(_scaled_half_up(scaled.numerator, scaled.denominator, 0)) * 10**-places
+
+
+def _round_figures(f: Fraction, figures: int) -> Fraction:
+    """f half-up to ``figures`` significant figures (0.1235 → 0.124, 1234.5 → 1230)."""
+    return _round_places(f, figures - 1 - _exponent(f)) if f else f
+
+
 def round_half_up(x, digits: int):
-    """Round to ``digits`` decimals, ties away from zero; keeps the number's kind
-    (Fraction stays exact, float stays float)."""
+    """Round to ``digits`` decimals (or to Figures significant figures), ties away from
+    zero; keeps the number's kind (Fraction stays exact, float stays float)."""
+    if isinstance(digits, Figures):
+        if not isinstance(x, (Fraction, int, np.integer)):
+            if not np.isfinite(x):
+                return float(x)
+            return float(_round_figures(to_fraction(x), int(digits))) + 0.0
+        return _round_figures(Fraction(x) if not isinstance(x, Fraction) else x, int(digits))
     if isinstance(x, (Fraction, int, np.integer)):
         if not isinstance(x, Fraction):
             return Fraction(int(x))
@@ -141,8 +186,30 @@ def shown(x, digits: int) -> str:
     return _shown(to_fraction(x), digits)
 
 
+# Significant figures: fixed notation while the rounded value has at most ``figures``
+# digits before the point and is at least 10⁻⁴ (123, 0.0123), otherwise d.dd×10ⁿ with
+# figures − 1 decimals, so that the last printed digit always is the last significant one
+# (1234.5 → 1.23×10³; parse_shown then reads ±5 from it). Zero as 0.00 (figures − 1 decimals).
+FIGURES_FIXED_FROM = -4
+
+
+def _shown_figures(f: Fraction, figures: int) -> str:
+    if not f:
+        return _fixed(0, figures - 1)
+    n = _exponent(f)
+    m = _mantissa_half_up(f, n, figures - 1)
+    if abs(m) >= 10**figures:  # 999.6 → 1.00×10³
+        n += 1
+        m = _mantissa_half_up(f, n, figures - 1)
+    if FIGURES_FIXED_FROM <= n < figures:
+        return _fixed(m, figures - 1 - n)
+    return f"{_fixed(m, figures - 1)}×10{str(n).translate(SUPERSCRIPT)}"
+
+
 @lru_cache(maxsize=1 << 16)  # a key prints the same values in many steps
 def _shown(f: Fraction, digits: int) -> str:
+    if isinstance(digits, Figures):
+        return _shown_figures(f, int(digits))
     q = _scaled_half_up(f.numerator, f.denominator, digits)
     text = _fixed(q, digits) if abs(q) < FIXED_BELOW * 10**digits else _scientific(f, digits)
     if text.startswith("-") and not any(c in "123456789" for c in text):
@@ -154,10 +221,45 @@ SCIENTIFIC = re.compile(r"(-?\d+(?:\.(\d+))?)×10([⁻]?[⁰¹²³⁴⁵⁶⁷�
 FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 
+# The decimal mark, in one place. Numbers are made with "." (shown, shown_given, and all
+# that reads them back); the sheet's mark (decimal: ",") is put in at the presentation
+# edge only — the HTML's numbers (typeset/mathhtml.py, mathml.py), the LaTeX of a step
+# (latex_number), key.json's shown strings and steps (render/keyjson.py) and the CSV cells
+# (build/class_files.py) — by ``marked`` while ``decimal_mark`` holds the sheet's mark.
+# Everything that reads a printed number (parse_shown, the printed-steps check, grading)
+# takes either mark. With a comma, a list of numbers is separated by ";" (0,5; 1,5).
+DECIMAL_MARK: ContextVar[str] = ContextVar("decimal_mark", default=".")
+NUMBER_TEXT = re.compile(r"[-−]?\d+\.\d+(?:×10[⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)?")
+
+
+@contextmanager
+def decimal_mark(mark: str):
+    """Numbers presented inside the block use ``mark`` ("." or ",")."""
+    token = DECIMAL_MARK.set(mark)
+    try:
+        yield
+    finally:
+        DECIMAL_MARK.reset(token)
+
+
+def marked(text: str) -> str:
+    """A printed number (or a cell holding one) with the sheet's decimal mark; any other
+    text as it is."""
+    if DECIMAL_MARK.get() == "." or not NUMBER_TEXT.fullmatch(text):
+        return text
+    return text.replace(".", DECIMAL_MARK.get())
+
+
+def list_separator() -> str:
+    """What separates the numbers of an inline list: ";" when the mark is a comma."""
+    return ";" if DECIMAL_MARK.get() == "," else ","
+
+
 def parse_shown(text: str) -> tuple[Fraction, Fraction]:
     """What ``shown`` printed, read back: the value and half a unit of its last digit
-    (the most it can be off by). Raises ValueError for anything else."""
-    text = text.replace("−", "-")
+    (the most it can be off by); with either decimal mark. Raises ValueError for anything
+    else."""
+    text = text.replace("−", "-").replace(",", ".")
     sci = SCIENTIFIC.fullmatch(text)
     mantissa, exponent = (
         (sci.group(1), int(sci.group(3).translate(FROM_SUPERSCRIPT))) if sci else (text, 0)
@@ -170,12 +272,15 @@ def parse_shown(text: str) -> tuple[Fraction, Fraction]:
 
 
 def latex_number(text: str) -> str:
-    """A printed number in LaTeX: 1.23×10²⁰ as 1.23 \\times 10^{20}; ASCII minus."""
+    """A printed number in LaTeX: 1.23×10²⁰ as 1.23 \\times 10^{20}; ASCII minus; a
+    decimal comma as {,} (no space after it)."""
     text = text.replace("−", "-")
     sci = SCIENTIFIC.fullmatch(text)
+    mark = "{,}" if DECIMAL_MARK.get() == "," else "."
     if not sci:
-        return text
-    return rf"{sci.group(1)} \times 10^{{{sci.group(3).translate(FROM_SUPERSCRIPT)}}}"
+        return text.replace(".", mark) if NUMBER_TEXT.fullmatch(text) else text
+    exponent = sci.group(3).translate(FROM_SUPERSCRIPT)
+    return rf"{sci.group(1).replace('.', mark)} \times 10^{{{exponent}}}"
 
 
 def _fixed(q: int, digits: int) -> str:
@@ -199,7 +304,7 @@ def shown_given(x, digits: int, max_digits: int = 6) -> str:
 
 @lru_cache(maxsize=1 << 16)  # a class's variants state the same few given numbers
 def _shown_given(f: Fraction, digits: int, max_digits: int) -> str:
-    limit = max(digits, max_digits)
+    limit = max(int(digits), max_digits)
     if abs(f) >= FIXED_BELOW:
         return _scientific(f, limit, trim=True)
     q = _scaled_half_up(f.numerator, f.denominator, limit)

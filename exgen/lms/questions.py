@@ -22,12 +22,13 @@ from exgen.build.chunks import map_in_chunks
 from exgen.build.single import work_asks
 from exgen.build.variants import Student, make_variant
 from exgen.define.load import ExerciseDef, SheetDef
+from exgen.engine.rounding import decimal_mark
 from exgen.engine.solve import Trace
 from exgen.grading.grade import shares
 from exgen.grading.policy import Policy, close_interval, policy_of, right_interval
 from exgen.language import gettext_for
 from exgen.render.documents import exercise_parts, rounding_hint, scale_sentence, scale_terms
-from exgen.render.keyjson import exercise_key, key_steps
+from exgen.render.keyjson import exercise_key, key_steps, marked_tree
 from exgen.typeset.latex import latex
 from exgen.typeset.markdown import make_tex_markdown
 from exgen.typeset.notation import Notation
@@ -161,43 +162,65 @@ def _variant_questions(
     if key is not None and key.get("seed") != variant.seed:  # another class's, or secret's
         key = None
     for ex, trace, policy in zip(vsheet.exercises, variant.traces, policies):
-        if key is not None:
-            ex_key = key["exercises"][ex.spec.id]
-        else:
-            results = work_asks(vsheet, ex, trace)
-            ex_key = exercise_key(ex, trace, vsheet, results, steps=False)
-        columns = collected(ex.spec.id, ex_key, ex.spec)
-        if not columns:
-            continue
-        if key is None:  # the worked steps (the feedback) only for a question that goes out
-            ex_key["steps"] = key_steps(ex, trace, vsheet, results) if ex.design is None else []
-        notation = Notation.of(trace.graph, vsheet.spec.notation)
-        slots = tuple(
-            Slot(
-                c.column,
-                c.shown,
-                _label(c, ex_key, notation),
-                right_interval(c.shown, policy),
-                close_interval(c.shown, policy),
-                share,
+        with decimal_mark(vsheet.spec.decimal):  # not across the yield: the caller's context
+            question = _question(
+                vsheet, ex, trace, policy, variant.code, student, key, markdown, fixed
             )
-            for c, share in zip(columns, shares(ex, columns, policy))
+        if question is not None:
+            yield question
+
+
+def _question(
+    vsheet: SheetDef,
+    ex: ExerciseDef,
+    trace: Trace,
+    policy: Policy,
+    code: str,
+    student: Student,
+    key: dict | None,
+    markdown: Callable[[str], str],
+    fixed: dict[str, _Fixed],
+) -> Question | None:
+    """One exercise of one variant as a question, numbers with the sheet's decimal mark."""
+    if key is not None:
+        ex_key = key["exercises"][ex.spec.id]
+    else:
+        results = work_asks(vsheet, ex, trace)
+        ex_key = exercise_key(ex, trace, vsheet, results, steps=False)
+    columns = collected(ex.spec.id, ex_key, ex.spec)
+    if not columns:
+        return None
+    if key is None:  # the worked steps (the feedback) only for a question that goes out
+        ex_key["steps"] = key_steps(ex, trace, vsheet, results) if ex.design is None else []
+        if vsheet.spec.decimal != ".":
+            ex_key = marked_tree(ex_key)  # as the build's key.json prints them
+    notation = Notation.of(trace.graph, vsheet.spec.notation)
+    slots = tuple(
+        Slot(
+            c.column,
+            c.shown,
+            _label(c, ex_key, notation),
+            right_interval(c.shown, policy),
+            close_interval(c.shown, policy),
+            share,
         )
-        if ex.spec.id not in fixed:
-            fixed[ex.spec.id] = _fixed(vsheet, ex, trace, markdown)
-        text, files = _text(vsheet, ex, trace, variant.code, fixed[ex.spec.id])
-        yield Question(
-            exercise=ex.spec.id,
-            title=ex.spec.title,
-            code=variant.code,
-            student=student,
-            points=sum((s.points for s in slots), Fraction(0)),
-            text=text,
-            boxes=tuple(_boxes(columns, ex_key, notation)),
-            slots=slots,
-            feedback=_feedback(ex_key, variant.code),
-            files=files,
-        )
+        for c, share in zip(columns, shares(ex, columns, policy))
+    )
+    if ex.spec.id not in fixed:
+        fixed[ex.spec.id] = _fixed(vsheet, ex, trace, markdown)
+    text, files = _text(vsheet, ex, trace, code, fixed[ex.spec.id])
+    return Question(
+        exercise=ex.spec.id,
+        title=ex.spec.title,
+        code=code,
+        student=student,
+        points=sum((s.points for s in slots), Fraction(0)),
+        text=text,
+        boxes=tuple(_boxes(columns, ex_key, notation)),
+        slots=slots,
+        feedback=_feedback(ex_key, code),
+        files=files,
+    )
 
 
 @dataclass(frozen=True)

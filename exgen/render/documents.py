@@ -22,12 +22,12 @@ from markupsafe import Markup
 from exgen.asks import registry
 from exgen.asks.collect import GRAD_PREFIX, GRADS
 from exgen.define.load import ExerciseDef, SheetDef
+from exgen.engine.rounding import DECIMAL_MARK, Figures, decimal_mark, marked, shown_given
 from exgen.engine.rounding import shown as decimals_shown
-from exgen.engine.rounding import shown_given
 from exgen.engine.snippet import snippet_code
 from exgen.engine.solve import Trace
 from exgen.errors import DefinitionError, ExgenError
-from exgen.language import english, gettext_for
+from exgen.language import N_, english, gettext_for
 from exgen.notebooks.notebook import FILES as NOTEBOOK_FILES
 from exgen.render.architecture_figure import architecture
 from exgen.render.context import DocumentContext, ExerciseContext
@@ -54,6 +54,12 @@ DEFAULT_TEMPLATES = Path(str(resources.files("exgen.render.templates")))
 USED_TEMPLATES = ("sheet.html", "key.html")
 
 
+def _printed(value):
+    """What a template prints: a number (the learning rate, points) with the sheet's
+    decimal mark."""
+    return marked(value) if isinstance(value, str) else value
+
+
 @lru_cache(maxsize=8)
 def environment(custom: str | None = None) -> Environment:
     """The templates, in Jinja's sandbox: a sheet's own templates folder (which overrides
@@ -68,6 +74,7 @@ def environment(custom: str | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        finalize=_printed,
     )
     # {% trans %} and _() in the sheet's language (doc.lang): one environment serves
     # every language
@@ -95,7 +102,7 @@ def render(
     student: str | None = None,
 ) -> Documents:
     results = results if results is not None else [{} for _ in traces]
-    with _template_problems(sheet.template_dir):
+    with _template_problems(sheet.template_dir), decimal_mark(sheet.spec.decimal):
         return _render(sheet, traces, results, student)
 
 
@@ -170,19 +177,29 @@ def _style(custom: str | None) -> str:
 
 def tie_example(digits: int) -> str:
     """A tie at the rule's own number of decimals and where half-up takes it, e.g.
-    "8.825 → 8.83" for 2 decimals and "8.88825 → 8.8883" for 4."""
+    "8.825 → 8.83" for 2 decimals and "8.88825 → 8.8883" for 4; for significant figures
+    the tie of one figure fewer decimals ("8.825 → 8.83" for 3 significant figures)."""
+    if isinstance(digits, Figures):
+        return tie_example(int(digits) - 1)
     tie = (
         Fraction("8." + "8" * max(digits - 1, 0) + ("2" if digits else "") + "5")
         if digits
         else Fraction(17, 2)
     )
-    return f"{shown_given(tie, digits + 1)} → {decimals_shown(tie, digits)}"
+    return f"{marked(shown_given(tie, digits + 1))} → {marked(decimals_shown(tie, digits))}"
+
+
+def precision_unit(rounding, _=english) -> str:
+    """What the key's precision counts: decimals, or significant figures."""
+    if rounding.figures:
+        return _("significant figure") if rounding.figures == 1 else _("significant figures")
+    return _("decimal") if rounding.digits == 1 else _("decimals")
 
 
 def rounding_text(rounding, exact: bool, _=english) -> str:
-    digits = rounding.digits
-    example = tie_example(digits)
-    unit = _("decimal") if digits == 1 else _("decimals")
+    digits = rounding.figures or rounding.digits
+    example = tie_example(rounding.digits)
+    unit = precision_unit(rounding, _)
     arithmetic = (
         _("All arithmetic is exact (fractions)") if exact else _("Computed in double precision")
     )
@@ -359,8 +376,9 @@ def _has_architecture(ex: ExerciseDef) -> bool:
 
 def _figure(draw, graph, notation, *args):
     """Each distinct figure drawn once: variants share their graph, and figures depend
-    only on its structure and the notation, never on the numbers."""
-    key = (draw.__name__, id(graph), notation.index, args)
+    only on its structure, the notation and the decimal mark (a constant's), never on the
+    numbers."""
+    key = (draw.__name__, id(graph), notation.index, DECIMAL_MARK.get(), args)
     if key not in _FIGURES:
         if len(_FIGURES) > 256:
             _FIGURES.clear()
@@ -375,9 +393,28 @@ def _points(points) -> str | None:
 
 
 def rounding_hint(rounding, _=english) -> str:
-    if rounding.carry:
-        return _(
-            "You may round intermediate results to {digits} decimals "
-            "(half-up) and go on with the rounded values."
-        ).format(digits=rounding.digits)
-    return _("Give results to {digits} decimals.").format(digits=rounding.digits)
+    # whole sentences per kind: "{digits} {unit}" does not translate (Thai puts the
+    # number between the words of "decimal places")
+    if rounding.figures:
+        n = rounding.figures
+        return _(_HINTS["figure" if n == 1 else "figures", rounding.carry]).format(digits=n)
+    return _(_HINTS["decimals", rounding.carry]).format(digits=rounding.digits)
+
+
+_HINTS = {
+    ("decimals", True): N_(
+        "You may round intermediate results to {digits} decimals "
+        "(half-up) and go on with the rounded values."
+    ),
+    ("figure", True): N_(
+        "You may round intermediate results to {digits} significant figure (half-up) and "
+        "go on with the rounded values."
+    ),
+    ("figures", True): N_(
+        "You may round intermediate results to {digits} significant figures "
+        "(half-up) and go on with the rounded values."
+    ),
+    ("decimals", False): N_("Give results to {digits} decimals."),
+    ("figure", False): N_("Give results to {digits} significant figure."),
+    ("figures", False): N_("Give results to {digits} significant figures."),
+}

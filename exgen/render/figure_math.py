@@ -7,6 +7,7 @@ from __future__ import annotations
 import unicodedata
 from html import escape
 
+from exgen.engine.rounding import list_separator, marked
 from exgen.render.svg_canvas import Label, advance
 from exgen.typeset.formula import Paren, Row, Text
 
@@ -55,6 +56,7 @@ def _emit(f, out: list[str], scale: float) -> float:
     if f is None:
         return 0.0
     if isinstance(f, str):
+        f = marked(f)
         out.append(_span(f, scale=scale))
         return advance(f) * scale
     kind = f.kind
@@ -64,10 +66,11 @@ def _emit(f, out: list[str], scale: float) -> float:
         out.append(_span(base, italic=italic, bold=f.bold, scale=scale))
         return advance(f.base, f.bold) * scale + _script(out, f.sub, f.sup, scale)
     if kind in ("num", "text"):
-        out.append(_span(f.text, scale=scale))
-        return advance(f.text) * scale
+        text = marked(f.text)
+        out.append(_span(text, scale=scale))
+        return advance(text) * scale
     if kind == "op":
-        text = ", " if f.text == "," else f"\u2009{f.text}\u2009"
+        text = f"{list_separator()} " if f.text == "," else f"\u2009{f.text}\u2009"
         out.append(_span(text, scale=scale))
         return (advance(f.text) + 0.4) * scale
     if kind == "row":
@@ -108,17 +111,17 @@ def plain(f) -> str:
     if f is None:
         return ""
     if isinstance(f, str):
-        return f
+        return marked(f)
     kind = f.kind
     if kind == "sym":
         text = unicodedata.normalize("NFC", f.base + ("\u0302" if f.hat else "")) + f.sub
         return text + ("^" + f.sup if f.sup else "")
     if kind == "num":
-        return f.text
+        return marked(f.text)
     if kind == "text":  # a matrix product is written juxtaposed: W1·x in plain text
         return "·" if f.text == "\u2009" else f.text
     if kind == "op":
-        return ", " if f.text == "," else f" {f.text} "
+        return f"{list_separator()} " if f.text == "," else f" {f.text} "
     if kind == "row":
         return "".join(plain(i) for i in f.items)
     if kind == "paren":

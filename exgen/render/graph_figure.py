@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 
 from exgen.engine.graph import Graph
+from exgen.engine.rounding import marked
 from exgen.language import SOURCE, english, gettext_for
 from exgen.render.figure_math import plain, svg_label
 from exgen.render.svg_canvas import Canvas, Label, data_uri, segment_meets_box, text_box
@@ -44,7 +45,9 @@ def _forward_boxes(graph: Graph, notation: Notation):
             boxes[name] = Box(name, label, 18 + label.ems * FONT, kind)
             continue
         glyph = node.op.glyph
-        consts = [graph.nodes[i].name for i in node.inputs if graph.nodes[i].kind == "const"]
+        consts = [
+            marked(graph.nodes[i].name) for i in node.inputs if graph.nodes[i].kind == "const"
+        ]
         if node.op.name == "pow":
             glyph = f"^{node.op.exponent}"
         elif consts:

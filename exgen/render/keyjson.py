@@ -7,6 +7,7 @@ import json
 from exgen.asks.base import entry
 from exgen.asks.registry import asks_json, shown, steps_json
 from exgen.define.load import ExerciseDef, SheetDef
+from exgen.engine.rounding import decimal_mark, marked
 from exgen.engine.solve import Trace
 from exgen.typeset.notation import Notation
 from exgen.typeset.steps import solution, step_entries
@@ -72,8 +73,11 @@ def key_document(
     """The key of one sheet (``steps`` False: without the worked steps, for grading)."""
     results = results if results is not None else [{} for _ in traces]
     exercises = {}
-    for ex, t, r in zip(sheet.exercises, traces, results):
-        exercises[ex.spec.id] = exercise_key(ex, t, sheet, r, steps)
+    with decimal_mark(sheet.spec.decimal):  # the steps' LaTeX, and the numbers as printed
+        for ex, t, r in zip(sheet.exercises, traces, results):
+            exercises[ex.spec.id] = exercise_key(ex, t, sheet, r, steps)
+        if sheet.spec.decimal != ".":
+            exercises = marked_tree(exercises)
     return {
         "sheet": sheet.name,
         "student": student,
@@ -81,6 +85,18 @@ def key_document(
         "rounding": sheet.rounding.as_json(),
         "exercises": exercises,
     }
+
+
+def marked_tree(x):
+    """Every printed number in a JSON tree with the sheet's decimal mark (numbers, keys
+    and other text as they are)."""
+    if isinstance(x, str):
+        return marked(x)
+    if isinstance(x, list):
+        return [marked_tree(v) for v in x]
+    if isinstance(x, dict):
+        return {k: marked_tree(v) for k, v in x.items()}
+    return x
 
 
 def dumps(document: dict, depth: int = 4) -> str:

@@ -3,7 +3,7 @@ written from the same tree as the HTML."""
 
 from __future__ import annotations
 
-from exgen.engine.rounding import latex_number
+from exgen.engine.rounding import latex_number, list_separator
 from exgen.typeset.formula import Matrix
 
 GREEK = {
@@ -87,7 +87,7 @@ def latex(f) -> str:
     if kind == "num":
         return latex_number(f.text)
     if kind == "op":
-        return f" {SIGNS.get(f.text, f.text)} "
+        return f" {list_separator() if f.text == ',' else SIGNS.get(f.text, f.text)} "
     if kind == "text":
         return _text(f.text)
     if kind == "row":

@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from markupsafe import Markup
 from markupsafe import escape as _markup_escape
 
+from exgen.engine.rounding import list_separator, marked
 from exgen.typeset.localize import localized
 from exgen.typeset.mathml import step_mathml, to_mathml
 from exgen.typeset.spell import split_axis
@@ -47,7 +48,7 @@ def _emit(f, out: list[str]) -> None:
     if f is None:
         return
     if isinstance(f, str):
-        out.append(escape(f))
+        out.append(escape(marked(f)))
         return
     kind = f.kind
     if kind == "sym":
@@ -62,9 +63,11 @@ def _emit(f, out: list[str]) -> None:
         elif f.sup:
             out.append(f"<sup>{escape(f.sup)}</sup>")
     elif kind == "num":
-        out.append(escape(f.text))
+        out.append(escape(marked(f.text)))
     elif kind == "op":  # no-break spaces around: a formula breaks between parts, not inside
-        out.append(",\u00a0" if f.text == "," else f"\u00a0{escape(f.text)}\u00a0")
+        out.append(
+            list_separator() + "\u00a0" if f.text == "," else f"\u00a0{escape(f.text)}\u00a0"
+        )
     elif kind == "text":
         out.append(escape(f.text))
     elif kind == "row":
@@ -169,7 +172,8 @@ def matrix_html(rows, columns: int | None = None) -> str:
 
 def _rows_html(rows, start: int, end: int | None) -> str:
     return "".join(
-        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r[start:end]) + "</tr>" for r in rows
+        "<tr>" + "".join(f"<td>{escape(marked(c))}</td>" for c in r[start:end]) + "</tr>"
+        for r in rows
     )
 
 

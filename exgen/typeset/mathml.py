@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 
+from exgen.engine.rounding import list_separator, marked
 from exgen.typeset.formula import Row
 from exgen.typeset.spell import split_axis
 
@@ -26,7 +27,7 @@ DELIMITERS = {  # the bracket pair of each Grid.delims
     "bar": ("|", "|"),
     "double": ("‖", "‖"),
 }
-_NUMBER = re.compile(r"[−+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][−+-]?\d+)?")
+_NUMBER = re.compile(r"[−+-]?(?:\d+(?:[.,]\d*)?|\.\d+)(?:[eE][−+-]?\d+)?")
 _WORDS = re.compile(r"[^\W\d_][^\d]*")
 _PIECES = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+|\S")
 
@@ -73,7 +74,7 @@ def step_mathml(step) -> tuple[str, str]:
 
 
 def _text(text: str, out: list[str]) -> None:
-    out.append(_tokens(text))
+    out.append(_tokens(marked(text)))
 
 
 @lru_cache(maxsize=8192)  # the same cells, signs and names recur in every variant
@@ -142,9 +143,9 @@ def _emit(f, out: list[str]) -> None:
         else:
             out.append(base)
     elif kind == "num":
-        out.append(f"<mn>{_escape(f.text)}</mn>")
+        out.append(f"<mn>{_escape(marked(f.text))}</mn>")
     elif kind == "op":
-        out.append(f"<mo>{_escape(f.text)}</mo>")
+        out.append(f"<mo>{_escape(list_separator() if f.text == ',' else f.text)}</mo>")
     elif kind == "text":
         _text(f.text, out)
     elif kind == "row":
@@ -200,7 +201,9 @@ def _emit(f, out: list[str]) -> None:
     elif kind == "matrix":
         out.append("<mrow><mo>[</mo><mtable>")
         for cells in f.rows:
-            out.append("<mtr>" + "".join(f"<mtd>{_tokens(c)}</mtd>" for c in cells) + "</mtr>")
+            out.append(
+                "<mtr>" + "".join(f"<mtd>{_tokens(marked(c))}</mtd>" for c in cells) + "</mtr>"
+            )
         out.append("</mtable><mo>]</mo></mrow>")
     elif kind == "grid":
         opening, closing = DELIMITERS.get(f.delims, ("", ""))
