@@ -19,12 +19,12 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from exgen.errors import ArgumentError, ExgenError
 
 HOST = "127.0.0.1"
-PAGES = ("sheet.html", "key.html")
+ROUTES = ("/", "/sheet.html", "/key.html")
 KEEPALIVE = 15.0  # seconds between comments on an idle event stream: finds closed tabs
 # the only files whose change means a rebuild, besides the definition and its templates
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
@@ -220,15 +220,15 @@ class _Handler(BaseHTTPRequestHandler):
     preview: Preview  # set on the subclass made per server
 
     def do_GET(self):
-        url = urlsplit(self.path)
+        # the path as sent, compared whole (urlsplit would read "//x/key.html" as a host)
+        path, _, query = self.path.partition("?")
         if not self._local_host():
             self._send(HTTPStatus.FORBIDDEN, "text/plain", "only http://127.0.0.1 is served\n")
             return
-        route = url.path.lstrip("/") if url.path.startswith("/") else None
-        if url.path == "/events":
-            self._events(parse_qs(url.query).get("since", [""])[0])
-        elif route in ("", *PAGES):
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", self.preview.page(route))
+        if path == "/events":
+            self._events(parse_qs(query).get("since", [""])[0])
+        elif path in ROUTES:
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", self.preview.page(path[1:]))
         else:  # only the routes above: no file of the machine is ever read by path
             self._send(HTTPStatus.NOT_FOUND, "text/plain", "not found\n")
 
