@@ -182,3 +182,17 @@ def test_missing_definition(tmp_path):
     result = invoke(tmp_path, "serve", "nothere")
     assert result.exit_code == 2
     assert result.output.startswith("error: exercises/nothere.yaml")
+
+
+def test_template_change_rebuilds(served, tmp_path):
+    folder = tmp_path / "exercises" / "mine" / "partials"
+    folder.mkdir(parents=True)
+    heading = folder / "heading.html"
+    heading.write_text("<h2>Aufgabe {{ ex.number }}</h2>")
+    definition = tmp_path / "exercises" / "q3.yaml"
+    text = "templates: mine\n" + definition.read_text()
+    edit_until(served, definition, text, lambda page: "<h2>Aufgabe 1</h2>" in page)
+    assert served.relevant(str(heading))
+    edit_until(
+        served, heading, "<h2>Exercise {{ ex.number }}</h2>", lambda p: "<h2>Exercise 1</h2>" in p
+    )
