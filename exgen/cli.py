@@ -127,7 +127,7 @@ def serve(sheet, port):
     """Serve SHEET's sheet.html and key.html on http://127.0.0.1:PORT/, rebuilt and
     reloaded in the browser whenever the definition, its images or templates change.
     Writes no files; Ctrl-C stops it."""
-    from exgen.serve import serve as run_serve
+    from exgen.serve.live import serve as run_serve
 
     with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
         try:

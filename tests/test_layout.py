@@ -3,7 +3,7 @@
 engine (numbers, graph, ops, solve) < typeset (formula trees, notation, math HTML)
 < asks < notebooks (a sheet's Jupyter notebooks) < define (reading a definition, which asks the asks for their options)
 < render < build < grading (students' answers against their keys) < lms (quizzes for a
-learning platform, its responses read back) < check < cli. ``errors`` is the floor every stage may use.
+learning platform, its responses read back) < check < serve (a live preview) < cli. ``errors`` is the floor every stage may use.
 Imports under ``if TYPE_CHECKING:`` are for annotations only and are not counted.
 """
 
@@ -27,6 +27,7 @@ STAGES = [
     "grading",
     "lms",
     "check",
+    "serve",
     "cli",
 ]
 # Modules that are pure vocabulary, usable from a lower stage: (module, why).

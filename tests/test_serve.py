@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cli_run import invoke
 
-from exgen.serve import Preview, open_server, watch
+from exgen.serve.live import Preview, open_server, watch
 
 FIXTURE = Path(__file__).parent / "fixtures" / "q3.yaml"
 PATIENCE = 60.0  # seconds: generous, a loaded CI machine may be slow; passes return early
