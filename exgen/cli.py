@@ -120,6 +120,22 @@ def merge(sheet, out_dir):
     click.echo(f"merged {shards} shards into {_shown(target)}/ for {count} students")
 
 
+@main.command()
+@click.argument("sheet")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+def serve(sheet, port):
+    """Serve SHEET's sheet.html and key.html on http://127.0.0.1:PORT/, rebuilt and
+    reloaded in the browser whenever the definition, its images or templates change.
+    Writes no files; Ctrl-C stops it."""
+    from exgen.serve.live import serve as run_serve
+
+    with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
+        try:
+            run_serve(sheet, port, lambda line, err: click.echo(_shown(line), err=err))
+        except KeyboardInterrupt:  # Ctrl-C is how a server is meant to stop
+            click.echo("stopped", err=True)
+
+
 def _built_class(command):
     """--variants, --roster and --seed: the class as it was built (none: the build's own)."""
     command = click.option("--seed", help="The secret the class was built with.")(command)

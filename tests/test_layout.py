@@ -3,7 +3,7 @@
 engine (numbers, graph, ops, solve) < typeset (formula trees, notation, math HTML)
 < asks < notebooks (a sheet's Jupyter notebooks) < define (reading a definition, which asks the asks for their options)
 < render < build < grading (students' answers against their keys) < lms (quizzes for a
-learning platform, its responses read back) < check < cli. ``errors`` is the floor every stage may use,
+learning platform, its responses read back) < check < serve (a live preview) < cli. ``errors`` is the floor every stage may use,
 and so is ``language`` (the gettext of the sheet's language; an op marks its notes with N_).
 Imports under ``if TYPE_CHECKING:`` are for annotations only and are not counted.
 """
@@ -28,6 +28,7 @@ STAGES = [
     "grading",
     "lms",
     "check",
+    "serve",
     "cli",
 ]
 # Modules that are pure vocabulary, usable from a lower stage: (module, why).

@@ -1,0 +1,1 @@
+"""exgen serve: a live preview of one sheet while it is written."""
