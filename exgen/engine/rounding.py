@@ -137,7 +137,7 @@ def round_half_up(x, digits: int):
             if not np.isfinite(x):
                 return float(x)
             return float(_round_figures(to_fraction(x), int(digits))) + 0.0
-        return _round_figures(Fraction(x) if not isinstance(x, Fraction) else x, int(digits))
+        return _round_figures(x if isinstance(x, Fraction) else Fraction(int(x)), int(digits))
     if isinstance(x, (Fraction, int, np.integer)):
         if not isinstance(x, Fraction):
             return Fraction(int(x))
