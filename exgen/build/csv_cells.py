@@ -11,8 +11,9 @@ import re
 # a cell starting with one of these (also after spaces) is a formula to Excel, LibreOffice
 # or Google Sheets: '=1+1', '+cmd|…', '-2+3', '@SUM(…)', and TAB or CR before any of them
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
-# ...except a plain number, which a spreadsheet reads as the number it is: the answers
-PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# ...except a plain number, which a spreadsheet reads as the number it is: the answers,
+# with a decimal point or (decimal: ",") a decimal comma
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
 def safe_cell(value) -> str:
