@@ -36,7 +36,13 @@ from exgen.build.shards import (
     shard_students,
 )
 from exgen.build.single import sheet_target, solve_exercise, work_asks, write_files
-from exgen.build.variants import Student, make_variant, rules_for, variant_rules_block
+from exgen.build.variants import (
+    Student,
+    class_secret,
+    make_variant,
+    rules_for,
+    variant_rules_block,
+)
 from exgen.define.load import SheetDef, load_sheet, resolve
 from exgen.engine.rounding import decimal_mark, marked, shown_array
 from exgen.errors import ExgenError
@@ -140,7 +146,7 @@ def build_class(
         if not rules_for(sheet, ex):
             solve_exercise(sheet, ex)
 
-    fingerprint = secret_fingerprint(secret if secret is not None else sheet.spec.variants.seed)
+    fingerprint = secret_fingerprint(class_secret(sheet, secret))
     definition = definition_fingerprint(Path(sheet.source))
 
     def fill(

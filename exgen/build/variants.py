@@ -196,10 +196,14 @@ def variant_rules_block(sheet: SheetDef):
     return sheet.spec.variants
 
 
+def class_secret(sheet: SheetDef, secret: str | None) -> str:
+    """The secret the class is drawn with: --seed, else the sheet's variants seed."""
+    return secret if secret is not None else variant_rules_block(sheet).seed
+
+
 def make_variant(sheet: SheetDef, student: Student, secret: str | None = None) -> Variant:
     spec = variant_rules_block(sheet)
-    secret = secret if secret is not None else spec.seed
-    seed = student_seed(secret, student.id)
+    seed = student_seed(class_secret(sheet, secret), student.id)
     exercises, traces, drawn, redraws = [], [], {}, Counter()
     for ex in sheet.exercises:
         rules = rules_for(sheet, ex)

@@ -15,7 +15,13 @@ from exgen.asks.collect import Collected, collected
 from exgen.build.chunks import map_in_chunks
 from exgen.build.class_files import secret_fingerprint
 from exgen.build.single import sheet_target, work_asks, write_files
-from exgen.build.variants import Student, Variant, make_variant, variant_rules_block
+from exgen.build.variants import (
+    Student,
+    Variant,
+    class_secret,
+    make_variant,
+    variant_rules_block,
+)
 from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.rounding import scaled_shown
 from exgen.engine.solve import Trace
@@ -112,9 +118,7 @@ def manifest_students(path: Path, sheet: SheetDef, secret: str | None) -> list[S
         ) from None
     except (OSError, ValueError) as exc:
         raise ArgumentError(f"cannot read {path}: {exc}") from None
-    fingerprint = secret_fingerprint(
-        secret if secret is not None else variant_rules_block(sheet).seed
-    )
+    fingerprint = secret_fingerprint(class_secret(sheet, secret))
     if manifest.get("secret_fingerprint") != fingerprint:
         raise ArgumentError(f"the class in {path} was built with another secret: give its --seed")
     return [Student(s["id"], s["name"]) for s in manifest["students"]]

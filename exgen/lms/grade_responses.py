@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exgen.build.roster import ID_PATTERN
-from exgen.build.variants import Student, student_seed, variant_code, variant_rules_block
+from exgen.build.variants import Student, class_secret, student_seed, variant_code
 from exgen.define.load import SheetDef
 from exgen.errors import AnswersError
 from exgen.grading.answers_csv import Answers, csv_text
@@ -69,11 +69,12 @@ def grade_responses(
 
     sheet, target, students = class_of(name_or_path, out_dir, students, secret)
     owners = _owners(sheet, students, secret)
+    columns = class_columns(sheet, students[0], secret)  # one list per exercise, in order
     layout = Layout(
         {
-            ex[0].column.split(" ", 1)[0]: [c.column for c in ex]
-            for ex in class_columns(sheet, students[0], secret)
-            if ex
+            ex.spec.id: [c.column for c in cols]
+            for ex, cols in zip(sheet.exercises, columns)
+            if cols
         },
         frozenset(owners),
     )
@@ -88,7 +89,7 @@ def grade_responses(
 
 def _owners(sheet: SheetDef, students: list[Student], secret: str | None) -> dict[str, Student]:
     """Each variant code of the class -> the student whose variant it is."""
-    key = secret if secret is not None else variant_rules_block(sheet).seed
+    key = class_secret(sheet, secret)
     return {variant_code(student_seed(key, s.id)): s for s in students}
 
 

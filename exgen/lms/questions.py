@@ -27,7 +27,13 @@ from exgen.engine.solve import Trace
 from exgen.grading.grade import shares
 from exgen.grading.policy import Policy, close_interval, policy_of, right_interval
 from exgen.language import gettext_for
-from exgen.render.documents import exercise_parts, rounding_hint, scale_sentence, scale_terms
+from exgen.render.documents import (
+    exercise_parts,
+    given_rows,
+    rounding_hint,
+    scale_sentence,
+    scale_terms,
+)
 from exgen.render.keyjson import exercise_key, key_steps, marked_tree
 from exgen.typeset.latex import latex
 from exgen.typeset.markdown import make_tex_markdown
@@ -235,20 +241,20 @@ class _Fixed:
 def _text(
     sheet: SheetDef, ex: ExerciseDef, trace: Trace, code: str, fixed: _Fixed
 ) -> tuple[str, dict[str, bytes]]:
-    parts = exercise_parts(sheet, ex, trace)
+    given = given_rows(sheet, ex, trace)
     out = [
         f"<p><strong>{html.escape(ex.spec.title)}</strong> — "
         + html.escape(VARIANT_LINE.format(code=code, exercise=ex.spec.id))
         + "</p>",
         fixed.before,
     ]
-    if parts.given:  # side by side, wrapping on a narrow screen
+    if given:  # side by side, wrapping on a narrow screen
         out.append(
             "<p>Given: "
             + " ".join(
                 f'<span style="display: inline-block; margin: 0.25em 1.5em 0.25em 0">'
                 f"\\(\\displaystyle {_tex(r)}\\)</span>"
-                for r in parts.given
+                for r in given
             )
             + "</p>"
         )
@@ -266,7 +272,7 @@ def _fixed(
         terms = [f"\\({_tex(t)}\\)" for t in scaled]
         before.append("<p>" + scale_sentence(terms, gettext_for(sheet.spec.language)) + "</p>")
     files: dict[str, bytes] = {}
-    if parts.figure is not None:
+    if parts.figure is not None and parts.equations:  # as on the sheet
         name = f"{ex.spec.id}-network.svg"
         files[name] = _data(parts.figure.wide)
         before.append(
@@ -316,7 +322,12 @@ def _label(c: Collected, ex_key: dict, notation: Notation) -> str:
     name = _node_label(c, ex_key, notation)
     if index:
         name = (rf"\left({name}\right)" if c.grad else name) + "_{" + index[1:-1] + "}"
-    return name + (rf" \times 10^{{{c.scale}}}" if c.scale else "")
+    return _scaled(name, c)
+
+
+def _scaled(label: str, c: Collected) -> str:
+    """A label with the power of ten its number is given in (`scale:`)."""
+    return label + (rf" \times 10^{{{c.scale}}}" if c.scale else "")
 
 
 def _node_label(c: Collected, ex_key: dict, notation: Notation) -> str:
@@ -360,12 +371,8 @@ def _boxes(columns: list[Collected], ex_key: dict, notation: Notation) -> Iterat
             grid = tuple((int(n),) for n in numbers) if column else (tuple(map(int, numbers)),)
         else:
             grid = tuple(tuple(map(int, r)) for r in numbers.reshape(-1, shape[-1]))
-        label = _label(c, ex_key, notation)
-        if len(run) > 1:  # the whole node, scaled as its entries are
-            label = _node_label(c, ex_key, notation) + (
-                rf" \times 10^{{{c.scale}}}" if c.scale else ""
-            )
-        yield Box(label, grid)
+        whole = _scaled(_node_label(c, ex_key, notation), c)  # scaled as its entries are
+        yield Box(whole if len(run) > 1 else _label(c, ex_key, notation), grid)
         k += len(run)
 
 

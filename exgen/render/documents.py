@@ -224,23 +224,12 @@ class ExerciseParts:
 
     given: list
     equations: list
-    figure: object  # architecture_figure.Figure, or None: no figure goes with it
+    figure: object  # architecture_figure.Figure, or None; shown only beside equations
 
 
 def exercise_parts(sheet: SheetDef, ex: ExerciseDef, trace: Trace) -> ExerciseParts:
     notation = Notation.of(trace.graph, sheet.spec.notation)
     graph = trace.graph
-    asked = [registry.ASKS[a] for a, _ in ex.asks]
-    writer = Writer(trace, notation)
-    given = (
-        [
-            row(notation.symbol(n), "=", writer.value(n))
-            for n, node in graph.nodes.items()
-            if node.kind == "given"
-        ]
-        if any(a.given_values for a in asked)
-        else []
-    )
     # a network an ask designed is that ask's answer: the sheet shows no equations of it
     equations = (
         [row(notation.symbol(eq.target), "=", notation.expr(eq.expr)) for eq in graph.equations]
@@ -249,7 +238,21 @@ def exercise_parts(sheet: SheetDef, ex: ExerciseDef, trace: Trace) -> ExercisePa
     )
     lang = sheet.spec.language
     figure = _figure(architecture, graph, notation, lang) if _has_architecture(ex) else None
-    return ExerciseParts(given, equations, figure if equations else None)
+    return ExerciseParts(given_rows(sheet, ex, trace), equations, figure)
+
+
+def given_rows(sheet: SheetDef, ex: ExerciseDef, trace: Trace) -> list:
+    """The given values as formula rows (W₁ = […]), when an ask shows them; the one part of
+    an exercise's parts that differs between variants."""
+    if not any(registry.ASKS[a].given_values for a, _options in ex.asks):
+        return []
+    notation = Notation.of(trace.graph, sheet.spec.notation)
+    writer = Writer(trace, notation)
+    return [
+        row(notation.symbol(n), "=", writer.value(n))
+        for n, node in trace.graph.nodes.items()
+        if node.kind == "given"
+    ]
 
 
 def scale_terms(ex: ExerciseDef, graph, notation: Notation) -> list:
@@ -290,7 +293,7 @@ def _exercise_view(
         results,
         lambda backward: _figure(computational_graph, graph, notation, backward, lang),
     )
-    figure = _figure(architecture, graph, notation, lang) if _has_architecture(ex) else None
+    figure = parts.figure
     snippet = snippet_code(ex.spec.random) if ex.spec.random is not None else ""
     return ExerciseContext(
         id=ex.spec.id,
