@@ -60,6 +60,28 @@ class Answers:
     problems: list[AnswersError] = field(default_factory=list)  # --lenient: left ungraded
 
 
+def given_cell(
+    text: str,
+    source: str,
+    row: int,
+    column: str,
+    lenient: bool,
+    problems: list[AnswersError],
+    what: str = "",
+) -> Given:
+    """One handed-in number as a Given (an empty cell: not answered). One that does not
+    parse is an AnswersError naming file, row and column (``what`` before the reason, e.g.
+    "part 3: "); with ``lenient`` it is recorded in ``problems`` and graded as wrong."""
+    try:
+        return Given(text, parse_number(text))
+    except ValueError as exc:
+        problem = AnswersError(what + str(exc), source, row, column)
+        if not lenient:
+            raise problem from None
+        problems.append(problem)
+        return Given(text, None, str(exc))
+
+
 def csv_text(path: Path) -> str:
     """A CSV file's text (UTF-8, a spreadsheet's BOM dropped); AnswersError naming the
     file when it cannot be read or is not UTF-8."""
@@ -130,13 +152,6 @@ def read_answers(
         for name, cell in zip(header, cells + [""] * (len(header) - len(cells))):
             if name in ("id", "name"):
                 continue
-            try:
-                given[name] = Given(cell, parse_number(cell))
-            except ValueError as exc:
-                problem = AnswersError(str(exc), source, row, name)
-                if not lenient:
-                    raise problem from None
-                answers.problems.append(problem)
-                given[name] = Given(cell, None, str(exc))
+            given[name] = given_cell(cell, source, row, name, lenient, answers.problems)
         answers.rows[student] = given
     return answers

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from exgen.errors import AnswersError
-from exgen.grading.answers_csv import Given, csv_text, parse_number
+from exgen.grading.answers_csv import csv_text, given_cell
 from exgen.lms.qti import SLOT_LINE
 from exgen.lms.questions import variant_named
 from exgen.lms.responses import Attempt, Layout, Responses
@@ -74,7 +74,7 @@ def _read_one(path: Path, layout: Layout, lenient: bool, responses: Responses) -
             raise AnswersError("no sis_id and no id: whose attempt is it?", source, row, "id")
         attempt = Attempt(person, cell.get("name", "").strip(), row, source)
         for k, (exercise, code, column) in where.items():
-            given = _given(cells[k], source, row, header[k], lenient, responses)
+            given = given_cell(cells[k], source, row, header[k], lenient, responses.problems)
             attempt.exercises.setdefault(exercise, (code, {}))[1][column] = given
         order = (
             _attempt_number(cell.get("attempt", ""), source, row),
@@ -129,19 +129,6 @@ def _question_columns(
             )
         where[k] = (exercise, code, columns[n - 1])
     return where
-
-
-def _given(
-    text: str, source: str, row: int, column: str, lenient: bool, responses: Responses
-) -> Given:
-    try:
-        return Given(text, parse_number(text))  # an empty cell: not answered
-    except ValueError as exc:
-        problem = AnswersError(str(exc), source, row, column)
-        if not lenient:
-            raise problem from None
-        responses.problems.append(problem)
-        return Given(text, None, str(exc))
 
 
 def _attempt_number(text: str, source: str, row: int) -> int:

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from exgen.errors import AnswersError
-from exgen.grading.answers_csv import Given, csv_text, parse_number
+from exgen.grading.answers_csv import Given, csv_text, given_cell
 from exgen.lms.questions import variant_named
 from exgen.lms.responses import Attempt, Layout, Responses
 
@@ -166,13 +166,7 @@ def _parts(
                 line,
                 heading,
             )
-        text = text.strip()
-        try:
-            given[columns[k - 1]] = Given(text, parse_number(text))
-        except ValueError as error:
-            problem = AnswersError(f"part {k}: {error}", source, line, heading)
-            if not lenient:
-                raise problem from None
-            out.problems.append(problem)
-            given[columns[k - 1]] = Given(text, None, str(error))
+        given[columns[k - 1]] = given_cell(
+            text.strip(), source, line, heading, lenient, out.problems, f"part {k}: "
+        )
     return given
