@@ -12,12 +12,19 @@ import click
 
 from exgen import __version__
 from exgen.build.single import build as run_build
-from exgen.errors import ArgumentError, CheckFailed, ExgenError, Terminated, exit_code_for
+from exgen.errors import (
+    ArgumentError,
+    CheckFailed,
+    ExgenError,
+    Terminated,
+    exit_code_for,
+    printable,
+)
 
 
 def _fail(exc: ExgenError):
     sys.stdout.flush()
-    click.echo(f"error: {_shown(exc)}", err=True)
+    click.echo(f"error: {printable(exc)}", err=True)
     sys.exit(exit_code_for(exc))
 
 
@@ -96,15 +103,15 @@ def build(sheet, out_dir, no_pdf, variants, roster, student, seed, jobs, shard):
             if shard:
                 count = len(shard_students(students, *shard))
                 click.echo(
-                    f"built {_shown(target)}/ for {count} of {len(students)} students "
+                    f"built {printable(target)}/ for {count} of {len(students)} students "
                     f"(shard {shard[0]} of {shard[1]})"
                 )
                 return
             count = 1 if student else len(students)
-            click.echo(f"built {_shown(target)}/ for {count} student{'' if count == 1 else 's'}")
+            click.echo(f"built {printable(target)}/ for {count} student{'' if count == 1 else 's'}")
             return
         result = run_build(sheet, Path(out_dir), pdf=not no_pdf, progress=progress)
-    click.echo(f"built {_shown(result.target)}/: {', '.join(result.files)}")
+    click.echo(f"built {printable(result.target)}/: {', '.join(result.files)}")
 
 
 @main.command()
@@ -117,7 +124,7 @@ def merge(sheet, out_dir):
 
     with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
         target, shards, count = merge_class(sheet, Path(out_dir), progress)
-    click.echo(f"merged {shards} shards into {_shown(target)}/ for {count} students")
+    click.echo(f"merged {shards} shards into {printable(target)}/ for {count} students")
 
 
 @main.command()
@@ -131,7 +138,7 @@ def serve(sheet, port):
 
     with _Progress(sheet) as progress, _stopped_by_signals(), _reported(progress):
         try:
-            run_serve(sheet, port, lambda line, err: click.echo(_shown(line), err=err))
+            run_serve(sheet, port, lambda line, err: click.echo(printable(line), err=err))
         except KeyboardInterrupt:  # Ctrl-C is how a server is meant to stop
             click.echo("stopped", err=True)
 
@@ -199,10 +206,10 @@ def grade(sheet, answers, out_dir, variants, roster, seed, lenient, no_pdf):
         )
         progress.close()
     for problem in run.answers.problems:
-        click.echo(f"unreadable: {_shown(problem)}", err=True)
+        click.echo(f"unreadable: {printable(problem)}", err=True)
     count = len(run.grades)
     click.echo(
-        f"graded {count} student{'' if count == 1 else 's'} into {_shown(run.target)}/"
+        f"graded {count} student{'' if count == 1 else 's'} into {printable(run.target)}/"
         + (f" ({len(run.without_row)} without a row: not answered)" if run.without_row else "")
         + (
             f" ({run.superseded} earlier attempt{'' if run.superseded == 1 else 's'} "
@@ -237,7 +244,7 @@ def export(sheet, to, out_dir, variants, roster, seed):
         progress.close()
     click.echo(
         f"exported {done.variants} variant{'' if done.variants == 1 else 's'} "
-        f"({done.questions} questions) to {_shown(done.path)}"
+        f"({done.questions} questions) to {printable(done.path)}"
     )
 
 
@@ -271,14 +278,8 @@ def new(name, kind):
         _fail(exc)
     also = f" and {schema} (for editors)" if schema else ""
     click.echo(
-        f"wrote {_shown(shown)} (from the {kind} starter){also}; build it with: exgen build {name}"
+        f"wrote {printable(shown)} (from the {kind} starter){also}; build it with: exgen build {name}"
     )
-
-
-def _shown(text) -> str:
-    """A path or message for the terminal, with bytes that are not UTF-8 (a file name
-    Python could not decode) as \\xNN."""
-    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @contextmanager

@@ -10,6 +10,12 @@ def _rebuilt(cls, args, state):
     return error
 
 
+def printable(text) -> str:
+    """A path or message for a terminal or a page, with bytes that were not UTF-8 (a file
+    name Python could not decode, kept as lone surrogates) as \\xNN."""
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 class ExgenError(Exception):
     """An error exgen reports as a message, never as a traceback."""
 

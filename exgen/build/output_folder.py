@@ -18,7 +18,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from exgen.errors import OutputError
+from exgen.errors import OutputError, printable
 
 try:
     import fcntl
@@ -43,9 +43,7 @@ def quoted(name: str) -> str:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return (
-            "'" + name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") + "'"
-        )
+        return "'" + printable(name) + "'"
     return repr(name)
 
 

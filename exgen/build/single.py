@@ -18,7 +18,7 @@ from exgen.define.load import ExerciseDef, SheetDef, load_sheet
 from exgen.engine.solve import NumericError, Trace, solve
 from exgen.errors import DefinitionError, OutputError, SolveError
 from exgen.notebooks.notebook import notebook_files
-from exgen.render.documents import render
+from exgen.render.documents import Documents, render
 from exgen.render.keyjson import dumps, key_document
 from exgen.typeset.notation import Notation
 
@@ -72,12 +72,7 @@ def build(
     progress("reading the definition")
     sheet = load_sheet(name_or_path, cwd)
     target = sheet_target(sheet, out_dir)
-    progress("solving")
-    traces = solve_sheet(sheet)
-    progress("working the asks")
-    results = [work_asks(sheet, ex, t) for ex, t in zip(sheet.exercises, traces)]
-    progress("rendering HTML")
-    docs = render(sheet, traces, results)
+    traces, results, docs = solved_and_rendered(sheet, progress)
     files: dict[str, bytes] = {
         "sheet.html": docs.sheet_html.encode(),
         "key.html": docs.key_html.encode(),
@@ -92,6 +87,19 @@ def build(
     progress("writing")
     write_atomically(target, files)
     return BuildResult(sheet, traces, target, sorted(files))
+
+
+def solved_and_rendered(
+    sheet: SheetDef, progress: Callable[[str], None] = lambda step: None
+) -> tuple[list[Trace], list[dict], Documents]:
+    """A loaded sheet solved, its asks worked and its HTML rendered, in memory: what
+    `exgen build` writes and `exgen serve` shows."""
+    progress("solving")
+    traces = solve_sheet(sheet)
+    progress("working the asks")
+    results = [work_asks(sheet, ex, t) for ex, t in zip(sheet.exercises, traces)]
+    progress("rendering HTML")
+    return traces, results, render(sheet, traces, results)
 
 
 def sheet_target(sheet: SheetDef, out_dir: Path) -> Path:

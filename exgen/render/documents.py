@@ -167,6 +167,13 @@ def _located(markdown, sheet: SheetDef, path: str):
     return render_text
 
 
+def forget_templates() -> None:
+    """Read templates and style sheets afresh from the next render on (they are cached per
+    process for a class build; a live preview must see an edited one)."""
+    environment.cache_clear()
+    _style.cache_clear()
+
+
 @lru_cache(maxsize=8)
 def _style(custom: str | None) -> str:
     """The print CSS: the sheet's own style.css (checked) if its template folder has one

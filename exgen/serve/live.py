@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from exgen.errors import ArgumentError, ExgenError
+from exgen.errors import ArgumentError, ExgenError, printable
 
 HOST = "127.0.0.1"
 ROUTES = ("/", "/sheet.html", "/key.html")
@@ -83,26 +83,16 @@ INDEX_PAGE = """<!DOCTYPE html>
 """
 
 
-def shown(text) -> str:
-    """As the CLI prints it: bytes that are not UTF-8 as \\xNN."""
-    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 def render_pages(name_or_path: str, cwd: Path):
     """(sheet, {"sheet.html": …, "key.html": …}): the HTML exactly as `exgen build`
     writes it, from the same steps, without writing anything."""
-    from exgen.build.single import solve_sheet, work_asks
+    from exgen.build.single import solved_and_rendered
     from exgen.define.load import load_sheet
-    from exgen.render import documents
+    from exgen.render.documents import forget_templates
 
-    # templates and the style sheet are cached per process for class builds; here an
-    # edited template must be read again
-    documents.environment.cache_clear()
-    documents._style.cache_clear()
+    forget_templates()  # an edited template must be read again
     sheet = load_sheet(name_or_path, cwd)
-    traces = solve_sheet(sheet)
-    results = [work_asks(sheet, ex, t) for ex, t in zip(sheet.exercises, traces)]
-    docs = documents.render(sheet, traces, results)
+    _traces, _results, docs = solved_and_rendered(sheet)
     return sheet, {"sheet.html": docs.sheet_html, "key.html": docs.key_html}
 
 
@@ -133,10 +123,10 @@ class Preview:
         try:
             sheet, pages = render_pages(self.name_or_path, self.cwd)
         except ExgenError as exc:
-            pages, error = {}, f"error: {shown(exc)}"
+            pages, error = {}, f"error: {printable(exc)}"
         except Exception as exc:  # a bug in exgen: keep serving, say so, show the traceback
             traceback.print_exc()
-            pages, error = {}, f"error: exgen failed ({type(exc).__name__}: {shown(exc)})"
+            pages, error = {}, f"error: exgen failed ({type(exc).__name__}: {printable(exc)})"
         else:
             error = None
             self.title = sheet.spec.title
